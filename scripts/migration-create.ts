@@ -1,0 +1,35 @@
+/**
+ * Writes a migration for the entity changes since the last snapshot, for both dialects:
+ *   npm run migration:create
+ * SQLite diffs against a throwaway file; PostgreSQL needs TEST_DATABASE_URL (a scratch database
+ * is created and dropped).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { MikroORM } from '@mikro-orm/core';
+import { ormOptions } from '../server/db/orm.js';
+import { withScratchPostgres } from './lib/scratch-postgres.js';
+
+async function create(orm: MikroORM, label: string) {
+  const migrator = orm.getMigrator();
+  await migrator.up();
+  const result = await migrator.createMigration(undefined, false, (await migrator.getExecutedMigrations()).length === 0);
+  console.log(result.fileName ? `${label}: wrote ${result.fileName}` : `${label}: no changes`);
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-migration-'));
+const sqlite = await MikroORM.init(ormOptions({ kind: 'sqlite', file: path.join(dir, 'scratch.sqlite') }));
+await create(sqlite, 'sqlite');
+await sqlite.close(true);
+fs.rmSync(dir, { recursive: true, force: true });
+
+if (process.env.TEST_DATABASE_URL) {
+  await withScratchPostgres(process.env.TEST_DATABASE_URL, async (url) => {
+    const pg = await MikroORM.init(ormOptions({ kind: 'postgresql', url }));
+    await create(pg, 'postgresql');
+    await pg.close(true);
+  });
+} else {
+  console.log('postgresql: skipped (set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres)');
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { MikroORM } from '@mikro-orm/core';
+import type { Config } from './config.js';
+import { openDatabase } from './db/orm.js';
+import { CursorCodec } from './customers/cursor.js';
+import { CustomersService } from './customers/customers.service.js';
+import { registerErrorHandling } from './http/errors-hook.js';
+import { registerRestRoutes } from './http/rest.js';
+import { registerServiceRoutes } from './http/service-routes.js';
+import { registerSwaggerUi } from './http/swagger-ui.js';
+import { registerTrpc } from './http/trpc-plugin.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { registerMetrics } from './ops/metrics.js';
+import { deriveKey, loadServerSecret } from './secrets.js';
+import type { Context } from './trpc/context.js';
+import { appRouter } from './trpc/root.js';
+import { SERVICE_VERSION } from './version.js';
+import { seedSampleData } from './seed.js';
+
+export interface App {
+  http: FastifyInstance;
+  orm: MikroORM;
+  config: Config;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** Never logged, wherever they appear in a logged object. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.token',
+  '*.refreshToken',
+  '*.accessToken',
+  '*.passwordHash',
+];
+
+/** Builds the whole service on an open database; never listens (main.ts and tests do). */
+export async function buildApp(config: Config): Promise<App> {
+  const orm = await openDatabase(config.database);
+  const secret = loadServerSecret(config.dataDir, process.env.JWT_SECRET);
+  const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
+
+  const http = Fastify({
+    logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimit,
+    trustProxy: false,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Slow or idle clients must not hold sockets forever.
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+    requestTimeout: 30_000,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+  });
+  http.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const createContext = (request: FastifyRequest): Context => {
+    const em = orm.em.fork();
+    return {
+      request: {
+        requestId: request.id,
+        ip: request.ip,
+        userAgent: request.headers['user-agent'] ?? null,
+        authorization: request.headers.authorization ?? null,
+      },
+      services: { customers: new CustomersService(em, cursors) },
+    };
+  };
+
+  const openapi = buildOpenApiDocument(SERVICE_VERSION);
+  await http.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI sets inline styles; its scripts and images are all served from here.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        // Served over plain http on a LAN too: do not make browsers rewrite asset URLs to https.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  if (config.corsOrigins.length) {
+    await http.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  }
+  registerErrorHandling(http, config.bodyLimit);
+  registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
+  registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
+  await registerSwaggerUi(http, openapi);
+  await registerTrpc(http, appRouter, createContext);
+  registerRestRoutes(http, appRouter, createContext);
+
+  http.addHook('onClose', async () => {
+    await orm.close();
+  });
+
+  if (config.seedSampleData) await seedSampleData(orm, http.log);
+  return { http, orm, config };
+}

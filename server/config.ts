@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?|sqlite):\/\//, 'must start with postgres://, postgresql:// or sqlite://')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  CORS_ORIGINS: z.string().default(''),
+  SEED_SAMPLE_DATA: bool.optional(),
+  PUBLIC_URL: z.string().url().optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite` with a file path, or `postgresql` with a connection URL. */
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
+  logLevel: string;
+  bodyLimit: number;
+  corsOrigins: string[];
+  seedSampleData: boolean;
+  publicUrl: string;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and checks the environment once; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, so `PORT= npm start` means the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const dataDir = path.resolve(c.DATA_DIR);
+  let database: Config['database'];
+  if (!c.DATABASE_URL) database = { kind: 'sqlite', file: path.join(dataDir, 'carly.sqlite') };
+  else if (c.DATABASE_URL.startsWith('sqlite://')) database = { kind: 'sqlite', file: path.resolve(c.DATABASE_URL.slice('sqlite://'.length)) };
+  else database = { kind: 'postgresql', url: c.DATABASE_URL };
+  return {
+    nodeEnv: c.NODE_ENV,
+    host: c.HOST,
+    port: c.PORT,
+    dataDir,
+    database,
+    logLevel: c.LOG_LEVEL,
+    bodyLimit: c.BODY_LIMIT_BYTES,
+    corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',
+    publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, ''),
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+  };
+}

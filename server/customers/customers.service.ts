@@ -1,0 +1,139 @@
+import {
+  OptimisticLockError,
+  UniqueConstraintViolationException,
+  type EntityManager,
+  type FilterQuery,
+  type QueryOrderMap,
+} from '@mikro-orm/core';
+import type {
+  Customer,
+  CustomerCreateData,
+  CustomerListQuery,
+  CustomerPage,
+  CustomerSort,
+  CustomerUpdateData,
+} from '../../client-sdk/src/schemas/customer.js';
+import { CustomerEntity } from '../db/customer.entity.js';
+import { conflict, notFound } from '../errors.js';
+import type { CursorCodec } from './cursor.js';
+import { nameKeys, toCustomer } from './customer.mapper.js';
+
+type SortColumn = 'createdAt' | 'updatedAt' | 'email' | 'lastNameKey';
+const SORT_COLUMN: Record<string, SortColumn> = {
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt',
+  email: 'email',
+  lastName: 'lastNameKey',
+};
+
+function parseSort(sort: CustomerSort) {
+  const descending = sort.startsWith('-');
+  const column = SORT_COLUMN[descending ? sort.slice(1) : sort]!;
+  return { column, descending, isDate: column === 'createdAt' || column === 'updatedAt' };
+}
+
+/** Customer records: every database operation on them, given a request-scoped entity manager. */
+export class CustomersService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  async create(data: CustomerCreateData, createdAt?: Date): Promise<Customer> {
+    const now = createdAt ?? new Date();
+    const entity = this.em.create(CustomerEntity, {
+      ...data,
+      ...nameKeys(data.firstName, data.lastName),
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    });
+    try {
+      await this.em.flush();
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) throw conflict(`A customer with email ${data.email} already exists`);
+      throw err;
+    }
+    return toCustomer(entity);
+  }
+
+  async findEntity(email: string): Promise<CustomerEntity | null> {
+    return this.em.findOne(CustomerEntity, { email });
+  }
+
+  async get(email: string): Promise<Customer> {
+    return toCustomer(await this.require(email));
+  }
+
+  async update({ email, version, ...patch }: CustomerUpdateData): Promise<Customer> {
+    const entity = await this.require(email);
+    if (version !== undefined && version !== entity.version) {
+      throw conflict(`Stale version: you sent ${version}, the customer is at ${entity.version}`);
+    }
+    const changes: Partial<CustomerEntity> = Object.fromEntries(
+      Object.entries(patch).filter(([, v]) => v !== undefined),
+    );
+    if (changes.firstName !== undefined || changes.lastName !== undefined) {
+      Object.assign(changes, nameKeys(changes.firstName ?? entity.firstName, changes.lastName ?? entity.lastName));
+    }
+    this.em.assign(entity, changes, { mergeObjectProperties: false });
+    try {
+      // The UPDATE carries `WHERE version = ?`: of concurrent writers holding the same version,
+      // exactly one succeeds and the rest get OptimisticLockError, so nothing is overwritten.
+      await this.em.flush();
+    } catch (err) {
+      if (err instanceof OptimisticLockError) throw conflict('Stale version: the customer changed while you were updating it');
+      throw err;
+    }
+    return toCustomer(entity);
+  }
+
+  async delete(email: string): Promise<void> {
+    const entity = await this.require(email);
+    await this.em.remove(entity).flush();
+  }
+
+  async list(query: CustomerListQuery): Promise<CustomerPage> {
+    const { column, descending, isDate } = parseSort(query.sort);
+    const q = query.q?.toLowerCase() ?? null;
+    const and: FilterQuery<CustomerEntity>[] = [];
+    if (q) {
+      // Prefix ranges on lower-cased, indexed columns: each arm is an index range, never a scan.
+      const range = { $gte: q, $lt: `${q}\uffff` };
+      and.push({ $or: [{ email: range }, { firstNameKey: range }, { lastNameKey: range }] });
+    }
+    if (query.cursor) {
+      const at = this.cursors.decode(query.cursor, query.sort, q);
+      const value = isDate ? new Date(at.value) : at.value;
+      const beyond = descending ? '$lt' : '$gt';
+      const reach = descending ? '$lte' : '$gte';
+      // key >= v bounds the index range; the tie on equal keys is broken by id.
+      and.push({ [column]: { [reach]: value } });
+      and.push({ $or: [{ [column]: { [beyond]: value } }, { id: { [beyond]: at.id } }] });
+    }
+    const direction = descending ? 'desc' : 'asc';
+    const orderBy: QueryOrderMap<CustomerEntity> = column === 'email' ? { email: direction } : { [column]: direction, id: direction };
+    const rows = await this.em.find(CustomerEntity, and.length ? { $and: and } : {}, {
+      orderBy,
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const nextCursor =
+      rows.length > query.limit && last
+        ? this.cursors.encode({
+            sort: query.sort,
+            q,
+            value: isDate ? (last[column] as Date).getTime() : (last[column] as string),
+            id: last.id,
+          })
+        : null;
+    return { items: page.map(toCustomer), nextCursor };
+  }
+
+  private async require(email: string): Promise<CustomerEntity> {
+    const entity = await this.findEntity(email);
+    if (!entity) throw notFound(`No customer with email ${email}`);
+    return entity;
+  }
+}

@@ -1,0 +1,46 @@
+import { EntitySchema } from '@mikro-orm/core';
+import type { Address } from '../../client-sdk/src/schemas/customer.js';
+
+export class CustomerEntity {
+  id!: number;
+  email!: string;
+  firstName!: string;
+  lastName!: string;
+  /** Lower-cased copies of the names, for case-insensitive prefix search and sorting by index. */
+  firstNameKey!: string;
+  lastNameKey!: string;
+  phone: string | null = null;
+  company: string | null = null;
+  address: Address | null = null;
+  metadata: Record<string, string> = {};
+  createdAt!: Date;
+  updatedAt!: Date;
+  version!: number;
+}
+
+export const CustomerSchema = new EntitySchema<CustomerEntity>({
+  class: CustomerEntity,
+  tableName: 'customers',
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    email: { type: 'string', length: 254, unique: 'customers_email_unique' },
+    firstName: { type: 'string', length: 100 },
+    lastName: { type: 'string', length: 100 },
+    firstNameKey: { type: 'string', length: 100, index: 'customers_first_name_key_index' },
+    lastNameKey: { type: 'string', length: 100 },
+    phone: { type: 'string', length: 32, nullable: true },
+    company: { type: 'string', length: 200, nullable: true },
+    address: { type: 'json', nullable: true },
+    metadata: { type: 'json' },
+    createdAt: { type: 'datetime', onCreate: () => new Date() },
+    // Set by the ORM only when a flush really changes the row.
+    updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },
+    version: { type: 'integer', version: true },
+  },
+  indexes: [
+    // One index per sort order, with id as the tie-breaker the cursor uses.
+    { name: 'customers_created_at_id_index', properties: ['createdAt', 'id'] },
+    { name: 'customers_updated_at_id_index', properties: ['updatedAt', 'id'] },
+    { name: 'customers_last_name_key_id_index', properties: ['lastNameKey', 'id'] },
+  ],
+});

@@ -1,0 +1,57 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AnyProcedure } from '@trpc/server';
+import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
+import type { Context } from '../trpc/context.js';
+import type { ApiMeta } from '../trpc/meta.js';
+import { badRequest } from '../errors.js';
+
+type ContextFactory = (request: FastifyRequest) => Context;
+
+/**
+ * REST on the procedures' OpenAPI paths, as Fastify routes.
+ *
+ * trpc-to-openapi's own fastify plugin builds a URL, an AbortSignal and a caller per request,
+ * re-walks the input schema to coerce it, does not decode path parameters (#166) and clashes
+ * with OPTIONS at basePath '/' (#88). This thin layer keeps trpc-to-openapi's meta and document
+ * as the single description and lets Fastify route, decode and parse; the procedure itself
+ * (validation, auth, handler, output) runs exactly as on the tRPC wire.
+ */
+export function registerRestRoutes(app: FastifyInstance, router: AnyRouter, createContext: ContextFactory) {
+  const procedures = router._def.procedures as Record<string, AnyProcedure>;
+  for (const [path, procedure] of Object.entries(procedures)) {
+    const openapi = (procedure._def.meta as ApiMeta | undefined)?.openapi;
+    if (!openapi) continue;
+    const takesInput = procedure._def.inputs.length > 0;
+    const usesBody = openapi.method === 'POST' || openapi.method === 'PATCH' || openapi.method === 'PUT';
+    const type = procedure._def.type;
+    app.route({
+      method: openapi.method,
+      url: openapi.path.replace(/\{(\w+)\}/g, ':$1'),
+      config: { operation: path },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const input = takesInput ? readInput(request, usesBody) : undefined;
+        const data = await procedure({
+          ctx: createContext(request),
+          getRawInput: async () => input,
+          path,
+          type,
+          signal: undefined,
+          batchIndex: 0,
+        });
+        return reply.code(200).send(data);
+      },
+    });
+  }
+}
+
+/** Path parameters (already percent-decoded by Fastify) merged over the query or JSON body. */
+function readInput(request: FastifyRequest, usesBody: boolean): Record<string, unknown> {
+  const params = request.params as Record<string, string>;
+  let source: unknown = usesBody ? request.body : request.query;
+  if (source === undefined || source === null) source = {};
+  if (typeof source !== 'object' || Array.isArray(source)) throw badRequest('The request body must be a JSON object');
+  for (const key of Object.keys(params)) {
+    if (key in (source as object)) throw badRequest(`"${key}" comes from the path; do not send it in the ${usesBody ? 'body' : 'query'}`);
+  }
+  return { ...(source as Record<string, unknown>), ...params };
+}

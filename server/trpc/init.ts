@@ -1,0 +1,49 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import type { ZodError } from 'zod';
+import { DomainError } from '../errors.js';
+import type { Context } from './context.js';
+import type { ApiMeta } from './meta.js';
+import { toFieldIssues } from './issues.js';
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ApiMeta>()
+  .create({
+    transformer: superjson,
+    // Never ship stack traces to clients, whatever NODE_ENV says.
+    isDev: false,
+    errorFormatter({ shape, error }) {
+      const cause = error.cause as (Error & { issues?: ZodError['issues'] }) | undefined;
+      const isValidation = error.code === 'BAD_REQUEST' && cause?.name === 'ZodError';
+      const retryAfter = cause instanceof DomainError ? cause.retryAfterSeconds : undefined;
+      return {
+        message: isValidation ? 'Input validation failed' : shape.message,
+        code: shape.code,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          ...(isValidation && cause?.issues ? { issues: toFieldIssues(cause.issues) } : {}),
+          ...(retryAfter ? { retryAfter } : {}),
+        },
+      };
+    },
+  });
+
+/** Domain errors thrown by services become tRPC errors here, once, for both wires. */
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const cause = result.error.cause;
+    // SERVICE_UNAVAILABLE exists in tRPC 11's codes; our ErrorCode is a subset of them.
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+/** Anyone may call it. */
+export const publicProcedure = t.procedure.use(mapDomainErrors);

@@ -1,0 +1,22 @@
+import type { OpenApiMeta } from 'trpc-to-openapi';
+
+/**
+ * The procedure metadata, declared structurally so the router type (and the SDK's published
+ * declarations) never import trpc-to-openapi; the assertion below keeps it compatible.
+ */
+// A type alias, not an interface: only aliases are assignable to Record<string, unknown>.
+export type ApiMeta = {
+  openapi?: {
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+    path: `/${string}`;
+    summary?: string;
+    description?: string;
+    tags?: string[];
+    protect?: boolean;
+    successDescription?: string;
+    errorResponses?: Record<number, string>;
+  };
+};
+
+type Assert<T extends true> = T;
+export type ApiMetaIsOpenApiMeta = Assert<ApiMeta extends OpenApiMeta ? true : false>;
