@@ -8,14 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { MikroORM } from '@mikro-orm/core';
-import { ormOptions } from '../server/db/orm.js';
+import { migrationsDir, ormOptions } from '../server/db/orm.js';
+import { writeMigrationIndex } from './lib/migration-index.js';
 import { withScratchPostgres } from './lib/scratch-postgres.js';
 
-async function create(orm: MikroORM, label: string) {
+async function create(orm: MikroORM, dialect: 'sqlite' | 'postgresql') {
   const migrator = orm.getMigrator();
   await migrator.up();
   const result = await migrator.createMigration(undefined, false, (await migrator.getExecutedMigrations()).length === 0);
-  console.log(result.fileName ? `${label}: wrote ${result.fileName}` : `${label}: no changes`);
+  writeMigrationIndex(migrationsDir(dialect));
+  console.log(result.fileName ? `${dialect}: wrote ${result.fileName}` : `${dialect}: no changes`);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-migration-'));

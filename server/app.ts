@@ -51,7 +51,8 @@ export async function buildApp(config: Config): Promise<App> {
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     bodyLimit: config.bodyLimit,
     trustProxy: false,
-    requestIdHeader: 'x-request-id',
+    // genReqId reads x-request-id itself, so a hostile value is replaced rather than echoed.
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

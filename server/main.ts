@@ -14,8 +14,8 @@ async function main() {
     throw err;
   }
   const { http } = await buildApp(config);
-  await http.listen({ host: config.host, port: config.port });
-  http.log.info(`Carly serves on http://${config.host}:${config.port} (Swagger UI at /api/ui/)`);
+  const url = await http.listen({ host: config.host, port: config.port });
+  http.log.info({ url, database: config.database.kind }, `Carly serves on ${url} (Swagger UI at ${url}/api/ui/)`);
 
   let stopping = false;
   const stop = (signal: string) => {

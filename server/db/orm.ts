@@ -7,6 +7,8 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Config } from '../config.js';
 import { entities } from './entities.js';
+import { migrations as sqliteMigrations } from './migrations/sqlite/index.js';
+import { migrations as postgresqlMigrations } from './migrations/postgresql/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export type Dialect = Config['database']['kind'];
@@ -28,9 +30,10 @@ export function ormOptions(database: Config['database'], debug = false): Options
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,
     migrations: {
+      // New migrations are written here (npm run migration:create); the server runs the static list.
       path: migrationsDir(database.kind),
       pathTs: migrationsDir(database.kind),
-      glob: '!(*.d).{js,ts}',
+      migrationsList: database.kind === 'sqlite' ? sqliteMigrations : postgresqlMigrations,
       emit: 'ts' as const,
       snapshot: true,
       snapshotName: '.snapshot',

@@ -3,7 +3,7 @@ import type { AnyProcedure } from '@trpc/server';
 import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
 import type { Context } from '../trpc/context.js';
 import type { ApiMeta } from '../trpc/meta.js';
-import { badRequest } from '../errors.js';
+import { DomainError, badRequest } from '../errors.js';
 
 type ContextFactory = (request: FastifyRequest) => Context;
 
@@ -47,6 +47,10 @@ export function registerRestRoutes(app: FastifyInstance, router: AnyRouter, crea
 /** Path parameters (already percent-decoded by Fastify) merged over the query or JSON body. */
 function readInput(request: FastifyRequest, usesBody: boolean): Record<string, unknown> {
   const params = request.params as Record<string, string>;
+  if (usesBody && request.body !== undefined && !isJson(request.headers['content-type'])) {
+    // Fastify also parses text/plain; the contract speaks JSON only.
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  }
   let source: unknown = usesBody ? request.body : request.query;
   if (source === undefined || source === null) source = {};
   if (typeof source !== 'object' || Array.isArray(source)) throw badRequest('The request body must be a JSON object');
@@ -55,3 +59,5 @@ function readInput(request: FastifyRequest, usesBody: boolean): Record<string, u
   }
   return { ...(source as Record<string, unknown>), ...params };
 }
+
+const isJson = (contentType: string | undefined) => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? '');

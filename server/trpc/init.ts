@@ -17,8 +17,14 @@ const t = initTRPC
       const cause = error.cause as (Error & { issues?: ZodError['issues'] }) | undefined;
       const isValidation = error.code === 'BAD_REQUEST' && cause?.name === 'ZodError';
       const retryAfter = cause instanceof DomainError ? cause.retryAfterSeconds : undefined;
+      // An unexpected error's message may hold SQL or internals: the log has it, the client does not.
+      const message = isValidation
+        ? 'Input validation failed'
+        : error.code === 'INTERNAL_SERVER_ERROR'
+          ? 'Internal server error; quote the x-request-id header when reporting it'
+          : shape.message;
       return {
-        message: isValidation ? 'Input validation failed' : shape.message,
+        message,
         code: shape.code,
         data: {
           code: shape.data.code,

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { run, ROOT } from './helpers/process.js';
+import { tempDir } from './helpers/server.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8000, logLevel: 'info', bodyLimit: 1024 * 1024, corsOrigins: [], seedSampleData: true });
+    expect(c.dataDir).toBe(path.resolve('./data'));
+    expect(c.database).toEqual({ kind: 'sqlite', file: path.resolve('./data/carly.sqlite') });
+    expect(c.publicUrl).toBe('http://127.0.0.1:8000');
+  });
+
+  it('selects PostgreSQL from DATABASE_URL and turns the sample data off in production', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', NODE_ENV: 'production', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    expect(c.database).toEqual({ kind: 'postgresql', url: 'postgres://u@h:5432/db' });
+    expect(c.seedSampleData).toBe(false);
+    expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(loadConfig({ NODE_ENV: 'production', SEED_SAMPLE_DATA: 'true' }).seedSampleData).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['LOG_LEVEL', 'loud'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['BODY_LIMIT_BYTES', '12'],
+    ['SEED_SAMPLE_DATA', 'maybe'],
+    ['NODE_ENV', 'staging'],
+  ])('refuses %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('exits at start with code 2 and a message naming the variable', async () => {
+    const r = await run(['--import', 'tsx', path.join(ROOT, 'server/main.ts')], { PORT: 'not-a-port', DATA_DIR: tempDir() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('PORT');
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerPath, rest, startServer, type TestServer } from './helpers/server.js';
+import { adminHeaders } from './helpers/auth.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.close());
+
+describe('operations routes', () => {
+  it('describes the service at /', async () => {
+    const r = await rest(server.url, 'GET', '/');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: 'carly', links: { docs: '/api/ui/', openapi: '/api/openapi.json', trpc: '/trpc' } });
+  });
+
+  it('reports liveness and readiness with the database kind', async () => {
+    expect((await rest(server.url, 'GET', '/health')).body).toEqual({ status: 'ok' });
+    const ready = await rest(server.url, 'GET', '/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.database.ok).toBe(true);
+  });
+
+  it('counts requests and latency per operation in Prometheus text, with process metrics', async () => {
+    const auth = await adminHeaders(server);
+    await rest(server.url, 'GET', customerPath('nobody@example.com'), undefined, auth);
+    await fetch(`${server.url}/trpc/customers.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, { headers: auth });
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/carly_requests_total\{operation="customers.get",status="404"\} 1/);
+    expect(text).toMatch(/carly_request_duration_seconds_bucket\{le="0.005",operation="customers.get"\}/);
+    expect(text).toMatch(/carly_requests_total\{operation="trpc:customers.list",status="\d+"\} 1/);
+    expect(text).toContain('process_resident_memory_bytes');
+    await fetch(`${server.url}/trpc/no.such,thing`);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toContain('operation="trpc:unknown"');
+  });
+
+  it('sends security headers', async () => {
+    const res = await fetch(`${server.url}/health`);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBeTruthy();
+  });
+
+  it('answers /ready with 503 when the database is gone', async () => {
+    const other = await startServer();
+    await other.app.orm.close(true);
+    const r = await rest(other.url, 'GET', '/ready');
+    expect(r.status).toBe(503);
+    expect(r.body.database.ok).toBe(false);
+    await other.app.http.close().catch(() => undefined);
+    await other.close().catch(() => undefined);
+  });
+});

@@ -1,0 +1,35 @@
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { spawnServer } from './helpers/process.js';
+import { newCustomer, tempDir, usingPostgres } from './helpers/server.js';
+
+describe('graceful shutdown', () => {
+  it.skipIf(usingPostgres())('on SIGTERM finishes the request in flight, refuses new connections, then exits 0', async () => {
+    const server = await spawnServer({ DATA_DIR: tempDir() });
+    const url = new URL(server.url);
+    const body = JSON.stringify(newCustomer());
+    // A request whose body arrives in two halves: SIGTERM lands while it is in flight.
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        { host: url.hostname, port: url.port, method: 'POST', path: '/customers', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        server.child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 200);
+    });
+    const done = await answer;
+    expect(done.status).toBe(200);
+    expect(JSON.parse(done.body).email).toBeTruthy();
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('stopping');
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+});
