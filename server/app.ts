@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Config } from './config.js';
-import { openDatabase } from './db/orm.js';
+import { forkEntityManager, openDatabase } from './db/orm.js';
+import { AuthService, type AuthDeps } from './auth/auth.service.js';
+import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
+import { Mailer } from './auth/mailer.js';
+import { PasswordHasher } from './auth/passwords.js';
+import { LiveSessionCache } from './auth/session-cache.js';
+import { AccessTokens } from './auth/tokens.js';
+import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomersService } from './customers/customers.service.js';
 import { registerErrorHandling } from './http/errors-hook.js';
@@ -26,6 +34,11 @@ export interface App {
   config: Config;
 }
 
+export interface AppOptions {
+  /** Where "now" comes from (token expiry, sessions, throttles); tests move it forward. */
+  clock?: Clock;
+}
+
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /** Never logged, wherever they appear in a logged object. */
@@ -42,10 +55,13 @@ export const LOG_REDACT = [
 ];
 
 /** Builds the whole service on an open database; never listens (main.ts and tests do). */
-export async function buildApp(config: Config): Promise<App> {
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
   const orm = await openDatabase(config.database);
-  const secret = loadServerSecret(config.dataDir, process.env.JWT_SECRET);
+  const secret = loadServerSecret(config.dataDir, config.auth.jwtSecret);
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
+  const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
+  const sessionCache = new LiveSessionCache();
 
   const http = Fastify({
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
@@ -67,16 +83,32 @@ export async function buildApp(config: Config): Promise<App> {
     reply.header('x-request-id', request.id);
   });
 
+  const authDeps: AuthDeps = {
+    clock,
+    hasher,
+    cache: sessionCache,
+    accessTokens: new AccessTokens(secret, config.auth.accessTokenTtlSeconds, clock),
+    sessionTtlDays: config.auth.sessionTtlDays,
+    mailer: new Mailer(config.auth.mailFrom, config.auth.smtpUrl, path.join(config.dataDir, 'outbox'), http.log),
+    publicUrl: config.publicUrl,
+    log: http.log,
+  };
+  const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
+
   const createContext = (request: FastifyRequest): Context => {
-    const em = orm.em.fork();
+    const em = forkEntityManager(orm);
+    const info = {
+      requestId: request.id,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+      authorization: request.headers.authorization ?? null,
+    };
     return {
-      request: {
-        requestId: request.id,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'] ?? null,
-        authorization: request.headers.authorization ?? null,
+      request: info,
+      services: {
+        customers: new CustomersService(em, cursors, evictAccounts),
+        auth: new AuthService(em, authDeps, info),
       },
-      services: { customers: new CustomersService(em, cursors) },
     };
   };
 
@@ -113,5 +145,10 @@ export async function buildApp(config: Config): Promise<App> {
   });
 
   if (config.seedSampleData) await seedSampleData(orm, http.log);
+  logAdminOutcome(
+    http.log,
+    await ensureAdmin(orm, hasher, clock, config.dataDir, { email: config.auth.adminEmail, password: config.auth.adminPassword }),
+  );
+  await hasher.warmUp();
   return { http, orm, config };
 }

@@ -20,6 +20,16 @@ const ConfigSchema = z.object({
   SEED_SAMPLE_DATA: bool.optional(),
   PUBLIC_URL: z.string().url().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  HASH_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(64),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
+  ADMIN_EMAIL: z.string().email().optional(),
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
 });
 
 export interface Config {
@@ -35,6 +45,18 @@ export interface Config {
   seedSampleData: boolean;
   publicUrl: string;
   shutdownTimeoutMs: number;
+  auth: {
+    jwtSecret: string | undefined;
+    bcryptCost: number;
+    hashConcurrency: number;
+    hashQueueLimit: number;
+    accessTokenTtlSeconds: number;
+    sessionTtlDays: number;
+    smtpUrl: string | undefined;
+    mailFrom: string;
+    adminEmail: string | undefined;
+    adminPassword: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -51,6 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
+    throw new ConfigError('Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
+  }
   const dataDir = path.resolve(c.DATA_DIR);
   let database: Config['database'];
   if (!c.DATABASE_URL) database = { kind: 'sqlite', file: path.join(dataDir, 'carly.sqlite') };
@@ -68,5 +93,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',
     publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, ''),
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    auth: {
+      jwtSecret: c.JWT_SECRET,
+      bcryptCost: c.BCRYPT_COST,
+      hashConcurrency: c.HASH_CONCURRENCY,
+      hashQueueLimit: c.HASH_QUEUE_LIMIT,
+      accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
+      sessionTtlDays: c.SESSION_TTL_DAYS,
+      smtpUrl: c.SMTP_URL,
+      mailFrom: c.MAIL_FROM,
+      adminEmail: c.ADMIN_EMAIL?.trim().toLowerCase(),
+      adminPassword: c.ADMIN_PASSWORD,
+    },
   };
 }

@@ -1,17 +1,18 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { spawnServer } from './helpers/process.js';
-import { newCustomer, tempDir, usingPostgres } from './helpers/server.js';
+import { newCustomer, rest, tempDir, TEST_ADMIN, usingPostgres } from './helpers/server.js';
 
 describe('graceful shutdown', () => {
   it.skipIf(usingPostgres())('on SIGTERM finishes the request in flight, refuses new connections, then exits 0', async () => {
-    const server = await spawnServer({ DATA_DIR: tempDir() });
+    const server = await spawnServer({ DATA_DIR: tempDir(), BCRYPT_COST: '4', ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password });
+    const token = (await rest(server.url, 'POST', '/auth/login', TEST_ADMIN)).body.tokens.accessToken as string;
     const url = new URL(server.url);
     const body = JSON.stringify(newCustomer());
     // A request whose body arrives in two halves: SIGTERM lands while it is in flight.
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
-        { host: url.hostname, port: url.port, method: 'POST', path: '/customers', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host: url.hostname, port: url.port, method: 'POST', path: '/customers', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));

@@ -1,10 +1,10 @@
 import {
   OptimisticLockError,
   UniqueConstraintViolationException,
-  type EntityManager,
   type FilterQuery,
   type QueryOrderMap,
 } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import type {
   Customer,
   CustomerCreateData,
@@ -14,6 +14,7 @@ import type {
   CustomerUpdateData,
 } from '../../client-sdk/src/schemas/customer.js';
 import { CustomerEntity } from '../db/customer.entity.js';
+import { UserEntity } from '../db/user.entity.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
 import { nameKeys, toCustomer } from './customer.mapper.js';
@@ -37,6 +38,8 @@ export class CustomersService {
   constructor(
     private readonly em: EntityManager,
     private readonly cursors: CursorCodec,
+    /** Told which accounts a delete removed, so their cached sessions end at once. */
+    private readonly onAccountsRemoved: (userIds: string[]) => void = () => {},
   ) {}
 
   async create(data: CustomerCreateData, createdAt?: Date): Promise<Customer> {
@@ -88,9 +91,16 @@ export class CustomersService {
     return toCustomer(entity);
   }
 
+  /** Deletes the customer; the database cascades to its account, sessions and reset tokens. */
   async delete(email: string): Promise<void> {
     const entity = await this.require(email);
+    const accounts = await this.em
+      .createQueryBuilder(UserEntity)
+      .select('id')
+      .where({ customer: entity.id })
+      .execute<{ id: string }[]>('all', false);
     await this.em.remove(entity).flush();
+    this.onAccountsRemoved(accounts.map((a) => a.id));
   }
 
   async list(query: CustomerListQuery): Promise<CustomerPage> {

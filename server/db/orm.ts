@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MikroORM, type Options } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
@@ -70,3 +71,6 @@ export async function openDatabase(database: Config['database']): Promise<MikroO
   await orm.getMigrator().up();
   return orm;
 }
+
+/** A request-scoped entity manager: both our drivers are SQL drivers, so query builders exist. */
+export const forkEntityManager = (orm: MikroORM): EntityManager => orm.em.fork() as EntityManager;

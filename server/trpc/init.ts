@@ -1,7 +1,8 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { ZodError } from 'zod';
-import { DomainError } from '../errors.js';
+import type { AuthUser } from '../auth/auth-user.js';
+import { DomainError, forbidden } from '../errors.js';
 import type { Context } from './context.js';
 import type { ApiMeta } from './meta.js';
 import { toFieldIssues } from './issues.js';
@@ -48,8 +49,31 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Resolves the bearer token to a live session's user, or answers 401. */
+const authenticate = t.middleware(async ({ ctx, next }) => {
+  const user = await ctx.services.auth.authenticate(ctx.request.authorization);
+  return next({ ctx: { user } });
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 /** Anyone may call it. */
 export const publicProcedure = t.procedure.use(mapDomainErrors);
+/** A signed-in user of a live session; `ctx.user` is set. */
+export const authedProcedure = publicProcedure.use(authenticate);
+/** Admins only. */
+export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== 'admin') throw forbidden('Only an admin may do this');
+  return next();
+});
+
+/**
+ * The customer-self rule, used as `.input(schemaWithEmail).use(({ ctx, input, next }) =>
+ * selfOrAdmin(ctx.user, input.email, next))`: an admin, or the customer whose email it is.
+ * Anyone else gets 403, whether or not that email exists (the check runs before the handler).
+ */
+export function selfOrAdmin<R>(user: AuthUser, email: string, next: () => R): R {
+  if (user.role !== 'admin' && user.email !== email) throw forbidden('You may only see and change your own customer record');
+  return next();
+}

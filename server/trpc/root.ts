@@ -1,7 +1,9 @@
+import { authRouter } from '../auth/auth.router.js';
 import { customersRouter } from '../customers/customers.router.js';
 import { createCallerFactory, router } from './init.js';
 
 export const appRouter = router({
+  auth: authRouter,
   customers: customersRouter,
 });
 

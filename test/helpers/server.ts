@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
-import { buildApp, type App } from '../../server/app.js';
+import { buildApp, type App, type AppOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { AppRouter } from '../../server/trpc/root.js';
 import { createScratchPostgres } from '../../scripts/lib/scratch-postgres.js';
@@ -17,6 +17,8 @@ export interface TestServer {
   close: () => Promise<void>;
 }
 
+export const TEST_ADMIN = { email: 'admin@test.local', password: 'admin-test-password-7Q' };
+
 export const usingPostgres = () => process.env.CARLY_TEST_DIALECT === 'postgresql' && Boolean(process.env.TEST_DATABASE_URL);
 
 export function tempDir(prefix = 'carly-test-'): string {
@@ -27,7 +29,7 @@ export function tempDir(prefix = 'carly-test-'): string {
  * Starts the real app on a free loopback port, on a fresh data dir and a fresh database:
  * a SQLite file, or a throwaway PostgreSQL database when TEST_DATABASE_URL is set.
  */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
   const dataDir = tempDir();
   let dropDatabase: (() => Promise<void>) | undefined;
   const dbEnv: Record<string, string> = {};
@@ -43,10 +45,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     PORT: '0',
     LOG_LEVEL: 'silent',
     SEED_SAMPLE_DATA: 'false',
+    // Real bcrypt at a test cost; one test asserts the production default of 12.
+    BCRYPT_COST: '4',
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
     ...dbEnv,
     ...env,
   });
-  const app = await buildApp(config);
+  const app = await buildApp(config, options);
   await app.http.listen({ host: '127.0.0.1', port: 0 });
   const address = app.http.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');

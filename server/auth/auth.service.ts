@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { FastifyBaseLogger } from 'fastify';
+import type {
+  ChangePasswordInput,
+  LoginInput,
+  ResetPasswordInput,
+  Session,
+  SignupData,
+  Tokens,
+  User,
+} from '../../client-sdk/src/schemas/auth.js';
+import type { Customer } from '../../client-sdk/src/schemas/customer.js';
+import type { Clock } from '../clock.js';
+import { CustomerEntity } from '../db/customer.entity.js';
+import { ResetTokenEntity } from '../db/reset-token.entity.js';
+import { UserEntity } from '../db/user.entity.js';
+import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
+import { nameKeys, toCustomer } from '../customers/customer.mapper.js';
+import type { RequestInfo } from '../trpc/context.js';
+import type { AuthUser } from './auth-user.js';
+import type { Mailer } from './mailer.js';
+import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
+import { Sessions, type SessionDeps } from './sessions.js';
+import { Throttle, type Limit } from './throttle.js';
+import { hashToken, randomToken } from './tokens.js';
+
+const MINUTE = 60_000;
+/** Contract: at most 10 failed logins per account per 15 minutes; per address, 50. */
+export const LOGIN_LIMITS = { perAccount: 10, perAddress: 50, windowMs: 15 * MINUTE };
+export const RESET_LIMITS = { perAccount: 5, perAddress: 20, windowMs: 15 * MINUTE, mailEveryMs: MINUTE, tokenTtlMs: 30 * MINUTE };
+const RESET_ANSWER = 'If an account exists for this email, a reset link is on its way.';
+
+export interface AuthDeps extends SessionDeps {
+  hasher: PasswordHasher;
+  mailer: Mailer;
+  publicUrl: string;
+  log: FastifyBaseLogger;
+}
+
+export const toUser = (u: UserEntity): User => ({ id: u.id, email: u.email, role: u.role, createdAt: u.createdAt });
+
+/** Accounts and sessions; every rule of the contract's `auth.*` lives here. */
+export class AuthService {
+  private readonly sessions: Sessions;
+  private readonly throttle: Throttle;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly deps: AuthDeps,
+    private readonly request: RequestInfo,
+  ) {
+    this.sessions = new Sessions(em, deps);
+    this.throttle = new Throttle(em, deps.clock);
+  }
+
+  private get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /**
+   * Creates the account and its customer record in one transaction. An imported customer
+   * without an account is claimed: the account is linked to it and the record kept as it is.
+   */
+  async signup(input: SignupData): Promise<{ user: User; customer: Customer; tokens: Tokens }> {
+    const { password, ...fields } = input;
+    assertAcceptablePassword(password);
+    if (await this.em.count(UserEntity, { email: fields.email })) throw conflict('An account with this email exists; sign in instead');
+    const passwordHash = await this.deps.hasher.hash(password);
+    try {
+      return await this.em.transactional(async (tx) => {
+        const now = this.clock.now();
+        let customer = await tx.findOne(CustomerEntity, { email: fields.email });
+        customer ??= tx.create(CustomerEntity, { ...fields, ...nameKeys(fields.firstName, fields.lastName), createdAt: now, updatedAt: now, version: 1 });
+        const user = tx.create(UserEntity, { id: randomUUID(), email: fields.email, passwordHash, role: 'customer', customer, createdAt: now, passwordChangedAt: now });
+        await tx.flush();
+        const tokens = await new Sessions(tx, this.deps).open(user, this.request);
+        return { user: toUser(user), customer: toCustomer(customer), tokens };
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) throw conflict('An account with this email exists; sign in instead');
+      throw err;
+    }
+  }
+
+  /** Same 401, same message, same bcrypt work for an unknown email and a wrong password. */
+  async login(input: LoginInput & { email: string }): Promise<{ user: User; tokens: Tokens }> {
+    const limits = this.loginLimits(input.email);
+    await this.throttle.check(limits);
+    // Counted before the check so concurrent guesses cannot slip past the limit; forgotten on success.
+    const counted = await this.throttle.record(limits.map((l) => l.key));
+    const user = await this.em.findOne(UserEntity, { email: input.email });
+    const ok = user ? await this.deps.hasher.verify(input.password, user.passwordHash) : await this.deps.hasher.verifyNothing(input.password);
+    if (!user || !ok) throw unauthorized('Invalid email or password');
+    await this.throttle.forget(counted);
+    const tokens = await this.sessions.open(user, this.request);
+    return { user: toUser(user), tokens };
+  }
+
+  async refresh(refreshToken: string): Promise<{ tokens: Tokens }> {
+    return { tokens: await this.sessions.rotate(refreshToken) };
+  }
+
+  /** Resolves a bearer token to a user of a live session, or 401. */
+  async authenticate(authorization: string | null): Promise<AuthUser> {
+    const match = authorization?.match(/^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i);
+    if (!match) throw unauthorized('Sign in first: send Authorization: Bearer <accessToken>');
+    const claims = await this.deps.accessTokens.verify(match[1]!);
+    const user = await this.sessions.live(claims.sid, claims.sub);
+    return { ...user, sessionId: claims.sid };
+  }
+
+  async logout(me: AuthUser): Promise<void> {
+    await this.sessions.revoke(me.sessionId, me.id);
+  }
+
+  async me(me: AuthUser): Promise<{ user: User; customer: Customer | null }> {
+    const user = await this.em.findOneOrFail(UserEntity, { id: me.id }, { populate: ['customer'] });
+    return { user: toUser(user), customer: user.customer ? toCustomer(user.customer) : null };
+  }
+
+  /** Needs the current password (failures count like failed logins); ends every other session. */
+  async changePassword(me: AuthUser, input: ChangePasswordInput): Promise<void> {
+    const limits = this.loginLimits(me.email);
+    await this.throttle.check(limits);
+    const counted = await this.throttle.record(limits.map((l) => l.key));
+    const user = await this.em.findOneOrFail(UserEntity, { id: me.id });
+    if (!(await this.deps.hasher.verify(input.currentPassword, user.passwordHash))) {
+      throw badRequest('The current password is not correct');
+    }
+    await this.throttle.forget(counted);
+    assertAcceptablePassword(input.newPassword);
+    user.passwordHash = await this.deps.hasher.hash(input.newPassword);
+    user.passwordChangedAt = this.clock.now();
+    await this.em.flush();
+    await this.sessions.revokeAll(me.id, me.sessionId);
+  }
+
+  /**
+   * The same answer whether or not the account exists. The mail goes out in the background,
+   * so the answer's timing does not tell either.
+   */
+  async requestPasswordReset(email: string): Promise<string> {
+    const limits: Limit[] = [
+      { key: `reset:account:${email}`, max: RESET_LIMITS.perAccount, windowMs: RESET_LIMITS.windowMs },
+      { key: `reset:ip:${this.request.ip}`, max: RESET_LIMITS.perAddress, windowMs: RESET_LIMITS.windowMs },
+    ];
+    await this.throttle.check(limits);
+    await this.throttle.record(limits.map((l) => l.key));
+    const user = await this.em.findOne(UserEntity, { email });
+    if (!user) return RESET_ANSWER;
+    const now = this.clock.now();
+    const recent = await this.em.count(ResetTokenEntity, { user, createdAt: { $gt: new Date(now.getTime() - RESET_LIMITS.mailEveryMs) } });
+    if (recent > 0) return RESET_ANSWER; // at most one mail per account per minute
+    const token = randomToken(32);
+    // A new token retires the older ones: only the latest mail works.
+    await this.em.nativeUpdate(ResetTokenEntity, { user, usedAt: null }, { usedAt: now });
+    this.em.create(ResetTokenEntity, { user, tokenHash: hashToken(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_LIMITS.tokenTtlMs) });
+    await this.em.flush();
+    const link = `${this.deps.publicUrl}/reset?token=${encodeURIComponent(token)}`;
+    this.deps.mailer
+      .send({
+        to: user.email,
+        subject: 'Reset your Carly password',
+        text: `Someone asked to reset the password of your Carly account.\n\nTo choose a new password, open this link within 30 minutes:\n${link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n`,
+      })
+      .catch((err: unknown) => this.deps.log.error({ err }, 'reset mail failed'));
+    return RESET_ANSWER;
+  }
+
+  /** Spends the token, sets the password, ends every session of the account. */
+  async resetPassword(input: ResetPasswordInput): Promise<void> {
+    assertAcceptablePassword(input.newPassword);
+    const invalid = badRequest('This reset link is invalid, used or expired; ask for a new one');
+    const now = this.clock.now();
+    const reset = await this.em.findOne(
+      ResetTokenEntity,
+      { tokenHash: hashToken(input.token), usedAt: null, expiresAt: { $gt: now } },
+      { populate: ['user'] },
+    );
+    if (!reset) throw invalid;
+    const passwordHash = await this.deps.hasher.hash(input.newPassword);
+    const user = reset.user;
+    await this.em.transactional(async (tx) => {
+      const spent = await tx.nativeUpdate(ResetTokenEntity, { id: reset.id, usedAt: null }, { usedAt: now });
+      if (spent !== 1) throw invalid;
+      await tx.nativeUpdate(UserEntity, { id: user.id }, { passwordHash, passwordChangedAt: now });
+      await new Sessions(tx, this.deps).revokeAll(user.id);
+    });
+    await this.throttle.clear(`login:account:${user.email}`);
+  }
+
+  async listSessions(me: AuthUser): Promise<Session[]> {
+    const rows = await this.sessions.listLive(me.id);
+    return rows.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt,
+      lastUsedAt: s.lastUsedAt,
+      userAgent: s.userAgent,
+      ip: s.ip,
+      current: s.id === me.sessionId,
+    }));
+  }
+
+  async revokeSession(me: AuthUser, sessionId: string): Promise<void> {
+    if (!(await this.sessions.revoke(sessionId, me.id))) throw notFound('No live session of yours has this id');
+  }
+
+  private loginLimits(email: string): Limit[] {
+    return [
+      { key: `login:account:${email}`, max: LOGIN_LIMITS.perAccount, windowMs: LOGIN_LIMITS.windowMs },
+      { key: `login:ip:${this.request.ip}`, max: LOGIN_LIMITS.perAddress, windowMs: LOGIN_LIMITS.windowMs },
+    ];
+  }
+}

@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { FastifyBaseLogger } from 'fastify';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/**
+ * Sends mail through nodemailer: over SMTP when SMTP_URL is set, otherwise each message is
+ * written as an .eml file under DATA_DIR/outbox/ and its path logged (never its content).
+ */
+export class Mailer {
+  private readonly transport: Transporter;
+
+  constructor(
+    private readonly from: string,
+    private readonly smtpUrl: string | undefined,
+    private readonly outboxDir: string,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.transport = smtpUrl
+      ? nodemailer.createTransport(smtpUrl)
+      : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  }
+
+  async send(message: MailMessage): Promise<void> {
+    const info = await this.transport.sendMail({ from: this.from, ...message });
+    if (this.smtpUrl) {
+      this.log.info({ messageId: info.messageId }, 'mail sent over SMTP');
+      return;
+    }
+    fs.mkdirSync(this.outboxDir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.outboxDir, `${Date.now()}-${String(info.messageId).replace(/[^\w.-]/g, '')}.eml`);
+    fs.writeFileSync(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 });
+    this.log.info({ file }, 'mail written to the outbox (no SMTP_URL set)');
+  }
+}

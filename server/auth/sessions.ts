@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Clock } from '../clock.js';
+import { SessionEntity } from '../db/session.entity.js';
+import type { UserEntity } from '../db/user.entity.js';
+import { unauthorized } from '../errors.js';
+import type { RequestInfo } from '../trpc/context.js';
+import type { AuthUser } from './auth-user.js';
+import type { LiveSessionCache } from './session-cache.js';
+import { hashToken, randomToken, type AccessTokens } from './tokens.js';
+import type { Tokens } from '../../client-sdk/src/schemas/auth.js';
+
+const DAY_MS = 86_400_000;
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+export interface SessionDeps {
+  clock: Clock;
+  accessTokens: AccessTokens;
+  cache: LiveSessionCache;
+  sessionTtlDays: number;
+}
+
+/** Sessions: one row per login, a rotating refresh token, revocation that bites at once. */
+export class Sessions {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly deps: SessionDeps,
+  ) {}
+
+  /** Opens a session for `user` (flushed by the caller's unit of work) and issues its tokens. */
+  async open(user: UserEntity, request: RequestInfo): Promise<Tokens> {
+    const now = this.deps.clock.now();
+    const id = randomUUID();
+    const refreshToken = `${id}.${randomToken()}`;
+    this.em.create(SessionEntity, {
+      id,
+      user,
+      refreshHash: hashToken(refreshToken),
+      userAgent: request.userAgent?.slice(0, 512) ?? null,
+      ip: request.ip.slice(0, 64),
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: new Date(now.getTime() + this.deps.sessionTtlDays * DAY_MS),
+    });
+    await this.em.flush();
+    return this.tokens(user, id, refreshToken);
+  }
+
+  /**
+   * Spends a refresh token for new tokens. The swap is one conditional UPDATE, so of two
+   * concurrent uses one wins; a spent (or forged) token for a live session revokes the session.
+   */
+  async rotate(refreshToken: string): Promise<Tokens> {
+    const invalid = unauthorized('Invalid refresh token; sign in again');
+    const sessionId = refreshToken.split('.')[0] ?? '';
+    if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw invalid;
+    const now = this.deps.clock.now();
+    const session = await this.em.findOne(SessionEntity, { id: sessionId }, { populate: ['user'] });
+    if (!session || session.revokedAt || session.expiresAt <= now) throw invalid;
+    const next = `${sessionId}.${randomToken()}`;
+    const swapped = await this.em.nativeUpdate(
+      SessionEntity,
+      { id: sessionId, refreshHash: hashToken(refreshToken), revokedAt: null },
+      { refreshHash: hashToken(next), lastUsedAt: now, expiresAt: new Date(now.getTime() + this.deps.sessionTtlDays * DAY_MS) },
+    );
+    if (swapped !== 1) {
+      // Someone presented a token this session already spent: assume it was stolen.
+      await this.revoke(sessionId, session.user.id);
+      throw invalid;
+    }
+    return this.tokens(session.user, sessionId, next);
+  }
+
+  /** The user of a live session, from a verified access token's claims; 401 otherwise. */
+  async live(sessionId: string, userId: string): Promise<Omit<AuthUser, 'sessionId'>> {
+    const now = this.deps.clock.now();
+    const cached = this.deps.cache.get(sessionId, now.getTime());
+    if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role };
+    const session = await this.em.findOne(
+      SessionEntity,
+      { id: sessionId, user: userId, revokedAt: null, expiresAt: { $gt: now } },
+      { populate: ['user'] },
+    );
+    if (!session) throw unauthorized('This session has ended; sign in again');
+    if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+      // Written at most once a minute per session, not on every request.
+      await this.em.nativeUpdate(SessionEntity, { id: sessionId }, { lastUsedAt: now });
+    }
+    this.deps.cache.set(sessionId, userId, session.user.email, session.user.role, now.getTime());
+    return { id: userId, email: session.user.email, role: session.user.role };
+  }
+
+  async listLive(userId: string): Promise<SessionEntity[]> {
+    return this.em.find(
+      SessionEntity,
+      { user: userId, revokedAt: null, expiresAt: { $gt: this.deps.clock.now() } },
+      { orderBy: { lastUsedAt: 'desc', id: 'asc' } },
+    );
+  }
+
+  /** Ends one session of `userId`; false if it is not theirs or already ended. */
+  async revoke(sessionId: string, userId: string): Promise<boolean> {
+    this.deps.cache.evict(sessionId);
+    const n = await this.em.nativeUpdate(SessionEntity, { id: sessionId, user: userId, revokedAt: null }, { revokedAt: this.deps.clock.now() });
+    return n === 1;
+  }
+
+  /** Ends every session of a user, except `keep` when given. */
+  async revokeAll(userId: string, keep?: string): Promise<void> {
+    this.deps.cache.evictUser(userId);
+    await this.em.nativeUpdate(
+      SessionEntity,
+      { user: userId, revokedAt: null, ...(keep ? { id: { $ne: keep } } : {}) },
+      { revokedAt: this.deps.clock.now() },
+    );
+  }
+
+  private async tokens(user: UserEntity, sessionId: string, refreshToken: string): Promise<Tokens> {
+    const accessToken = await this.deps.accessTokens.sign({ sub: user.id, sid: sessionId, role: user.role });
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.deps.accessTokens.ttlSeconds };
+  }
+}

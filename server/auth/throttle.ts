@@ -1,0 +1,60 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Clock } from '../clock.js';
+import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
+import { tooManyRequests } from '../errors.js';
+
+export interface Limit {
+  key: string;
+  max: number;
+  windowMs: number;
+}
+
+/**
+ * Sliding-window limits on counted events, kept in the database so they hold across restarts
+ * and across instances. `max` events in `windowMs`; the next attempt gets 429 with Retry-After
+ * until the oldest of them leaves the window.
+ */
+export class Throttle {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Throws 429 when any limit is already used up. */
+  async check(limits: Limit[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    for (const limit of limits) {
+      const since = new Date(now - limit.windowMs);
+      const events = await this.em.find(
+        ThrottleEventEntity,
+        { key: limit.key, at: { $gt: since } },
+        { orderBy: { at: 'desc' }, limit: limit.max, fields: ['at'] },
+      );
+      if (events.length >= limit.max) {
+        const oldestCounted = events[events.length - 1]!.at.getTime();
+        throw tooManyRequests('Too many attempts; retry later', (oldestCounted + limit.windowMs - now) / 1000);
+      }
+    }
+  }
+
+  /** Counts one event under each key; returns their ids so an attempt that succeeds can be forgotten. */
+  async record(keys: string[]): Promise<number[]> {
+    const at = this.clock.now();
+    const events = keys.map((key) => this.em.create(ThrottleEventEntity, { key, at }));
+    await this.em.flush();
+    return events.map((e) => e.id);
+  }
+
+  async forget(ids: number[]): Promise<void> {
+    if (ids.length) await this.em.nativeDelete(ThrottleEventEntity, { id: { $in: ids } });
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.em.nativeDelete(ThrottleEventEntity, { key });
+  }
+
+  /** Drops events older than the longest window; called now and then, not per request. */
+  async prune(olderThanMs: number): Promise<void> {
+    await this.em.nativeDelete(ThrottleEventEntity, { at: { $lt: new Date(this.clock.now().getTime() - olderThanMs) } });
+  }
+}
