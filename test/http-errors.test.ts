@@ -93,7 +93,8 @@ describe('a 500', () => {
     const broken = await startServer();
     try {
       const h = await adminHeaders(broken);
-      await broken.app.orm.em.getConnection().execute('drop table customers');
+      const cascade = broken.app.config.database.kind === 'postgresql' ? ' cascade' : '';
+      await broken.app.orm.em.getConnection().execute(`drop table customers${cascade}`);
       const r = await rest(broken.url, 'GET', customerPath('a@example.com'), undefined, h);
       expect(r.status).toBe(500);
       expect(r.body.code).toBe('INTERNAL_SERVER_ERROR');

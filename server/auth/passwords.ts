@@ -2,6 +2,7 @@ import bcrypt from 'bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { badRequest } from '../errors.js';
 import { BoundedSemaphore } from './semaphore.js';
+import { PASSWORD_MAX_BYTES as MAX_BYTES } from '../../client-sdk/src/schemas/auth.js';
 
 /** ~18k common passwords of 8+ characters, shipped in the package (no network). */
 const COMMON = new Set((dictionary['passwords-common'] as string[]).filter((p) => p.length >= 8));
@@ -30,14 +31,17 @@ export class PasswordHasher {
     return this.gate.run(() => bcrypt.hash(password, this.cost));
   }
 
-  verify(password: string, hash: string): Promise<boolean> {
+  /** bcrypt ignores bytes past 72, so a longer password can never be the right one. */
+  async verify(password: string, hash: string): Promise<boolean> {
+    if (Buffer.byteLength(password, 'utf8') > MAX_BYTES) return this.verifyNothing(password);
     return this.gate.run(() => bcrypt.compare(password, hash));
   }
 
   /** Burns the same time as a real check, for an account that does not exist. */
   async verifyNothing(password: string): Promise<false> {
     this.dummy ??= bcrypt.hash('carly-dummy-password', this.cost);
-    await this.verify(password, await this.dummy);
+    const dummy = await this.dummy;
+    await this.gate.run(() => bcrypt.compare(password, dummy));
     return false;
   }
 

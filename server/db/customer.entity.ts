@@ -32,9 +32,9 @@ export const CustomerSchema = new EntitySchema<CustomerEntity>({
     company: { type: 'string', length: 200, nullable: true },
     address: { type: 'json', nullable: true },
     metadata: { type: 'json' },
-    createdAt: { type: 'datetime', onCreate: () => new Date() },
+    createdAt: { type: 'Date', onCreate: () => new Date() },
     // Set by the ORM only when a flush really changes the row.
-    updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },
+    updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },
     version: { type: 'integer', version: true },
   },
   indexes: [

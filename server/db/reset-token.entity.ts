@@ -18,8 +18,8 @@ export const ResetTokenSchema = new EntitySchema<ResetTokenEntity>({
     id: { type: 'integer', primary: true, autoincrement: true },
     user: { kind: 'm:1', entity: () => UserEntity, deleteRule: 'cascade', index: 'password_reset_tokens_user_id_index' },
     tokenHash: { type: 'string', length: 64, unique: 'password_reset_tokens_token_hash_unique', hidden: true },
-    createdAt: { type: 'datetime' },
-    expiresAt: { type: 'datetime' },
-    usedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'Date' },
+    expiresAt: { type: 'Date' },
+    usedAt: { type: 'Date', nullable: true },
   },
 });

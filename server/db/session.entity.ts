@@ -23,9 +23,9 @@ export const SessionSchema = new EntitySchema<SessionEntity>({
     refreshHash: { type: 'string', length: 64, hidden: true },
     userAgent: { type: 'string', length: 512, nullable: true },
     ip: { type: 'string', length: 64, nullable: true },
-    createdAt: { type: 'datetime' },
-    lastUsedAt: { type: 'datetime' },
-    expiresAt: { type: 'datetime' },
-    revokedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'Date' },
+    lastUsedAt: { type: 'Date' },
+    expiresAt: { type: 'Date' },
+    revokedAt: { type: 'Date', nullable: true },
   },
 });

@@ -16,7 +16,7 @@ export const ThrottleEventSchema = new EntitySchema<ThrottleEventEntity>({
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     key: { type: 'string', length: 300 },
-    at: { type: 'datetime' },
+    at: { type: 'Date' },
   },
   indexes: [{ name: 'throttle_events_key_at_index', properties: ['key', 'at'] }],
 });

@@ -28,7 +28,7 @@ export const UserSchema = new EntitySchema<UserEntity>({
       deleteRule: 'cascade',
       index: 'users_customer_id_index',
     },
-    createdAt: { type: 'datetime' },
-    passwordChangedAt: { type: 'datetime' },
+    createdAt: { type: 'Date' },
+    passwordChangedAt: { type: 'Date' },
   },
 });
