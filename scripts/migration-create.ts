@@ -21,14 +21,14 @@ async function create(orm: MikroORM, dialect: 'sqlite' | 'postgresql') {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-migration-'));
-const sqlite = await MikroORM.init(ormOptions({ kind: 'sqlite', file: path.join(dir, 'scratch.sqlite') }));
+const sqlite = await MikroORM.init(ormOptions({ kind: 'sqlite', file: path.join(dir, 'scratch.sqlite') }, true));
 await create(sqlite, 'sqlite');
 await sqlite.close(true);
 fs.rmSync(dir, { recursive: true, force: true });
 
 if (process.env.TEST_DATABASE_URL) {
   await withScratchPostgres(process.env.TEST_DATABASE_URL, async (url) => {
-    const pg = await MikroORM.init(ormOptions({ kind: 'postgresql', url }));
+    const pg = await MikroORM.init(ormOptions({ kind: 'postgresql', url }, true));
     await create(pg, 'postgresql');
     await pg.close(true);
   });

@@ -91,7 +91,7 @@ describe('deleting a customer', () => {
     expect((await rest(server.url, 'POST', '/auth/refresh', { refreshToken: carol.tokens.refreshToken })).status).toBe(401);
     expect((await rest(server.url, 'POST', '/auth/login', { email: carol.email, password: carol.password })).status).toBe(401);
     const conn = server.app.orm.em.getConnection();
-    const [{ n }] = (await conn.execute('select count(*) as n from users where email = ?', [carol.email])) as { n: number | string }[];
-    expect(Number(n)).toBe(0);
+    const rows = (await conn.execute('select count(*) as n from users where email = ?', [carol.email])) as { n: number | string }[];
+    expect(Number(rows[0]!.n)).toBe(0);
   });
 });

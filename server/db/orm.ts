@@ -22,11 +22,10 @@ interface SqliteConnection {
 }
 
 /** The MikroORM options for one database; shared by the server, the scripts and the tests. */
-export function ormOptions(database: Config['database'], debug = false): Options {
+export function ormOptions(database: Config['database'], authoring = false): Options {
   const common = {
     entities,
     extensions: [Migrator],
-    debug,
     // Entities are declared with EntitySchema: no reflection, no discovery cache needed.
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,
@@ -36,7 +35,9 @@ export function ormOptions(database: Config['database'], debug = false): Options
       pathTs: migrationsDir(database.kind),
       migrationsList: database.kind === 'sqlite' ? sqliteMigrations : postgresqlMigrations,
       emit: 'ts' as const,
-      snapshot: true,
+      // Only `npm run migration:create` keeps the snapshot: after running migrations MikroORM
+      // would otherwise rewrite it (in the source tree) from whatever database it ran on.
+      snapshot: authoring,
       snapshotName: '.snapshot',
       transactional: true,
       allOrNothing: true,
