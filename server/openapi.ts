@@ -43,11 +43,15 @@ export function buildOpenApiDocument(version: string): OpenAPIObject {
       '(superjson); the TypeScript SDK `@carly/client` wraps it. Timestamps are ISO 8601 strings here.',
     version,
     baseUrl: '/',
-    tags: ['customers'],
+    tags: ['auth', 'customers'],
     securitySchemes: {
       bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken a login returns' },
     },
   });
+  doc.tags = [
+    { name: 'auth', description: 'Accounts and sessions: sign up, sign in, tokens, passwords' },
+    { name: 'customers', description: 'Customer records; every route needs a bearer token' },
+  ];
   doc.components ??= {};
   doc.components.schemas ??= {};
   const errorJson = z.toJSONSchema(ErrorBodySchema, { io: 'output' }) as { $defs?: Record<string, unknown> };

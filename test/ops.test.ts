@@ -54,3 +54,23 @@ describe('operations routes', () => {
     await other.close().catch(() => undefined);
   });
 });
+
+describe('CORS', () => {
+  it('answers preflight OPTIONS for allowed origins on REST paths (no clash with the REST routes)', async () => {
+    const cors = await startServer({ CORS_ORIGINS: 'https://app.example' });
+    try {
+      const pre = await fetch(`${cors.url}/customers/a%40b.c`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      const denied = await fetch(`${cors.url}/health`, { headers: { origin: 'https://evil.example' } });
+      expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+      const exposed = await fetch(`${cors.url}/health`, { headers: { origin: 'https://app.example' } });
+      expect(exposed.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    } finally {
+      await cors.close();
+    }
+  });
+});

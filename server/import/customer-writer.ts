@@ -1,0 +1,210 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { MikroORM } from '@mikro-orm/core';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import type { EntityManager, Knex } from '@mikro-orm/knex';
+import { CustomerEntity } from '../db/customer.entity.js';
+import { nameKeys } from '../customers/customer.mapper.js';
+import type { ImportRow } from './import-row.js';
+
+/**
+ * Upserts imported customers by email, in transactions the caller delimits. Each row is applied
+ * as an insert or an update in the order given: a new email gets version 1 and its row's
+ * createdAt (or now); an existing one keeps its id, email and createdAt, gets every other field
+ * replaced, version + 1 and updatedAt = now ("now" is the start of the transaction).
+ */
+export interface CustomerWriter {
+  /** Writes the rows (opening a transaction if none is open) and answers how many emails were new. */
+  write(rows: readonly ImportRow[]): Promise<number>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Rolls back anything uncommitted and gives the connection back. */
+  close(): Promise<void>;
+  /** Rows per transaction that suit this database. */
+  readonly preferredBatchSize: number;
+}
+
+export async function openCustomerWriter(orm: MikroORM): Promise<CustomerWriter> {
+  const em = orm.em as unknown as EntityManager;
+  const knex = em.getKnex();
+  const sql = new UpsertSql(orm);
+  if (orm.em.getDriver() instanceof BetterSqliteDriver) {
+    return openSqliteWriter(orm, knex.client as unknown as PooledClient, sql);
+  }
+  return openKnexWriter(orm, knex, sql);
+}
+
+/** knex's client: its pool hands out the driver's own connection objects. */
+interface PooledClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+}
+
+/** The upsert statement, portable between SQLite (3.35+) and PostgreSQL, with names from the entity metadata. */
+class UpsertSql {
+  private readonly head: string;
+  private readonly tail: string;
+  private readonly tuple: string;
+  private cache = new Map<number, string>();
+
+  constructor(orm: MikroORM) {
+    const meta = orm.getMetadata().get(CustomerEntity.name);
+    const q = (id: string) => `"${id.replaceAll('"', '""')}"`;
+    const column = (p: keyof CustomerEntity) => q(meta.properties[p]!.fieldNames[0]!);
+    const table = q(meta.tableName);
+    const inserted = (
+      ['email', 'firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', 'createdAt', 'updatedAt', 'version'] as const
+    ).map(column);
+    const replaced = (['firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', 'updatedAt'] as const)
+      .map(column)
+      .map((c) => `${c} = excluded.${c}`);
+    const version = column('version');
+    this.tuple = `(${inserted.map(() => '?').join(', ')})`;
+    this.head = `insert into ${table} (${inserted.join(', ')}) values `;
+    // The inserted version is the number of file rows a tuple stands for (1 unless an email
+    // repeats within one statement), so the returned version equals it exactly when the row is new.
+    this.tail =
+      ` on conflict (${column('email')}) do update set ${replaced.join(', ')}, ${version} = ${table}.${version} + excluded.${version}` +
+      ` returning ${column('email')} as "email", ${version} as "version"`;
+  }
+
+  /** The statement for `rows` tuples of 12 parameters. */
+  forRows(rows: number): string {
+    let s = this.cache.get(rows);
+    if (s === undefined) {
+      if (this.cache.size > 8) this.cache.clear();
+      s = this.head + Array(rows).fill(this.tuple).join(', ') + this.tail;
+      this.cache.set(rows, s);
+    }
+    return s;
+  }
+}
+
+function pushValues(out: unknown[], row: ImportRow, createdAt: Date | undefined, count: number, now: unknown, date: (d: Date) => unknown) {
+  const keys = nameKeys(row.firstName, row.lastName);
+  out.push(
+    row.email,
+    row.firstName,
+    row.lastName,
+    keys.firstNameKey,
+    keys.lastNameKey,
+    row.phone,
+    row.company,
+    row.address === null ? null : JSON.stringify(row.address),
+    JSON.stringify(row.metadata),
+    createdAt ? date(createdAt) : now,
+    now,
+    count,
+  );
+}
+
+/**
+ * SQLite: the statements run straight on the ORM's better-sqlite3 connection (knex keeps one),
+ * prepared once and reused, one row per call: better-sqlite3 is synchronous, so there is no
+ * round trip to save by batching rows into one statement, and re-preparing a 12,000-parameter
+ * statement per batch (what knex.raw does) costs more than the inserts' own bookkeeping.
+ * Transactions are BEGIN IMMEDIATE (take the write lock up front; a server writing to the same
+ * file waits up to its busy_timeout). The page cache is raised while importing: with several
+ * indexes over random keys (email, createdAt) a small cache makes every commit rewrite the
+ * same index pages into the WAL.
+ */
+async function openSqliteWriter(
+  orm: MikroORM,
+  client: PooledClient,
+  sql: UpsertSql,
+): Promise<CustomerWriter> {
+  const db = (await client.acquireConnection()) as BetterSqlite3.Database;
+  const platform = orm.em.getPlatform();
+  const date = (d: Date) => platform.processDateProperty(d) as unknown;
+  const previousCache = db.pragma('cache_size', { simple: true }) as number;
+  db.pragma('cache_size = -65536'); // 64 MiB
+  const upsert = db.prepare(sql.forRows(1)).raw(true);
+  let now: unknown = null;
+  let released = false;
+  const values: unknown[] = [];
+
+  return {
+    preferredBatchSize: 50_000,
+    async write(rows) {
+      if (!db.inTransaction) {
+        db.exec('begin immediate');
+        now = date(new Date());
+      }
+      let inserted = 0;
+      for (const row of rows) {
+        values.length = 0;
+        pushValues(values, row, row.createdAt, 1, now, date);
+        const [, version] = upsert.get(values) as [string, number];
+        if (version === 1) inserted++;
+      }
+      return inserted;
+    },
+    async commit() {
+      if (db.inTransaction) db.exec('commit');
+    },
+    async rollback() {
+      if (db.inTransaction) db.exec('rollback');
+    },
+    async close() {
+      if (released) return;
+      released = true;
+      try {
+        if (db.inTransaction) db.exec('rollback');
+        db.pragma(`cache_size = ${Number(previousCache)}`);
+      } finally {
+        await client.releaseConnection(db);
+      }
+    },
+  };
+}
+
+/** Rows per statement elsewhere: 12 parameters each stays well under PostgreSQL's 65,535. */
+const STATEMENT_ROWS = 1000;
+
+/**
+ * Any other SQL database (PostgreSQL): multi-row statements through knex, 1,000 rows per round
+ * trip. An email repeated within one statement is merged first (the last row's fields, the
+ * first row's createdAt, one version per row), as one statement cannot touch a row twice.
+ */
+async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promise<CustomerWriter> {
+  const platform = orm.em.getPlatform();
+  const date = (d: Date) => platform.processDateProperty(d) as unknown;
+  let trx: Knex.Transaction | null = null;
+  let now: unknown = null;
+
+  const end = async (how: 'commit' | 'rollback') => {
+    const t = trx;
+    trx = null;
+    if (t && !t.isCompleted()) await t[how]();
+  };
+
+  return {
+    preferredBatchSize: 10_000,
+    async write(rows) {
+      if (!trx) {
+        trx = await knex.transaction();
+        now = date(new Date());
+      }
+      let inserted = 0;
+      for (let from = 0; from < rows.length; from += STATEMENT_ROWS) {
+        const merged = new Map<string, { row: ImportRow; createdAt: Date | undefined; count: number }>();
+        for (let i = from; i < Math.min(from + STATEMENT_ROWS, rows.length); i++) {
+          const row = rows[i]!;
+          const seen = merged.get(row.email);
+          if (seen) {
+            seen.row = row;
+            seen.count++;
+          } else merged.set(row.email, { row, createdAt: row.createdAt, count: 1 });
+        }
+        const values: unknown[] = [];
+        for (const { row, createdAt, count } of merged.values()) pushValues(values, row, createdAt, count, now, date);
+        const result = (await trx.raw(sql.forRows(merged.size), values as Knex.RawBinding[])) as { rows?: { email: string; version: number }[] } | { email: string; version: number }[];
+        const returned = Array.isArray(result) ? result : (result.rows ?? []);
+        for (const r of returned) if (Number(r.version) === merged.get(r.email)?.count) inserted++;
+      }
+      return inserted;
+    },
+    commit: () => end('commit'),
+    rollback: () => end('rollback'),
+    close: () => end('rollback'),
+  };
+}
