@@ -128,6 +128,15 @@ describe('REST customers', () => {
     expect(r.body).toMatchObject({ company: null, metadata: { a: '1' }, version: 3 });
   });
 
+  it('does not bump the version or updatedAt when an update changes nothing', async () => {
+    const c = (await call('POST', '/customers', newCustomer({ company: 'Same' }))).body;
+    const r = await call('PATCH', customerPath(c.email), { company: 'Same', firstName: c.firstName, version: 1 });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(c);
+    const empty = await call('PATCH', customerPath(c.email), {});
+    expect(empty.body.version).toBe(1);
+  });
+
   it('refuses an email in the PATCH body (the path names the customer) and unknown fields', async () => {
     const c = (await call('POST', '/customers', newCustomer())).body;
     const r = await call('PATCH', customerPath(c.email), { email: 'other@example.com', firstName: 'X' });
