@@ -4,7 +4,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { MikroORM } from '@mikro-orm/core';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
+import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase } from './db/orm.js';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
 import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
@@ -145,10 +146,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   if (config.seedSampleData) await seedSampleData(orm, http.log);
-  logAdminOutcome(
-    http.log,
-    await ensureAdmin(orm, hasher, clock, config.dataDir, { email: config.auth.adminEmail, password: config.auth.adminPassword }),
-  );
+  try {
+    logAdminOutcome(
+      http.log,
+      await ensureAdmin(orm, hasher, clock, config.dataDir, { email: config.auth.adminEmail, password: config.auth.adminPassword }),
+    );
+  } catch (err) {
+    await orm.close();
+    // A refused ADMIN_PASSWORD (e.g. a common one) is a configuration error: say which variable.
+    if (err instanceof DomainError) throw new ConfigError(`Invalid configuration:\n  ADMIN_PASSWORD: ${err.message}`);
+    throw err;
+  }
   await hasher.warmUp();
   return { http, orm, config };
 }

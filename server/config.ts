@@ -29,7 +29,11 @@ const ConfigSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
   ADMIN_EMAIL: z.string().email().optional(),
-  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  ADMIN_PASSWORD: z
+    .string()
+    .min(8, 'must be at least 8 characters')
+    .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes of UTF-8 (bcrypt would truncate it)')
+    .optional(),
 });
 
 export interface Config {

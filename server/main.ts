@@ -3,16 +3,7 @@ import { buildApp } from './app.js';
 
 /** Starts the service: config, app, listen; stops gracefully on SIGTERM/SIGINT. */
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfig();
   const { http } = await buildApp(config);
   const url = await http.listen({ host: config.host, port: config.port });
   http.log.info({ url, database: config.database.kind }, `Carly serves on ${url} (Swagger UI at ${url}/api/ui/)`);
@@ -41,6 +32,11 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
+  // Bad configuration (found by the config check or at start-up) exits 2 with the variable named.
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error('Carly failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

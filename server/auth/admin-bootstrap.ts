@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import { UserEntity } from '../db/user.entity.js';
+import { SessionEntity } from '../db/session.entity.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import { randomToken } from './tokens.js';
 
@@ -54,6 +55,8 @@ export async function ensureAdmin(
       existing.passwordChangedAt = now;
     }
     await em.flush();
+    // A new password ends the account's sessions, as a password change or reset does.
+    if (!passwordMatches) await endSessions(em, existing.id, now);
     return { action: !wasAdmin ? 'promoted' : passwordMatches ? 'unchanged' : 'updated', email };
   }
   if (!force && (await em.count(UserEntity, { role: 'admin' })) > 0) return { action: 'none' };
@@ -66,12 +69,19 @@ export async function ensureAdmin(
   } else {
     em.create(UserEntity, { id: randomUUID(), email, passwordHash, role: 'admin', createdAt: now, passwordChangedAt: now });
   }
+  await em.flush();
+  if (existing) await endSessions(em, existing.id, now);
+  // Written only once the database holds the hash, and atomically (temp file + rename).
   fs.mkdirSync(dataDir, { recursive: true });
   const passwordFile = path.join(dataDir, INITIAL_PASSWORD_FILE);
-  fs.rmSync(passwordFile, { force: true });
-  fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-  await em.flush();
+  const temp = `${passwordFile}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, `${password}\n`, { mode: 0o600 });
+  fs.renameSync(temp, passwordFile);
   return { action: 'generated', email, passwordFile };
+}
+
+async function endSessions(em: EntityManager, userId: string, now: Date): Promise<void> {
+  await em.nativeUpdate(SessionEntity, { user: userId, revokedAt: null }, { revokedAt: now });
 }
 
 export function logAdminOutcome(log: FastifyBaseLogger, outcome: AdminOutcome): void {

@@ -187,6 +187,9 @@ export class AuthService {
       await tx.nativeUpdate(UserEntity, { id: user.id }, { passwordHash, passwordChangedAt: now });
       await new Sessions(tx, this.deps).revokeAll(user.id);
     });
+    // Again after the commit: a request between the in-transaction eviction and the commit could
+    // have re-cached a session that the commit just ended.
+    this.deps.cache.evictUser(user.id);
     await this.throttle.clear(`login:account:${user.email}`);
   }
 

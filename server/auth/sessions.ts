@@ -100,19 +100,20 @@ export class Sessions {
 
   /** Ends one session of `userId`; false if it is not theirs or already ended. */
   async revoke(sessionId: string, userId: string): Promise<boolean> {
-    this.deps.cache.evict(sessionId);
     const n = await this.em.nativeUpdate(SessionEntity, { id: sessionId, user: userId, revokedAt: null }, { revokedAt: this.deps.clock.now() });
+    // After the write: a request racing it can no longer re-cache the session as live.
+    this.deps.cache.evict(sessionId);
     return n === 1;
   }
 
   /** Ends every session of a user, except `keep` when given. */
   async revokeAll(userId: string, keep?: string): Promise<void> {
-    this.deps.cache.evictUser(userId);
     await this.em.nativeUpdate(
       SessionEntity,
       { user: userId, revokedAt: null, ...(keep ? { id: { $ne: keep } } : {}) },
       { revokedAt: this.deps.clock.now() },
     );
+    this.deps.cache.evictUser(userId);
   }
 
   private async tokens(user: UserEntity, sessionId: string, refreshToken: string): Promise<Tokens> {

@@ -43,6 +43,7 @@ interface PooledClient {
 class UpsertSql {
   private readonly head: string;
   private readonly tail: string;
+  private readonly returning: string;
   private readonly tuple: string;
   private cache = new Map<number, string>();
 
@@ -62,18 +63,18 @@ class UpsertSql {
     this.head = `insert into ${table} (${inserted.join(', ')}) values `;
     // The inserted version is the number of file rows a tuple stands for (1 unless an email
     // repeats within one statement), so the returned version equals it exactly when the row is new.
-    this.tail =
-      ` on conflict (${column('email')}) do update set ${replaced.join(', ')}, ${version} = ${table}.${version} + excluded.${version}` +
-      ` returning ${column('email')} as "email", ${version} as "version"`;
+    this.tail = ` on conflict (${column('email')}) do update set ${replaced.join(', ')}, ${version} = ${table}.${version} + excluded.${version}`;
+    this.returning = ` returning ${column('email')} as "email", ${version} as "version"`;
   }
 
-  /** The statement for `rows` tuples of 12 parameters. */
-  forRows(rows: number): string {
-    let s = this.cache.get(rows);
+  /** The statement for `rows` tuples of 12 parameters, optionally returning each row's email and new version. */
+  forRows(rows: number, returning: boolean): string {
+    const key = returning ? -rows : rows;
+    let s = this.cache.get(key);
     if (s === undefined) {
       if (this.cache.size > 8) this.cache.clear();
-      s = this.head + Array(rows).fill(this.tuple).join(', ') + this.tail;
-      this.cache.set(rows, s);
+      s = this.head + Array(rows).fill(this.tuple).join(', ') + this.tail + (returning ? this.returning : '');
+      this.cache.set(key, s);
     }
     return s;
   }
@@ -117,7 +118,12 @@ async function openSqliteWriter(
   const date = (d: Date) => platform.processDateProperty(d) as unknown;
   const previousCache = db.pragma('cache_size', { simple: true }) as number;
   db.pragma('cache_size = -65536'); // 64 MiB
-  const upsert = db.prepare(sql.forRows(1)).raw(true);
+  const upsert = db.prepare(sql.forRows(1, false));
+  // Counting inserts: SQLite sets the connection's last insert rowid only when a row is really
+  // inserted (not when the upsert turns into an update), and the table's AUTOINCREMENT never
+  // reuses a rowid, so a changed value means a new customer. (RETURNING would tell too, but it
+  // makes SQLite buffer every row's result and costs about a quarter of the insert itself.)
+  let lastRowid = (db.prepare('select last_insert_rowid()').pluck().get() as number | bigint) ?? 0;
   let now: unknown = null;
   let released = false;
   const values: unknown[] = [];
@@ -133,8 +139,11 @@ async function openSqliteWriter(
       for (const row of rows) {
         values.length = 0;
         pushValues(values, row, row.createdAt, 1, now, date);
-        const [, version] = upsert.get(values) as [string, number];
-        if (version === 1) inserted++;
+        const { lastInsertRowid } = upsert.run(values);
+        if (lastInsertRowid !== lastRowid) {
+          inserted++;
+          lastRowid = lastInsertRowid;
+        }
       }
       return inserted;
     },
@@ -197,7 +206,7 @@ async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promis
         }
         const values: unknown[] = [];
         for (const { row, createdAt, count } of merged.values()) pushValues(values, row, createdAt, count, now, date);
-        const result = (await trx.raw(sql.forRows(merged.size), values as Knex.RawBinding[])) as { rows?: { email: string; version: number }[] } | { email: string; version: number }[];
+        const result = (await trx.raw(sql.forRows(merged.size, true), values as Knex.RawBinding[])) as { rows?: { email: string; version: number }[] } | { email: string; version: number }[];
         const returned = Array.isArray(result) ? result : (result.rows ?? []);
         for (const r of returned) if (Number(r.version) === merged.get(r.email)?.count) inserted++;
       }
