@@ -7,6 +7,8 @@ import type { MikroORM } from '@mikro-orm/core';
 import { ConfigError, type Config } from './config.js';
 import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase } from './db/orm.js';
+import { SqliteReads } from './db/sqlite-reads.js';
+import type { EntityManager } from '@mikro-orm/knex';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
 import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
 import { Mailer } from './auth/mailer.js';
@@ -63,6 +65,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
   const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
   const sessionCache = new LiveSessionCache();
+  const reads = config.database.kind === 'sqlite' ? new SqliteReads(config.database.file) : undefined;
 
   const http = Fastify({
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
@@ -90,6 +93,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     cache: sessionCache,
     accessTokens: new AccessTokens(secret, config.auth.accessTokenTtlSeconds, clock),
     sessionTtlDays: config.auth.sessionTtlDays,
+    reads,
     mailer: new Mailer(config.auth.mailFrom, config.auth.smtpUrl, path.join(config.dataDir, 'outbox'), http.log),
     publicUrl: config.publicUrl,
     log: http.log,
@@ -97,7 +101,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
 
   const createContext = (request: FastifyRequest): Context => {
-    const em = forkEntityManager(orm);
+    let em: EntityManager | undefined;
+    const emOf = () => (em ??= forkEntityManager(orm));
     const info = {
       requestId: request.id,
       ip: request.ip,
@@ -107,8 +112,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     return {
       request: info,
       services: {
-        customers: new CustomersService(em, cursors, evictAccounts),
-        auth: new AuthService(em, authDeps, info),
+        customers: new CustomersService(emOf, cursors, evictAccounts, reads),
+        auth: new AuthService(emOf, authDeps, info),
       },
     };
   };
@@ -142,6 +147,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerRestRoutes(http, appRouter, createContext);
 
   http.addHook('onClose', async () => {
+    reads?.close();
     await orm.close();
   });
 

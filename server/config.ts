@@ -14,6 +14,8 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^(postgres(ql)?|sqlite):\/\//, 'must start with postgres://, postgresql:// or sqlite://')
     .optional(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
@@ -41,8 +43,11 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  /** `sqlite` with a file path, or `postgresql` with a connection URL. */
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
+  /**
+   * `sqlite` with a file path, or `postgresql` with a connection URL, the pool's size and the
+   * statement timeout (0 = none; both default in `ormOptions` when left out).
+   */
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string; poolMax?: number; statementTimeoutMs?: number };
   logLevel: string;
   bodyLimit: number;
   corsOrigins: string[];
@@ -84,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let database: Config['database'];
   if (!c.DATABASE_URL) database = { kind: 'sqlite', file: path.join(dataDir, 'carly.sqlite') };
   else if (c.DATABASE_URL.startsWith('sqlite://')) database = { kind: 'sqlite', file: path.resolve(c.DATABASE_URL.slice('sqlite://'.length)) };
-  else database = { kind: 'postgresql', url: c.DATABASE_URL };
+  else database = { kind: 'postgresql', url: c.DATABASE_URL, poolMax: c.DB_POOL_MAX, statementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS };
   return {
     nodeEnv: c.NODE_ENV,
     host: c.HOST,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyBaseLogger } from 'fastify';
 import type {
   ChangePasswordInput,
@@ -45,13 +46,18 @@ export class AuthService {
   private readonly sessions: Sessions;
   private readonly throttle: Throttle;
 
+  /** `emOf` forks the request's entity manager on first use: many requests never need one. */
   constructor(
-    private readonly em: EntityManager,
+    private readonly emOf: () => EntityManager,
     private readonly deps: AuthDeps,
     private readonly request: RequestInfo,
   ) {
-    this.sessions = new Sessions(em, deps);
-    this.throttle = new Throttle(em, deps.clock);
+    this.sessions = new Sessions(emOf, deps);
+    this.throttle = new Throttle(emOf, deps.clock);
+  }
+
+  private get em(): EntityManager {
+    return this.emOf();
   }
 
   private get clock(): Clock {
@@ -74,7 +80,7 @@ export class AuthService {
         customer ??= tx.create(CustomerEntity, { ...fields, ...nameKeys(fields.firstName, fields.lastName), createdAt: now, updatedAt: now, version: 1 });
         const user = tx.create(UserEntity, { id: randomUUID(), email: fields.email, passwordHash, role: 'customer', customer, createdAt: now, passwordChangedAt: now });
         await tx.flush();
-        const tokens = await new Sessions(tx, this.deps).open(user, this.request);
+        const tokens = await new Sessions(() => tx, this.deps).open(user, this.request);
         return { user: toUser(user), customer: toCustomer(customer), tokens };
       });
     } catch (err) {
@@ -185,7 +191,7 @@ export class AuthService {
       const spent = await tx.nativeUpdate(ResetTokenEntity, { id: reset.id, usedAt: null }, { usedAt: now });
       if (spent !== 1) throw invalid;
       await tx.nativeUpdate(UserEntity, { id: user.id }, { passwordHash, passwordChangedAt: now });
-      await new Sessions(tx, this.deps).revokeAll(user.id);
+      await new Sessions(() => tx, this.deps).revokeAll(user.id);
     });
     // Again after the commit: a request between the in-transaction eviction and the commit could
     // have re-cached a session that the commit just ended.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { Clock } from '../clock.js';
 import { SessionEntity } from '../db/session.entity.js';
 import type { UserEntity } from '../db/user.entity.js';
@@ -9,6 +9,7 @@ import type { AuthUser } from './auth-user.js';
 import type { LiveSessionCache } from './session-cache.js';
 import { hashToken, randomToken, type AccessTokens } from './tokens.js';
 import type { Tokens } from '../../client-sdk/src/schemas/auth.js';
+import type { LiveSessionRow, SqliteReads } from '../db/sqlite-reads.js';
 
 const DAY_MS = 86_400_000;
 const LAST_USED_GRANULARITY_MS = 60_000;
@@ -18,14 +19,20 @@ export interface SessionDeps {
   accessTokens: AccessTokens;
   cache: LiveSessionCache;
   sessionTtlDays: number;
+  /** SQLite only: prepared reads on their own connection (see db/sqlite-reads.ts). */
+  reads?: SqliteReads;
 }
 
 /** Sessions: one row per login, a rotating refresh token, revocation that bites at once. */
 export class Sessions {
   constructor(
-    private readonly em: EntityManager,
+    private readonly emOf: () => EntityManager,
     private readonly deps: SessionDeps,
   ) {}
+
+  private get em(): EntityManager {
+    return this.emOf();
+  }
 
   /** Opens a session for `user` (flushed by the caller's unit of work) and issues its tokens. */
   async open(user: UserEntity, request: RequestInfo): Promise<Tokens> {
@@ -76,18 +83,23 @@ export class Sessions {
     const now = this.deps.clock.now();
     const cached = this.deps.cache.get(sessionId, now.getTime());
     if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role };
-    const session = await this.em.findOne(
-      SessionEntity,
-      { id: sessionId, user: userId, revokedAt: null, expiresAt: { $gt: now } },
-      { populate: ['user'] },
-    );
+    const session = this.deps.reads ? this.deps.reads.session(sessionId, userId, now) : await this.findLive(sessionId, userId, now);
     if (!session) throw unauthorized('This session has ended; sign in again');
     if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
       // Written at most once a minute per session, not on every request.
       await this.em.nativeUpdate(SessionEntity, { id: sessionId }, { lastUsedAt: now });
     }
-    this.deps.cache.set(sessionId, userId, session.user.email, session.user.role, now.getTime());
-    return { id: userId, email: session.user.email, role: session.user.role };
+    this.deps.cache.set(sessionId, userId, session.email, session.role, now.getTime());
+    return { id: userId, email: session.email, role: session.role };
+  }
+
+  private async findLive(sessionId: string, userId: string, now: Date): Promise<LiveSessionRow | null> {
+    const s = await this.em.findOne(
+      SessionEntity,
+      { id: sessionId, user: userId, revokedAt: null, expiresAt: { $gt: now } },
+      { populate: ['user'] },
+    );
+    return s ? { email: s.user.email, role: s.user.role, lastUsedAt: s.lastUsedAt } : null;
   }
 
   async listLive(userId: string): Promise<SessionEntity[]> {

@@ -16,9 +16,13 @@ export interface Limit {
  */
 export class Throttle {
   constructor(
-    private readonly em: EntityManager,
+    private readonly emOf: () => EntityManager,
     private readonly clock: Clock,
   ) {}
+
+  private get em(): EntityManager {
+    return this.emOf();
+  }
 
   /** Throws 429 when any limit is already used up. */
   async check(limits: Limit[]): Promise<void> {

@@ -13,8 +13,10 @@ import type {
   CustomerSort,
   CustomerUpdateData,
 } from '../../client-sdk/src/schemas/customer.js';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { UserEntity } from '../db/user.entity.js';
+import type { SqliteReads } from '../db/sqlite-reads.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
 import { nameKeys, toCustomer } from './customer.mapper.js';
@@ -27,6 +29,40 @@ const SORT_COLUMN: Record<string, SortColumn> = {
   lastName: 'lastNameKey',
 };
 
+/**
+ * The smallest string above every string that starts with `prefix`, in code-point order
+ * (UTF-8 byte order): the prefix with its last code point incremented. Undefined when none.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix].map((c) => c.codePointAt(0)!);
+  while (points.length && points[points.length - 1]! >= 0x10ffff) points.pop();
+  if (!points.length) return undefined;
+  let last = points.pop()! + 1;
+  if (last >= 0xd800 && last <= 0xdfff) last = 0xe000; // surrogates are not characters
+  return String.fromCodePoint(...points, last);
+}
+
+/**
+ * Case-insensitive prefix search over the lower-cased email and name keys; `q` is lower-cased.
+ * Each arm is a range on one of their indexes, never a scan, and both databases compare by
+ * code point (SQLite's BINARY collation; COLLATE "C" columns on PostgreSQL), so the matches
+ * and their order are the same on both.
+ * - PostgreSQL: `LIKE 'q%'` with q's own `\ % _` escaped; on a "C" column the planner turns it
+ *   into an index range.
+ * - SQLite: an explicit range `[q, upper bound)`: its LIKE folds ASCII case and then skips
+ *   binary indexes.
+ */
+function prefixSearch(q: string, postgres: boolean): FilterQuery<CustomerEntity> {
+  let match: object;
+  if (postgres) {
+    match = { $like: `${q.replace(/[\\%_]/g, '\\$&')}%` };
+  } else {
+    const upper = prefixUpperBound(q);
+    match = upper === undefined ? { $gte: q } : { $gte: q, $lt: upper };
+  }
+  return { $or: [{ email: match }, { firstNameKey: match }, { lastNameKey: match }] };
+}
+
 function parseSort(sort: CustomerSort) {
   const descending = sort.startsWith('-');
   const column = SORT_COLUMN[descending ? sort.slice(1) : sort]!;
@@ -36,11 +72,18 @@ function parseSort(sort: CustomerSort) {
 /** Customer records: every database operation on them, given a request-scoped entity manager. */
 export class CustomersService {
   constructor(
-    private readonly em: EntityManager,
+    /** Forks the request's entity manager on first use. */
+    private readonly emOf: () => EntityManager,
     private readonly cursors: CursorCodec,
     /** Told which accounts a delete removed, so their cached sessions end at once. */
     private readonly onAccountsRemoved: (userIds: string[]) => void = () => {},
+    /** SQLite only: the prepared read of one customer (see db/sqlite-reads.ts). */
+    private readonly reads?: SqliteReads,
   ) {}
+
+  private get em(): EntityManager {
+    return this.emOf();
+  }
 
   async create(data: CustomerCreateData, createdAt?: Date): Promise<Customer> {
     const now = createdAt ?? new Date();
@@ -65,7 +108,10 @@ export class CustomersService {
   }
 
   async get(email: string): Promise<Customer> {
-    return toCustomer(await this.require(email));
+    if (!this.reads) return toCustomer(await this.require(email));
+    const customer = this.reads.customer(email);
+    if (!customer) throw notFound(`No customer with email ${email}`);
+    return customer;
   }
 
   async update({ email, version, ...patch }: CustomerUpdateData): Promise<Customer> {
@@ -107,11 +153,7 @@ export class CustomersService {
     const { column, descending, isDate } = parseSort(query.sort);
     const q = query.q?.toLowerCase() ?? null;
     const and: FilterQuery<CustomerEntity>[] = [];
-    if (q) {
-      // Prefix ranges on lower-cased, indexed columns: each arm is an index range, never a scan.
-      const range = { $gte: q, $lt: `${q}\uffff` };
-      and.push({ $or: [{ email: range }, { firstNameKey: range }, { lastNameKey: range }] });
-    }
+    if (q) and.push(prefixSearch(q, this.em.getPlatform() instanceof PostgreSqlPlatform));
     if (query.cursor) {
       const at = this.cursors.decode(query.cursor, query.sort, q);
       const value = isDate ? new Date(at.value) : at.value;

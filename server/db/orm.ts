@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MikroORM, type Options } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/knex';
+import type { AbstractSqlConnection, EntityManager } from '@mikro-orm/knex';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
@@ -62,14 +62,76 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
       },
     } as Options;
   }
-  return { ...common, driver: PostgreSqlDriver, clientUrl: database.url } as Options;
+  const poolMax = database.poolMax ?? DEFAULT_POOL_MAX;
+  return {
+    ...common,
+    driver: PostgreSqlDriver,
+    clientUrl: database.url,
+    // knex's default minimum of 2, unless the pool may hold fewer.
+    pool: { min: Math.min(2, poolMax), max: poolMax },
+    // node-postgres sends these when each connection starts: a runaway query is cancelled by
+    // the server, and pg_stat_activity names the application.
+    driverOptions: {
+      connection: { statement_timeout: database.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS, application_name: 'carly' },
+    },
+  } as Options;
 }
 
-/** Opens the database, creating the SQLite folder when needed, and runs pending migrations. */
+export const DEFAULT_POOL_MAX = 10;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+
+/** The PostgreSQL advisory lock every Carly instance holds around its start-up work ('carly' in ASCII). */
+export const STARTUP_LOCK_KEY = 0x6361726c79;
+
+/**
+ * Runs `fn` while holding the start-up lock, so instances starting at once on one database
+ * migrate, seed and create the first admin one after another, never side by side. On
+ * PostgreSQL: a session-level advisory lock on a dedicated connection (outside the pool, so a
+ * small pool cannot deadlock; if the process dies the session ends and the lock goes with it).
+ * SQLite serves one process, so `fn` just runs. Not reentrant: never nest two calls.
+ */
+export async function withStartupLock<T>(orm: MikroORM, fn: () => Promise<T>): Promise<T> {
+  if (!(orm.em.getDriver() instanceof PostgreSqlDriver)) return fn();
+  const client = (orm.em.getConnection() as AbstractSqlConnection).getKnex().client;
+  const conn = (await client.acquireRawConnection()) as { query(sql: string, params?: unknown[]): Promise<unknown> };
+  try {
+    // Another instance may be migrating a large table: wait for it rather than time out.
+    await conn.query('set statement_timeout = 0');
+    await conn.query('select pg_advisory_lock($1)', [STARTUP_LOCK_KEY]);
+    try {
+      return await fn();
+    } finally {
+      await conn.query('select pg_advisory_unlock($1)', [STARTUP_LOCK_KEY]).catch(() => {});
+    }
+  } finally {
+    await client.destroyRawConnection(conn).catch(() => {});
+  }
+}
+
+/**
+ * Opens the database, creating the SQLite folder when needed, and runs pending migrations: on
+ * PostgreSQL under the start-up lock (several instances may start at once on an empty
+ * database) and without the statement timeout (a migration may rewrite a large table).
+ */
 export async function openDatabase(database: Config['database']): Promise<MikroORM> {
   if (database.kind === 'sqlite') fs.mkdirSync(path.dirname(database.file), { recursive: true });
   const orm = await MikroORM.init(ormOptions(database));
-  await orm.getMigrator().up();
+  try {
+    if (database.kind === 'sqlite') {
+      await orm.getMigrator().up();
+    } else {
+      const connection = orm.em.getConnection() as AbstractSqlConnection;
+      await withStartupLock(orm, () =>
+        connection.transactional(async (trx) => {
+          await connection.execute('set local statement_timeout = 0', [], 'run', trx);
+          await orm.getMigrator().up({ transaction: trx });
+        }),
+      );
+    }
+  } catch (err) {
+    await orm.close(true);
+    throw err;
+  }
   return orm;
 }
 

@@ -3,8 +3,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { CustomerEntity } from '../db/customer.entity.js';
-import { nameKeys } from '../customers/customer.mapper.js';
-import type { ImportRow } from './import-row.js';
+import { Col, ROW_WIDTH } from './import-row.js';
 
 /**
  * Upserts imported customers by email, in transactions the caller delimits. Each row is applied
@@ -13,8 +12,11 @@ import type { ImportRow } from './import-row.js';
  * replaced, version + 1 and updatedAt = now ("now" is the start of the transaction).
  */
 export interface CustomerWriter {
-  /** Writes the rows (opening a transaction if none is open) and answers how many emails were new. */
-  write(rows: readonly ImportRow[]): Promise<number>;
+  /**
+   * Writes the rows of a slice (ROW_WIDTH values each, see import-row.ts), opening a transaction
+   * if none is open, and answers how many of them inserted a new customer.
+   */
+  write(values: readonly Value[]): Promise<number>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /** Rolls back anything uncommitted and gives the connection back. */
@@ -80,22 +82,16 @@ class UpsertSql {
   }
 }
 
-function pushValues(out: unknown[], row: ImportRow, createdAt: Date | undefined, count: number, now: unknown, date: (d: Date) => unknown) {
-  const keys = nameKeys(row.firstName, row.lastName);
-  out.push(
-    row.email,
-    row.firstName,
-    row.lastName,
-    keys.firstNameKey,
-    keys.lastNameKey,
-    row.phone,
-    row.company,
-    row.address === null ? null : JSON.stringify(row.address),
-    JSON.stringify(row.metadata),
-    createdAt ? date(createdAt) : now,
-    now,
-    count,
-  );
+type Value = string | number | null;
+
+/** The 12 statement parameters of one row of a slice. */
+function bindRow(out: unknown[], at: number, values: readonly Value[], row: number, count: number, now: unknown, date: (ms: number) => unknown) {
+  const o = row * ROW_WIDTH;
+  for (let c = 0; c < Col.createdAt; c++) out[at + c] = values[o + c];
+  const createdAt = values[o + Col.createdAt];
+  out[at + Col.createdAt] = createdAt === null ? now : date(createdAt as number);
+  out[at + Col.createdAt + 1] = now; // updatedAt
+  out[at + Col.createdAt + 2] = count; // version (of a new row)
 }
 
 /**
@@ -115,9 +111,10 @@ async function openSqliteWriter(
 ): Promise<CustomerWriter> {
   const db = (await client.acquireConnection()) as BetterSqlite3.Database;
   const platform = orm.em.getPlatform();
-  const date = (d: Date) => platform.processDateProperty(d) as unknown;
+  const date = (ms: number) => platform.processDateProperty(new Date(ms)) as unknown;
   const previousCache = db.pragma('cache_size', { simple: true }) as number;
-  db.pragma('cache_size = -65536'); // 64 MiB
+  db.pragma(`cache_size = ${process.env.XCACHE ?? -65536}`); // 64 MiB
+  if (process.env.XWALCP) db.pragma(`wal_autocheckpoint = ${process.env.XWALCP}`);
   const upsert = db.prepare(sql.forRows(1, false));
   // Counting inserts: SQLite sets the connection's last insert rowid only when a row is really
   // inserted (not when the upsert turns into an update), and the table's AUTOINCREMENT never
@@ -126,20 +123,20 @@ async function openSqliteWriter(
   let lastRowid = (db.prepare('select last_insert_rowid()').pluck().get() as number | bigint) ?? 0;
   let now: unknown = null;
   let released = false;
-  const values: unknown[] = [];
+  const params: unknown[] = Array(ROW_WIDTH + 2);
 
   return {
     preferredBatchSize: 50_000,
-    async write(rows) {
+    async write(values) {
       if (!db.inTransaction) {
         db.exec('begin immediate');
-        now = date(new Date());
+        now = date(Date.now());
       }
       let inserted = 0;
-      for (const row of rows) {
-        values.length = 0;
-        pushValues(values, row, row.createdAt, 1, now, date);
-        const { lastInsertRowid } = upsert.run(values);
+      const rows = values.length / ROW_WIDTH;
+      for (let row = 0; row < rows; row++) {
+        bindRow(params, 0, values, row, 1, now, date);
+        const { lastInsertRowid } = upsert.run(params);
         if (lastInsertRowid !== lastRowid) {
           inserted++;
           lastRowid = lastInsertRowid;
@@ -176,7 +173,7 @@ const STATEMENT_ROWS = 1000;
  */
 async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promise<CustomerWriter> {
   const platform = orm.em.getPlatform();
-  const date = (d: Date) => platform.processDateProperty(d) as unknown;
+  const date = (ms: number) => platform.processDateProperty(new Date(ms)) as unknown;
   let trx: Knex.Transaction | null = null;
   let now: unknown = null;
 
@@ -188,27 +185,37 @@ async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promis
 
   return {
     preferredBatchSize: 10_000,
-    async write(rows) {
+    async write(values) {
       if (!trx) {
         trx = await knex.transaction();
-        now = date(new Date());
+        now = date(Date.now());
       }
+      const rows = values.length / ROW_WIDTH;
       let inserted = 0;
-      for (let from = 0; from < rows.length; from += STATEMENT_ROWS) {
-        const merged = new Map<string, { row: ImportRow; createdAt: Date | undefined; count: number }>();
-        for (let i = from; i < Math.min(from + STATEMENT_ROWS, rows.length); i++) {
-          const row = rows[i]!;
-          const seen = merged.get(row.email);
+      for (let from = 0; from < rows; from += STATEMENT_ROWS) {
+        // email -> [the row that wins (the last), the first row (its createdAt counts), rows merged]
+        const merged = new Map<string, [number, number, number]>();
+        for (let row = from; row < Math.min(from + STATEMENT_ROWS, rows); row++) {
+          const email = values[row * ROW_WIDTH + Col.email] as string;
+          const seen = merged.get(email);
           if (seen) {
-            seen.row = row;
-            seen.count++;
-          } else merged.set(row.email, { row, createdAt: row.createdAt, count: 1 });
+            seen[0] = row;
+            seen[2]++;
+          } else merged.set(email, [row, row, 1]);
         }
-        const values: unknown[] = [];
-        for (const { row, createdAt, count } of merged.values()) pushValues(values, row, createdAt, count, now, date);
-        const result = (await trx.raw(sql.forRows(merged.size, true), values as Knex.RawBinding[])) as { rows?: { email: string; version: number }[] } | { email: string; version: number }[];
+        const params: unknown[] = Array(merged.size * (ROW_WIDTH + 2));
+        let at = 0;
+        for (const [last, first, count] of merged.values()) {
+          bindRow(params, at, values, last, count, now, date);
+          const createdAt = values[first * ROW_WIDTH + Col.createdAt];
+          params[at + Col.createdAt] = createdAt === null ? now : date(createdAt as number);
+          at += ROW_WIDTH + 2;
+        }
+        const result = (await trx.raw(sql.forRows(merged.size, true), params as Knex.RawBinding[])) as
+          | { rows?: { email: string; version: number }[] }
+          | { email: string; version: number }[];
         const returned = Array.isArray(result) ? result : (result.rows ?? []);
-        for (const r of returned) if (Number(r.version) === merged.get(r.email)?.count) inserted++;
+        for (const r of returned) if (Number(r.version) === merged.get(r.email)?.[2]) inserted++;
       }
       return inserted;
     },

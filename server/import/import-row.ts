@@ -1,8 +1,89 @@
 import { z } from 'zod';
 import { CustomerCreateInput } from '../../client-sdk/src/schemas/customer.js';
+import { nameKeys } from '../customers/customer.mapper.js';
+import { toFieldIssues } from '../trpc/issues.js';
 
-/** One row of a customer export: the API's create fields, optionally with the original createdAt. */
+/**
+ * One row of a customer export: the API's create fields, optionally with the original createdAt,
+ * an ISO 8601 timestamp with its zone (`2025-01-10T09:10:00Z`, `…+01:00`) or a date (`2025-01-10`,
+ * midnight UTC). A timestamp without a zone is refused (whose local time?), and so are numbers and
+ * booleans, which `new Date()` would happily turn into 1970; null or absent means "now".
+ */
 export const ImportRowSchema = CustomerCreateInput.extend({
-  createdAt: z.coerce.date().optional(),
+  createdAt: z
+    .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+      error: 'Must be an ISO 8601 timestamp with a time zone (2025-01-10T09:10:00Z) or a date (2025-01-10)',
+    })
+    .transform((s) => new Date(s))
+    .nullish(),
 });
 export type ImportRow = z.output<typeof ImportRowSchema>;
+
+/**
+ * A validated row as the columns it is written to, flattened into a plain array of strings,
+ * numbers and nulls: cheap to pass between threads and to bind to a statement.
+ *   email, firstName, lastName, firstNameKey, lastNameKey, phone, company,
+ *   address (JSON text or null), metadata (JSON text), createdAt (epoch ms or null = "now")
+ */
+export const ROW_WIDTH = 10;
+export const Col = {
+  email: 0,
+  firstName: 1,
+  lastName: 2,
+  firstNameKey: 3,
+  lastNameKey: 4,
+  phone: 5,
+  company: 6,
+  address: 7,
+  metadata: 8,
+  createdAt: 9,
+} as const;
+
+/** A run of consecutive array elements: the accepted ones flattened into `values`, the others in `rejected`. */
+export interface RowSlice {
+  /** ROW_WIDTH values per accepted row, in file order. */
+  values: (string | number | null)[];
+  rejected: RejectedRow[];
+  /** Elements of the array this slice covers (accepted + rejected). */
+  read: number;
+}
+
+export interface RejectedRow {
+  index: number;
+  email: string | null;
+  reason: string;
+}
+
+/**
+ * Validates one element with the API's schema; appends its columns to `out` and answers null,
+ * or answers why it was refused.
+ */
+export function prepareRow(value: unknown, out: (string | number | null)[]): string | null {
+  const parsed = ImportRowSchema.safeParse(value);
+  if (!parsed.success) {
+    return toFieldIssues(parsed.error.issues)
+      .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+      .join('; ');
+  }
+  const row = parsed.data;
+  const keys = nameKeys(row.firstName, row.lastName);
+  out.push(
+    row.email,
+    row.firstName,
+    row.lastName,
+    keys.firstNameKey,
+    keys.lastNameKey,
+    row.phone,
+    row.company,
+    row.address === null ? null : JSON.stringify(row.address),
+    JSON.stringify(row.metadata),
+    row.createdAt ? row.createdAt.getTime() : null,
+  );
+  return null;
+}
+
+/** The email of a refused element, when it has a string one (as sent, for the report). */
+export function rawEmail(value: unknown): string | null {
+  const email = value !== null && typeof value === 'object' ? (value as { email?: unknown }).email : undefined;
+  return typeof email === 'string' ? email : null;
+}

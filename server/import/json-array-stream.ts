@@ -90,85 +90,91 @@ export async function* streamJsonArrayChunks(
     const out: JsonArrayElement[] = [];
     const n = chunk.length;
     let start = phase === IN_VALUE ? 0 : -1; // where the current element starts in this chunk
-    while (i < n) {
-      const b = chunk[i]!;
-      if (phase === IN_VALUE) {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (b === 0x5c) escaped = true;
-          else if (b === 0x22) {
-            inString = false;
-            if (depth === 0) {
-              finish(chunk, start, i + 1, out);
+    try {
+      while (i < n) {
+        const b = chunk[i]!;
+        if (phase === IN_VALUE) {
+          if (inString) {
+            if (escaped) escaped = false;
+            else if (b === 0x5c) escaped = true;
+            else if (b === 0x22) {
+              inString = false;
+              if (depth === 0) {
+                finish(chunk, start, i + 1, out);
+              }
             }
+          } else if (scalar) {
+            if (isSpace(b) || b === 0x2c || b === 0x5d) {
+              finish(chunk, start, i, out);
+              continue; // the delimiter is handled as AFTER_VALUE
+            }
+          } else if (b === 0x22) inString = true;
+          else if (b === 0x7b || b === 0x5b) depth++;
+          else if (b === 0x7d || b === 0x5d) {
+            if (--depth === 0) finish(chunk, start, i + 1, out);
           }
-        } else if (scalar) {
-          if (isSpace(b) || b === 0x2c || b === 0x5d) {
-            finish(chunk, start, i, out);
-            continue; // the delimiter is handled as AFTER_VALUE
-          }
-        } else if (b === 0x22) inString = true;
-        else if (b === 0x7b || b === 0x5b) depth++;
-        else if (b === 0x7d || b === 0x5d) {
-          if (--depth === 0) finish(chunk, start, i + 1, out);
+          i++;
+          continue;
+        }
+        if (isSpace(b)) {
+          i++;
+          continue;
+        }
+        const at = base + i;
+        // A UTF-8 byte order mark is not JSON, but editors write one.
+        if (at < 3 && at === bomBytes && b === BOM[at]) {
+          bomBytes++;
+          i++;
+          continue;
+        }
+        switch (phase) {
+          case BEFORE_ARRAY:
+            if (b !== 0x5b) {
+              const what = b === 0x7b ? 'a JSON object' : `${describe(b)}`;
+              throw new JsonArrayError(`not a JSON array: the input starts with ${what}, expected '['`, at);
+            }
+            phase = FIRST_VALUE;
+            break;
+          case FIRST_VALUE:
+          case NEXT_VALUE:
+            if (b === 0x5d && phase === FIRST_VALUE) {
+              phase = AFTER_ARRAY;
+              break;
+            }
+            if (b === 0x7b || b === 0x5b) {
+              depth = 1;
+              inString = false;
+              scalar = false;
+            } else if (b === 0x22) {
+              depth = 0;
+              inString = true;
+              scalar = false;
+            } else if (b === 0x2d || (b >= 0x30 && b <= 0x39) || b === 0x74 || b === 0x66 || b === 0x6e) {
+              depth = 0;
+              inString = false;
+              scalar = true;
+            } else {
+              throw new JsonArrayError(`expected an array element at byte ${at}, found ${describe(b)}`, at);
+            }
+            escaped = false;
+            phase = IN_VALUE;
+            start = i;
+            elementStart = at;
+            break;
+          case AFTER_VALUE:
+            if (b === 0x2c) phase = NEXT_VALUE;
+            else if (b === 0x5d) phase = AFTER_ARRAY;
+            else throw new JsonArrayError(`expected ',' or ']' after element ${index - 1} at byte ${at}, found ${describe(b)}`, at);
+            break;
+          case AFTER_ARRAY:
+            throw new JsonArrayError(`unexpected ${describe(b)} at byte ${at}, after the end of the array`, at);
         }
         i++;
-        continue;
       }
-      if (isSpace(b)) {
-        i++;
-        continue;
-      }
-      const at = base + i;
-      // A UTF-8 byte order mark is not JSON, but editors write one.
-      if (at < 3 && at === bomBytes && b === BOM[at]) {
-        bomBytes++;
-        i++;
-        continue;
-      }
-      switch (phase) {
-        case BEFORE_ARRAY:
-          if (b !== 0x5b) {
-            const what = b === 0x7b ? 'a JSON object' : `${describe(b)}`;
-            throw new JsonArrayError(`not a JSON array: the input starts with ${what}, expected '['`, at);
-          }
-          phase = FIRST_VALUE;
-          break;
-        case FIRST_VALUE:
-        case NEXT_VALUE:
-          if (b === 0x5d && phase === FIRST_VALUE) {
-            phase = AFTER_ARRAY;
-            break;
-          }
-          if (b === 0x7b || b === 0x5b) {
-            depth = 1;
-            inString = false;
-            scalar = false;
-          } else if (b === 0x22) {
-            depth = 0;
-            inString = true;
-            scalar = false;
-          } else if (b === 0x2d || (b >= 0x30 && b <= 0x39) || b === 0x74 || b === 0x66 || b === 0x6e) {
-            depth = 0;
-            inString = false;
-            scalar = true;
-          } else {
-            throw new JsonArrayError(`expected an array element at byte ${at}, found ${describe(b)}`, at);
-          }
-          escaped = false;
-          phase = IN_VALUE;
-          start = i;
-          elementStart = at;
-          break;
-        case AFTER_VALUE:
-          if (b === 0x2c) phase = NEXT_VALUE;
-          else if (b === 0x5d) phase = AFTER_ARRAY;
-          else throw new JsonArrayError(`expected ',' or ']' after element ${index - 1} at byte ${at}, found ${describe(b)}`, at);
-          break;
-        case AFTER_ARRAY:
-          throw new JsonArrayError(`unexpected ${describe(b)} at byte ${at}, after the end of the array`, at);
-      }
-      i++;
+    } catch (err) {
+      // The elements before the problem are good: hand them over first.
+      if (out.length > 0) yield out;
+      throw err;
     }
     if (phase === IN_VALUE) {
       // The element continues in the next chunk: keep its bytes (unless it is already too large).
