@@ -5,7 +5,7 @@ import cors from '@fastify/cors';
 import type { MikroORM } from '@mikro-orm/core';
 import { ConfigError, type Config } from './config.js';
 import { DomainError } from './errors.js';
-import { forkEntityManager, openDatabase } from './db/orm.js';
+import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
 import { SqliteReads } from './db/sqlite-reads.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
@@ -40,6 +40,8 @@ export interface App {
 export interface AppOptions {
   /** Where "now" comes from (token expiry, sessions, throttles); tests move it forward. */
   clock?: Clock;
+  /** Answer single tRPC GET queries without the adapter's Fetch machinery (default on); tests compare both. */
+  trpcFastLane?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -129,7 +131,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
   registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
   await registerSwaggerUi(http, openapi);
-  await registerTrpc(http, appRouter, createContext);
+  await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true);
   registerRestRoutes(http, appRouter, createContext);
 
   http.addHook('onClose', async () => {
@@ -137,18 +139,22 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await orm.close();
   });
 
-  if (config.seedSampleData) await seedSampleData(orm, http.log);
-  try {
-    logAdminOutcome(
-      http.log,
-      await ensureAdmin(orm, hasher, clock, config.dataDir, { email: config.auth.adminEmail, password: config.auth.adminPassword }),
-    );
-  } catch (err) {
-    await orm.close();
-    // A refused ADMIN_PASSWORD (e.g. a common one) is a configuration error: say which variable.
-    if (err instanceof DomainError) throw new ConfigError(`Invalid configuration:\n  ADMIN_PASSWORD: ${err.message}`);
-    throw err;
-  }
+  // Instances starting at once on one empty database seed it and create the first admin one
+  // after another (PostgreSQL advisory lock), so neither trips on the other's rows.
+  await withStartupLock(orm, async () => {
+    if (config.seedSampleData) await seedSampleData(orm, http.log);
+    try {
+      logAdminOutcome(
+        http.log,
+        await ensureAdmin(orm, hasher, clock, config.dataDir, { email: config.auth.adminEmail, password: config.auth.adminPassword }),
+      );
+    } catch (err) {
+      await orm.close();
+      // A refused ADMIN_PASSWORD (e.g. a common one) is a configuration error: say which variable.
+      if (err instanceof DomainError) throw new ConfigError(`Invalid configuration:\n  ADMIN_PASSWORD: ${err.message}`);
+      throw err;
+    }
+  });
   await hasher.warmUp();
   return { http, orm, config };
 }

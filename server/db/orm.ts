@@ -69,10 +69,16 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
     clientUrl: database.url,
     // knex's default minimum of 2, unless the pool may hold fewer.
     pool: { min: Math.min(2, poolMax), max: poolMax },
-    // node-postgres sends these when each connection starts: a runaway query is cancelled by
-    // the server, and pg_stat_activity names the application.
     driverOptions: {
-      connection: { statement_timeout: database.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS, application_name: 'carly' },
+      connection: {
+        // node-postgres sends these when each connection starts: a runaway query is cancelled
+        // by the server, and pg_stat_activity names the application.
+        statement_timeout: database.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+        application_name: 'carly',
+        // MikroORM keeps only host, port, user, password and database from the URL; node-postgres
+        // reads the rest of it too (sslmode, sslrootcert, application_name, ...), overriding the above.
+        connectionString: database.url,
+      },
     },
   } as Options;
 }

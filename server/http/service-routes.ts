@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { MikroORM } from '@mikro-orm/core';
 
+/** How long /ready waits for the database before answering 503. */
+const READY_TIMEOUT_MS = 2000;
+
 /** The routes that describe and watch the service rather than serve its data. */
 export function registerServiceRoutes(app: FastifyInstance, orm: MikroORM, dialect: string, version: string, openapi: object) {
   app.get('/', { config: { operation: 'descriptor' } }, async () => ({
@@ -17,12 +20,24 @@ export function registerServiceRoutes(app: FastifyInstance, orm: MikroORM, diale
 
   app.get('/health', { config: { operation: 'health' } }, async () => ({ status: 'ok' }));
 
+  // Ready when the database answers a round trip, and quickly: a database that hangs (or a
+  // pool with no free connection) makes the instance unready rather than the probe wait.
   app.get('/ready', { config: { operation: 'ready' } }, async (_request, reply) => {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
     try {
-      await orm.em.getConnection().execute('select 1');
-      return { status: 'ready', database: { kind: dialect, ok: true } };
+      await Promise.race([
+        orm.em.getConnection().execute('select 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
+        }),
+      ]);
+      return { status: 'ready', database: { kind: dialect, ok: true, latencyMs: elapsed() } };
     } catch {
-      return reply.code(503).send({ status: 'unavailable', database: { kind: dialect, ok: false } });
+      return reply.code(503).send({ status: 'unavailable', database: { kind: dialect, ok: false, latencyMs: elapsed() } });
+    } finally {
+      clearTimeout(timer);
     }
   });
 }

@@ -2,11 +2,22 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
 import { DomainError } from '../errors.js';
+import { trpcFastLane } from './trpc-fast-lane.js';
 import type { Context } from '../trpc/context.js';
 
-/** tRPC's own fastify adapter at /trpc: superjson, batching, the same context as REST. */
-export async function registerTrpc(app: FastifyInstance, router: AnyRouter, createContext: (request: FastifyRequest) => Context) {
-  await app.register(fastifyTRPCPlugin, {
+/**
+ * tRPC's own fastify adapter at /trpc: superjson, batching, the same context as REST.
+ * With `fastLane`, single unbatched GET queries are answered by trpc-fast-lane.ts first.
+ */
+export async function registerTrpc(app: FastifyInstance, router: AnyRouter, createContext: (request: FastifyRequest) => Context, fastLane = true) {
+  await app.register(async (scope) => {
+    if (fastLane) {
+      const handle = trpcFastLane(router, createContext);
+      scope.addHook('onRequest', async (request, reply) => {
+        if (await handle(request, reply)) return reply;
+      });
+    }
+    await scope.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router,
@@ -19,5 +30,6 @@ export async function registerTrpc(app: FastifyInstance, router: AnyRouter, crea
         return retry ? { headers: { 'retry-after': String(retry) } } : {};
       },
     },
+    });
   });
 }
