@@ -2,6 +2,7 @@ import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { z } from 'zod';
 import { ErrorBodySchema } from '../client-sdk/src/schemas/common.js';
 import { appRouter } from './trpc/root.js';
+import type { ApiMeta } from './trpc/meta.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const ERROR_EXAMPLES: Record<number, { code: string; message: string }> = {
@@ -18,10 +19,25 @@ const ERROR_EXAMPLES: Record<number, { code: string; message: string }> = {
 };
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input: `issues` lists each bad field',
+  401: 'Missing, invalid or expired access token, or a session that has ended',
+  403: 'Signed in, but not allowed to do this',
+  404: 'Not found',
+  409: 'Conflict',
   413: 'Body over the size limit',
   415: 'Body not sent as application/json',
+  429: 'Too many requests; wait for Retry-After seconds',
   500: 'Unexpected failure; the x-request-id header ties it to the log',
 };
+
+/** Each operation's own error descriptions, from its procedure's meta (keyed "get /customers/{email}"). */
+function declaredErrors(): Map<string, Record<number, string>> {
+  const out = new Map<string, Record<number, string>>();
+  for (const procedure of Object.values(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: ApiMeta } }>)) {
+    const openapi = procedure._def.meta?.openapi;
+    if (openapi) out.set(`${openapi.method.toLowerCase()} ${openapi.path}`, openapi.errorResponses ?? {});
+  }
+  return out;
+}
 
 type Operation = {
   security?: unknown[];
@@ -59,21 +75,26 @@ export function buildOpenApiDocument(version: string): OpenAPIObject {
   // trpc-to-openapi's per-code error schemas describe its own error body, not ours.
   for (const name of Object.keys(doc.components.schemas)) if (name.startsWith('error.')) delete doc.components.schemas[name];
 
-  for (const item of Object.values(doc.paths ?? {})) {
+  const declared = declaredErrors();
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(item as Record<string, Operation>)) {
-      const statuses = Object.keys(op.responses).map(Number);
-      // Every operation can fail these ways, whatever errorResponses its meta listed.
-      if (op.parameters?.length || op.requestBody) statuses.push(400);
+      const own = declared.get(`${method} ${path}`) ?? {};
+      // Exactly the statuses this operation can answer: its declared ones, plus the ways every
+      // operation of its kind can fail. (trpc-to-openapi's defaults list 404 everywhere, and
+      // share one response object per code across operations, so they are rebuilt here.)
+      const hasBody = method === 'post' || method === 'patch' || method === 'put';
+      const statuses = [200, ...Object.keys(own).map(Number), 500];
+      if (op.parameters?.length || hasBody) statuses.push(400);
       if (op.security?.length) statuses.push(401, 403);
-      if (method === 'post' || method === 'patch' || method === 'put') statuses.push(413, 415);
-      statuses.push(500);
+      if (hasBody) statuses.push(413, 415);
+      for (const code of Object.keys(op.responses).map(Number)) if (code >= 400 && !statuses.includes(code)) delete op.responses[code];
       for (const status of [...new Set(statuses)].sort((a, b) => a - b)) {
         if (status < 400) {
           op.responses[status]!.headers = requestIdHeader();
           continue;
         }
         op.responses[status] = {
-          description: DESCRIPTIONS[status] ?? op.responses[status]?.description ?? `${status}`,
+          description: own[status] ?? DESCRIPTIONS[status] ?? `${status}`,
           headers: status === 429 || status === 503 ? { ...requestIdHeader(), 'Retry-After': retryAfterHeader() } : requestIdHeader(),
           content: { 'application/json': { schema: ERROR_REF, example: ERROR_EXAMPLES[status] ?? ERROR_EXAMPLES[500] } },
         };

@@ -106,7 +106,7 @@ export const authRouter = router({
       openapi: {
         method: 'POST', path: '/auth/reset/confirm', tags, protect: false,
         summary: 'Set a new password with a reset token; ends every session',
-        errorResponses: { 400: 'Invalid, used or expired token, or an unacceptable password' },
+        errorResponses: { 400: 'Invalid, used or expired token, or an unacceptable password', 429: 'Busy checking passwords; retry shortly' },
       },
     })
     .input(ResetPasswordInput)

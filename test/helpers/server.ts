@@ -7,6 +7,7 @@ import { buildApp, type App, type AppOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import type { AppRouter } from '../../server/trpc/root.js';
 import { createScratchPostgres } from '../../scripts/lib/scratch-postgres.js';
+import { checkRestResponse } from './openapi-validate.js';
 
 export interface TestServer {
   url: string;
@@ -105,6 +106,8 @@ export async function rest<T = any>(
   } catch {
     /* not JSON: keep the text */
   }
+  // Every REST answer the suite sees must match openapi.json for its operation and status.
+  checkRestResponse(method, urlPath, res.status, parsed, res.headers);
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
 

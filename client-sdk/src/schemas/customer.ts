@@ -134,7 +134,7 @@ export type CustomerSort = z.infer<typeof CustomerSortSchema>;
 
 export const CustomerListInput = z
   .strictObject({
-    limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Page size, 1-200' }),
+    limit: z.coerce.number<number>().int().min(1).max(200).default(50).meta({ description: 'Page size, 1-200' }),
     cursor: z
       .string()
       .max(1000)

@@ -1,0 +1,116 @@
+/**
+ * Swagger UI in a real browser (Debian's chromium driven by playwright-core): open /api/ui/,
+ * Authorize with a token from a login, execute GET /customers/{email}, and see the 200 and the
+ * customer in the page. A screenshot lands in test-artifacts/. Skipped, with a message, only
+ * when /usr/bin/chromium is absent. Every API answer the page receives is also checked against
+ * openapi.json.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminToken } from './helpers/auth.js';
+import { checkRestResponse } from './helpers/openapi-validate.js';
+import { ROOT } from './helpers/process.js';
+import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+const dialect = process.env.CARLY_TEST_DIALECT ?? 'sqlite';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+
+if (!hasChromium) {
+  console.warn(`swagger-ui.browser.test.ts: SKIPPED, ${CHROMIUM} is absent (apt-get install -y chromium)`);
+}
+
+describe.skipIf(!hasChromium)(`Swagger UI in Chromium${hasChromium ? '' : ` (skipped: ${CHROMIUM} is absent; apt-get install -y chromium)`}`, () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([
+      startServer(),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('authorizes with a bearer token, executes GET /customers/{email} and shows the customer', async () => {
+    const token = await adminToken(server);
+    const customer = newCustomer({ email: `swagger.${Date.now()}+ui@example.com`, company: 'Analytical Engines' });
+    expect((await rest(server.url, 'POST', '/customers', customer, { authorization: `Bearer ${token}` })).status).toBe(200);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1600 } });
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const offHost: string[] = [];
+    const apiAnswers: string[] = [];
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+    });
+    page.on('request', (req) => {
+      if (!req.url().startsWith(server.url) && !req.url().startsWith('data:')) offHost.push(req.url());
+    });
+    page.on('response', async (res) => {
+      const url = new URL(res.url());
+      if (url.origin !== server.url || url.pathname.startsWith('/api/')) return;
+      const text = await res.text().catch(() => '');
+      const method = res.request().method();
+      checkRestResponse(method, url.pathname + url.search, res.status(), text ? JSON.parse(text) : null, res.headers());
+      apiAnswers.push(`${method} ${url.pathname} ${res.status()}`);
+    });
+
+    try {
+      await page.goto(`${server.url}/api/ui/`);
+      await page.locator('.swagger-ui .info .title').filter({ hasText: 'Carly' }).waitFor();
+
+      // Authorize: the bearerAuth scheme takes the access token.
+      await page.locator('.auth-wrapper button.authorize').click();
+      const dialog = page.locator('.dialog-ux .modal-ux');
+      await dialog.waitFor();
+      await dialog.locator('input[type="text"], input[type="password"]').first().fill(token);
+      await dialog.locator('.auth-btn-wrapper button.authorize').click();
+      await dialog.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).waitFor();
+      await dialog.locator('.auth-btn-wrapper button.btn-done, button.close-modal').first().click();
+      await expect.poll(() => page.locator('.auth-wrapper button.authorize.locked').count()).toBe(1);
+
+      // GET /customers/{email}: try it out, fill the email, execute.
+      const op = page.locator('#operations-customers-customers-get');
+      await op.locator('.opblock-summary').first().click();
+      // The server turns "Try it out" on by default (tryItOutEnabled); turn it on if it is not.
+      const tryOut = op.locator('button.try-out__btn');
+      if ((await tryOut.innerText()).trim() === 'Try it out') await tryOut.click();
+      await op.locator('tr[data-param-name="email"] input').fill(customer.email);
+      await op.locator('button.execute').click();
+
+      const live = op.locator('.live-responses-table');
+      const status = live.locator('tr.response td.response-col_status').first();
+      await status.waitFor();
+      expect((await status.innerText()).trim()).toBe('200');
+      const body = await live.locator('tr.response td.response-col_description pre').first().innerText();
+      expect(body).toContain(customer.email);
+      expect(body).toContain('Analytical Engines');
+      // The request Swagger UI sent carried the token and the percent-encoded email.
+      const curl = await op.locator('.curl-command').innerText();
+      expect(curl).toContain(`Bearer ${token}`);
+      expect(curl).toContain(encodeURIComponent(customer.email));
+
+      expect(apiAnswers).toEqual([`GET /customers/${encodeURIComponent(customer.email)} 200`]);
+      expect(offHost, 'every asset comes from this server').toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, `swagger-ui-${dialect}.png`), fullPage: true }).catch(() => {});
+      await page.locator('#operations-customers-customers-get').screenshot({ path: path.join(ARTIFACTS, `swagger-ui-${dialect}-get-customer.png`) }).catch(() => {});
+      await context.close();
+    }
+  }, 60_000);
+});
