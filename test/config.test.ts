@@ -15,8 +15,10 @@ describe('configuration', () => {
 
   it('selects PostgreSQL from DATABASE_URL and turns the sample data off in production', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', NODE_ENV: 'production', CORS_ORIGINS: 'https://a.example, https://b.example' });
-    expect(c.database).toEqual({ kind: 'postgresql', url: 'postgres://u@h:5432/db' });
+    expect(c.database).toEqual({ kind: 'postgresql', url: 'postgres://u@h:5432/db', poolMax: 10, statementTimeoutMs: 10_000 });
     expect(c.seedSampleData).toBe(false);
+    const tuned = loadConfig({ DATABASE_URL: 'postgresql://u@h/db', DB_POOL_MAX: '25', DB_STATEMENT_TIMEOUT_MS: '0' });
+    expect(tuned.database).toMatchObject({ kind: 'postgresql', poolMax: 25, statementTimeoutMs: 0 });
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(loadConfig({ NODE_ENV: 'production', SEED_SAMPLE_DATA: 'true' }).seedSampleData).toBe(true);
   });
@@ -29,6 +31,8 @@ describe('configuration', () => {
     ['BODY_LIMIT_BYTES', '12'],
     ['SEED_SAMPLE_DATA', 'maybe'],
     ['NODE_ENV', 'staging'],
+    ['DB_POOL_MAX', '0'],
+    ['DB_STATEMENT_TIMEOUT_MS', '-1'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));

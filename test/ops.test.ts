@@ -19,7 +19,8 @@ describe('operations routes', () => {
     expect((await rest(server.url, 'GET', '/health')).body).toEqual({ status: 'ok' });
     const ready = await rest(server.url, 'GET', '/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.database.ok).toBe(true);
+    expect(ready.body.database).toEqual({ kind: server.app.config.database.kind, ok: true, latencyMs: expect.any(Number) });
+    expect(ready.body.database.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
   it('counts requests and latency per operation in Prometheus text, with process metrics', async () => {

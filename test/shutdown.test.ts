@@ -1,11 +1,14 @@
 import http from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { spawnServer } from './helpers/process.js';
 import { newCustomer, rest, tempDir, TEST_ADMIN, usingPostgres } from './helpers/server.js';
 
 describe('graceful shutdown', () => {
-  it.skipIf(usingPostgres())('on SIGTERM finishes the request in flight, refuses new connections, then exits 0', async () => {
-    const server = await spawnServer({ DATA_DIR: tempDir(), BCRYPT_COST: '4', ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password });
+  it('on SIGTERM finishes the request in flight, refuses new connections, then exits 0', async () => {
+    const scratch = usingPostgres() ? await createScratchPostgres(process.env.TEST_DATABASE_URL!) : undefined;
+    onTestFinished(() => scratch?.drop());
+    const server = await spawnServer({ DATA_DIR: tempDir(), BCRYPT_COST: '4', ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, DATABASE_URL: scratch?.url ?? '' });
     const token = (await rest(server.url, 'POST', '/auth/login', TEST_ADMIN)).body.tokens.accessToken as string;
     const url = new URL(server.url);
     const body = JSON.stringify(newCustomer());
@@ -31,6 +34,7 @@ describe('graceful shutdown', () => {
     expect(JSON.parse(done.body).email).toBeTruthy();
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('stopping');
+    expect(server.output()).toContain(`"database":"${usingPostgres() ? 'postgresql' : 'sqlite'}"`);
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
   });
 });

@@ -14,12 +14,26 @@ export async function withScratchPostgres<T>(adminUrl: string, fn: (url: string)
   }
 }
 
-export async function createScratchPostgres(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export interface ScratchOptions {
+  /**
+   * Give the database this ICU default collation (e.g. `en-US`, PostgreSQL 15+) instead of the
+   * server's default, to show that results do not depend on it.
+   */
+  icuLocale?: string;
+}
+
+export async function createScratchPostgres(adminUrl: string, options: ScratchOptions = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `carly_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  const locale = options.icuLocale
+    ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE ${admin.escapeLiteral(options.icuLocale)}`
+    : '';
+  try {
+    await admin.query(`CREATE DATABASE ${name}${locale}`);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {

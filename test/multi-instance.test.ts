@@ -1,0 +1,194 @@
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { migrations } from '../server/db/migrations/postgresql/index.js';
+import { openDatabase } from '../server/db/orm.js';
+import { ImportRowSchema } from '../server/import/import-row.js';
+import { SAMPLE_FILE } from '../server/seed.js';
+import { spawnServer, type ServerProcess } from './helpers/process.js';
+import { customerPath, newCustomer, rest, startServer, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
+import { bearer, signupCustomer } from './helpers/auth.js';
+
+/**
+ * Several Carly instances on one PostgreSQL database (the multi-machine deployment): two real
+ * processes, each with its own DATA_DIR, sharing DATABASE_URL and JWT_SECRET, started at the
+ * same moment on an empty database. PostgreSQL project only.
+ */
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The sample customers one start loads (the file holds a row the import rejects). */
+const SAMPLE_COUNT = (JSON.parse(fs.readFileSync(SAMPLE_FILE, 'utf8')) as unknown[]).filter((row) => ImportRowSchema.safeParse(row).success).length;
+
+async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** What must hold after any number of instances started at once on an empty database. */
+async function expectBootstrappedOnce(url: string) {
+  const ran = await query<{ name: string }>(url, 'select name from mikro_orm_migrations order by id');
+  expect(ran.map((m) => m.name)).toEqual(migrations.map((m) => m.name));
+  const admins = await query<{ email: string; role: string }>(url, 'select email, role from users');
+  expect(admins).toEqual([{ email: TEST_ADMIN.email, role: 'admin' }]);
+  const [customers] = await query<{ n: string }>(url, 'select count(*) as n from customers');
+  expect(Number(customers!.n)).toBe(SAMPLE_COUNT);
+}
+
+describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', () => {
+  let drop: (() => Promise<void>) | undefined;
+  let url: string;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  const dataDirs: string[] = [];
+
+  beforeAll(async () => {
+    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
+    drop = scratch.drop;
+    url = scratch.url;
+    const shared = {
+      DATABASE_URL: url,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      BCRYPT_COST: '4',
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
+      // Both would load the sample customers into the empty database: only one may.
+      SEED_SAMPLE_DATA: 'true',
+    };
+    const start = () => {
+      const dataDir = tempDir('carly-multi-');
+      dataDirs.push(dataDir);
+      return spawnServer({ ...shared, DATA_DIR: dataDir }, 60_000);
+    };
+    // At the same moment, on an empty database.
+    const started = await Promise.allSettled([start(), start()]);
+    for (const s of started) if (s.status === 'fulfilled') (a ? (b = s.value) : (a = s.value));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of [a, b]) {
+      if (!p) continue;
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+    await drop?.();
+    for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const adminToken = async (server: ServerProcess) => {
+    const r = await rest(server.url, 'POST', '/auth/login', TEST_ADMIN);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body.tokens.accessToken as string;
+  };
+
+  it('start together on an empty database: migrations run once, one first admin, one copy of the sample data', async () => {
+    expect(a.url).not.toBe(b.url);
+    await expectBootstrappedOnce(url);
+    for (const server of [a, b]) {
+      const ready = await rest(server.url, 'GET', '/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.database).toMatchObject({ kind: 'postgresql', ok: true });
+    }
+  });
+
+  it('a session ended through one instance is refused by the other within a second', async () => {
+    const user = await signupCustomer({ url: a.url } as TestServer);
+    const me = (server: ServerProcess) => rest(server.url, 'GET', '/auth/me', undefined, bearer(user.tokens.accessToken));
+    // B has seen the session live (and remembers that for at most a second).
+    expect((await me(b)).status).toBe(200);
+    const out = await rest(a.url, 'POST', '/auth/logout', undefined, bearer(user.tokens.accessToken));
+    expect(out.status).toBe(200);
+    const loggedOutAt = Date.now();
+    expect((await me(a)).status).toBe(401);
+    // The refresh token is checked in the database: refused by B at once.
+    expect((await rest(b.url, 'POST', '/auth/refresh', { refreshToken: user.tokens.refreshToken })).status).toBe(401);
+    let refusedAfterMs: number | undefined;
+    while (Date.now() - loggedOutAt < 1000) {
+      const r = await me(b);
+      if (r.status === 401) {
+        refusedAfterMs = Date.now() - loggedOutAt;
+        break;
+      }
+      expect(r.status).toBe(200);
+      await sleep(25);
+    }
+    if (refusedAfterMs === undefined) {
+      // A second after the logout, B's memory of the session has expired whatever its timing.
+      await sleep(Math.max(0, loggedOutAt + 1000 - Date.now()));
+      expect((await me(b)).status).toBe(401);
+    }
+    expect((await me(b)).status).toBe(401);
+  });
+
+  it('count failed logins across both instances: 10 per account in all, then 429 on either', async () => {
+    const user = await signupCustomer({ url: a.url } as TestServer);
+    const attempt = (server: ServerProcess, password: string) => rest(server.url, 'POST', '/auth/login', { email: user.email, password });
+    for (let i = 0; i < 10; i++) {
+      const r = await attempt(i % 2 ? b : a, `wrong password ${i}`);
+      expect(r.status, `failure ${i + 1}`).toBe(401);
+    }
+    for (const server of [a, b]) {
+      const r = await attempt(server, 'wrong password again');
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Past the limit even the right password waits.
+      expect((await attempt(server, user.password)).status).toBe(429);
+    }
+  });
+
+  it('an update with a stale version conflicts whichever instance serves it', async () => {
+    const auth = { a: bearer(await adminToken(a)), b: bearer(await adminToken(b)) };
+    const customer = newCustomer();
+    expect((await rest(a.url, 'POST', '/customers', customer, auth.a)).status).toBe(200);
+    const path = customerPath(customer.email);
+    const viaB = await rest(b.url, 'PATCH', path, { version: 1, company: 'Changed through B' }, auth.b);
+    expect(viaB.status).toBe(200);
+    expect(viaB.body.version).toBe(2);
+    const stale = await rest(a.url, 'PATCH', path, { version: 1, company: 'Stale through A' }, auth.a);
+    expect(stale.status).toBe(409);
+    expect(stale.body.code).toBe('CONFLICT');
+    // The same version sent to both at once: exactly one wins, every time.
+    for (let version = 2; version < 8; version++) {
+      const results = await Promise.all([
+        rest(a.url, 'PATCH', path, { version, company: `A at ${version}` }, auth.a),
+        rest(b.url, 'PATCH', path, { version, company: `B at ${version}` }, auth.b),
+      ]);
+      expect(results.map((r) => r.status).sort(), `version ${version}`).toEqual([200, 409]);
+      const winner = results.find((r) => r.status === 200)!;
+      for (const server of [a, b]) {
+        const now = await rest(server.url, 'GET', path, undefined, server === a ? auth.a : auth.b);
+        expect(now.body).toMatchObject({ version: version + 1, company: winner.body.company });
+      }
+    }
+  });
+});
+
+describe.skipIf(!usingPostgres())('instances starting at once on an empty PostgreSQL database (four in one process: the tightest race)', () => {
+  it.each([
+    ['an empty database', false],
+    ['a migrated database with no data yet (the seed and first-admin race alone)', true],
+  ])('migrate, seed and create the first admin exactly once, on %s', async (_, migrated) => {
+    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
+    const servers: TestServer[] = [];
+    try {
+      if (migrated) await (await openDatabase({ kind: 'postgresql', url: scratch.url })).close(true);
+      const started = await Promise.allSettled(
+        [1, 2, 3, 4].map(() => startServer({ DATABASE_URL: scratch.url, SEED_SAMPLE_DATA: 'true' })),
+      );
+      for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
+      expect(started.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))).toEqual([]);
+      await expectBootstrappedOnce(scratch.url);
+    } finally {
+      for (const s of servers) await s.close();
+      await scratch.drop();
+    }
+  }, 60_000);
+});
