@@ -89,6 +89,15 @@ describe('REST customers', () => {
     expect(r.body.issues.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('refuses NUL characters in text fields, search and passwords with 400', async () => {
+    const r = await call('POST', '/customers', newCustomer({ firstName: 'A\u0000B', metadata: { k: 'v\u0000' } }));
+    expect(r.status).toBe(400);
+    expect(r.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['firstName', 'metadata.k']);
+    expect((await call('GET', `/customers?q=${encodeURIComponent('a\u0000')}`)).status).toBe(400);
+    const login = await rest(server.url, 'POST', '/auth/login', { email: 'a@example.com', password: 'abc\u0000def-long' });
+    expect(login.status).toBe(400);
+  });
+
   it('keeps any Unicode in names as sent, trimmed', async () => {
     const r = await call('POST', '/customers', newCustomer({ firstName: '  Zoë 李 ', lastName: 'Ångström-Øster' }));
     expect(r.status).toBe(200);

@@ -31,6 +31,12 @@ export interface ImportOptions extends Pick<RowSliceOptions, 'maxElementBytes'> 
 }
 
 /**
+ * The largest array element parsed: a valid customer is far smaller (50 metadata entries of 540
+ * characters, even \u-escaped, stay under 200 KB); anything longer is rejected unparsed.
+ */
+const MAX_ROW_BYTES = 1024 * 1024;
+
+/**
  * The input stopped being a readable JSON array part-way (truncated, malformed, unreadable).
  * Every complete row before that point was imported and committed; `summary` counts them.
  */
@@ -71,7 +77,7 @@ export async function importCustomers(orm: MikroORM, input: Readable, options: I
   const summary: ImportSummary = { read: 0, inserted: 0, updated: 0, rejected: 0 };
   const writer = await openCustomerWriter(orm);
   const batchSize = options.batchSize ?? writer.preferredBatchSize;
-  const sliceOptions = { maxElementBytes: options.maxElementBytes };
+  const sliceOptions = { maxElementBytes: options.maxElementBytes ?? MAX_ROW_BYTES };
   const slices = options.parseInWorker ? rowSlicesInWorker(input, sliceOptions) : rowSlices(input, sliceOptions);
   let uncommitted = 0;
   let committed: ImportSummary = { ...summary };

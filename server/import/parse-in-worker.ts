@@ -110,8 +110,11 @@ export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, 
   }
 }
 
-/** The worker's live data is a few slices: a small young generation keeps its footprint small. */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: Number(process.env.WYG ?? 8), maxOldGenerationSizeMb: Number(process.env.WOG ?? 64) };
+/**
+ * The worker's live data is a few slices and one element (at most maxElementBytes of text), so
+ * its heap can be kept small; V8's defaults would let it grow by tens of MB before collecting.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 };
 
 /**
  * Starts parse-worker. From TypeScript sources (tsx), a worker thread does not inherit tsx's

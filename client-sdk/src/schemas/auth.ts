@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmailSchema, TimestampSchema } from './common.js';
+import { EmailSchema, TimestampSchema, text } from './common.js';
 import { CustomerCreateInput, CustomerSchema } from './customer.js';
 
 export const PASSWORD_MIN_CHARS = 8;
@@ -10,14 +10,13 @@ const utf8 = new TextEncoder();
  * A new password: 8+ characters and at most 72 UTF-8 bytes (bcrypt's limit; longer ones are
  * refused, never truncated). The server also refuses common passwords.
  */
-export const NewPasswordSchema = z
-  .string()
+export const NewPasswordSchema = text()
   .min(PASSWORD_MIN_CHARS, `Password must have at least ${PASSWORD_MIN_CHARS} characters`)
   .refine((p) => utf8.encode(p).length <= PASSWORD_MAX_BYTES, `Password must be at most ${PASSWORD_MAX_BYTES} bytes of UTF-8`)
   .meta({ description: `At least ${PASSWORD_MIN_CHARS} characters, at most ${PASSWORD_MAX_BYTES} UTF-8 bytes, not a common password`, example: 'correct horse battery staple' });
 
 /** A password being checked: bounded, but not held to the new-password rules. */
-export const PasswordSchema = z.string().min(1).max(1024).meta({ example: 'correct horse battery staple' });
+export const PasswordSchema = text().min(1).max(1024).meta({ example: 'correct horse battery staple' });
 
 export const RoleSchema = z.enum(['admin', 'customer']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -48,7 +47,7 @@ export type SignupInput = z.input<typeof SignupInput>;
 export const LoginInput = z.strictObject({ email: EmailSchema, password: PasswordSchema }).meta({ id: 'Login' });
 export type LoginInput = z.input<typeof LoginInput>;
 
-export const RefreshInput = z.strictObject({ refreshToken: z.string().min(1).max(512) }).meta({ id: 'Refresh' });
+export const RefreshInput = z.strictObject({ refreshToken: text().min(1).max(512) }).meta({ id: 'Refresh' });
 export type RefreshInput = z.input<typeof RefreshInput>;
 
 export const ChangePasswordInput = z
@@ -60,7 +59,7 @@ export const RequestResetInput = z.strictObject({ email: EmailSchema }).meta({ i
 export type RequestResetInput = z.input<typeof RequestResetInput>;
 
 export const ResetPasswordInput = z
-  .strictObject({ token: z.string().min(1).max(512), newPassword: NewPasswordSchema })
+  .strictObject({ token: text().min(1).max(512), newPassword: NewPasswordSchema })
   .meta({ id: 'ResetPassword' });
 export type ResetPasswordInput = z.input<typeof ResetPasswordInput>;
 

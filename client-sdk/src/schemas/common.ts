@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/**
+ * Text without NUL characters: PostgreSQL cannot store them and bcrypt stops reading at one,
+ * so they are refused everywhere (400) rather than failing later.
+ */
+export const text = () => z.string().refine((s) => !s.includes('\u0000'), 'Must not contain NUL characters');
+
 /** Emails are compared and stored trimmed and lower-cased, everywhere. */
 export const EmailSchema = z
   .string()

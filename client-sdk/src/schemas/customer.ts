@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmailSchema, TimestampSchema } from './common.js';
+import { EmailSchema, TimestampSchema, text } from './common.js';
 import { COUNTRY_CODES } from './countries.js';
 
 const COUNTRY_SET = new Set(COUNTRY_CODES);
@@ -8,9 +8,9 @@ export const METADATA_KEY_MAX = 40;
 export const METADATA_VALUE_MAX = 500;
 
 const name = (what: string, example: string) =>
-  z.string().trim().min(1, `${what} must not be empty`).max(100).meta({ example });
+  text().trim().min(1, `${what} must not be empty`).max(100).meta({ example });
 
-const optionalText = (max: number) => z.string().trim().min(1).max(max);
+const optionalText = (max: number) => text().trim().min(1).max(max);
 
 export const AddressSchema = z
   .strictObject({
@@ -37,8 +37,8 @@ export const PhoneSchema = z
 
 export const MetadataSchema = z
   .record(
-    z.string().min(1).max(METADATA_KEY_MAX),
-    z.string().max(METADATA_VALUE_MAX),
+    text().min(1).max(METADATA_KEY_MAX),
+    text().max(METADATA_VALUE_MAX),
   )
   .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `At most ${METADATA_MAX_KEYS} metadata keys`)
   .meta({
@@ -135,13 +135,11 @@ export type CustomerSort = z.infer<typeof CustomerSortSchema>;
 export const CustomerListInput = z
   .strictObject({
     limit: z.coerce.number<number>().int().min(1).max(200).default(50).meta({ description: 'Page size, 1-200' }),
-    cursor: z
-      .string()
+    cursor: text()
       .max(1000)
       .optional()
       .meta({ description: 'The nextCursor of the previous page; only cursors this server issued are accepted' }),
-    q: z
-      .string()
+    q: text()
       .trim()
       .min(1)
       .max(200)
