@@ -72,7 +72,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const http = Fastify({
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     bodyLimit: config.bodyLimit,
-    trustProxy: false,
+    // Behind a load balancer, per-address login throttling needs the client's address from it.
+    trustProxy: config.trustProxy,
     // genReqId reads x-request-id itself, so a hostile value is replaced rather than echoed.
     requestIdHeader: false,
     genReqId: (req) => {

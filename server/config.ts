@@ -19,6 +19,7 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
+  TRUST_PROXY: z.string().default(''),
   SEED_SAMPLE_DATA: bool.optional(),
   PUBLIC_URL: z.string().url().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -51,6 +52,8 @@ export interface Config {
   logLevel: string;
   bodyLimit: number;
   corsOrigins: string[];
+  /** Whose X-Forwarded-For to believe: nobody (false), everybody (true), or these addresses/CIDRs. */
+  trustProxy: boolean | string[];
   seedSampleData: boolean;
   publicUrl: string;
   shutdownTimeoutMs: number;
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     bodyLimit: c.BODY_LIMIT_BYTES,
     corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    trustProxy: c.TRUST_PROXY === 'true' ? true : c.TRUST_PROXY === '' || c.TRUST_PROXY === 'false' ? false : c.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
     seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',
     publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, ''),
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,

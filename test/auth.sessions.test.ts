@@ -167,3 +167,21 @@ describe('the signing secret', () => {
     }
   });
 });
+
+describe('behind a load balancer', () => {
+  it('takes the client address from X-Forwarded-For only when TRUST_PROXY names the proxy', async () => {
+    const proxied = await startServer({ TRUST_PROXY: '127.0.0.1' });
+    try {
+      const user = await signupCustomer(proxied);
+      const r = await rest(proxied.url, 'POST', '/auth/login', { email: user.email, password: user.password }, { 'x-forwarded-for': '203.0.113.7' });
+      const list = await rest(proxied.url, 'GET', '/auth/sessions', undefined, bearer(r.body.tokens.accessToken));
+      expect(list.body.items.find((s: { current: boolean }) => s.current).ip).toBe('203.0.113.7');
+    } finally {
+      await proxied.close();
+    }
+    const user = await signupCustomer(server);
+    const r = await rest(server.url, 'POST', '/auth/login', { email: user.email, password: user.password }, { 'x-forwarded-for': '203.0.113.7' });
+    const list = await rest(server.url, 'GET', '/auth/sessions', undefined, bearer(r.body.tokens.accessToken));
+    expect(list.body.items.find((s: { current: boolean }) => s.current).ip).toBe('127.0.0.1');
+  });
+});

@@ -20,6 +20,9 @@ describe('configuration', () => {
     const tuned = loadConfig({ DATABASE_URL: 'postgresql://u@h/db', DB_POOL_MAX: '25', DB_STATEMENT_TIMEOUT_MS: '0' });
     expect(tuned.database).toMatchObject({ kind: 'postgresql', poolMax: 25, statementTimeoutMs: 0 });
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(c.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ NODE_ENV: 'production', SEED_SAMPLE_DATA: 'true' }).seedSampleData).toBe(true);
   });
 
