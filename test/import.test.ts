@@ -1,0 +1,435 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MikroORM } from '@mikro-orm/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeExport } from '../scripts/generate-export.js';
+import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { CustomerEntity } from '../server/db/customer.entity.js';
+import { loadConfig } from '../server/config.js';
+import { openDatabase } from '../server/db/orm.js';
+import { adminHeaders } from './helpers/auth.js';
+import { run } from './helpers/process.js';
+import { customerPath, rest, startServer, tempDir, usingPostgres } from './helpers/server.js';
+
+/*
+ * `npm run import` as a user runs it: a real subprocess on real files, into a SQLite file in a
+ * temp dir (in the postgresql project, a scratch PostgreSQL database), checked through the
+ * server's REST API or the ORM.
+ */
+
+interface Summary {
+  read: number;
+  inserted: number;
+  updated: number;
+  rejected: number;
+  seconds: number;
+  rate: number;
+  peakRssMb: number;
+}
+
+const SUMMARY = /^import: read=(\d+) inserted=(\d+) updated=(\d+) rejected=(\d+) in (\d+\.\d)s \((\d+) rows\/s\), peak RSS (\d+) MB$/m;
+
+function parseSummary(stdout: string): Summary {
+  const m = stdout.match(SUMMARY);
+  expect(m, `no summary line in:\n${stdout}`).not.toBeNull();
+  const [read, inserted, updated, rejected, seconds, rate, peakRssMb] = m!.slice(1).map(Number) as number[];
+  return { read: read!, inserted: inserted!, updated: updated!, rejected: rejected!, seconds: seconds!, rate: rate!, peakRssMb: peakRssMb! };
+}
+
+interface Target {
+  /** A temp dir for the input files (and the DATA_DIR). */
+  dir: string;
+  /** What points the CLI (and a server) at the database. */
+  env: Record<string, string>;
+  drop: () => Promise<void>;
+}
+
+/** A fresh database: a SQLite file in a temp dir, or a scratch PostgreSQL database in the postgresql project. */
+async function newTarget(): Promise<Target> {
+  const dir = tempDir('carly-import-');
+  const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  if (usingPostgres()) {
+    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
+    return { dir, env: { DATA_DIR: dir, DATABASE_URL: scratch.url }, drop: async () => (await scratch.drop(), removeDir()) };
+  }
+  // DATABASE_URL explicitly, so a DATABASE_URL in the caller's environment cannot redirect the import.
+  return { dir, env: { DATA_DIR: dir, DATABASE_URL: `sqlite://${path.join(dir, 'carly.sqlite')}` }, drop: async () => removeDir() };
+}
+
+/** A describe block's own database. */
+function useTarget(): () => Target {
+  let target: Target | undefined;
+  beforeAll(async () => {
+    target = await newTarget();
+  });
+  afterAll(async () => {
+    await target?.drop();
+  });
+  return () => target!;
+}
+
+const importFile = (args: string[], env: Record<string, string>, timeoutMs = 60_000) =>
+  run(['--import', 'tsx', 'scripts/import-customers.ts', ...args], { NODE_ENV: 'test', ...env }, timeoutMs);
+
+function writeJson(dir: string, name: string, content: unknown): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return file;
+}
+
+async function withOrm<T>(target: Target, fn: (orm: MikroORM) => Promise<T>): Promise<T> {
+  const orm = await openDatabase(loadConfig(target.env).database);
+  try {
+    return await fn(orm);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+const customersByEmail = (orm: MikroORM) =>
+  orm.em
+    .fork()
+    .find(CustomerEntity, {}, { orderBy: { id: 'asc' } })
+    .then((rows) => new Map(rows.map((r) => [r.email, r])));
+
+/** Reads the CSV report (index,email,reason; fields quoted when needed). */
+function readRejects(file: string): { index: number; email: string; reason: string }[] {
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  expect(lines[0]).toBe('index,email,reason');
+  return lines.slice(1).map((line) => {
+    const fields: string[] = [];
+    const re = /("((?:[^"]|"")*)"|[^,]*)(,|$)/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(line)) && fields.length < 3) {
+      fields.push(m[2] !== undefined ? m[2].replaceAll('""', '"') : m[1]!);
+      if (m[3] === '') break;
+    }
+    return { index: Number(fields[0]), email: fields[1]!, reason: fields[2]! };
+  });
+}
+
+const expectNoStack = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+
+const GOOD_ROWS = [
+  {
+    email: '  Ada.Lovelace@Example.COM ',
+    firstName: ' Ada ',
+    lastName: 'Lovelace',
+    phone: '+44 20 7946 0958',
+    company: 'Analytical Engines Ltd',
+    address: { line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'gb' },
+    metadata: { plan: 'pro', source: 'import' },
+    createdAt: '2019-03-04T05:06:07.089Z',
+  },
+  { email: 'zoe.sorensen@example.org', firstName: 'Zoë', lastName: 'Sørensen', createdAt: '2021-06-01T12:00:00+02:00' },
+  { email: 'wang.xiuying@example.net', firstName: '秀英', lastName: '王', company: null, metadata: {} },
+  { email: 'mohammed@example.com', firstName: 'محمد', lastName: 'الحسن', createdAt: '2020-02-29' },
+];
+
+describe('npm run import: a good file', () => {
+  const target = useTarget();
+
+  it('imports every row, and the server serves them as sent (normalized), with their createdAt', async () => {
+    const file = writeJson(target().dir, 'good.json', GOOD_ROWS);
+    const before = Date.now();
+    const r = await importFile([file], target().env);
+    const after = Date.now();
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 4, inserted: 4, updated: 0, rejected: 0 });
+    expect(r.stderr).toBe('');
+    // No rejects: no report left behind, none announced.
+    expect(fs.existsSync(path.join(target().dir, 'good.rejects.csv'))).toBe(false);
+    expect(r.stdout).not.toMatch(/report/);
+
+    const server = await startServer(target().env);
+    try {
+      const headers = await adminHeaders(server);
+      const ada = await rest(server.url, 'GET', customerPath('ada.lovelace@example.com'), undefined, headers);
+      expect(ada.status, JSON.stringify(ada.body)).toBe(200);
+      expect(ada.body).toMatchObject({
+        email: 'ada.lovelace@example.com',
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        phone: '+44 20 7946 0958',
+        company: 'Analytical Engines Ltd',
+        address: { line1: '12 St James Square', line2: null, city: 'London', region: null, postalCode: 'SW1Y 4JH', country: 'GB' },
+        metadata: { plan: 'pro', source: 'import' },
+        createdAt: '2019-03-04T05:06:07.089Z',
+        version: 1,
+      });
+      const updatedAt = Date.parse(ada.body.updatedAt);
+      expect(updatedAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(updatedAt).toBeLessThanOrEqual(after + 1000);
+
+      const zoe = await rest(server.url, 'GET', customerPath('zoe.sorensen@example.org'), undefined, headers);
+      expect(zoe.body).toMatchObject({ firstName: 'Zoë', lastName: 'Sørensen', phone: null, company: null, address: null, metadata: {} });
+      expect(zoe.body.createdAt).toBe('2021-06-01T10:00:00.000Z');
+
+      const wang = await rest(server.url, 'GET', customerPath('wang.xiuying@example.net'), undefined, headers);
+      expect(wang.body).toMatchObject({ firstName: '秀英', lastName: '王', version: 1 });
+      // No createdAt in the file: the time of the import.
+      const created = Date.parse(wang.body.createdAt);
+      expect(created).toBeGreaterThanOrEqual(before - 1000);
+      expect(created).toBeLessThanOrEqual(after + 1000);
+
+      const mohammed = await rest(server.url, 'GET', customerPath('mohammed@example.com'), undefined, headers);
+      expect(mohammed.body).toMatchObject({ firstName: 'محمد', lastName: 'الحسن', createdAt: '2020-02-29T00:00:00.000Z' });
+
+      // Searchable like any customer (the lower-cased name keys are written too).
+      const found = await rest(server.url, 'GET', '/customers?q=zo', undefined, headers);
+      expect(found.body.items.map((c: { email: string }) => c.email)).toContain('zoe.sorensen@example.org');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('npm run import: re-importing, and an email repeated within a file', () => {
+  const target = useTarget();
+
+  it('updates existing customers: fields replaced, version + 1, createdAt kept, updatedAt moves', async () => {
+    const first = writeJson(target().dir, 'v1.json', GOOD_ROWS);
+    expect((await importFile([first], target().env)).code).toBe(0);
+    const v1 = await withOrm(target(), customersByEmail);
+    expect(v1.size).toBe(4);
+
+    await new Promise((resolve) => setTimeout(resolve, 20)); // updatedAt must be able to move
+    const second = writeJson(target().dir, 'v2.json', [
+      // Everything but the email changes; the file's createdAt is not applied to an existing customer.
+      { email: 'ada.lovelace@example.com', firstName: 'Augusta Ada', lastName: 'King', createdAt: '2001-01-01T00:00:00Z' },
+      { email: 'wang.xiuying@example.net', firstName: '秀英', lastName: '王', phone: '+86 10 1234 5678', metadata: { tier: 'gold' } },
+      { email: 'new.person@example.com', firstName: 'New', lastName: 'Person' },
+    ]);
+    const r = await importFile([second], target().env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 3, inserted: 1, updated: 2, rejected: 0 });
+
+    const v2 = await withOrm(target(), customersByEmail);
+    const adaBefore = v1.get('ada.lovelace@example.com')!;
+    const ada = v2.get('ada.lovelace@example.com')!;
+    expect(ada).toMatchObject({ id: adaBefore.id, firstName: 'Augusta Ada', lastName: 'King', firstNameKey: 'augusta ada', lastNameKey: 'king', version: 2 });
+    // Replaced, not merged: what the row leaves out goes back to its default.
+    expect(ada).toMatchObject({ phone: null, company: null, address: null, metadata: {} });
+    expect(ada.createdAt.toISOString()).toBe('2019-03-04T05:06:07.089Z');
+    expect(ada.updatedAt.getTime()).toBeGreaterThan(adaBefore.updatedAt.getTime());
+
+    const wangBefore = v1.get('wang.xiuying@example.net')!;
+    const wang = v2.get('wang.xiuying@example.net')!;
+    expect(wang).toMatchObject({ version: 2, phone: '+86 10 1234 5678', metadata: { tier: 'gold' } });
+    expect(wang.createdAt.getTime()).toBe(wangBefore.createdAt.getTime());
+
+    // Untouched rows stay as they were; the new one starts at version 1.
+    expect(v2.get('zoe.sorensen@example.org')).toMatchObject({ version: 1, updatedAt: v1.get('zoe.sorensen@example.org')!.updatedAt });
+    expect(v2.get('new.person@example.com')).toMatchObject({ version: 1 });
+    expect(v2.size).toBe(5);
+  });
+
+  it('applies an email repeated within one file in order: the last row wins, each row is a version', async () => {
+    const file = writeJson(target().dir, 'dups.json', [
+      { email: 'twice@example.com', firstName: 'One', lastName: 'First', createdAt: '2018-01-01T00:00:00Z', company: 'Old Co' },
+      { email: 'once@example.com', firstName: 'Only', lastName: 'Once' },
+      { email: 'TWICE@example.com', firstName: 'Two', lastName: 'Second', createdAt: '2019-01-01T00:00:00Z' },
+      { email: 'twice@example.com', firstName: 'Three', lastName: 'Third' },
+      { email: 'ada.lovelace@example.com', firstName: 'Ada', lastName: 'Lovelace' },
+      { email: 'ada.lovelace@example.com', firstName: 'Ada', lastName: 'Byron' },
+    ]);
+    const r = await importFile([file], target().env);
+    expect(r.code, r.stderr).toBe(0);
+    // twice: 1 insert + 2 updates; once: insert; ada (existing, version 2): 2 updates.
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 6, inserted: 2, updated: 4, rejected: 0 });
+    const rows = await withOrm(target(), customersByEmail);
+    expect(rows.get('twice@example.com')).toMatchObject({ firstName: 'Three', lastName: 'Third', company: null, version: 3 });
+    expect(rows.get('twice@example.com')!.createdAt.toISOString()).toBe('2018-01-01T00:00:00.000Z');
+    expect(rows.get('once@example.com')).toMatchObject({ version: 1 });
+    expect(rows.get('ada.lovelace@example.com')).toMatchObject({ lastName: 'Byron', version: 4 });
+    expect(rows.get('ada.lovelace@example.com')!.createdAt.toISOString()).toBe('2019-03-04T05:06:07.089Z');
+  });
+});
+
+describe('npm run import: rejected rows', () => {
+  const target = useTarget();
+
+  const MIXED = [
+    { email: 'good.one@example.com', firstName: 'Good', lastName: 'One' },
+    { email: 'not-an-email', firstName: 'Bad', lastName: 'Email' },
+    // Valid email, one bad field: nothing of this row may be written.
+    { email: 'bad.country@example.com', firstName: 'Bad', lastName: 'Country', address: { line1: '1 Road', city: 'Nowhere', country: 'XX' } },
+    { email: 'unknown.field@example.com', firstName: 'Extra', lastName: 'Field', favouriteColour: 'blue' },
+    42,
+    { email: 'good.two@example.com', firstName: 'Good', lastName: 'Two', metadata: { note: 'quotes " and, commas' } },
+    { email: 'no.name@example.com', lastName: 'Nameless' },
+    { email: 'bad.date@example.com', firstName: 'Bad', lastName: 'Date', createdAt: 'last tuesday' },
+    { email: 'good.three@example.com', firstName: 'Good', lastName: 'Three', createdAt: null },
+  ];
+
+  it('lists each rejected row with its index and reason, and keeps every good row', async () => {
+    const file = writeJson(target().dir, 'mixed.json', MIXED);
+    const r = await importFile([file], target().env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 9, inserted: 3, updated: 0, rejected: 6 });
+
+    const reportPath = path.join(target().dir, 'mixed.rejects.csv');
+    expect(r.stdout).toContain(`import: rejected rows report: ${reportPath}`);
+    const rejects = readRejects(reportPath);
+    expect(rejects.map((x) => x.index)).toEqual([1, 2, 3, 4, 6, 7]);
+    expect(rejects[0]).toEqual({ index: 1, email: 'not-an-email', reason: 'email: Invalid email address' });
+    expect(rejects[1]).toMatchObject({ email: 'bad.country@example.com', reason: expect.stringMatching(/^address\.country: .*ISO 3166-1/) });
+    expect(rejects[2]).toMatchObject({ email: 'unknown.field@example.com', reason: 'favouriteColour: Unknown field' });
+    expect(rejects[3]).toMatchObject({ email: '', reason: expect.stringMatching(/expected object/) });
+    expect(rejects[4]).toMatchObject({ email: 'no.name@example.com', reason: expect.stringMatching(/^firstName: /) });
+    expect(rejects[5]).toMatchObject({ email: 'bad.date@example.com', reason: expect.stringMatching(/^createdAt: .*ISO 8601/) });
+
+    // The first rejects are echoed on stderr too.
+    expect(r.stderr).toContain('import: 6 rows rejected');
+    expect(r.stderr).toContain('row 1 (not-an-email): email: Invalid email address');
+    expect(r.stderr).toContain('row 4: ');
+
+    const rows = await withOrm(target(), customersByEmail);
+    expect([...rows.keys()].sort()).toEqual(['good.one@example.com', 'good.three@example.com', 'good.two@example.com']);
+    expect(rows.get('good.two@example.com')!.metadata).toEqual({ note: 'quotes " and, commas' });
+  });
+
+  it('writes the report where --rejects says', async () => {
+    const file = writeJson(target().dir, 'mixed2.json', MIXED);
+    const report = path.join(target().dir, 'elsewhere', 'report.csv');
+    fs.mkdirSync(path.dirname(report));
+    const r = await importFile([file, '--rejects', report], target().env);
+    expect(r.code, r.stderr).toBe(0);
+    // Same emails again: the good rows are now updates.
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 9, inserted: 0, updated: 3, rejected: 6 });
+    expect(readRejects(report)).toHaveLength(6);
+    expect(fs.existsSync(path.join(target().dir, 'mixed2.rejects.csv'))).toBe(false);
+  });
+
+  it('rejects an element too large to be a customer without parsing it', async () => {
+    const file = writeJson(target().dir, 'huge-row.json', [
+      { email: 'before@example.com', firstName: 'Before', lastName: 'Huge' },
+      { email: 'huge@example.com', firstName: 'Huge', lastName: 'Row', metadata: { blob: 'x'.repeat(1_100_000) } },
+      { email: 'after@example.com', firstName: 'After', lastName: 'Huge' },
+    ]);
+    const r = await importFile([file], target().env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 3, rejected: 1 });
+    expect(readRejects(path.join(target().dir, 'huge-row.rejects.csv'))).toEqual([{ index: 1, email: '', reason: 'Row is too large to be a customer' }]);
+    const rows = await withOrm(target(), customersByEmail);
+    expect(rows.has('before@example.com') && rows.has('after@example.com') && !rows.has('huge@example.com')).toBe(true);
+  });
+});
+
+describe('npm run import: files it cannot import', () => {
+  const target = useTarget();
+
+  const customerCount = () => withOrm(target(), (orm) => orm.em.fork().count(CustomerEntity, {}));
+
+  it('refuses a JSON value that is not an array: exit 1, a clear message, nothing imported', async () => {
+    const file = writeJson(target().dir, 'object.json', { customers: [{ email: 'a@example.com', firstName: 'A', lastName: 'B' }] });
+    const r = await importFile([file], target().env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`import: ${file}: not a JSON array: the input starts with a JSON object, expected '['`);
+    expect(r.stderr).toContain('nothing was imported');
+    expectNoStack(r.stderr);
+    expect(await customerCount()).toBe(0);
+  });
+
+  it('stops at a truncated file: exit 1, names the byte, keeps the complete rows before it and nothing of the cut one', async () => {
+    const rows = [1, 2, 3, 4].map((i) => ({ email: `row${i}@example.com`, firstName: 'Row', lastName: `N${i}` }));
+    const text = JSON.stringify(rows);
+    const cut = text.indexOf('row4') + 10; // inside the 4th row
+    const file = writeJson(target().dir, 'truncated.json', text.slice(0, cut));
+    const r = await importFile([file], target().env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`unexpected end of input at byte ${cut}: the array is not closed (the input looks truncated after 3 complete elements)`);
+    expectNoStack(r.stderr);
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 3, inserted: 3, rejected: 0 });
+    const stored = await withOrm(target(), customersByEmail);
+    expect([...stored.keys()].sort()).toEqual(['row1@example.com', 'row2@example.com', 'row3@example.com']);
+  });
+
+  it('names the place of a syntax error, and refuses an empty file and a missing one', async () => {
+    const bad = writeJson(target().dir, 'bad.json', '[{"email": "x@example.com", "firstName": "X", "lastName": "Y",}]');
+    const empty = writeJson(target().dir, 'empty.json', '');
+    const missing = path.join(target().dir, 'missing.json');
+    const [syntax, nothing, absent, folder] = (await Promise.all([bad, empty, missing, target().dir].map((f) => importFile([f], target().env)))) as [
+      Awaited<ReturnType<typeof importFile>>,
+      Awaited<ReturnType<typeof importFile>>,
+      Awaited<ReturnType<typeof importFile>>,
+      Awaited<ReturnType<typeof importFile>>,
+    ];
+
+    expect(syntax.code).toBe(1);
+    expect(syntax.stderr).toMatch(/invalid JSON in element 0 \(starting at byte 1\)/);
+    expectNoStack(syntax.stderr);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('the input is empty, expected a JSON array');
+    expect(absent.code).toBe(1);
+    expect(absent.stderr.trim()).toBe(`import: cannot read ${missing}: no such file`);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain('is a directory');
+    expect(await customerCount()).toBe(3); // the truncated file's three rows, nothing more
+  });
+
+  it('answers bad usage with exit 2 and the usage text', async () => {
+    const cases = [[], ['a.json', 'b.json'], ['--frobnicate', 'a.json'], ['a.json', '--batch-size', 'lots']];
+    const results = await Promise.all(cases.map((args) => importFile(args, target().env)));
+    results.forEach((r, i) => {
+      expect(r.code, `${cases[i]!.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('usage: npm run import -- FILE.json');
+      expectNoStack(r.stderr);
+    });
+  });
+});
+
+// Memory is the point here, and the target is SQLite (a 200k-row PostgreSQL run would only be slow).
+describe.skipIf(usingPostgres())('npm run import: a large file', () => {
+  const target = useTarget();
+  const ROWS = 200_000;
+  const INVALID_EVERY = 1000;
+  let file: string;
+
+  beforeAll(async () => {
+    file = path.join(target().dir, 'large.json');
+    const out = fs.createWriteStream(file);
+    await writeExport(out, { rows: ROWS, invalidEvery: INVALID_EVERY, seed: 11 });
+    await new Promise((resolve, reject) => out.end(resolve).on('error', reject));
+  });
+
+  it(`streams ${ROWS.toLocaleString('en-US')} rows with bounded memory (peak RSS < 300 MB)`, { timeout: 120_000 }, async () => {
+    expect(fs.statSync(file).size).toBeGreaterThan(40e6);
+    const r = await importFile([file], target().env, 110_000);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = parseSummary(r.stdout);
+    const rejected = ROWS / INVALID_EVERY;
+    expect(summary).toMatchObject({ read: ROWS, inserted: ROWS - rejected, updated: 0, rejected });
+    expect(summary.peakRssMb).toBeGreaterThan(50); // a real figure
+    expect(summary.peakRssMb).toBeLessThan(300);
+    // Progress is reported while it runs (plain lines: stdout is not a terminal here).
+    expect(r.stdout).toMatch(/^import: \d+\.\d% [\d,]+ rows \(inserted [\d,]+, updated [\d,]+, rejected [\d,]+\), [\d,]+ rows\/s$/m);
+    expect(readRejects(path.join(target().dir, 'large.rejects.csv'))).toHaveLength(rejected);
+
+    const { count, sample } = await withOrm(target(), async (orm) => ({
+      count: await orm.em.fork().count(CustomerEntity, {}),
+      sample: await orm.em.fork().find(CustomerEntity, {}, { orderBy: { id: 'desc' }, limit: 1 }),
+    }));
+    expect(count).toBe(ROWS - rejected);
+    // The last valid row of the file made it in (the very last one, index ROWS - 1, is an invalid one).
+    expect((ROWS - 1) % INVALID_EVERY).toBe(INVALID_EVERY - 1);
+    expect(sample[0]!.email).toMatch(new RegExp(`\\.${ROWS - 2}@`));
+  });
+
+  it('stops a large file cut short (parsed on the worker thread) with exit 1, keeping the rows before the cut', async () => {
+    const text = fs.readFileSync(file, 'utf8').slice(0, 6_000_000);
+    const cut = text.indexOf('\n', 5_000_000) + 25; // inside a row (one row per line, each far longer)
+    const prefix = text.slice(0, cut);
+    const complete = prefix.split('\n').length - 2; // lines after '[' whose row is complete
+    const rejected = Math.floor(complete / INVALID_EVERY); // rows i < complete with i % 1000 === 999
+    const cutFile = writeJson(target().dir, 'cut.json', prefix);
+    expect(fs.statSync(cutFile).size).toBeGreaterThan(4 * 1024 * 1024); // over the worker threshold
+    const r = await importFile([cutFile], target().env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the input looks truncated after ${complete} complete elements`);
+    expectNoStack(r.stderr);
+    const summary = parseSummary(r.stdout);
+    // The large file's rows are all in already: these are updates.
+    expect(summary).toMatchObject({ read: complete, inserted: 0, updated: complete - rejected, rejected });
+  });
+});
