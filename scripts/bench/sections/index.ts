@@ -1,0 +1,10 @@
+import type { Section } from '../section.js';
+import { listSection } from './list.js';
+import { profileSection } from './profile.js';
+import { readSection } from './read.js';
+
+/**
+ * Every section, in the order a full run takes them. Add new ones here (import throughput,
+ * login, ...): one module each, exporting a Section.
+ */
+export const SECTIONS: Section[] = [readSection, listSection, profileSection];

@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import superjson from 'superjson';
+import { emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js';
+import type { LoadResult } from '../load.js';
+import { check, fmtNum, median } from '../report.js';
+import { getJson, isValid, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
+import { startBare, startCarly, type Target } from '../targets.js';
+
+export const restPath = (email: string) => `/customers/${encodeURIComponent(email)}`;
+/** A single (unbatched) tRPC 11 query as httpLink sends it: ?input=encodeURIComponent(JSON.stringify(serialize(input))). */
+export const trpcGetPath = (email: string) => `/trpc/customers.get?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ email })))}`;
+
+const TARGETS = { restRatio: 0.2, trpcRatio: 0.1, p99Ms: 50 };
+
+interface Variant {
+  name: 'bare' | 'rest' | 'trpc';
+  label: string;
+  target: Target;
+  paths: string[];
+}
+
+/** Dates as ISO strings, the way they look on REST after JSON.stringify. */
+const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+/**
+ * Before measuring, one request per variant for a few customers: all must be 200 and carry the
+ * same customer, or the numbers would describe some other path (a 401, a 404, a wrong row).
+ */
+async function preflight(ctx: BenchContext, bare: Target, carly: Target, emails: string[]) {
+  for (const email of emails) {
+    const b = await getJson(bare.base + restPath(email));
+    const r = await getJson(carly.base + restPath(email), carly.headers);
+    const t = await getJson(carly.base + trpcGetPath(email), carly.headers);
+    for (const [name, res] of [['bare', b], ['rest', r], ['trpc', t]] as const) {
+      if (res.status !== 200) throw new Error(`preflight: ${name} GET for ${email} answered ${res.status}: ${res.text.slice(0, 300)}`);
+    }
+    const trpcCustomer = asJson(superjson.deserialize(t.body?.result?.data));
+    if (!isDeepStrictEqual(b.body, r.body)) ctx.report.problem(`read preflight: REST body differs from the bare body for ${email}:\n  bare ${b.text}\n  rest ${r.text}`);
+    if (!isDeepStrictEqual(b.body, trpcCustomer)) ctx.report.problem(`read preflight: tRPC customer differs from the bare body for ${email}:\n  bare ${b.text}\n  trpc ${t.text}`);
+  }
+  if (carly.authenticated) {
+    const anon = await getJson(carly.base + restPath(emails[0]!));
+    ctx.log(`  auth: bearer token in use; without it GET /customers/{email} answers ${anon.status}`);
+  } else {
+    ctx.log('  auth: POST /auth/login answered 404, measuring without a token');
+  }
+}
+
+export const readSection: Section = {
+  name: 'read',
+  description: 'GET one customer by email: bare node:http + better-sqlite3 vs Carly REST vs Carly tRPC',
+  byDefault: true,
+  async run(ctx) {
+    const { options } = ctx;
+    const dataset = await ensureDataset(options.rows, { rebuild: options.rebuild });
+    const rows = sampleRows(options.rows, 20_000);
+    const emails = rows.map(emailFor);
+    const bare = await startBare(path.join(workingCopy(dataset, ctx.runDir, 'read-bare'), 'carly.sqlite'));
+    const carly = await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, 'read-carly'), name: 'carly' });
+    try {
+      // Include a "+tag" address: REST must percent-decode it.
+      await preflight(ctx, bare, carly, [emails[0]!, emailFor(3), emailFor(options.rows - 1)]);
+      const variants: Variant[] = [
+        { name: 'bare', label: 'GET /customers/{email} (node:http)', target: bare, paths: emails.map(restPath) },
+        { name: 'rest', label: 'GET /customers/{email}', target: carly, paths: emails.map(restPath) },
+        { name: 'trpc', label: 'GET /trpc/customers.get?input=', target: carly, paths: emails.map(trpcGetPath) },
+      ];
+      if (options.warmup > 0) {
+        ctx.log(`  warm-up ${options.warmup} s per variant`);
+        for (const v of variants) {
+          await measure(ctx, `warm-up ${v.name}`, v.target, v.paths, { duration: options.warmup, warmUp: true });
+        }
+      }
+      const runs: Record<Variant['name'], LoadResult[]> = { bare: [], rest: [], trpc: [] };
+      for (let round = 1; round <= options.rounds; round++) {
+        ctx.log(`  round ${round}/${options.rounds}`);
+        for (const v of variants) {
+          runs[v.name].push(await measure(ctx, `read ${v.name} r${round}`, v.target, v.paths));
+        }
+      }
+      // Ratios per round (same machine state), then the median.
+      const ratio = (name: 'rest' | 'trpc') => medianRatio(runs[name], runs.bare, (r) => r.rps);
+      const restRatio = ratio('rest');
+      const trpcRatio = ratio('trpc');
+      // Less sensitive to a busy machine than req/s: server CPU per request, bare over variant.
+      const cpuRatio = (name: 'rest' | 'trpc') => medianRatio(runs.bare, runs[name], (r) => r.cpuUsPerReq);
+      const auth = carly.authenticated ? 'with bearer token' : 'no auth route (404)';
+      const note = (name: 'rest' | 'trpc') => `cpu-ratio ${fmtNum(cpuRatio(name))}; ${auth}`;
+      ctx.report.add(summarise('read', 'bare', variants[0]!.label, runs.bare, [], `${options.rows.toLocaleString('en-US')} rows, ${options.connections} conns`));
+      ctx.report.add(
+        summarise('read', 'rest', variants[1]!.label, runs.rest, [check('ratio', restRatio, '>=', TARGETS.restRatio), check('p99 ms', median(runs.rest.filter(isValid).map((r) => r.p99)), '<=', TARGETS.p99Ms)], note('rest')),
+      );
+      ctx.report.add(
+        summarise('read', 'trpc', variants[2]!.label, runs.trpc, [check('ratio', trpcRatio, '>=', TARGETS.trpcRatio), check('p99 ms', median(runs.trpc.filter(isValid).map((r) => r.p99)), '<=', TARGETS.p99Ms)], note('trpc')),
+      );
+    } finally {
+      await Promise.all([bare.stop(), carly.stop()]);
+    }
+  },
+};
