@@ -14,6 +14,10 @@ export interface BenchOptions {
   rows: number;
   /** Row counts the list benchmark compares (small, large). */
   listRows: [number, number];
+  /** Rows in the import section's export file. */
+  importRows: number;
+  /** PostgreSQL admin URL for the postgres section (else TEST_DATABASE_URL); the section is skipped without one. */
+  pgUrl: string | undefined;
   /** Seconds to wait, before each measurement, for other processes to leave the CPU alone. */
   settle: number;
   /** Exit non-zero when a target is missed, not only when a measurement is invalid. */
@@ -34,6 +38,9 @@ export const USAGE = `npm run bench -- [flags]
   --warmup S         seconds of warm-up load per variant before round 1 (default 5; tRPC needs it)
   --rows N           customers in the read benchmark's database (default 100000)
   --list-rows A,B    row counts the list benchmark compares (default 10000,1000000)
+  --import-rows N    rows in the import section's export file (default 1000000)
+  --pg-url URL       PostgreSQL admin URL for the postgres section (default: $TEST_DATABASE_URL;
+                     the section is skipped when neither is set)
   --settle S         before each measurement, wait up to S s for other processes to go quiet
                      (default 15; 0 = don't wait); busy neighbours are reported as warnings
   --strict           exit 1 when a target is missed (always exit 1 on non-2xx or errors)
@@ -60,6 +67,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       warmup: { type: 'string' },
       rows: { type: 'string' },
       'list-rows': { type: 'string' },
+      'import-rows': { type: 'string' },
+      'pg-url': { type: 'string' },
       settle: { type: 'string' },
       strict: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -81,6 +90,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     warmup: warmupRaw === '0' ? 0 : positiveInt('warmup', warmupRaw, 5),
     rows: Math.round(positiveInt('rows', values.rows, 100_000)),
     listRows: [Math.round(listRows[0]!), Math.round(listRows[1]!)],
+    importRows: Math.round(positiveInt('import-rows', values['import-rows'], 1_000_000)),
+    pgUrl: values['pg-url'] || process.env.TEST_DATABASE_URL || undefined,
     settle: values.settle === '0' ? 0 : positiveInt('settle', values.settle, 15),
     strict: values.strict ?? false,
     keep: values.keep ?? false,

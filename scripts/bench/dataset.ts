@@ -54,7 +54,7 @@ export function emailFor(i: number): string {
 /** createdAt of row i in epoch ms: two rows per minute, so equal timestamps (cursor ties) are common. */
 export const createdAtFor = (i: number) => T0 + Math.floor(i / 2) * 60_000;
 
-function rowFor(i: number) {
+export function rowFor(i: number) {
   const firstName = pick(FIRST, i, 1);
   const lastName = pick(LAST, i, 2);
   const h = mix(i, 3);
@@ -90,9 +90,9 @@ export interface Dataset {
 }
 
 /** Cache key: row count + generator version + the app's SQLite migrations (schema). */
-function datasetKey(rows: number): string {
+export function datasetKey(rows: number, dialect: 'sqlite' | 'postgresql' = 'sqlite'): string {
   const hash = createHash('sha256').update(`v${GENERATOR_VERSION}\n`);
-  const dir = migrationsDir('sqlite');
+  const dir = migrationsDir(dialect);
   for (const name of fs.readdirSync(dir).sort()) {
     hash.update(name).update(fs.readFileSync(path.join(dir, name)));
   }

@@ -13,6 +13,12 @@ export interface LoadSpec {
   title?: string;
   /** The server's pid, to account its CPU per request. */
   pid?: number;
+  /** GET when absent. */
+  method?: 'GET' | 'POST';
+  /** Each call returns the body of the next request (POST); sent with the spec's headers. */
+  nextBody?: () => string;
+  /** Seconds before a request counts as a timeout error (default 10). */
+  timeout?: number;
 }
 
 export interface LoadResult {
@@ -49,13 +55,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     url: spec.base,
     connections: spec.connections,
     duration: spec.duration,
-    timeout: 10,
+    timeout: spec.timeout ?? 10,
     headers: spec.headers ?? {},
     title: spec.title,
     requests: [
       {
-        method: 'GET',
-        setupRequest: (request) => ({ ...request, path: spec.nextPath() }),
+        method: spec.method ?? 'GET',
+        setupRequest: (request) => ({ ...request, path: spec.nextPath(), ...(spec.nextBody ? { body: spec.nextBody() } : {}) }),
         onResponse: (status, body) => {
           if ((status < 200 || status >= 300) && samples.length < 3) samples.push(`${status} ${String(body).slice(0, 300)}`);
         },

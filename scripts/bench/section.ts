@@ -43,7 +43,7 @@ export async function measure(
   title: string,
   target: Target,
   paths: string[],
-  { duration = ctx.options.duration, warmUp = false }: { duration?: number; warmUp?: boolean } = {},
+  { duration = ctx.options.duration, warmUp = false, connections = ctx.options.connections }: { duration?: number; warmUp?: boolean; connections?: number } = {},
 ): Promise<LoadResult> {
   if (!warmUp && ctx.options.settle > 0) {
     // On a shared 2-core machine a neighbour's job skews everything: give it a moment to finish.
@@ -58,7 +58,7 @@ export async function measure(
     headers: target.headers,
     pid: target.child.proc.pid,
     nextPath: rotate(paths),
-    connections: ctx.options.connections,
+    connections,
     duration,
     title,
   });

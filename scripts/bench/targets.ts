@@ -5,7 +5,7 @@ import { REPO_ROOT } from './dataset.js';
 import { freePort, spawnNode, stopChild, waitForHttp, type Child } from './processes.js';
 
 /** Node flags for every server child: the TypeScript loader, and exit when the bench is gone. */
-const CHILD_FLAGS = ['--import', 'tsx', '--import', path.join(REPO_ROOT, 'scripts/bench/child-guard.ts')];
+export const CHILD_FLAGS = ['--import', 'tsx', '--import', path.join(REPO_ROOT, 'scripts/bench/child-guard.ts')];
 
 /** A server under load, in its own process, on 127.0.0.1 only. */
 export interface Target {
@@ -43,6 +43,8 @@ export interface CarlyOptions {
   /** Write a V8 CPU profile here when the server exits (node --cpu-prof). */
   cpuProfDir?: string;
   env?: Record<string, string>;
+  /** The bench admin's password; several instances on one database must share it. Random when absent. */
+  adminPassword?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export interface CarlyOptions {
 export async function startCarly(options: CarlyOptions): Promise<Target> {
   const name = options.name ?? 'carly';
   const port = await freePort();
-  const password = `Bench-${randomBytes(12).toString('hex')}-9!`;
+  const password = options.adminPassword ?? `Bench-${randomBytes(12).toString('hex')}-9!`;
   const args = [...CHILD_FLAGS];
   if (options.cpuProfDir) {
     fs.mkdirSync(options.cpuProfDir, { recursive: true });

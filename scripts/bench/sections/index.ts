@@ -1,5 +1,8 @@
 import type { Section } from '../section.js';
+import { importSection } from './import.js';
 import { listSection } from './list.js';
+import { loginSection } from './login.js';
+import { postgresSection } from './postgres.js';
 import { profileSection } from './profile.js';
 import { readSection } from './read.js';
 
@@ -7,4 +10,4 @@ import { readSection } from './read.js';
  * Every section, in the order a full run takes them. Add new ones here (import throughput,
  * login, ...): one module each, exporting a Section.
  */
-export const SECTIONS: Section[] = [readSection, listSection, profileSection];
+export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection];

@@ -1,0 +1,76 @@
+/**
+ * The import section's in-run floor: the same export file, read line by line (generate-export
+ * writes one row per line), JSON.parse'd, mapped to columns (email trimmed and lower-cased,
+ * name keys, JSON columns) and inserted with one prepared better-sqlite3 statement in
+ * transactions of 50,000 rows, indexes in place, WAL + synchronous=NORMAL as the app's
+ * connection. No validation, no upsert: what bare SQLite costs for these rows on this machine now.
+ *   node --import tsx scripts/bench/bare-import.ts FILE DATA_DIR
+ * Prints one JSON line: {"rows":N,"seconds":S,"peakRssMb":M}.
+ */
+import fs from 'node:fs';
+import readline from 'node:readline';
+import Database from 'better-sqlite3';
+import { loadConfig } from '../../server/config.js';
+import { openDatabase } from '../../server/db/orm.js';
+
+const [file, dataDir] = process.argv.slice(2);
+if (!file || !dataDir) {
+  console.error('usage: bare-import.ts FILE DATA_DIR');
+  process.exit(2);
+}
+// The schema as the app makes it (not timed).
+const config = loadConfig({ DATA_DIR: dataDir, SEED_SAMPLE_DATA: 'false', LOG_LEVEL: 'silent' });
+if (config.database.kind !== 'sqlite') throw new Error('bare-import is SQLite only');
+const orm = await openDatabase(config.database);
+await orm.close(true);
+
+const db = new Database(config.database.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('cache_size = -32768');
+const insert = db.prepare(
+  'insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+);
+const BATCH = 50_000;
+const flush = db.transaction((rows: unknown[][]) => {
+  for (const r of rows) insert.run(r);
+});
+
+const started = performance.now();
+let count = 0;
+let batch: unknown[][] = [];
+const now = Date.now();
+const lines = readline.createInterface({ input: fs.createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+for await (const raw of lines) {
+  let line = raw.trim();
+  if (line === '[' || line === ']' || line === '') continue;
+  if (line.endsWith(',')) line = line.slice(0, -1);
+  if (line.endsWith(']')) line = line.slice(0, -1);
+  const c = JSON.parse(line) as Record<string, any>;
+  if (!c || typeof c !== 'object' || typeof c.email !== 'string') continue;
+  const first = String(c.firstName ?? '').trim();
+  const last = String(c.lastName ?? '').trim();
+  batch.push([
+    c.email.trim().toLowerCase(),
+    first,
+    last,
+    first.toLowerCase(),
+    last.toLowerCase(),
+    c.phone ?? null,
+    c.company ?? null,
+    c.address ? JSON.stringify(c.address) : null,
+    JSON.stringify(c.metadata ?? {}),
+    c.createdAt ? Date.parse(c.createdAt) : now,
+    now,
+  ]);
+  if (batch.length === BATCH) {
+    flush(batch);
+    count += batch.length;
+    batch = [];
+  }
+}
+if (batch.length) flush(batch);
+count += batch.length;
+const seconds = (performance.now() - started) / 1000;
+db.close();
+console.log(JSON.stringify({ rows: count, seconds, peakRssMb: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6) }));

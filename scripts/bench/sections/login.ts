@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { cpuSnapshot, waitForQuiet } from '../cpu.js';
+import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../dataset.js';
+import { describeLoad, runLoad, type LoadResult } from '../load.js';
+import { spawnNode } from '../processes.js';
+import { check, fmtInt, fmtNum, median, type Row } from '../report.js';
+import { isValid, measure, rotate, type BenchContext, type Section } from '../section.js';
+import { CHILD_FLAGS, startCarly, type Target } from '../targets.js';
+import { restPath } from './read.js';
+
+/** The server's defaults (config.ts), set explicitly so an inherited environment cannot change them. */
+const BCRYPT_COST = 12;
+const HASH_CONCURRENCY = 2;
+const HASH_QUEUE_LIMIT = 64;
+/**
+ * (a) Enough connections to keep both hash slots busy while a finished login does its database
+ * work and round trip, few enough that the queue (and the work left over when the load stops) is short.
+ */
+const LOGIN_CONNECTIONS = 8;
+/** (b) The flood, below HASH_QUEUE_LIMIT (64) and the per-address throttle (50 counted in flight). */
+const FLOOD_CONNECTIONS = 50;
+const READ_CONNECTIONS = 10;
+/**
+ * A login in flight is counted as a failure until it succeeds (auth.service.ts: record, verify,
+ * forget), and 10 per account fail the next check with 429. Rotating 50 connections over 20
+ * accounts keeps about 2–3 in flight per account.
+ */
+const ACCOUNTS = 20;
+const TARGETS = { loginRatio: 0.9, p99Ratio: 3 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** As measure() does before each run: wait (up to --settle s) for other processes to go quiet. */
+async function settle(ctx: BenchContext) {
+  if (ctx.options.settle <= 0) return;
+  const quiet = await waitForQuiet(ctx.options.settle * 1000);
+  if (quiet.waitedMs > 1500) ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
+}
+
+interface CompareRun {
+  rps: number;
+  calls: number;
+  seconds: number;
+  foreignCores: number;
+}
+
+/** Raw bcrypt.compare throughput, HASH_CONCURRENCY at a time, in its own process. */
+async function rawCompare(ctx: BenchContext, seconds: number, title: string): Promise<CompareRun> {
+  const before = cpuSnapshot();
+  const child = spawnNode('bcrypt-compare', [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bcrypt-compare.ts'), String(BCRYPT_COST), String(HASH_CONCURRENCY), String(seconds)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env },
+  });
+  child.stopping = true; // its exit is expected
+  const timer = setTimeout(() => child.proc.kill('SIGKILL'), (seconds + 60) * 1000);
+  const { code } = await child.exited;
+  clearTimeout(timer);
+  const after = cpuSnapshot();
+  const line = child.tail.find((l) => l.startsWith('{'));
+  if (code !== 0 || !line) throw new Error(`bcrypt-compare exited with ${code}:\n${child.tail.join('\n')}`);
+  const out = JSON.parse(line) as { calls: number; seconds: number; cpuTotalUs: number };
+  const wallUs = (after.at - before.at) * 1000;
+  const foreignCores = Math.max(0, (after.machine - before.machine - out.cpuTotalUs - (after.self - before.self)) / wallUs);
+  const run = { rps: out.calls / out.seconds, calls: out.calls, seconds: out.seconds, foreignCores };
+  ctx.log(`  ${title.padEnd(28)} ${fmtNum(run.rps, 2)} compares/s  (${out.calls} in ${out.seconds.toFixed(1)} s, ${HASH_CONCURRENCY} at a time, cost ${BCRYPT_COST})` + (foreignCores > 0.15 ? `  (other processes used ${foreignCores.toFixed(2)} cores meanwhile)` : ''));
+  if (foreignCores > 0.25) ctx.report.warn(`${title}: other processes used ${foreignCores.toFixed(2)} of the machine's cores during the measurement; its numbers are noisy`);
+  return run;
+}
+
+/** Successful logins per second of wall time (autocannon's per-second average is coarse at ~5 req/s). */
+const okRate = (r: LoadResult) => r.ok2xx / ((r.toUs - r.fromUs) / 1e6);
+
+function loginLoad(target: Target, bodies: string[], connections: number, duration: number, title: string, timeout: number) {
+  return runLoad({
+    base: target.base,
+    headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    nextPath: () => '/auth/login',
+    nextBody: rotate(bodies),
+    connections,
+    duration,
+    timeout,
+    title,
+    pid: target.child.proc.pid,
+  });
+}
+
+/**
+ * One more login, answered only once the hash queue (FIFO) has drained: the logins autocannon
+ * abandoned when it stopped are still being hashed, and would otherwise load the next measurement.
+ * While they are in flight they count against the per-address limit (50), so right after the
+ * flood this login may get 429: retry (bounded) until one answers 200.
+ */
+async function drain(target: Target, body: string) {
+  const deadline = Date.now() + 180_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const res = await fetch(`${target.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(120_000) });
+    last = `${res.status} ${(await res.text()).slice(0, 200)}`;
+    if (res.status === 200) return;
+    if (res.status !== 429) break;
+    await sleep(1000);
+  }
+  throw new Error(`drain login answered ${last}`);
+}
+
+export const loginSection: Section = {
+  name: 'login',
+  description: `POST /auth/login (bcrypt cost ${BCRYPT_COST}, ${HASH_CONCURRENCY} hashes at a time) vs raw bcrypt.compare; GET p99 during a login flood vs idle`,
+  byDefault: true,
+  async run(ctx) {
+    const { options } = ctx;
+    const dataset = await ensureDataset(options.rows, { rebuild: options.rebuild });
+    const emails = sampleRows(options.rows, 20_000).map(emailFor);
+    const carly = await startCarly({
+      dataDir: workingCopy(dataset, ctx.runDir, 'login-carly'),
+      name: 'carly-login',
+      env: { BCRYPT_COST: String(BCRYPT_COST), HASH_CONCURRENCY: String(HASH_CONCURRENCY), HASH_QUEUE_LIMIT: String(HASH_QUEUE_LIMIT) },
+    });
+    try {
+      if (!carly.authenticated) throw new Error('POST /auth/login answered 404: no login to measure');
+      // Accounts made the way users make them; only their correct passwords are ever sent.
+      const run = randomBytes(4).toString('hex');
+      const bodies: string[] = [];
+      for (let i = 0; i < ACCOUNTS; i++) {
+        const email = `bench-login-${run}-${i}@example.com`;
+        const password = `Bench-${randomBytes(10).toString('hex')}-login!`;
+        const res = await fetch(`${carly.base}/auth/signup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, firstName: 'Bench', lastName: `Login ${i}`, password }),
+          signal: AbortSignal.timeout(60_000),
+        });
+        const text = await res.text();
+        if (res.status !== 200 && res.status !== 201) throw new Error(`POST /auth/signup answered ${res.status}: ${text.slice(0, 300)}`);
+        bodies.push(JSON.stringify({ email, password }));
+      }
+      await drain(carly, bodies[0]!); // preflight: a correct login answers 200
+      const readPaths = emails.map(restPath);
+      const loginSeconds = Math.max(options.duration, 10);
+      ctx.log(`  ${ACCOUNTS} accounts signed up; login load ${LOGIN_CONNECTIONS} connections for ${loginSeconds} s; flood ${FLOOD_CONNECTIONS} connections; reads ${READ_CONNECTIONS} connections`);
+
+      if (options.warmup > 0) {
+        await measure(ctx, 'warm-up read', carly, readPaths, { duration: options.warmup, warmUp: true, connections: READ_CONNECTIONS });
+        const w = await loginLoad(carly, bodies, LOGIN_CONNECTIONS, options.warmup, 'warm-up login', 30);
+        ctx.log(`  ${'warm-up login'.padEnd(28)} ${describeLoad(w)}`);
+        await drain(carly, bodies[0]!);
+      }
+
+      const compares: CompareRun[] = [];
+      const logins: LoadResult[] = [];
+      const idle: LoadResult[] = [];
+      const flooded: LoadResult[] = [];
+      const floods: LoadResult[] = [];
+      for (let round = 1; round <= options.rounds; round++) {
+        ctx.log(`  round ${round}/${options.rounds}`);
+        // (a) the floor and the server, back to back.
+        await settle(ctx);
+        compares.push(await rawCompare(ctx, loginSeconds, `bcrypt.compare r${round}`));
+        await settle(ctx);
+        const login = await loginLoad(carly, bodies, LOGIN_CONNECTIONS, loginSeconds, `login r${round}`, 30);
+        ctx.log(`  ${`login r${round}`.padEnd(28)} ${fmtNum(okRate(login), 2)} logins/s (200s)  ${describeLoad(login)}`);
+        if (login.foreignCores > 0.25) ctx.report.warn(`login r${round}: other processes used ${login.foreignCores.toFixed(2)} of the machine's cores during the measurement; its numbers are noisy`);
+        if (login.non2xx || login.errors) ctx.report.problem(`login r${round}: ${login.non2xx} non-2xx, ${login.errors} errors; ${JSON.stringify(login.statusCodes)}; e.g. ${login.samples[0] ?? ''}`);
+        logins.push(login);
+        await drain(carly, bodies[0]!);
+
+        // (b) read p99 idle, then during a flood.
+        idle.push(await measure(ctx, `read idle r${round}`, carly, readPaths, { connections: READ_CONNECTIONS }));
+        await settle(ctx);
+        const floodDone = loginLoad(carly, bodies, FLOOD_CONNECTIONS, options.duration + 2, `flood r${round}`, 60);
+        await sleep(1000); // let the hash queue fill first
+        const reads = await runLoad({ base: carly.base, headers: carly.headers, nextPath: rotate(readPaths), connections: READ_CONNECTIONS, duration: options.duration, title: `read flood r${round}`, pid: carly.child.proc.pid });
+        const flood = await floodDone;
+        ctx.log(`  ${`read during flood r${round}`.padEnd(28)} ${describeLoad(reads)}`);
+        ctx.log(`  ${`flood r${round}`.padEnd(28)} ${fmtNum(okRate(flood), 2)} logins/s (200s)  ${describeLoad(flood)}`);
+        if (reads.non2xx || reads.errors) ctx.report.problem(`read during flood r${round}: ${reads.non2xx} non-2xx, ${reads.errors} errors; ${JSON.stringify(reads.statusCodes)}; e.g. ${reads.samples[0] ?? ''}`);
+        flooded.push(reads);
+        floods.push(flood);
+        await drain(carly, bodies[0]!);
+      }
+
+      const loginRatio = median(logins.map((l, i) => (isValid(l) ? okRate(l) / compares[i]!.rps : NaN)));
+      const p99Ratio = median(flooded.map((f, i) => (isValid(f) && isValid(idle[i]!) ? f.p99 / Math.max(1, idle[i]!.p99) : NaN)));
+      const validLogins = logins.filter(isValid);
+      const add = (row: Row) => ctx.report.add(row);
+      add({ section: 'login', variant: 'compare', label: `bcrypt.compare, ${HASH_CONCURRENCY} at a time (own process)`, rps: median(compares.map((c) => c.rps)), checks: [], note: `${fmtNum(median(compares.map((c) => c.rps)), 2)} compares/s at cost ${BCRYPT_COST}` });
+      add({
+        section: 'login',
+        variant: 'login',
+        label: 'POST /auth/login (correct password)',
+        rps: median(validLogins.map(okRate)),
+        p50: median(validLogins.map((r) => r.p50)),
+        p99: median(validLogins.map((r) => r.p99)),
+        cpuUsPerReq: median(validLogins.map((r) => r.cpuUsPerReq)),
+        requests: logins.reduce((s, r) => s + r.requests, 0),
+        non2xx: logins.reduce((s, r) => s + r.non2xx, 0),
+        errors: logins.reduce((s, r) => s + r.errors, 0),
+        checks: [check('ratio login/compare', loginRatio, '>=', TARGETS.loginRatio)],
+        note: `${fmtNum(median(validLogins.map(okRate)), 2)} logins/s (200s / wall s); cost ${BCRYPT_COST}, HASH_CONCURRENCY ${HASH_CONCURRENCY}, ${LOGIN_CONNECTIONS} conns, ${ACCOUNTS} accounts`,
+      });
+      const readRow = (variant: string, runs: LoadResult[], checks: Row['checks'], note: string): Row => {
+        const valid = runs.filter(isValid);
+        return {
+          section: 'login',
+          variant,
+          label: 'GET /customers/{email}',
+          rps: median(valid.map((r) => r.rps)),
+          p50: median(valid.map((r) => r.p50)),
+          p99: median(valid.map((r) => r.p99)),
+          cpuUsPerReq: median(valid.map((r) => r.cpuUsPerReq)),
+          requests: runs.reduce((s, r) => s + r.requests, 0),
+          non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
+          errors: runs.reduce((s, r) => s + r.errors, 0),
+          checks,
+          note,
+        };
+      };
+      add(readRow('read-idle', idle, [], `${READ_CONNECTIONS} conns, no other load`));
+      const floodCodes: Record<string, number> = {};
+      for (const f of floods) for (const [code, n] of Object.entries(f.statusCodes)) floodCodes[code] = (floodCodes[code] ?? 0) + n;
+      add(
+        readRow('read-flood', flooded, [check('p99 ratio flood/idle', p99Ratio, '<=', TARGETS.p99Ratio)], `${READ_CONNECTIONS} conns during a ${FLOOD_CONNECTIONS}-conn login flood: ` +
+          `${fmtNum(median(floods.map(okRate)), 2)} logins/s, status ${JSON.stringify(floodCodes)}, ${fmtInt(floods.reduce((s, f) => s + f.errors, 0))} timeouts/errors`),
+      );
+    } finally {
+      await carly.stop();
+    }
+  },
+};

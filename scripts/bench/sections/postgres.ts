@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { openDatabase } from '../../../server/db/orm.js';
+import { datasetKey, emailFor, ensureDataset, rowFor, sampleRows, workingCopy } from '../dataset.js';
+import { runLoad, describeLoad, type LoadResult } from '../load.js';
+import { fmtMs, fmtNum, median } from '../report.js';
+import { waitForQuiet } from '../cpu.js';
+import { getJson, isValid, measure, rotate, summarise, type BenchContext, type Section } from '../section.js';
+import { startBare, startCarly, type Target } from '../targets.js';
+import { restPath } from './read.js';
+
+const POOL_MAX = 10;
+
+async function settle(ctx: BenchContext) {
+  if (ctx.options.settle <= 0) return;
+  const quiet = await waitForQuiet(ctx.options.settle * 1000);
+  if (quiet.waitedMs > 1500) ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
+}
+const LIST_PATH = '/customers?limit=50';
+
+const withDb = (adminUrl: string, db: string) => {
+  const u = new URL(adminUrl);
+  u.pathname = `/${db}`;
+  return u.toString();
+};
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * The PostgreSQL twin of ensureDataset: database carly_bench_<rows>_<hash of migrations+generator>,
+ * schema by the app's migrations, the same deterministic rows, ANALYZE'd; marked complete with a
+ * COMMENT so a half-built one is rebuilt. Kept across runs; each run measures a TEMPLATE copy.
+ */
+async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number): Promise<string> {
+  const name = `carly_bench_${rows}_${datasetKey(rows, 'postgresql').split('-').pop()}`;
+  const ready = await withClient(adminUrl, async (c) => {
+    const r = await c.query("select shobj_description(oid, 'pg_database') as note from pg_database where datname = $1", [name]);
+    return r.rows[0]?.note === 'carly-bench complete';
+  });
+  if (ready && !ctx.options.rebuild) return name;
+  const started = Date.now();
+  ctx.log(`  building PostgreSQL database ${name} (${rows.toLocaleString('en-US')} rows)`);
+  await withClient(adminUrl, async (c) => {
+    const old = await c.query('select datname from pg_database where datname like $1', [`carly_bench_${rows}_%`]);
+    for (const { datname } of old.rows) await c.query(`drop database if exists "${datname}" with (force)`);
+    await c.query(`create database "${name}"`);
+  });
+  const url = withDb(adminUrl, name);
+  const orm = await openDatabase({ kind: 'postgresql', url });
+  await orm.close(true);
+  await withClient(url, async (c) => {
+    const cols = ['id', 'email', 'first_name', 'last_name', 'first_name_key', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version'] as const;
+    const CHUNK = 2000;
+    await c.query('begin');
+    for (let from = 0; from < rows; from += CHUNK) {
+      const to = Math.min(rows, from + CHUNK);
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (let i = from; i < to; i++) {
+        const r = rowFor(i) as Record<string, unknown>;
+        const base = values.length;
+        tuples.push(`(${cols.map((_, k) => `$${base + k + 1}`).join(',')})`);
+        for (const col of cols) values.push(col === 'created_at' || col === 'updated_at' ? new Date(r[col] as number) : r[col]);
+      }
+      await c.query(`insert into customers (${cols.join(',')}) values ${tuples.join(',')}`, values);
+    }
+    await c.query("select setval(pg_get_serial_sequence('customers', 'id'), (select max(id) from customers))");
+    await c.query('commit');
+    await c.query('analyze customers');
+  });
+  await withClient(adminUrl, (c) => c.query(`comment on database "${name}" is 'carly-bench complete'`));
+  ctx.log(`  built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return name;
+}
+
+/** Load on one or more instances at once, connections split evenly; req/s summed. */
+async function loadOn(ctx: BenchContext, title: string, targets: Target[], paths: string[]): Promise<{ rps: number; p99: number[]; runs: LoadResult[] }> {
+  const per = Math.max(1, Math.floor(ctx.options.connections / targets.length));
+  const runs = await Promise.all(
+    targets.map((t) => runLoad({ base: t.base, headers: t.headers, nextPath: rotate(paths), connections: per, duration: ctx.options.duration, title, pid: t.child.proc.pid })),
+  );
+  runs.forEach((r, i) => ctx.log(`  ${`${title} [${targets[i]!.name}]`.padEnd(34)} ${describeLoad(r)}`));
+  for (const r of runs) if (!isValid(r)) ctx.report.problem(`${title}: ${r.non2xx} non-2xx, ${r.errors} errors; ${JSON.stringify(r.statusCodes)}; e.g. ${r.samples[0] ?? ''}`);
+  return { rps: runs.reduce((s, r) => s + r.rps, 0), p99: runs.map((r) => r.p99), runs };
+}
+
+export const postgresSection: Section = {
+  name: 'postgres',
+  description: 'PostgreSQL: REST read and list with one Carly instance vs two on the same database (needs TEST_DATABASE_URL or --pg-url)',
+  byDefault: true,
+  async run(ctx) {
+    const adminUrl = ctx.options.pgUrl;
+    if (!adminUrl) {
+      ctx.log('  skipped: set TEST_DATABASE_URL (or --pg-url) to a PostgreSQL admin URL, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+      return;
+    }
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(adminUrl).hostname)) throw new Error('bench targets loopback only: the PostgreSQL URL must point at 127.0.0.1');
+    const rows = ctx.options.rows;
+    const template = await ensurePgDataset(ctx, adminUrl, rows);
+    const runDb = `carly_bench_run_${process.pid}_${randomBytes(3).toString('hex')}`;
+    await withClient(adminUrl, (c) => c.query(`create database "${runDb}" template "${template}"`));
+    const dbUrl = withDb(adminUrl, runDb);
+    const sqlite = await ensureDataset(rows, { rebuild: ctx.options.rebuild });
+    const emails = sampleRows(rows, 20_000).map(emailFor);
+    const readPaths = emails.map(restPath);
+    const adminPassword = `Bench-${randomBytes(12).toString('hex')}-9!`;
+    const env = { DATABASE_URL: dbUrl, DB_POOL_MAX: String(POOL_MAX) };
+    const dir = (n: string) => {
+      const d = path.join(ctx.runDir, n);
+      fs.mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const started: Target[] = [];
+    try {
+      const bare = await startBare(path.join(workingCopy(sqlite, ctx.runDir, 'pg-bare'), 'carly.sqlite'), 'bare-sqlite');
+      started.push(bare);
+      const a = await startCarly({ dataDir: dir('pg-a'), name: 'carly-pg-a', env, adminPassword });
+      started.push(a);
+      const b = await startCarly({ dataDir: dir('pg-b'), name: 'carly-pg-b', env, adminPassword });
+      started.push(b);
+      // One token for both: same JWT_SECRET, sessions in the shared database.
+      b.headers = a.headers;
+      for (const t of [a, b]) {
+        for (const p of [readPaths[0]!, LIST_PATH]) {
+          const res = await getJson(t.base + p, t.headers);
+          if (res.status !== 200) throw new Error(`preflight ${t.name} GET ${p}: ${res.status} ${res.text.slice(0, 300)}`);
+        }
+      }
+      if (ctx.options.warmup > 0) {
+        await measure(ctx, 'warm-up bare', bare, readPaths, { duration: ctx.options.warmup, warmUp: true });
+        for (const t of [a, b]) for (const [k, p] of [['read', readPaths], ['list', [LIST_PATH]]] as [string, string[]][]) await measure(ctx, `warm-up ${k} ${t.name}`, t, p, { duration: ctx.options.warmup, warmUp: true });
+      }
+      const bareRuns: LoadResult[] = [];
+      const res: Record<string, { one: LoadResult[][]; two: LoadResult[][]; ratio: number[] }> = { read: { one: [], two: [], ratio: [] }, list: { one: [], two: [], ratio: [] } };
+      for (let round = 1; round <= ctx.options.rounds; round++) {
+        ctx.log(`  round ${round}/${ctx.options.rounds}`);
+        bareRuns.push(await measure(ctx, `bare sqlite read r${round}`, bare, readPaths));
+        for (const [kind, paths] of [['read', readPaths], ['list', [LIST_PATH]]] as [string, string[]][]) {
+          await settle(ctx);
+          const one = await loadOn(ctx, `pg ${kind} one r${round}`, [a], paths);
+          const two = await loadOn(ctx, `pg ${kind} two r${round}`, [a, b], paths);
+          res[kind as 'read' | 'list']!.one.push(one.runs);
+          res[kind as 'read' | 'list']!.two.push(two.runs);
+          if (one.runs.every(isValid) && two.runs.every(isValid)) res[kind as 'read' | 'list']!.ratio.push(two.rps / one.rps);
+        }
+      }
+      ctx.report.add(summarise('postgres', 'bare-sqlite', 'GET /customers/{email} (node:http + SQLite)', bareRuns, [], `${ctx.options.connections} conns; the read section's floor, for scale`));
+      for (const kind of ['read', 'list'] as const) {
+        const label = kind === 'read' ? 'GET /customers/{email}' : `GET ${LIST_PATH}`;
+        const r = res[kind as 'read' | 'list']!;
+        ctx.report.add(summarise('postgres', `${kind}-one`, label, r.one.map((x) => x[0]!), [], `1 instance, ${ctx.options.connections} conns, DB_POOL_MAX ${POOL_MAX}`));
+        const sums = r.two.filter((x) => x.every(isValid)).map((x) => x[0]!.rps + x[1]!.rps);
+        const p99a = median(r.two.map((x) => x[0]!).filter(isValid).map((x) => x.p99));
+        const p99b = median(r.two.map((x) => x[1]!).filter(isValid).map((x) => x.p99));
+        ctx.report.add({
+          section: 'postgres',
+          variant: `${kind}-two`,
+          label,
+          rps: median(sums),
+          requests: r.two.flat().reduce((s, x) => s + x.requests, 0),
+          non2xx: r.two.flat().reduce((s, x) => s + x.non2xx, 0),
+          errors: r.two.flat().reduce((s, x) => s + x.errors, 0),
+          checks: [],
+          note: `2 instances × ${Math.floor(ctx.options.connections / 2)} conns, req/s summed; p99 A ${fmtMs(p99a)} ms, B ${fmtMs(p99b)} ms; ratio two/one ${fmtNum(median(r.ratio))}`,
+        });
+      }
+      ctx.log('  note: both instances, PostgreSQL and the load generator share the same 2 cores');
+    } finally {
+      await Promise.all(started.map((t) => t.stop()));
+      await withClient(adminUrl, (c) => c.query(`drop database if exists "${runDb}" with (force)`)).catch((err) => ctx.report.warn(`could not drop ${runDb}: ${err}`));
+    }
+  },
+};
