@@ -13,6 +13,7 @@ import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
 import { Mailer } from './auth/mailer.js';
 import { PasswordHasher } from './auth/passwords.js';
 import { LiveSessionCache } from './auth/session-cache.js';
+import { KeyedMutex } from './auth/keyed-mutex.js';
 import { AccessTokens } from './auth/tokens.js';
 import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
@@ -96,6 +97,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const authDeps: AuthDeps = {
     clock,
     hasher,
+    accountLocks: new KeyedMutex(),
     cache: sessionCache,
     accessTokens: new AccessTokens(secret, config.auth.accessTokenTtlSeconds, clock),
     sessionTtlDays: config.auth.sessionTtlDays,

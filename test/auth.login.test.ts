@@ -163,6 +163,16 @@ describe('login', () => {
     await login(server, user.email, user.password);
   });
 
+  it('never refuses concurrent correct logins, and lets no more than 10 concurrent guesses through', async () => {
+    const user = await signupCustomer(server);
+    const good = await Promise.all(Array.from({ length: 15 }, () => rest(server.url, 'POST', '/auth/login', { email: user.email, password: user.password })));
+    expect(good.map((r) => r.status)).toEqual(Array(15).fill(200));
+    const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => rest(server.url, 'POST', '/auth/login', { email: user.email, password: `parallel guess ${i}` })));
+    const statuses = guesses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+  });
+
   it('tells tRPC callers the same, with Retry-After on 429', async () => {
     const user = await signupCustomer(server);
     const trpc = server.trpc();
@@ -211,8 +221,10 @@ describe('password hashing under a flood', () => {
   it('queues at most HASH_QUEUE_LIMIT logins and refuses the rest at once with 429 + Retry-After', async () => {
     const server = await startServer({ BCRYPT_COST: '10', HASH_CONCURRENCY: '1', HASH_QUEUE_LIMIT: '2' });
     try {
-      const { email, password } = await signupCustomer(server);
-      const results = await Promise.all(Array.from({ length: 8 }, () => rest(server.url, 'POST', '/auth/login', { email, password })));
+      // Different accounts: checks of one account queue per account before they reach the hasher.
+      const users = [];
+      for (let i = 0; i < 8; i++) users.push(await signupCustomer(server));
+      const results = await Promise.all(users.map(({ email, password }) => rest(server.url, 'POST', '/auth/login', { email, password })));
       const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(3);
       const refused = results.filter((r) => r.status === 429);

@@ -23,6 +23,7 @@ import type { AuthUser } from './auth-user.js';
 import type { Mailer } from './mailer.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import { Sessions, type SessionDeps } from './sessions.js';
+import type { KeyedMutex } from './keyed-mutex.js';
 import { Throttle, type Limit } from './throttle.js';
 import { hashToken, randomToken } from './tokens.js';
 
@@ -34,6 +35,7 @@ const RESET_ANSWER = 'If an account exists for this email, a reset link is on it
 
 export interface AuthDeps extends SessionDeps {
   hasher: PasswordHasher;
+  accountLocks: KeyedMutex;
   mailer: Mailer;
   publicUrl: string;
   log: FastifyBaseLogger;
@@ -91,16 +93,28 @@ export class AuthService {
 
   /** Same 401, same message, same bcrypt work for an unknown email and a wrong password. */
   async login(input: LoginInput & { email: string }): Promise<{ user: User; tokens: Tokens }> {
-    const limits = this.loginLimits(input.email);
-    await this.throttle.check(limits);
-    // Counted before the check so concurrent guesses cannot slip past the limit; forgotten on success.
-    const counted = await this.throttle.record(limits.map((l) => l.key));
-    const user = await this.em.findOne(UserEntity, { email: input.email });
-    const ok = user ? await this.deps.hasher.verify(input.password, user.passwordHash) : await this.deps.hasher.verifyNothing(input.password);
-    if (!user || !ok) throw unauthorized('Invalid email or password');
-    await this.throttle.forget(counted);
+    const user = await this.checkPassword(input.email, input.password, () => unauthorized('Invalid email or password'));
     const tokens = await this.sessions.open(user, this.request);
     return { user: toUser(user), tokens };
+  }
+
+  /**
+   * The throttled password check shared by login and password change: refused with 429 once the
+   * account or the address used up its failures; a failure is counted, a success never is.
+   * Checks of one account run one at a time, so concurrent guesses each see the ones before.
+   */
+  private checkPassword(email: string, password: string, wrong: () => Error): Promise<UserEntity> {
+    return this.deps.accountLocks.run(email, async () => {
+      const limits = this.loginLimits(email);
+      await this.throttle.check(limits);
+      const user = await this.em.findOne(UserEntity, { email });
+      const ok = user ? await this.deps.hasher.verify(password, user.passwordHash) : await this.deps.hasher.verifyNothing(password);
+      if (!user || !ok) {
+        await this.throttle.record(limits.map((l) => l.key));
+        throw wrong();
+      }
+      return user;
+    });
   }
 
   async refresh(refreshToken: string): Promise<{ tokens: Tokens }> {
@@ -127,14 +141,7 @@ export class AuthService {
 
   /** Needs the current password (failures count like failed logins); ends every other session. */
   async changePassword(me: AuthUser, input: ChangePasswordInput): Promise<void> {
-    const limits = this.loginLimits(me.email);
-    await this.throttle.check(limits);
-    const counted = await this.throttle.record(limits.map((l) => l.key));
-    const user = await this.em.findOneOrFail(UserEntity, { id: me.id });
-    if (!(await this.deps.hasher.verify(input.currentPassword, user.passwordHash))) {
-      throw badRequest('The current password is not correct');
-    }
-    await this.throttle.forget(counted);
+    const user = await this.checkPassword(me.email, input.currentPassword, () => badRequest('The current password is not correct'));
     assertAcceptablePassword(input.newPassword);
     user.passwordHash = await this.deps.hasher.hash(input.newPassword);
     user.passwordChangedAt = this.clock.now();

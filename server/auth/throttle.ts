@@ -41,17 +41,13 @@ export class Throttle {
     }
   }
 
-  /** Counts one event under each key; returns their ids so an attempt that succeeds can be forgotten. */
-  async record(keys: string[]): Promise<number[]> {
+  /** Counts one event under each key. */
+  async record(keys: string[]): Promise<void> {
     const at = this.clock.now();
-    const events = keys.map((key) => this.em.create(ThrottleEventEntity, { key, at }));
+    for (const key of keys) this.em.create(ThrottleEventEntity, { key, at });
     await this.em.flush();
-    return events.map((e) => e.id);
   }
 
-  async forget(ids: number[]): Promise<void> {
-    if (ids.length) await this.em.nativeDelete(ThrottleEventEntity, { id: { $in: ids } });
-  }
 
   async clear(key: string): Promise<void> {
     await this.em.nativeDelete(ThrottleEventEntity, { key });
