@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import type { MikroORM } from '@mikro-orm/core';
 import { ConfigError, type Config } from './config.js';
@@ -19,6 +19,7 @@ import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomersService } from './customers/customers.service.js';
 import { registerErrorHandling } from './http/errors-hook.js';
+import { toHttpError } from './http/error-body.js';
 import { registerRestRoutes } from './http/rest.js';
 import { computeSecurityHeaders } from './http/security-headers.js';
 import { registerServiceRoutes } from './http/service-routes.js';
@@ -85,7 +86,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     connectionTimeout: 60_000,
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // Long enough that an over-long email reaches the schema (and gets its 400 with issues).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // Errors Fastify raises before routing (a malformed percent-encoding in the path): our error
+    // JSON and request id, like every other answer.
+    frameworkErrors: (error, request, reply) => {
+      const mapped = toHttpError(error);
+      void (reply as unknown as FastifyReply).header('x-request-id', request.id).code(mapped.status).send(mapped.body);
+    },
   });
   const securityHeaders = computeSecurityHeaders();
   http.addHook('onRequest', (request, reply, done) => {
@@ -109,8 +117,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
 
   const createContext = (request: FastifyRequest): Context => {
-    let em: EntityManager | undefined;
-    const emOf = () => (em ??= forkEntityManager(orm));
     const info = {
       requestId: request.id,
       ip: request.ip,
@@ -119,9 +125,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     };
     return {
       request: info,
-      services: {
-        customers: new CustomersService(emOf, cursors, evictAccounts, reads),
-        auth: new AuthService(emOf, authDeps, info),
+      makeServices: () => {
+        // Forked on first use only: most reads never touch the ORM (see db/sqlite-reads.ts).
+        let em: EntityManager | undefined;
+        const emOf = () => (em ??= forkEntityManager(orm));
+        return {
+          customers: new CustomersService(emOf, cursors, evictAccounts, reads),
+          auth: new AuthService(emOf, authDeps, info),
+        };
       },
     };
   };

@@ -110,3 +110,32 @@ describe('a 500', () => {
     }
   });
 });
+
+describe('malformed paths and batches', () => {
+  it('answers a malformed percent-encoding or an over-long path parameter with our 400 JSON and a request id', async () => {
+    for (const path of ['/customers/%ZZ', '/customers/%', '/auth/sessions/%E0%A4%A', `/customers/${'a'.repeat(600)}%40example.com`]) {
+      const r = await rest(server.url, 'GET', path, undefined, auth);
+      expect(r.status, path).toBe(400);
+      expect(r.body.code).toBe('BAD_REQUEST');
+      expect(r.headers.get('x-request-id')).toBeTruthy();
+    }
+  });
+
+  it('keeps answering after tRPC batches whose calls conflict with each other', async () => {
+    for (let i = 0; i < 3; i++) {
+      const email = `batch${i}.${Date.now()}@example.com`;
+      const one = { json: { email, firstName: 'A', lastName: 'B' } };
+      const res = await fetch(`${server.url}/trpc/customers.create,customers.create?batch=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ 0: one, 1: one }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(res.status).toBe(207);
+      const body = (await res.json()) as { result?: unknown; error?: { json: { data: { code: string } } } }[];
+      expect(body.filter((b) => b.result)).toHaveLength(1);
+      expect(body.find((b) => b.error)!.error!.json.data.code).toBe('CONFLICT');
+    }
+    expect((await rest(server.url, 'GET', '/customers?limit=1', undefined, auth)).status).toBe(200);
+  });
+});

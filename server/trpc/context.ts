@@ -16,11 +16,13 @@ export interface Services {
 }
 
 /**
- * The inner context every procedure gets. Kept a small hand-written interface (not inferred from
- * Fastify) so tests can build it without HTTP and the published router type stays light.
- * `user` is added by the auth middleware of `authedProcedure`.
+ * The inner context of a request. Kept a small hand-written interface (not inferred from Fastify)
+ * so tests can build it without HTTP and the published router type stays light.
+ * `makeServices` gives each procedure call its own services and entity manager: the calls of one
+ * tRPC batch share this context but run concurrently, and one entity manager must never flush
+ * twice at once. The base middleware puts the result in `ctx.services`; `authedProcedure` adds `ctx.user`.
  */
 export interface Context {
   request: RequestInfo;
-  services: Services;
+  makeServices: () => Services;
 }

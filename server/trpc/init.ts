@@ -49,19 +49,18 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-/** Resolves the bearer token to a live session's user, or answers 401. */
-const authenticate = t.middleware(async ({ ctx, next }) => {
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+/** Fresh services (and entity manager) for each procedure call, batched or not. */
+const withServices = t.middleware(({ ctx, next }) => next({ ctx: { services: ctx.makeServices() } }));
+
+/** Anyone may call it. */
+export const publicProcedure = t.procedure.use(mapDomainErrors).use(withServices);
+/** A signed-in user of a live session; `ctx.user` is set (401 otherwise). */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const user = await ctx.services.auth.authenticate(ctx.request.authorization);
   return next({ ctx: { user } });
 });
-
-export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
-export const middleware = t.middleware;
-/** Anyone may call it. */
-export const publicProcedure = t.procedure.use(mapDomainErrors);
-/** A signed-in user of a live session; `ctx.user` is set. */
-export const authedProcedure = publicProcedure.use(authenticate);
 /** Admins only. */
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (ctx.user.role !== 'admin') throw forbidden('Only an admin may do this');

@@ -8,10 +8,12 @@ import { check, fmtInt, fmtNum, median, type Row } from '../report.js';
 import { isValid, measure, rotate, type BenchContext, type Section } from '../section.js';
 import { CHILD_FLAGS, startCarly, type Target } from '../targets.js';
 import { restPath } from './read.js';
+import { defaultHashConcurrency } from '../../../server/config.js';
 
 /** The server's defaults (config.ts), set explicitly so an inherited environment cannot change them. */
 const BCRYPT_COST = 12;
-const HASH_CONCURRENCY = 2;
+// The server's own default, so the raw-compare baseline runs at the same concurrency.
+const HASH_CONCURRENCY = defaultHashConcurrency();
 const HASH_QUEUE_LIMIT = 64;
 /**
  * (a) Enough connections to keep both hash slots busy while a finished login does its database
