@@ -1,4 +1,10 @@
+import net from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
+
+/** How long requests already on the wire get to be read after SIGTERM, before idle connections close. */
+const GRACE_MS = 500;
+/** How long connections already queued in the kernel get to be accepted after SIGTERM. */
+const ACCEPT_DRAIN_MS = 100;
 import { buildApp } from './app.js';
 
 /** Starts the service: config, app, listen; stops gracefully on SIGTERM/SIGINT. */
@@ -18,8 +24,15 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
-    // close() stops accepting, waits for in-flight requests, then its onClose hook closes the ORM.
-    http.close().then(
+    // Stop accepting connections at once, but keep the open ones for a moment: Node's
+    // http.Server.close() also drops connections whose request bytes have arrived but are not
+    // parsed yet, and their clients would see a reset instead of an answer.
+    // Connections the kernel accepted just before the signal are taken first (ACCEPT_DRAIN_MS).
+    setTimeout(() => net.Server.prototype.close.call(http.server), ACCEPT_DRAIN_MS);
+    // Then close() waits for in-flight requests, ends idle connections, and its onClose hook
+    // closes the ORM.
+    const closeFastify = () => http.close();
+    new Promise((resolve) => setTimeout(resolve, ACCEPT_DRAIN_MS + GRACE_MS)).then(closeFastify).then(
       () => process.exit(0),
       (err: unknown) => {
         http.log.error({ err }, 'shutdown failed');
