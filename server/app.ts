@@ -27,6 +27,7 @@ import { registerSwaggerUi } from './http/swagger-ui.js';
 import { registerTrpc } from './http/trpc-plugin.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerMetrics } from './ops/metrics.js';
+import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { deriveKey, loadServerSecret } from './secrets.js';
 import type { Context } from './trpc/context.js';
 import { appRouter } from './trpc/root.js';
@@ -148,7 +149,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true);
   registerRestRoutes(http, appRouter, createContext);
 
+  const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
   http.addHook('onClose', async () => {
+    stopHousekeeping();
     reads?.close();
     await orm.close();
   });

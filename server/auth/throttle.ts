@@ -52,9 +52,4 @@ export class Throttle {
   async clear(key: string): Promise<void> {
     await this.em.nativeDelete(ThrottleEventEntity, { key });
   }
-
-  /** Drops events older than the longest window; called now and then, not per request. */
-  async prune(olderThanMs: number): Promise<void> {
-    await this.em.nativeDelete(ThrottleEventEntity, { at: { $lt: new Date(this.clock.now().getTime() - olderThanMs) } });
-  }
 }

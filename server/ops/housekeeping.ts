@@ -1,0 +1,40 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../clock.js';
+import { ResetTokenEntity } from '../db/reset-token.entity.js';
+import { SessionEntity } from '../db/session.entity.js';
+import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Throttle windows are 15 minutes; a day of history is plenty. */
+const THROTTLE_KEEP_MS = DAY;
+/** Ended sessions and spent reset tokens are kept a week, for support questions, then dropped. */
+const ENDED_KEEP_MS = 7 * DAY;
+
+/** Deletes rows that no rule reads any more, so these tables do not grow without end. */
+export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<string, number>> {
+  const em = orm.em.fork();
+  const now = clock.now().getTime();
+  const before = (ms: number) => new Date(now - ms);
+  return {
+    throttleEvents: await em.nativeDelete(ThrottleEventEntity, { at: { $lt: before(THROTTLE_KEEP_MS) } }),
+    sessions: await em.nativeDelete(SessionEntity, {
+      $or: [{ revokedAt: { $lt: before(ENDED_KEEP_MS) } }, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }],
+    }),
+    resetTokens: await em.nativeDelete(ResetTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
+  };
+}
+
+/** Runs housekeeping at start and then hourly; the timer never keeps the process alive. */
+export function scheduleHousekeeping(orm: MikroORM, clock: Clock, log: FastifyBaseLogger): () => void {
+  const run = () =>
+    housekeeping(orm, clock).then(
+      (deleted) => log.debug({ deleted }, 'housekeeping'),
+      (err: unknown) => log.warn({ err }, 'housekeeping failed'),
+    );
+  void run();
+  const timer = setInterval(run, HOUR);
+  timer.unref();
+  return () => clearInterval(timer);
+}
