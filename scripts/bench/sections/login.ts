@@ -27,9 +27,8 @@ const LOGIN_CONNECTIONS = 8;
 const FLOOD_CONNECTIONS = Number(process.env.BENCH_FLOOD_CONNECTIONS ?? 50);
 const READ_CONNECTIONS = 10;
 /**
- * A login in flight is counted as a failure until it succeeds (auth.service.ts: record, verify,
- * forget), and 10 per account fail the next check with 429. Rotating 50 connections over 20
- * accounts keeps about 2–3 in flight per account.
+ * Accounts the login load rotates over, so it looks like many users signing in: the server runs
+ * the password checks of one account one at a time.
  */
 const ACCOUNTS = 20;
 const TARGETS = { loginRatio: 0.9, p99Ratio: 3 };
