@@ -23,8 +23,6 @@ export const unauthorized = (message = 'Sign in first') => new DomainError('UNAU
 export const badRequest = (message: string) => new DomainError('BAD_REQUEST', message);
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
   new DomainError('TOO_MANY_REQUESTS', message, Math.max(1, Math.ceil(retryAfterSeconds)));
-export const unavailable = (message: string, retryAfterSeconds: number) =>
-  new DomainError('SERVICE_UNAVAILABLE', message, Math.max(1, Math.ceil(retryAfterSeconds)));
 
 /** HTTP status per error code, shared by both wires and the OpenAPI document. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {

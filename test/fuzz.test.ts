@@ -6,15 +6,12 @@
  * body carries a secret. Bugs the fuzzer found in the server are pinned below as regression tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fuzzer, type FuzzFailure } from '../scripts/hardening/fuzzer.js';
+import { Fuzzer } from '../scripts/hardening/fuzzer.js';
 import { startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 import { adminToken } from './helpers/auth.js';
 
 const SEED = 20261125;
 const RUNS = 320;
-
-/** Server bugs this suite would set apart by signature while they are open (none now; see the regressions below). */
-const KNOWN_BUGS: { name: string; test: (f: FuzzFailure) => boolean }[] = [];
 
 let server: TestServer;
 beforeAll(async () => {
@@ -32,11 +29,10 @@ const target = () => ({
 describe('contract fuzzing (fixed seed)', () => {
   it(`${RUNS} cases over REST and tRPC: no 5xx, answers match openapi.json, a 4xx changes nothing, no secret leaks`, async () => {
     const result = await new Fuzzer(target()).run({ runs: RUNS, seed: SEED, requestTimeoutMs: 3_000 });
-    const unexplained = result.failures.filter((f) => !KNOWN_BUGS.some((b) => b.test(f)));
     expect(result.requests).toBe(RUNS);
     // Each kind of answer shows up: the sweep is not just bouncing off authentication.
     expect(Object.keys(result.statuses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404']));
-    expect(unexplained.map((f) => `${f.kind} (case seed ${f.seed}): ${f.detail}`).join('\n\n')).toBe('');
+    expect(result.failures.map((f) => `${f.kind} (case seed ${f.seed}): ${f.detail}`).join('\n\n')).toBe('');
   }, 120_000);
 });
 

@@ -103,10 +103,6 @@ export class CustomersService {
     return toCustomer(entity);
   }
 
-  async findEntity(email: string): Promise<CustomerEntity | null> {
-    return this.em.findOne(CustomerEntity, { email });
-  }
-
   async get(email: string): Promise<Customer> {
     if (!this.reads) return toCustomer(await this.require(email));
     const customer = this.reads.customer(email);
@@ -184,7 +180,7 @@ export class CustomersService {
   }
 
   private async require(email: string): Promise<CustomerEntity> {
-    const entity = await this.findEntity(email);
+    const entity = await this.em.findOne(CustomerEntity, { email });
     if (!entity) throw notFound(`No customer with email ${email}`);
     return entity;
   }

@@ -51,8 +51,6 @@ export function toHttpError(err: unknown): HttpError {
   return internal();
 }
 
-export const isServerError = (h: HttpError) => h.status >= 500;
-
 function fromCode(code: ErrorCode, message: string, retryAfterSeconds?: number): HttpError {
   return { status: HTTP_STATUS[code], body: { code, message }, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) };
 }

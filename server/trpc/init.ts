@@ -50,7 +50,6 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
 });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 /** Fresh services (and entity manager) for each procedure call, batched or not. */
 const withServices = t.middleware(({ ctx, next }) => next({ ctx: { services: ctx.makeServices() } }));
 

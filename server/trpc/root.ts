@@ -1,6 +1,6 @@
 import { authRouter } from '../auth/auth.router.js';
 import { customersRouter } from '../customers/customers.router.js';
-import { createCallerFactory, router } from './init.js';
+import { router } from './init.js';
 
 export const appRouter = router({
   auth: authRouter,
@@ -8,5 +8,3 @@ export const appRouter = router({
 });
 
 export type AppRouter = typeof appRouter;
-/** Calls procedures in-process (tests, scripts) with a hand-built context. */
-export const createCaller = createCallerFactory(appRouter);

@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
-import { buildApp, type App, type AppOptions } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
+import type { App, AppOptions } from '../../server/app.js';
 import type { AppRouter } from '../../server/trpc/root.js';
-import { createScratchPostgres } from '../../scripts/lib/scratch-postgres.js';
+import { startLocalServer } from '../../scripts/lib/local-server.js';
 import { checkRestResponse } from './openapi-validate.js';
 
 export interface TestServer {
@@ -31,52 +30,23 @@ export function tempDir(prefix = 'carly-test-'): string {
  * a SQLite file, or a throwaway PostgreSQL database when TEST_DATABASE_URL is set.
  */
 export async function startServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
-  const dataDir = tempDir();
-  let dropDatabase: (() => Promise<void>) | undefined;
-  const dbEnv: Record<string, string> = {};
-  if (usingPostgres() && !env.DATABASE_URL) {
-    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
-    dbEnv.DATABASE_URL = scratch.url;
-    dropDatabase = scratch.drop;
-  }
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    SEED_SAMPLE_DATA: 'false',
-    // Real bcrypt at a test cost; one test asserts the production default of 12.
-    BCRYPT_COST: '4',
-    ADMIN_EMAIL: TEST_ADMIN.email,
-    ADMIN_PASSWORD: TEST_ADMIN.password,
-    ...dbEnv,
-    ...env,
+  const server = await startLocalServer({
+    env: { ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, ...env },
+    postgresAdminUrl: usingPostgres() && !env.DATABASE_URL ? process.env.TEST_DATABASE_URL : undefined,
+    app: options,
   });
-  const app = await buildApp(config, options);
-  await app.http.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.http.server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  const url = `http://127.0.0.1:${address.port}`;
   return {
-    url,
-    app,
-    dataDir,
+    ...server,
     trpc: (token?: string) =>
       createTRPCClient<AppRouter>({
         links: [
           httpBatchLink({
-            url: `${url}/trpc`,
+            url: `${server.url}/trpc`,
             transformer: superjson,
             headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
           }),
         ],
       }),
-    close: async () => {
-      await app.http.close();
-      await dropDatabase?.();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
   };
 }
 

@@ -51,5 +51,3 @@ export const ErrorBodySchema = z
   })
   .meta({ id: 'Error', description: 'Every error answer has this shape' });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
-
-export const EmptyInputSchema = z.void();
