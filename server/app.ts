@@ -19,7 +19,8 @@ import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomersService } from './customers/customers.service.js';
 import { registerErrorHandling } from './http/errors-hook.js';
-import { toHttpError } from './http/error-body.js';
+import { toContractError } from './contract-error.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { registerRestRoutes } from './http/rest.js';
 import { computeSecurityHeaders } from './http/security-headers.js';
 import { registerServiceRoutes } from './http/service-routes.js';
@@ -29,7 +30,13 @@ import { buildOpenApiDocument } from './openapi.js';
 import { registerMetrics } from './ops/metrics.js';
 import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { deriveKey, loadServerSecret } from './secrets.js';
-import type { Context } from './trpc/context.js';
+import type { Context, RequestInfo } from './trpc/context.js';
+import { ApiKeyAuthenticator } from './api-keys/api-key-authenticator.js';
+import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { WriteTransactions } from './db/write-transaction.js';
+import { ChangeSignal } from './events/change-signal.js';
+import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
 import { SERVICE_VERSION } from './version.js';
 import { seedSampleData } from './seed.js';
@@ -38,6 +45,8 @@ export interface App {
   http: FastifyInstance;
   orm: MikroORM;
   config: Config;
+  /** Database statements run since start, through the ORM and the SQLite read lane (a diagnostic for tests). */
+  queryCount: () => number;
 }
 
 export interface AppOptions {
@@ -71,6 +80,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
   const sessionCache = new LiveSessionCache();
   const reads = config.database.kind === 'sqlite' ? new SqliteReads(config.database.file) : undefined;
+  let ormQueries = 0;
+  const onQuery = orm.config.get('onQuery');
+  orm.config.set('onQuery', (sql: string, params: unknown[]) => {
+    ormQueries++;
+    return onQuery(sql, params);
+  });
 
   const http = Fastify({
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
@@ -89,10 +104,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     requestTimeout: 30_000,
     // Long enough that an over-long email reaches the schema (and gets its 400 with issues).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    clientErrorHandler,
     // Errors Fastify raises before routing (a malformed percent-encoding in the path): our error
     // JSON and request id, like every other answer.
     frameworkErrors: (error, request, reply) => {
-      const mapped = toHttpError(error);
+      const mapped = toContractError(error);
       void (reply as unknown as FastifyReply).header('x-request-id', request.id).code(mapped.status).send(mapped.body);
     },
   });
@@ -103,6 +119,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done();
   });
 
+  const emOf = () => forkEntityManager(orm);
+  const changes = new ChangeSignal();
+  const apiKeyAuth = new ApiKeyAuthenticator({ clock, em: emOf, reads, log: http.log });
   const authDeps: AuthDeps = {
     clock,
     hasher,
@@ -116,23 +135,32 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log: http.log,
   };
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
+  const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
+  const idempotency = new IdempotencyStore(emOf, clock);
+  const writeDeps = { clock, onEventsCommitted: () => changes.notify() };
 
-  const createContext = (request: FastifyRequest): Context => {
-    const info = {
+  const createContext = (request: FastifyRequest, calls = 1): Context => {
+    const info: RequestInfo = {
       requestId: request.id,
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? null,
       authorization: request.headers.authorization ?? null,
+      idempotencyKey: headerValue(request.headers['idempotency-key']),
+      calls,
     };
     return {
       request: info,
-      makeServices: () => {
+      responseHeaders: {},
+      authenticate: () => authenticator.authenticate(info.authorization),
+      idempotency,
+      makeServices: (identity, answer) => {
         // Forked on first use only: most reads never touch the ORM (see db/sqlite-reads.ts).
         let em: EntityManager | undefined;
-        const emOf = () => (em ??= forkEntityManager(orm));
+        const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
         return {
-          customers: new CustomersService(emOf, cursors, evictAccounts, reads),
-          auth: new AuthService(emOf, authDeps, info),
+          customers: new CustomersService(writes, cursors, evictAccounts, reads),
+          auth: new AuthService(writes, authDeps, info),
+          apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
         };
       },
     };
@@ -173,5 +201,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
   await hasher.warmUp();
-  return { http, orm, config };
+  return { http, orm, config, queryCount: () => ormQueries + (reads?.queries ?? 0) };
+}
+
+/** A header sent once, as a string; repeated (an array) counts as its first value. */
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
 }

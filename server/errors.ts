@@ -21,6 +21,8 @@ export const conflict = (message: string) => new DomainError('CONFLICT', message
 export const forbidden = (message = 'You may not do this') => new DomainError('FORBIDDEN', message);
 export const unauthorized = (message = 'Sign in first') => new DomainError('UNAUTHORIZED', message);
 export const badRequest = (message: string) => new DomainError('BAD_REQUEST', message);
+export const unprocessable = (message: string) => new DomainError('UNPROCESSABLE_CONTENT', message);
+export const preconditionFailed = (message: string) => new DomainError('PRECONDITION_FAILED', message);
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
   new DomainError('TOO_MANY_REQUESTS', message, Math.max(1, Math.ceil(retryAfterSeconds)));
 
@@ -31,8 +33,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE_CONTENT: 422,
   TOO_MANY_REQUESTS: 429,
   INTERNAL_SERVER_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,

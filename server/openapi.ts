@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ErrorBodySchema } from '../client-sdk/src/schemas/common.js';
 import { appRouter } from './trpc/root.js';
 import type { ApiMeta } from './trpc/meta.js';
+import { describeAccess, type Access } from './trpc/access.js';
+import { procedureMeta, proceduresOf } from './trpc/internals.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const ERROR_EXAMPLES: Record<number, { code: string; message: string }> = {
@@ -11,9 +13,12 @@ const ERROR_EXAMPLES: Record<number, { code: string; message: string }> = {
   403: { code: 'FORBIDDEN', message: 'You may not do this' },
   404: { code: 'NOT_FOUND', message: 'No customer with email ada@example.com' },
   409: { code: 'CONFLICT', message: 'Stale version: you sent 1, the customer is at 2' },
+  412: { code: 'PRECONDITION_FAILED', message: 'This cursor is older than the event log keeps' },
   413: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is larger than the limit' },
   415: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json' },
+  422: { code: 'UNPROCESSABLE_CONTENT', message: 'This Idempotency-Key was used with a different input; use a new key for each request' },
   429: { code: 'TOO_MANY_REQUESTS', message: 'Too many attempts; retry later' },
+  431: { code: 'BAD_REQUEST', message: 'Request headers are too large' },
   500: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' },
   503: { code: 'SERVICE_UNAVAILABLE', message: 'Busy; retry later' },
 };
@@ -25,22 +30,54 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Body over the size limit',
   415: 'Body not sent as application/json',
+  422: 'The Idempotency-Key was used before with another input or operation',
+  431: 'Request line or headers too large (answered before routing)',
   429: 'Too many requests; wait for Retry-After seconds',
   500: 'Unexpected failure; the x-request-id header ties it to the log',
 };
 
-/** Each operation's own error descriptions, from its procedure's meta (keyed "get /customers/{email}"). */
-function declaredErrors(): Map<string, Record<number, string>> {
-  const out = new Map<string, Record<number, string>>();
-  for (const procedure of Object.values(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: ApiMeta } }>)) {
-    const openapi = procedure._def.meta?.openapi;
-    if (openapi) out.set(`${openapi.method.toLowerCase()} ${openapi.path}`, openapi.errorResponses ?? {});
+/** Each operation's procedure meta (keyed "get /customers/{email}"). */
+function metaByOperation(): Map<string, ApiMeta> {
+  const out = new Map<string, ApiMeta>();
+  for (const procedure of Object.values(proceduresOf(appRouter))) {
+    const meta = procedureMeta<ApiMeta>(procedure);
+    if (meta?.openapi) out.set(`${meta.openapi.method.toLowerCase()} ${meta.openapi.path}`, meta);
   }
   return out;
 }
 
+const IDEMPOTENCY_DESCRIPTION =
+  'Makes a retry safe: 1-255 printable ASCII characters (a UUID is a good choice; the quoted form `"…"` is accepted), ' +
+  'scoped to the caller. The first request runs; a retry with the same key and input within 24 hours gets the stored ' +
+  'status and body with `Idempotent-Replayed: true`, and nothing runs again. Another input or operation with the key: 422. ' +
+  'A retry while the first still runs: 409 with Retry-After. Answers given before the operation ran (400, 401, 403, 429) are not stored.';
+
+/** The Idempotency-Key request header, on every mutation that takes it. */
+const idempotencyKeyParameter = () => ({
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: IDEMPOTENCY_DESCRIPTION,
+  schema: { type: 'string', minLength: 1, maxLength: 257, example: '8e03978e-40d5-43e8-bc93-6894a57f9324' },
+});
+
+/** Who may call, as OpenAPI security requirements: JWT persons, and API keys with the operation's scope. */
+function securityOf(access: Access): unknown[] | undefined {
+  switch (access.level) {
+    case 'public':
+      return undefined;
+    case 'person':
+    case 'admin':
+      return [{ bearerAuth: [] }];
+    case 'staff':
+    case 'self':
+      return [{ bearerAuth: [] }, { apiKeyAuth: [access.scope] }];
+  }
+}
+
 type Operation = {
   security?: unknown[];
+  description?: string;
   parameters?: unknown[];
   requestBody?: unknown;
   responses: Record<string, { description: string; content?: unknown; headers?: unknown }>;
@@ -62,11 +99,20 @@ export function buildOpenApiDocument(version: string): OpenAPIObject {
     tags: ['auth', 'customers'],
     securitySchemes: {
       bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken a login returns' },
+      apiKeyAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'carly_sk_…',
+        description:
+          'An API key (`carly_sk_` + 36 base62 characters), sent as `Authorization: Bearer carly_sk_…`. It acts as an admin ' +
+          "limited to its scopes; each operation's security lists the scope it needs.",
+      },
     },
   });
   doc.tags = [
     { name: 'auth', description: 'Accounts and sessions: sign up, sign in, tokens, passwords' },
-    { name: 'customers', description: 'Customer records; every route needs a bearer token' },
+    { name: 'customers', description: 'Customer records; every route needs a bearer token or an API key' },
+    { name: 'api-keys', description: 'Credentials for machine callers (admins only)' },
   ];
   doc.components ??= {};
   doc.components.schemas ??= {};
@@ -75,10 +121,26 @@ export function buildOpenApiDocument(version: string): OpenAPIObject {
   // trpc-to-openapi's per-code error schemas describe its own error body, not ours.
   for (const name of Object.keys(doc.components.schemas)) if (name.startsWith('error.')) delete doc.components.schemas[name];
 
-  const declared = declaredErrors();
+  const metas = metaByOperation();
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(item as Record<string, Operation>)) {
-      const own = declared.get(`${method} ${path}`) ?? {};
+      const meta = metas.get(`${method} ${path}`) ?? {};
+      const own: Record<number, string> = { ...meta.openapi?.errorResponses };
+      const access = meta.access ?? { level: 'public' };
+      const security = securityOf(access);
+      if (security) op.security = security;
+      else delete op.security;
+      op.description = [op.description, `**Who may call:** ${describeAccess(access)}`].filter(Boolean).join('\n\n');
+      const mutation = method !== 'get';
+      if (mutation && access.level !== 'public') {
+        if (meta.returnsSecret) {
+          op.description += '\n\nThis answer holds a secret, so an `Idempotency-Key` header is refused (400).';
+        } else {
+          op.parameters = [...(op.parameters ?? []), idempotencyKeyParameter()];
+          own[409] ??= 'A request with this Idempotency-Key is still running (Retry-After), or a conflict';
+          own[422] ??= DESCRIPTIONS[422]!;
+        }
+      }
       // Exactly the statuses this operation can answer: its declared ones, plus the ways every
       // operation of its kind can fail. (trpc-to-openapi's defaults list 404 everywhere, and
       // share one response object per code across operations, so they are rebuilt here.)
@@ -87,15 +149,22 @@ export function buildOpenApiDocument(version: string): OpenAPIObject {
       if (op.parameters?.length || hasBody) statuses.push(400);
       if (op.security?.length) statuses.push(401, 403);
       if (hasBody) statuses.push(413, 415);
+      statuses.push(431);
       for (const code of Object.keys(op.responses).map(Number)) if (code >= 400 && !statuses.includes(code)) delete op.responses[code];
       for (const status of [...new Set(statuses)].sort((a, b) => a - b)) {
+        const replayable = mutation && access.level !== 'public' && !meta.returnsSecret && (status < 400 || STORED_STATUSES.has(status));
+        const headers = {
+          ...requestIdHeader(),
+          ...(status === 429 || status === 503 || (status === 409 && replayable) ? { 'Retry-After': retryAfterHeader() } : {}),
+          ...(replayable ? { 'Idempotent-Replayed': replayedHeader() } : {}),
+        };
         if (status < 400) {
-          op.responses[status]!.headers = requestIdHeader();
+          op.responses[status]!.headers = headers;
           continue;
         }
         op.responses[status] = {
           description: own[status] ?? DESCRIPTIONS[status] ?? `${status}`,
-          headers: status === 429 || status === 503 ? { ...requestIdHeader(), 'Retry-After': retryAfterHeader() } : requestIdHeader(),
+          headers,
           content: { 'application/json': { schema: ERROR_REF, example: ERROR_EXAMPLES[status] ?? ERROR_EXAMPLES[500] } },
         };
       }
@@ -108,3 +177,9 @@ const requestIdHeader = () => ({
   'x-request-id': { description: 'Identifies this request in the server log', schema: { type: 'string' } },
 });
 const retryAfterHeader = () => ({ description: 'Seconds to wait before retrying', schema: { type: 'integer' } });
+const replayedHeader = () => ({
+  description: '`true` when this is the stored answer of an earlier request with the same Idempotency-Key',
+  schema: { type: 'string', enum: ['true'] },
+});
+/** Error statuses an operation itself gives, which an Idempotency-Key stores and replays. */
+const STORED_STATUSES = new Set([404, 409, 412, 422]);

@@ -223,6 +223,25 @@ export async function typedUse(): Promise<void> {
     expect((await api.GET('/auth/me', {})).response.status).toBe(401);
   });
 
+  it('runs the API key flow, every answer as documented', async () => {
+    const login = await generatedClient().POST('/auth/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
+    const admin = generatedClient(() => login.data.tokens.accessToken as string);
+    const created = await admin.POST('/api-keys', { body: { name: 'openapi flow', scopes: ['customers:read'], expiresAt: '2099-01-01T00:00:00Z' } });
+    expect(created.response.status).toBe(200);
+    const secret = created.data.secret as string;
+    const listed = await admin.GET('/api-keys', {});
+    expect(listed.response.status).toBe(200);
+    expect(listed.data.items.map((k: { id: string }) => k.id)).toContain(created.data.apiKey.id);
+    const machine = generatedClient(() => secret);
+    expect((await machine.GET('/customers', {})).response.status).toBe(200);
+    const refused = await machine.POST('/customers', { body: newCustomer() });
+    expect(refused.response.status).toBe(403);
+    expect(refused.error.message).toBe('This API key lacks the scope customers:write');
+    const revoked = await admin.DELETE('/api-keys/{id}', { params: { path: { id: created.data.apiKey.id } } });
+    expect(revoked.response.status).toBe(200);
+    expect((await machine.GET('/customers', {})).response.status).toBe(401);
+  });
+
   it('every operation in the document was exercised with a 200', () => {
     const doc = JSON.parse(fs.readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p} 200`));
@@ -232,7 +251,7 @@ export async function typedUse(): Promise<void> {
 
 describe('openapi-validate', () => {
   const customer = {
-    email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', phone: null, company: null, address: null,
+    id: 'cus_9c1d0e2f3a4b5c6d7e8f9a0b', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', phone: null, company: null, address: null,
     metadata: {}, createdAt: '2026-01-15T09:30:00.000Z', updatedAt: '2026-01-15T09:30:00.000Z', version: 1,
   };
 

@@ -17,4 +17,7 @@ export const PROCEDURES = {
   'customers.get': { type: 'query', input: true, auth: true },
   'customers.update': { type: 'mutation', input: true, auth: true },
   'customers.delete': { type: 'mutation', input: true, auth: true },
+  'apiKeys.create': { type: 'mutation', input: true, auth: true },
+  'apiKeys.list': { type: 'query', input: false, auth: true },
+  'apiKeys.revoke': { type: 'mutation', input: true, auth: true },
 } as const;

@@ -14,7 +14,7 @@ import {
   SignupInput,
   SignupResultSchema,
 } from '../../client-sdk/src/schemas/auth.js';
-import { authedProcedure, publicProcedure, router } from '../trpc/init.js';
+import { personProcedure, publicProcedure, router } from '../trpc/init.js';
 
 const tags = ['auth'];
 const ok = { ok: true as const };
@@ -23,6 +23,7 @@ const ok = { ok: true as const };
 export const authRouter = router({
   signup: publicProcedure
     .meta({
+      returnsSecret: true,
       openapi: {
         method: 'POST', path: '/auth/signup', tags, protect: false,
         summary: 'Create an account and its customer record',
@@ -36,6 +37,7 @@ export const authRouter = router({
 
   login: publicProcedure
     .meta({
+      returnsSecret: true,
       openapi: {
         method: 'POST', path: '/auth/login', tags, protect: false,
         summary: 'Sign in: tokens for a new session',
@@ -49,6 +51,7 @@ export const authRouter = router({
 
   refresh: publicProcedure
     .meta({
+      returnsSecret: true,
       openapi: {
         method: 'POST', path: '/auth/refresh', tags, protect: false,
         summary: 'Spend a refresh token for new tokens',
@@ -60,7 +63,7 @@ export const authRouter = router({
     .output(RefreshResultSchema)
     .mutation(({ ctx, input }) => ctx.services.auth.refresh(input.refreshToken)),
 
-  logout: authedProcedure
+  logout: personProcedure
     .meta({ openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'End this session: its tokens stop working at once' } })
     .output(OkSchema)
     .mutation(async ({ ctx }) => {
@@ -68,12 +71,12 @@ export const authRouter = router({
       return ok;
     }),
 
-  me: authedProcedure
+  me: personProcedure
     .meta({ openapi: { method: 'GET', path: '/auth/me', tags, summary: 'The signed-in user and their customer record' } })
     .output(MeSchema)
     .query(({ ctx }) => ctx.services.auth.me(ctx.user)),
 
-  changePassword: authedProcedure
+  changePassword: personProcedure
     .meta({
       openapi: {
         method: 'POST', path: '/auth/password', tags,
@@ -116,12 +119,12 @@ export const authRouter = router({
       return ok;
     }),
 
-  sessions: authedProcedure
+  sessions: personProcedure
     .meta({ openapi: { method: 'GET', path: '/auth/sessions', tags, summary: "This account's live sessions" } })
     .output(SessionListSchema)
     .query(async ({ ctx }) => ({ items: await ctx.services.auth.listSessions(ctx.user) })),
 
-  revokeSession: authedProcedure
+  revokeSession: personProcedure
     .meta({
       openapi: {
         method: 'DELETE', path: '/auth/sessions/{id}', tags,

@@ -17,7 +17,9 @@ import { CustomerEntity } from '../db/customer.entity.js';
 import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { UserEntity } from '../db/user.entity.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
-import { nameKeys, toCustomer } from '../customers/customer.mapper.js';
+import { nameKeys, newCustomerId, toCustomer } from '../customers/customer.mapper.js';
+import { recordCreated } from '../customers/customers.service.js';
+import type { WriteTransactions } from '../db/write-transaction.js';
 import type { RequestInfo } from '../trpc/context.js';
 import type { AuthUser } from './auth-user.js';
 import type { Mailer } from './mailer.js';
@@ -48,18 +50,19 @@ export class AuthService {
   private readonly sessions: Sessions;
   private readonly throttle: Throttle;
 
-  /** `emOf` forks the request's entity manager on first use: many requests never need one. */
+  /** The request's entity manager is forked on first use: many requests never need one. */
   constructor(
-    private readonly emOf: () => EntityManager,
+    private readonly writes: WriteTransactions,
     private readonly deps: AuthDeps,
     private readonly request: RequestInfo,
   ) {
+    const emOf = () => writes.entityManager;
     this.sessions = new Sessions(emOf, deps);
     this.throttle = new Throttle(emOf, deps.clock);
   }
 
   private get em(): EntityManager {
-    return this.emOf();
+    return this.writes.entityManager;
   }
 
   private get clock(): Clock {
@@ -76,12 +79,24 @@ export class AuthService {
     if (await this.em.count(UserEntity, { email: fields.email })) throw conflict('An account with this email exists; sign in instead');
     const passwordHash = await this.deps.hasher.hash(password);
     try {
-      return await this.em.transactional(async (tx) => {
+      return await this.writes.run(async (tx, log) => {
         const now = this.clock.now();
         let customer = await tx.findOne(CustomerEntity, { email: fields.email });
-        customer ??= tx.create(CustomerEntity, { ...fields, ...nameKeys(fields.firstName, fields.lastName), createdAt: now, updatedAt: now, version: 1 });
+        const claimed = customer !== null;
+        customer ??= tx.create(CustomerEntity, {
+          ...fields,
+          publicId: newCustomerId(),
+          ...nameKeys(fields.firstName, fields.lastName),
+          createdAt: now,
+          updatedAt: now,
+          version: 1,
+        });
         const user = tx.create(UserEntity, { id: randomUUID(), email: fields.email, passwordHash, role: 'customer', customer, createdAt: now, passwordChangedAt: now });
         await tx.flush();
+        // A sign-up acts as the account it creates.
+        log.actAs({ type: 'user', id: user.id }, user.email);
+        log.audit({ action: 'auth.signup', target: { type: 'user', id: user.id } });
+        if (!claimed) recordCreated(log, toCustomer(customer));
         const tokens = await new Sessions(() => tx, this.deps).open(user, this.request);
         return { user: toUser(user), customer: toCustomer(customer), tokens };
       });
@@ -119,15 +134,6 @@ export class AuthService {
 
   async refresh(refreshToken: string): Promise<{ tokens: Tokens }> {
     return { tokens: await this.sessions.rotate(refreshToken) };
-  }
-
-  /** Resolves a bearer token to a user of a live session, or 401. */
-  async authenticate(authorization: string | null): Promise<AuthUser> {
-    const match = authorization?.match(/^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i);
-    if (!match) throw unauthorized('Sign in first: send Authorization: Bearer <accessToken>');
-    const claims = await this.deps.accessTokens.verify(match[1]!);
-    const user = await this.sessions.live(claims.sid, claims.sub);
-    return { ...user, sessionId: claims.sid };
   }
 
   async logout(me: AuthUser): Promise<void> {

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { CustomerEntity } from '../db/customer.entity.js';
+import { canonicalJson } from '../idempotency/fingerprint.js';
 
-/** The public shape of a customer; the row id never leaves the server. */
+/** The public shape of a customer; the row id never leaves the server (the public id does). */
 export const toCustomer = (e: CustomerEntity): Customer => ({
+  id: e.publicId,
   email: e.email,
   firstName: e.firstName,
   lastName: e.lastName,
@@ -20,3 +23,30 @@ export const nameKeys = (firstName: string, lastName: string) => ({
   firstNameKey: firstName.toLowerCase(),
   lastNameKey: lastName.toLowerCase(),
 });
+
+/** A new customer's public id: `cus_` and 96 random bits in hex. */
+export const newCustomerId = () => `cus_${randomBytes(12).toString('hex')}`;
+
+/** The fields a person edits; what events name as `changed` and audit entries diff. */
+export const EDITABLE_FIELDS = ['email', 'firstName', 'lastName', 'phone', 'company', 'address', 'metadata'] as const;
+type Editable = (typeof EDITABLE_FIELDS)[number];
+
+/** `{ field: [before, after] }` for each editable field whose value differs. */
+export function changedFields(before: Customer, after: Customer): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {};
+  for (const field of EDITABLE_FIELDS) {
+    if (canonicalJson(before[field]) !== canonicalJson(after[field])) out[field] = [before[field], after[field]];
+  }
+  return out;
+}
+
+/** `{ field: [null, value] }` for each editable field a new customer has a value in. */
+export function creationChanges(customer: Customer): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {};
+  for (const field of EDITABLE_FIELDS) {
+    const value: Customer[Editable] = customer[field];
+    const empty = value === null || (field === 'metadata' && Object.keys(value as object).length === 0);
+    if (!empty) out[field] = [null, value];
+  }
+  return out;
+}

@@ -17,9 +17,10 @@ import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { UserEntity } from '../db/user.entity.js';
 import type { SqliteReads } from '../db/sqlite-reads.js';
+import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
-import { nameKeys, toCustomer } from './customer.mapper.js';
+import { changedFields, creationChanges, nameKeys, newCustomerId, toCustomer } from './customer.mapper.js';
 
 type SortColumn = 'createdAt' | 'updatedAt' | 'email' | 'lastNameKey';
 const SORT_COLUMN: Record<string, SortColumn> = {
@@ -69,11 +70,14 @@ function parseSort(sort: CustomerSort) {
   return { column, descending, isDate: column === 'createdAt' || column === 'updatedAt' };
 }
 
-/** Customer records: every database operation on them, given a request-scoped entity manager. */
+/**
+ * Customer records: every database operation on them. Writes go through the request's write
+ * transactions, so each change commits with its event and audit entry (and the answer of its
+ * Idempotency-Key), or not at all.
+ */
 export class CustomersService {
   constructor(
-    /** Forks the request's entity manager on first use. */
-    private readonly emOf: () => EntityManager,
+    private readonly writes: WriteTransactions,
     private readonly cursors: CursorCodec,
     /** Told which accounts a delete removed, so their cached sessions end at once. */
     private readonly onAccountsRemoved: (userIds: string[]) => void = () => {},
@@ -82,67 +86,83 @@ export class CustomersService {
   ) {}
 
   private get em(): EntityManager {
-    return this.emOf();
+    return this.writes.entityManager;
   }
 
-  async create(data: CustomerCreateData, createdAt?: Date): Promise<Customer> {
-    const now = createdAt ?? new Date();
-    const entity = this.em.create(CustomerEntity, {
-      ...data,
-      ...nameKeys(data.firstName, data.lastName),
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    });
+  async create(data: CustomerCreateData): Promise<Customer> {
     try {
-      await this.em.flush();
+      return await this.writes.run(async (em, log) => {
+        const now = new Date();
+        const entity = em.create(CustomerEntity, {
+          ...data,
+          publicId: newCustomerId(),
+          ...nameKeys(data.firstName, data.lastName),
+          createdAt: now,
+          updatedAt: now,
+          version: 1,
+        });
+        const customer = toCustomer(entity);
+        recordCreated(log, customer);
+        return customer;
+      });
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) throw conflict(`A customer with email ${data.email} already exists`);
       throw err;
     }
-    return toCustomer(entity);
   }
 
   async get(email: string): Promise<Customer> {
-    if (!this.reads) return toCustomer(await this.require(email));
+    if (!this.reads) return toCustomer(await this.require(this.em, email));
     const customer = this.reads.customer(email);
     if (!customer) throw notFound(`No customer with email ${email}`);
     return customer;
   }
 
   async update({ email, version, ...patch }: CustomerUpdateData): Promise<Customer> {
-    const entity = await this.require(email);
-    if (version !== undefined && version !== entity.version) {
-      throw conflict(`Stale version: you sent ${version}, the customer is at ${entity.version}`);
-    }
-    const changes: Partial<CustomerEntity> = Object.fromEntries(
-      Object.entries(patch).filter(([, v]) => v !== undefined),
-    );
-    if (changes.firstName !== undefined || changes.lastName !== undefined) {
-      Object.assign(changes, nameKeys(changes.firstName ?? entity.firstName, changes.lastName ?? entity.lastName));
-    }
-    this.em.assign(entity, changes, { mergeObjectProperties: false });
     try {
-      // The UPDATE carries `WHERE version = ?`: of concurrent writers holding the same version,
-      // exactly one succeeds and the rest get OptimisticLockError, so nothing is overwritten.
-      await this.em.flush();
+      return await this.writes.run(async (em, log) => {
+        const entity = await this.require(em, email);
+        if (version !== undefined && version !== entity.version) {
+          throw conflict(`Stale version: you sent ${version}, the customer is at ${entity.version}`);
+        }
+        const before = toCustomer(entity);
+        const changes: Partial<CustomerEntity> = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+        if (changes.firstName !== undefined || changes.lastName !== undefined) {
+          Object.assign(changes, nameKeys(changes.firstName ?? entity.firstName, changes.lastName ?? entity.lastName));
+        }
+        em.assign(entity, changes, { mergeObjectProperties: false });
+        // The UPDATE carries `WHERE version = ?`: of concurrent writers holding the same version,
+        // exactly one succeeds and the rest get OptimisticLockError, so nothing is overwritten.
+        await em.flush();
+        const after = toCustomer(entity);
+        const changed = changedFields(before, after);
+        if (Object.keys(changed).length > 0) {
+          const ref = { id: after.id, email: after.email, version: after.version };
+          log.event({ type: 'customer.updated', customer: ref, changed: Object.keys(changed) });
+          log.audit({ action: 'customer.updated', target: { type: 'customer', id: after.id }, changes: changed });
+        }
+        return after;
+      });
     } catch (err) {
       if (err instanceof OptimisticLockError) throw conflict('Stale version: the customer changed while you were updating it');
       throw err;
     }
-    return toCustomer(entity);
   }
 
   /** Deletes the customer; the database cascades to its account, sessions and reset tokens. */
-  async delete(email: string): Promise<void> {
-    const entity = await this.require(email);
-    const accounts = await this.em
-      .createQueryBuilder(UserEntity)
-      .select('id')
-      .where({ customer: entity.id })
-      .execute<{ id: string }[]>('all', false);
-    await this.em.remove(entity).flush();
-    this.onAccountsRemoved(accounts.map((a) => a.id));
+  async delete(email: string): Promise<{ deleted: true; email: string }> {
+    let removedAccounts: string[] = [];
+    const answer = await this.writes.run(async (em, log) => {
+      const entity = await this.require(em, email);
+      const accounts = await em.createQueryBuilder(UserEntity).select('id').where({ customer: entity.id }).execute<{ id: string }[]>('all', false);
+      removedAccounts = accounts.map((a) => a.id);
+      em.remove(entity);
+      log.event({ type: 'customer.deleted', customer: { id: entity.publicId, email: entity.email, version: entity.version }, changed: [] });
+      log.audit({ action: 'customer.deleted', target: { type: 'customer', id: entity.publicId } });
+      return { deleted: true as const, email: entity.email };
+    });
+    this.onAccountsRemoved(removedAccounts);
+    return answer;
   }
 
   async list(query: CustomerListQuery): Promise<CustomerPage> {
@@ -179,9 +199,16 @@ export class CustomersService {
     return { items: page.map(toCustomer), nextCursor };
   }
 
-  private async require(email: string): Promise<CustomerEntity> {
-    const entity = await this.em.findOne(CustomerEntity, { email });
+  private async require(em: EntityManager, email: string): Promise<CustomerEntity> {
+    const entity = await em.findOne(CustomerEntity, { email });
     if (!entity) throw notFound(`No customer with email ${email}`);
     return entity;
   }
+}
+
+/** Records a new customer's event and audit entry (all its fields set, from nothing). */
+export function recordCreated(log: ChangeLog, customer: Customer): void {
+  const changes = creationChanges(customer);
+  log.event({ type: 'customer.created', customer: { id: customer.id, email: customer.email, version: customer.version }, changed: Object.keys(changes) });
+  log.audit({ action: 'customer.created', target: { type: 'customer', id: customer.id }, changes });
 }

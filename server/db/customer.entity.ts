@@ -3,6 +3,8 @@ import type { Address } from '../../client-sdk/src/schemas/customer.js';
 
 export class CustomerEntity {
   id!: number;
+  /** The public id (`cus_…`): opaque, stable, never reused. The row id never leaves the server. */
+  publicId!: string;
   email!: string;
   firstName!: string;
   lastName!: string;
@@ -23,6 +25,9 @@ export const CustomerSchema = new EntitySchema<CustomerEntity>({
   tableName: 'customers',
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
+    // SQLite could add this NOT NULL column to existing rows only with a default (''); the
+    // migration then gave every row its id, so that default is not compared.
+    publicId: { type: 'string', length: 32, unique: 'customers_public_id_unique', ignoreSchemaChanges: ['default'] },
     email: { type: 'string', length: 254, unique: 'customers_email_unique' },
     firstName: { type: 'string', length: 100 },
     lastName: { type: 'string', length: 100 },

@@ -1,8 +1,22 @@
+import { ApiKeySchema } from './api-key.entity.js';
+import { AuditEntrySchema } from './audit-entry.entity.js';
 import { CustomerSchema } from './customer.entity.js';
+import { EventSchema } from './event.entity.js';
+import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
 import { ResetTokenSchema } from './reset-token.entity.js';
 import { SessionSchema } from './session.entity.js';
 import { ThrottleEventSchema } from './throttle-event.entity.js';
 import { UserSchema } from './user.entity.js';
 
 /** Every entity the ORM knows; the order does not matter. */
-export const entities = [CustomerSchema, UserSchema, SessionSchema, ResetTokenSchema, ThrottleEventSchema];
+export const entities = [
+  CustomerSchema,
+  UserSchema,
+  SessionSchema,
+  ResetTokenSchema,
+  ThrottleEventSchema,
+  ApiKeySchema,
+  IdempotencyRecordSchema,
+  EventSchema,
+  AuditEntrySchema,
+];

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { toHttpError } from './error-body.js';
+import { toContractError } from '../contract-error.js';
 
 /** Reads and discards what is left of a request body (bounded), so the client gets our answer. */
 function drain(request: FastifyRequest, maxBytes: number, timeoutMs: number): Promise<void> {
@@ -27,7 +27,7 @@ function drain(request: FastifyRequest, maxBytes: number, timeoutMs: number): Pr
 /** One place that turns every failure, and every unknown route, into the contract's error JSON. */
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number) {
   app.setErrorHandler(async (error, request, reply) => {
-    const mapped = toHttpError(error);
+    const mapped = toContractError(error);
     if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: mapped.body.code }, 'request refused');
     if (mapped.status === 413) {

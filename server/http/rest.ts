@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AnyProcedure } from '@trpc/server';
-import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
 import type { Context } from '../trpc/context.js';
+import { callProcedure, procedureMeta, proceduresOf, takesInput, type AnyRouter } from '../trpc/internals.js';
 import type { ApiMeta } from '../trpc/meta.js';
 import { DomainError, badRequest } from '../errors.js';
 
@@ -14,31 +13,29 @@ type ContextFactory = (request: FastifyRequest) => Context;
  * re-walks the input schema to coerce it, does not decode path parameters (#166) and clashes
  * with OPTIONS at basePath '/' (#88). This thin layer keeps trpc-to-openapi's meta and document
  * as the single description and lets Fastify route, decode and parse; the procedure itself
- * (validation, auth, handler, output) runs exactly as on the tRPC wire.
+ * (validation, auth, idempotency, handler, output) runs exactly as on the tRPC wire.
  */
 export function registerRestRoutes(app: FastifyInstance, router: AnyRouter, createContext: ContextFactory) {
-  const procedures = router._def.procedures as Record<string, AnyProcedure>;
-  for (const [path, procedure] of Object.entries(procedures)) {
-    const openapi = (procedure._def.meta as ApiMeta | undefined)?.openapi;
+  for (const [path, procedure] of Object.entries(proceduresOf(router))) {
+    const openapi = procedureMeta<ApiMeta>(procedure)?.openapi;
     if (!openapi) continue;
-    const takesInput = procedure._def.inputs.length > 0;
+    const withInput = takesInput(procedure);
     const usesBody = openapi.method === 'POST' || openapi.method === 'PATCH' || openapi.method === 'PUT';
-    const type = procedure._def.type;
     app.route({
       method: openapi.method,
       url: openapi.path.replace(/\{(\w+)\}/g, ':$1'),
       config: { operation: path },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const input = takesInput ? readInput(request, usesBody) : undefined;
-        const data = await procedure({
-          ctx: createContext(request),
-          getRawInput: async () => input,
-          path,
-          type,
-          signal: undefined,
-          batchIndex: 0,
-        });
-        return reply.code(200).send(data);
+        const input = withInput ? readInput(request, usesBody) : undefined;
+        const ctx = createContext(request);
+        try {
+          const data = await callProcedure(procedure, { ctx, input, path });
+          return reply.code(200).headers(ctx.responseHeaders).send(data);
+        } catch (err) {
+          // Headers the procedure set (Idempotent-Replayed on a replayed error) go with the error too.
+          reply.headers(ctx.responseHeaders);
+          throw err;
+        }
       },
     });
   }

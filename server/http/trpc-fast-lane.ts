@@ -1,13 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnyProcedure } from '@trpc/server';
-import {
-  getErrorShape,
-  getTRPCErrorFromUnknown,
-  transformTRPCResponse,
-  type AnyRouter,
-} from '@trpc/server/unstable-core-do-not-import';
-import { DomainError } from '../errors.js';
+import { toContractError } from '../contract-error.js';
 import type { Context } from '../trpc/context.js';
+import {
+  callProcedure,
+  deserializeInput,
+  errorBody,
+  procedureType,
+  proceduresOf,
+  resultBody,
+  toTRPCError,
+  type AnyRouter,
+} from '../trpc/internals.js';
 
 type ContextFactory = (request: FastifyRequest) => Context;
 
@@ -16,16 +20,14 @@ type ContextFactory = (request: FastifyRequest) => Context;
  *
  * Profiled, tRPC's fastify adapter spends ~200 µs per call building a Fetch `Request`, `Headers`
  * and an `AbortController` and resolving the response through web streams. This hook answers
- * such calls with tRPC's own pieces (the procedure, getErrorShape, transformTRPCResponse with
- * superjson) and the same status and body; anything else — batches, mutations, streaming
- * accepts, unknown paths, unparsable input — falls through to the official adapter.
- * A test compares both lanes' answers byte for byte.
+ * such calls with tRPC's own pieces (trpc/internals.ts) and the same status and body; anything
+ * else — batches, mutations, streaming accepts, unknown paths, unparsable input — falls through
+ * to the official adapter. A test compares both lanes' answers byte for byte.
  */
 export function trpcFastLane(router: AnyRouter, createContext: ContextFactory, prefix = '/trpc/') {
-  const config = router._def._config;
   const queries = new Map<string, AnyProcedure>();
-  for (const [path, procedure] of Object.entries(router._def.procedures as Record<string, AnyProcedure>)) {
-    if (procedure._def.type === 'query') queries.set(path, procedure);
+  for (const [path, procedure] of Object.entries(proceduresOf(router))) {
+    if (procedureType(procedure) === 'query') queries.set(path, procedure);
   }
 
   /** Returns true when it answered; false means "let the adapter handle it". */
@@ -41,7 +43,7 @@ export function trpcFastLane(router: AnyRouter, createContext: ContextFactory, p
     let input: unknown;
     try {
       const raw = params.get('input');
-      input = raw === null ? undefined : config.transformer.input.deserialize(JSON.parse(raw));
+      input = raw === null ? undefined : deserializeInput(router, JSON.parse(raw));
     } catch {
       return false; // the adapter words the parse error
     }
@@ -49,18 +51,18 @@ export function trpcFastLane(router: AnyRouter, createContext: ContextFactory, p
     let status = 200;
     let body: unknown;
     try {
-      const data = await procedure({ ctx, getRawInput: async () => input, path, type: 'query', signal: undefined, batchIndex: 0 });
-      body = transformTRPCResponse(config, { result: { data } });
+      body = resultBody(router, await callProcedure(procedure, { ctx, input, path }));
     } catch (cause) {
-      const error = getTRPCErrorFromUnknown(cause);
+      const error = toTRPCError(cause);
       if (error.code === 'INTERNAL_SERVER_ERROR') request.log.error({ err: error.cause ?? error }, 'procedure failed');
-      const shape = getErrorShape({ config, error, type: 'query', path, input, ctx });
-      status = (shape as { data?: { httpStatus?: number } }).data?.httpStatus ?? 500;
-      body = transformTRPCResponse(config, { error: shape });
-      const retry = error.cause instanceof DomainError ? error.cause.retryAfterSeconds : undefined;
+      ({ status, body } = errorBody(router, error, { type: 'query', path, input, ctx }));
+      const retry = toContractError(error).retryAfterSeconds;
       if (retry) reply.header('retry-after', String(retry));
     }
-    await reply.code(status).headers({ vary: 'trpc-accept, accept', 'content-type': 'application/json' }).send(Buffer.from(JSON.stringify(body)));
+    await reply
+      .code(status)
+      .headers({ ...ctx.responseHeaders, vary: 'trpc-accept, accept', 'content-type': 'application/json' })
+      .send(Buffer.from(JSON.stringify(body)));
     return true;
   };
 }

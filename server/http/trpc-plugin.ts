@@ -1,15 +1,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
-import { DomainError } from '../errors.js';
+import { toContractError } from '../contract-error.js';
 import { trpcFastLane } from './trpc-fast-lane.js';
 import type { Context } from '../trpc/context.js';
+import type { AnyRouter } from '../trpc/internals.js';
 
 /**
  * tRPC's own fastify adapter at /trpc: superjson, batching, the same context as REST.
  * With `fastLane`, single unbatched GET queries are answered by trpc-fast-lane.ts first.
  */
-export async function registerTrpc(app: FastifyInstance, router: AnyRouter, createContext: (request: FastifyRequest) => Context, fastLane = true) {
+export async function registerTrpc(
+  app: FastifyInstance,
+  router: AnyRouter,
+  createContext: (request: FastifyRequest, calls?: number) => Context,
+  fastLane = true,
+) {
   await app.register(async (scope) => {
     if (fastLane) {
       const handle = trpcFastLane(router, createContext);
@@ -18,18 +23,20 @@ export async function registerTrpc(app: FastifyInstance, router: AnyRouter, crea
       });
     }
     await scope.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router,
-      createContext: ({ req }: { req: FastifyRequest }) => createContext(req),
-      onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');
+      prefix: '/trpc',
+      trpcOptions: {
+        router,
+        createContext: ({ req, info }: { req: FastifyRequest; info: { calls: unknown[] } }) => createContext(req, info.calls.length),
+        onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
+          if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');
+        },
+        responseMeta({ ctx, errors }: { ctx?: Context; errors: unknown[] }) {
+          const retry = errors.map((e) => toContractError(e).retryAfterSeconds).find(Boolean);
+          const headers: Record<string, string> = { ...ctx?.responseHeaders };
+          if (retry) headers['retry-after'] = String(retry);
+          return { headers };
+        },
       },
-      responseMeta({ errors }: { errors: { cause?: unknown }[] }) {
-        const retry = errors.map((e) => (e.cause instanceof DomainError ? e.cause.retryAfterSeconds : undefined)).find(Boolean);
-        return retry ? { headers: { 'retry-after': String(retry) } } : {};
-      },
-    },
     });
   });
 }

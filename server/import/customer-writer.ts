@@ -4,6 +4,7 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { Col, ROW_WIDTH } from './import-row.js';
+import { newCustomerId } from '../customers/customer.mapper.js';
 
 /**
  * Upserts imported customers by email, in transactions the caller delimits. Each row is applied
@@ -55,7 +56,7 @@ class UpsertSql {
     const column = (p: keyof CustomerEntity) => q(meta.properties[p]!.fieldNames[0]!);
     const table = q(meta.tableName);
     const inserted = (
-      ['email', 'firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', 'createdAt', 'updatedAt', 'version'] as const
+      ['email', 'firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', 'createdAt', 'updatedAt', 'version', 'publicId'] as const
     ).map(column);
     const replaced = (['firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', 'updatedAt'] as const)
       .map(column)
@@ -69,7 +70,7 @@ class UpsertSql {
     this.returning = ` returning ${column('email')} as "email", ${version} as "version"`;
   }
 
-  /** The statement for `rows` tuples of 12 parameters, optionally returning each row's email and new version. */
+  /** The statement for `rows` tuples of 13 parameters, optionally returning each row's email and new version. */
   forRows(rows: number, returning: boolean): string {
     const key = returning ? -rows : rows;
     let s = this.cache.get(key);
@@ -84,7 +85,10 @@ class UpsertSql {
 
 type Value = string | number | null;
 
-/** The 12 statement parameters of one row of a slice. */
+/** Statement parameters per row: the row's columns, then updatedAt, version and a new public id. */
+const PARAMS_PER_ROW = ROW_WIDTH + 3;
+
+/** The statement parameters of one row of a slice (a new customer's public id is unused on update). */
 function bindRow(out: unknown[], at: number, values: readonly Value[], row: number, count: number, now: unknown, date: (ms: number) => unknown) {
   const o = row * ROW_WIDTH;
   for (let c = 0; c < Col.createdAt; c++) out[at + c] = values[o + c];
@@ -92,6 +96,7 @@ function bindRow(out: unknown[], at: number, values: readonly Value[], row: numb
   out[at + Col.createdAt] = createdAt === null ? now : date(createdAt as number);
   out[at + Col.createdAt + 1] = now; // updatedAt
   out[at + Col.createdAt + 2] = count; // version (of a new row)
+  out[at + Col.createdAt + 3] = newCustomerId();
 }
 
 /**
@@ -136,7 +141,7 @@ async function openSqliteWriter(
   let lastRowid = (db.prepare('select last_insert_rowid()').pluck().get() as number | bigint) ?? 0;
   let now: unknown = null;
   let released = false;
-  const params: unknown[] = Array(ROW_WIDTH + 2);
+  const params: unknown[] = Array(PARAMS_PER_ROW);
 
   return {
     preferredBatchSize: 50_000,
@@ -180,7 +185,7 @@ async function openSqliteWriter(
   };
 }
 
-/** Rows per statement elsewhere: 12 parameters each stays well under PostgreSQL's 65,535. */
+/** Rows per statement elsewhere: 13 parameters each stays well under PostgreSQL's 65,535. */
 const STATEMENT_ROWS = 1000;
 
 /**
@@ -220,13 +225,13 @@ async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promis
             seen[2]++;
           } else merged.set(email, [row, row, 1]);
         }
-        const params: unknown[] = Array(merged.size * (ROW_WIDTH + 2));
+        const params: unknown[] = Array(merged.size * PARAMS_PER_ROW);
         let at = 0;
         for (const [last, first, count] of merged.values()) {
           bindRow(params, at, values, last, count, now, date);
           const createdAt = values[first * ROW_WIDTH + Col.createdAt];
           params[at + Col.createdAt] = createdAt === null ? now : date(createdAt as number);
-          at += ROW_WIDTH + 2;
+          at += PARAMS_PER_ROW;
         }
         const result = (await trx.raw(sql.forRows(merged.size, true), params as Knex.RawBinding[])) as
           | { rows?: { email: string; version: number }[] }

@@ -4,6 +4,8 @@ import type { Clock } from '../clock.js';
 import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
 import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
+import { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { EntityManager } from '@mikro-orm/knex';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -23,6 +25,7 @@ export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<
       $or: [{ revokedAt: { $lt: before(ENDED_KEEP_MS) } }, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }],
     }),
     resetTokens: await em.nativeDelete(ResetTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
+    idempotencyRecords: await IdempotencyStore.purgeExpired(em as EntityManager, clock.now()),
   };
 }
 

@@ -1,28 +1,44 @@
+import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
+import type { AnswerRecorder } from '../db/write-transaction.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { Caller, RequestIdentity } from '../identity/identity.js';
 
-/** What the HTTP layer knows about the caller; filled by the adapter, never by a procedure. */
+/** What the HTTP layer knows about the request; filled by the adapter, never by a procedure. */
 export interface RequestInfo {
   requestId: string;
   ip: string;
   userAgent: string | null;
   authorization: string | null;
+  /** The raw `Idempotency-Key` header, if sent. */
+  idempotencyKey: string | null;
+  /** How many procedure calls this HTTP request carries (a tRPC batch carries several). */
+  calls: number;
 }
 
-/** The services a procedure may use, bound to this request's entity manager. */
+/** The services a procedure may use, bound to one call's entity manager and identity. */
 export interface Services {
   customers: CustomersService;
   auth: AuthService;
+  apiKeys: ApiKeysService;
 }
 
 /**
  * The inner context of a request. Kept a small hand-written interface (not inferred from Fastify)
  * so tests can build it without HTTP and the published router type stays light.
- * `makeServices` gives each procedure call its own services and entity manager: the calls of one
- * tRPC batch share this context but run concurrently, and one entity manager must never flush
- * twice at once. The base middleware puts the result in `ctx.services`; `authedProcedure` adds `ctx.user`.
+ *
+ * - `authenticate` turns the request's bearer credential (a JWT or an API key) into the caller.
+ * - `makeServices` gives each procedure call its own services and entity manager, acting as
+ *   `identity` and recording the answer of its Idempotency-Key claim (if any) in the change's
+ *   transaction: the calls of one tRPC batch share this context but run concurrently, and one
+ *   entity manager must never flush twice at once.
+ * - `responseHeaders`: headers a procedure adds to the answer (Idempotent-Replayed); both wires send them.
  */
 export interface Context {
   request: RequestInfo;
-  makeServices: () => Services;
+  responseHeaders: Record<string, string>;
+  authenticate: () => Promise<Caller>;
+  idempotency: IdempotencyStore;
+  makeServices: (identity: RequestIdentity, answer?: AnswerRecorder) => Services;
 }

@@ -1,11 +1,16 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import type { ZodError } from 'zod';
+import { toContractError } from '../contract-error.js';
+import { DomainError } from '../errors.js';
+import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { AuthUser } from '../auth/auth-user.js';
-import { DomainError, forbidden } from '../errors.js';
+import { actorOfCaller, type Caller, type RequestIdentity } from '../identity/identity.js';
 import type { Context } from './context.js';
 import type { ApiMeta } from './meta.js';
-import { toFieldIssues } from './issues.js';
+import { admit, type Access } from './access.js';
+import { runIdempotently } from './idempotency.js';
+
+// ---- initialisation ---------------------------------------------------------------------------
 
 const t = initTRPC
   .context<Context>()
@@ -14,64 +19,84 @@ const t = initTRPC
     transformer: superjson,
     // Never ship stack traces to clients, whatever NODE_ENV says.
     isDev: false,
+    // The same mapping REST uses: one error, one status, one body on both wires.
     errorFormatter({ shape, error }) {
-      const cause = error.cause as (Error & { issues?: ZodError['issues'] }) | undefined;
-      const isValidation = error.code === 'BAD_REQUEST' && cause?.name === 'ZodError';
-      const retryAfter = cause instanceof DomainError ? cause.retryAfterSeconds : undefined;
-      // An unexpected error's message may hold SQL or internals: the log has it, the client does not.
-      const message = isValidation
-        ? 'Input validation failed'
-        : error.code === 'INTERNAL_SERVER_ERROR'
-          ? 'Internal server error; quote the x-request-id header when reporting it'
-          : shape.message;
+      const mapped = toContractError(error);
       return {
-        message,
+        message: mapped.body.message,
         code: shape.code,
         data: {
-          code: shape.data.code,
-          httpStatus: shape.data.httpStatus,
+          code: mapped.body.code,
+          httpStatus: mapped.status,
           path: shape.data.path,
-          ...(isValidation && cause?.issues ? { issues: toFieldIssues(cause.issues) } : {}),
-          ...(retryAfter ? { retryAfter } : {}),
+          ...(mapped.body.issues ? { issues: mapped.body.issues } : {}),
+          ...(mapped.retryAfterSeconds ? { retryAfter: mapped.retryAfterSeconds } : {}),
         },
       };
     },
   });
 
-/** Domain errors thrown by services become tRPC errors here, once, for both wires. */
-const mapDomainErrors = t.middleware(async ({ next }) => {
+export const router = t.router;
+
+/** Domain errors thrown by services and middlewares become tRPC errors here, once, for both wires. */
+const base = t.procedure.use(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) {
     const cause = result.error.cause;
-    // SERVICE_UNAVAILABLE exists in tRPC 11's codes; our ErrorCode is a subset of them.
     throw new TRPCError({ code: cause.code, message: cause.message, cause });
   }
   return result;
 });
 
-export const router = t.router;
-/** Fresh services (and entity manager) for each procedure call, batched or not. */
-const withServices = t.middleware(({ ctx, next }) => next({ ctx: { services: ctx.makeServices() } }));
+// ---- procedures: who may call, then the call itself -------------------------------------------
 
-/** Anyone may call it. */
-export const publicProcedure = t.procedure.use(mapDomainErrors).use(withServices);
-/** A signed-in user of a live session; `ctx.user` is set (401 otherwise). */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const user = await ctx.services.auth.authenticate(ctx.request.authorization);
-  return next({ ctx: { user } });
+const anonymous = (ctx: Context): RequestIdentity => ({
+  actor: null,
+  actorEmail: null,
+  requestId: ctx.request.requestId,
+  ip: ctx.request.ip,
+  userAgent: ctx.request.userAgent,
 });
-/** Admins only. */
-export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
-  if (ctx.user.role !== 'admin') throw forbidden('Only an admin may do this');
-  return next();
-});
+
+const identityOf = (ctx: Context, caller: Caller): RequestIdentity => ({ ...anonymous(ctx), ...actorOfCaller(caller) });
 
 /**
- * The customer-self rule, used as `.input(schemaWithEmail).use(({ ctx, input, next }) =>
- * selfOrAdmin(ctx.user, input.email, next))`: an admin, or the customer whose email it is.
- * Anyone else gets 403, whether or not that email exists (the check runs before the handler).
+ * A builder for one access rule: authenticates the bearer credential (JWT or API key), admits the
+ * caller by the rule (401/403 before anything runs), then runs the call under its
+ * Idempotency-Key, with services acting as that caller. One middleware, so the context is copied
+ * once per call. `ctx.caller` is set; `ctx.user` too when the caller is a person.
  */
-export function selfOrAdmin<R>(user: AuthUser, email: string, next: () => R): R {
-  if (user.role !== 'admin' && user.email !== email) throw forbidden('You may only see and change your own customer record');
-  return next();
+function guarded(access: Access) {
+  return base.meta({ access }).use(async (opts) => {
+    const caller = await opts.ctx.authenticate();
+    const user = admit(caller, access);
+    return runIdempotently(opts, caller, identityOf(opts.ctx, caller), (services) => opts.next({ ctx: { caller, user, services } }));
+  });
 }
+
+/** Like `guarded`, for rules that admit persons only: `ctx.user` is always set. */
+function guardedPerson(access: Access & { level: 'person' | 'admin' }) {
+  return base.meta({ access }).use(async (opts) => {
+    const caller = await opts.ctx.authenticate();
+    const user = admit(caller, access) as AuthUser;
+    return runIdempotently(opts, caller, identityOf(opts.ctx, caller), (services) => opts.next({ ctx: { caller, user, services } }));
+  });
+}
+
+/** Anyone may call it; an Idempotency-Key is refused (keys belong to a caller). */
+export const publicProcedure = base.meta({ access: { level: 'public' } }).use(async (opts) =>
+  runIdempotently(opts, null, anonymous(opts.ctx), (services) => opts.next({ ctx: { services } })),
+);
+/** A signed-in person of either role; `ctx.user` is set. API keys get 403. */
+export const personProcedure = guardedPerson({ level: 'person' });
+/** A signed-in admin; API keys get 403 (no key may manage API keys). */
+export const adminProcedure = guardedPerson({ level: 'admin' });
+/** An admin, or an API key with `scope` (403 naming the scope otherwise). */
+export const staffProcedure = (scope: Scope) => guarded({ level: 'staff', scope });
+/**
+ * An admin, an API key with `scope`, or a customer on their own record: routes built on it add
+ * `.use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))` after `.input()`.
+ */
+export const recordProcedure = (scope: Scope) => guarded({ level: 'self', scope });
+
+export { ownRecord } from './access.js';

@@ -1,3 +1,4 @@
+import type { Access } from './access.js';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 
 /**
@@ -6,6 +7,10 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
  */
 // A type alias, not an interface: only aliases are assignable to Record<string, unknown>.
 export type ApiMeta = {
+  /** Who may call (set by the procedure builders in trpc/init.ts; documented in the OpenAPI document). */
+  access?: Access;
+  /** The answer holds a secret (tokens, an API key, a webhook secret): an Idempotency-Key is refused. */
+  returnsSecret?: boolean;
   openapi?: {
     method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
     path: `/${string}`;

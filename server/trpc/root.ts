@@ -1,3 +1,4 @@
+import { apiKeysRouter } from '../api-keys/api-keys.router.js';
 import { authRouter } from '../auth/auth.router.js';
 import { customersRouter } from '../customers/customers.router.js';
 import { router } from './init.js';
@@ -5,6 +6,7 @@ import { router } from './init.js';
 export const appRouter = router({
   auth: authRouter,
   customers: customersRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

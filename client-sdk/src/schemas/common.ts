@@ -22,6 +22,14 @@ export const TimestampSchema = z.date().meta({
   example: '2026-01-15T09:30:00.000Z',
 });
 
+/**
+ * A point in time as input: an ISO 8601 date-time with its offset on REST (`2027-01-01T00:00:00Z`),
+ * or a `Date` through the SDK (superjson).
+ */
+export const InstantInput = z
+  .union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))])
+  .meta({ type: 'string', format: 'date-time', example: '2027-01-01T00:00:00.000Z' });
+
 /** One bad field of an invalid input. */
 export const FieldIssueSchema = z.object({
   path: z.string().meta({ description: 'Dotted path of the field', example: 'address.country' }),
@@ -34,7 +42,9 @@ export const ErrorCodeSchema = z.enum([
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',
+  'PRECONDITION_FAILED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'UNPROCESSABLE_CONTENT',
   'PAYLOAD_TOO_LARGE',
   'TOO_MANY_REQUESTS',
   'INTERNAL_SERVER_ERROR',
@@ -51,3 +61,15 @@ export const ErrorBodySchema = z
   })
   .meta({ id: 'Error', description: 'Every error answer has this shape' });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** Who did something: a person's account, an API key, or the server itself (imports, housekeeping). */
+export const ActorTypeSchema = z.enum(['user', 'apiKey', 'system']);
+export type ActorType = z.infer<typeof ActorTypeSchema>;
+
+export const ActorSchema = z
+  .object({
+    type: ActorTypeSchema,
+    id: z.string().meta({ description: 'The account id, the API key id, or the system job (`import`, `housekeeping`)' }),
+  })
+  .meta({ id: 'Actor' });
+export type Actor = z.output<typeof ActorSchema>;

@@ -96,6 +96,7 @@ export type CustomerUpdateData = z.output<typeof CustomerUpdateInput>;
 
 export const CustomerSchema = z
   .object({
+    id: z.string().meta({ description: 'Opaque and stable; never reused', example: 'cus_9c1d0e2f3a4b5c6d7e8f9a0b' }),
     email: z.string().meta({ example: 'ada@example.com' }),
     firstName: z.string(),
     lastName: z.string(),

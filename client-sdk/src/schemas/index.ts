@@ -1,3 +1,5 @@
 export * from './common.js';
 export * from './customer.js';
 export * from './auth.js';
+export * from './api-keys.js';
+export * from './events.js';

@@ -1,10 +1,11 @@
 import { TRPCError } from '@trpc/server';
-import type { ErrorBody, ErrorCode } from '../../client-sdk/src/schemas/common.js';
-import { DomainError, HTTP_STATUS } from '../errors.js';
-import { toFieldIssues } from '../trpc/issues.js';
+import type { ErrorBody, ErrorCode } from '../client-sdk/src/schemas/common.js';
+import { DomainError, HTTP_STATUS } from './errors.js';
+import { toFieldIssues } from './trpc/issues.js';
 import type { ZodError } from 'zod';
 
-export interface HttpError {
+/** An error as the contract states it: the status, the `{ code, message, issues? }` body, and Retry-After. */
+export interface ContractError {
   status: number;
   body: ErrorBody;
   retryAfterSeconds?: number;
@@ -23,11 +24,21 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
   FST_ERR_MAX_PARAM_LENGTH: { code: 'BAD_REQUEST', message: 'A path parameter is too long' },
 };
 
+/** Statuses Node's HTTP parser answers on its own (before Fastify routes), in the contract's words. */
+export const CLIENT_ERRORS: Record<number, { code: ErrorCode; message: string }> = {
+  400: { code: 'BAD_REQUEST', message: 'Malformed HTTP request' },
+  408: { code: 'BAD_REQUEST', message: 'The request took too long to arrive' },
+  413: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is larger than the limit' },
+  431: { code: 'BAD_REQUEST', message: 'Request headers are too large' },
+};
+
 /**
- * Any thrown value → the contract's `{ code, message, issues? }` and its status. Unknown errors
- * become a bare 500: no message, stack, SQL or secret of theirs reaches the client.
+ * THE error mapping: any thrown value → the contract's `{ code, message, issues? }`, its status
+ * and Retry-After. Both wires call it (REST's error handler, tRPC's error formatter and response
+ * meta, the fast lane). Unknown errors become a bare 500: no message, stack, SQL or secret of
+ * theirs reaches the client.
  */
-export function toHttpError(err: unknown): HttpError {
+export function toContractError(err: unknown): ContractError {
   if (err instanceof TRPCError) {
     const cause = err.cause as (Error & { issues?: ZodError['issues'] }) | undefined;
     if (cause instanceof DomainError) return fromCode(cause.code, cause.message, cause.retryAfterSeconds);
@@ -51,10 +62,10 @@ export function toHttpError(err: unknown): HttpError {
   return internal();
 }
 
-function fromCode(code: ErrorCode, message: string, retryAfterSeconds?: number): HttpError {
+function fromCode(code: ErrorCode, message: string, retryAfterSeconds?: number): ContractError {
   return { status: HTTP_STATUS[code], body: { code, message }, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) };
 }
 
-function internal(): HttpError {
+function internal(): ContractError {
   return { status: 500, body: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error; quote the x-request-id header when reporting it' } };
 }

@@ -1,0 +1,53 @@
+import { EntitySchema } from '@mikro-orm/core';
+import type { ActorType } from '../../client-sdk/src/schemas/common.js';
+
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+/**
+ * One entry of the audit trail, appended in the same transaction as the act it records (a
+ * failed login, which changes nothing, in its own). Never edited or deleted through the API.
+ * `xid` orders entries in commit order on PostgreSQL, as for events; `hash` chains each entry
+ * to the one before it (filled by a follow-up step, see audit/).
+ */
+export class AuditEntryEntity {
+  id!: string;
+  xid!: string;
+  at!: Date;
+  actorType!: ActorType;
+  actorId: string | null = null;
+  actorEmail: string | null = null;
+  action!: string;
+  targetType: string | null = null;
+  targetId: string | null = null;
+  outcome!: AuditOutcome;
+  /** `{ field: [before, after] }` of changed fields only; never a password, hash, token or secret. */
+  changes: Record<string, [unknown, unknown]> | null = null;
+  requestId: string | null = null;
+  ip: string | null = null;
+  userAgent: string | null = null;
+  hash: string | null = null;
+}
+
+export const AuditEntrySchema = new EntitySchema<AuditEntryEntity>({
+  class: AuditEntryEntity,
+  tableName: 'audit_entries',
+  properties: {
+    // bigserial on PostgreSQL; SQLite's autoincrement key is always `integer` (64-bit there), so
+    // the column type is not compared.
+    id: { type: 'bigint', primary: true, autoincrement: true, ignoreSchemaChanges: ['type'] },
+    xid: { type: 'bigint', default: 0 },
+    at: { type: 'Date', index: 'audit_entries_at_index' },
+    actorType: { type: 'string', length: 16 },
+    actorId: { type: 'string', length: 64, nullable: true, index: 'audit_entries_actor_id_index' },
+    actorEmail: { type: 'string', length: 254, nullable: true },
+    action: { type: 'string', length: 64 },
+    targetType: { type: 'string', length: 32, nullable: true },
+    targetId: { type: 'string', length: 254, nullable: true, index: 'audit_entries_target_id_index' },
+    outcome: { type: 'string', length: 16 },
+    changes: { type: 'json', nullable: true },
+    requestId: { type: 'string', length: 64, nullable: true },
+    ip: { type: 'string', length: 64, nullable: true },
+    userAgent: { type: 'string', length: 512, nullable: true },
+    hash: { type: 'string', length: 64, nullable: true },
+  },
+});

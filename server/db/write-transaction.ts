@@ -1,0 +1,151 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import type { Actor } from '../../client-sdk/src/schemas/common.js';
+import type { EventType } from '../../client-sdk/src/schemas/events.js';
+import type { Clock } from '../clock.js';
+import type { RequestIdentity } from '../identity/identity.js';
+import { AuditEntryEntity, type AuditOutcome } from './audit-entry.entity.js';
+import { EventEntity } from './event.entity.js';
+
+/** A change event to record with the change (see db/event.entity.ts). */
+export interface NewEvent {
+  type: EventType;
+  customer: { id: string; email: string | null; version: number | null } | null;
+  changed: string[];
+  data?: Record<string, number> | null;
+}
+
+/** An audit entry to record with the act (see db/audit-entry.entity.ts). */
+export interface NewAuditEntry {
+  action: string;
+  target?: { type: string; id: string } | null;
+  outcome?: AuditOutcome;
+  changes?: Record<string, [unknown, unknown]> | null;
+}
+
+/** What a change records beside itself, inside its transaction. */
+export interface ChangeLog {
+  event(event: NewEvent): void;
+  audit(entry: NewAuditEntry): void;
+  /**
+   * Names who acted when the request did not know yet: a sign-up acts as the account it creates,
+   * a login as the account it signs in. Applies to everything recorded in this transaction.
+   */
+  actAs(actor: Actor, email: string | null): void;
+}
+
+/** Stores the answer of the request's Idempotency-Key in the same transaction as its change. */
+export interface AnswerRecorder {
+  record(em: EntityManager, value: unknown): Promise<void>;
+}
+
+/** The PostgreSQL channel every commit that wrote events notifies (a wake-up only). */
+export const EVENTS_CHANNEL = 'carly_events';
+
+/**
+ * The transaction's id, stamped on its events and audit entries for commit-order reads: on
+ * PostgreSQL `pg_current_xact_id()` (the change already wrote, so the id exists); SQLite has one
+ * writer at a time, so id order is commit order and the stamp is 0.
+ */
+async function currentXid(em: EntityManager, postgres: boolean): Promise<string> {
+  if (!postgres) return '0';
+  const [row] = await em.execute<{ xid: string }[]>('select pg_current_xact_id()::text as xid');
+  return row!.xid;
+}
+
+export interface WriteTransactionDeps {
+  clock: Clock;
+  /** Called after a commit that wrote events (wakes live readers in this process). */
+  onEventsCommitted: () => void;
+}
+
+/**
+ * The one way a request writes: ONE transaction holds the change, its events, its audit
+ * entries and the stored answer of its Idempotency-Key, so they commit together or not at all.
+ * Events and entries carry the request identity; nobody re-derives who acted.
+ */
+export class WriteTransactions {
+  constructor(
+    private readonly emOf: () => EntityManager,
+    private readonly identity: RequestIdentity,
+    private readonly deps: WriteTransactionDeps,
+    private readonly answer?: AnswerRecorder,
+  ) {}
+
+  get requestIdentity(): RequestIdentity {
+    return this.identity;
+  }
+
+  /** The request's entity manager, for reads outside a write. */
+  get entityManager(): EntityManager {
+    return this.emOf();
+  }
+
+  async run<T>(change: (em: EntityManager, log: ChangeLog) => Promise<T>): Promise<T> {
+    const events: NewEvent[] = [];
+    const entries: NewAuditEntry[] = [];
+    let actor = this.identity.actor;
+    let actorEmail = this.identity.actorEmail;
+    const log: ChangeLog = {
+      event: (e) => void events.push(e),
+      audit: (a) => void entries.push(a),
+      actAs: (a, email) => {
+        actor = a;
+        actorEmail = email;
+      },
+    };
+    const result = await this.emOf().transactional(async (em) => {
+      const value = await change(em, log);
+      await em.flush();
+      const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
+      const now = this.deps.clock.now();
+      const who = actor ?? { type: 'system' as const, id: 'anonymous' };
+      const xid = events.length || entries.length ? await currentXid(em, postgres) : '0';
+      if (events.length) {
+        await em.insertMany(
+          EventEntity,
+          events.map((e) => ({
+            xid,
+            type: e.type,
+            occurredAt: now,
+            customerId: e.customer?.id ?? null,
+            customerEmail: e.customer?.email ?? null,
+            customerVersion: e.customer?.version ?? null,
+            changed: e.changed,
+            actorType: who.type,
+            actorId: who.id,
+            requestId: this.identity.requestId,
+            data: e.data ?? null,
+          })),
+        );
+        // Delivered at commit, to every instance listening: a wake-up, never the data.
+        if (postgres) await em.execute(`select pg_notify('${EVENTS_CHANNEL}', '')`);
+      }
+      if (entries.length) {
+        await em.insertMany(
+          AuditEntryEntity,
+          entries.map((a) => ({
+            xid,
+            at: now,
+            actorType: who.type,
+            actorId: actor ? who.id : null,
+            actorEmail,
+            action: a.action,
+            targetType: a.target?.type ?? null,
+            targetId: a.target?.id ?? null,
+            outcome: a.outcome ?? 'success',
+            changes: a.changes ?? null,
+            requestId: this.identity.requestId,
+            ip: this.identity.ip,
+            userAgent: this.identity.userAgent,
+            hash: null,
+          })),
+        );
+      }
+      await this.answer?.record(em, value);
+      return value;
+    });
+    if (events.length) this.deps.onEventsCommitted();
+    return result;
+  }
+}

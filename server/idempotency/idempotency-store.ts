@@ -1,0 +1,127 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import superjson from 'superjson';
+import type { ErrorCode } from '../../client-sdk/src/schemas/common.js';
+import type { Clock } from '../clock.js';
+import { IdempotencyRecordEntity } from '../db/idempotency-record.entity.js';
+import type { AnswerRecorder } from '../db/write-transaction.js';
+import { conflict, DomainError, HTTP_STATUS, unprocessable } from '../errors.js';
+
+/** Keys are kept this long; a key used after that is a new request (the contract's 24 hours). */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/**
+ * A claim older than this whose request never finished (the process died mid-way; nothing it
+ * did committed) may be taken over by a retry. Longer than any request may run (30 s).
+ */
+const ABANDONED_AFTER_MS = 60_000;
+/** What a retry arriving while the first request still runs is told to wait. */
+const IN_PROGRESS_RETRY_AFTER_S = 1;
+
+/** A stored answer, replayed as it was given. */
+export type StoredAnswer = { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string };
+
+/** The key is ours: run the operation, then record its answer (or let the claim go). */
+export interface IdempotencyClaim extends AnswerRecorder {
+  /** Whether `record` stored exactly this value inside the operation's transaction. */
+  recorded(value: unknown): boolean;
+  /** Stores the answer in a transaction of its own (an error, or an answer no write recorded). */
+  store(answer: StoredAnswer): Promise<void>;
+  /** Frees the key: the operation did not run (or nothing of it committed), so a retry may run it. */
+  release(): Promise<void>;
+}
+
+export type ClaimOutcome = { kind: 'run'; claim: IdempotencyClaim } | { kind: 'replay'; answer: StoredAnswer };
+
+/**
+ * Idempotency-Key records: one row per (caller, key), claimed by a unique insert so two
+ * concurrent requests can never both run; completed in the same transaction as the change.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly em: () => EntityManager,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Claims `key` for `scope` or says what to answer instead: the stored answer (same operation
+   * and input), 422 (another operation or input), 409 with Retry-After (still running).
+   */
+  async begin(scope: string, key: string, operation: string, fingerprint: string): Promise<ClaimOutcome> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.clock.now();
+      const em = this.em();
+      const inserted = await em
+        .createQueryBuilder(IdempotencyRecordEntity)
+        .insert({
+          scope,
+          key,
+          operation,
+          fingerprint,
+          state: 'running',
+          lockedAt: now,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+        })
+        .onConflict(['scope', 'key'])
+        .ignore()
+        .execute('run');
+      const row = await em.findOneOrFail(IdempotencyRecordEntity, { scope, key }, { refresh: true });
+      if (inserted.affectedRows === 1) return { kind: 'run', claim: this.claimOf(row.id) };
+      if (row.expiresAt.getTime() <= now.getTime()) {
+        // A key used after 24 hours is a new request: drop the old record and claim afresh.
+        await em.nativeDelete(IdempotencyRecordEntity, { id: row.id, expiresAt: { $lte: now } });
+        continue;
+      }
+      if (row.operation !== operation || row.fingerprint !== fingerprint) {
+        throw unprocessable(
+          row.operation !== operation
+            ? `This Idempotency-Key was used for ${row.operation}; use a new key for each request`
+            : 'This Idempotency-Key was used with a different input; use a new key for each request',
+        );
+      }
+      if (row.state === 'done') return { kind: 'replay', answer: parseAnswer(row.responseStatus!, row.responseBody!) };
+      if (now.getTime() - row.lockedAt.getTime() >= ABANDONED_AFTER_MS) {
+        // The first request died without committing anything: a retry may run it now.
+        const taken = await em.nativeUpdate(IdempotencyRecordEntity, { id: row.id, state: 'running', lockedAt: row.lockedAt }, { lockedAt: now });
+        if (taken === 1) return { kind: 'run', claim: this.claimOf(row.id) };
+        continue;
+      }
+      throw new DomainError('CONFLICT', 'A request with this Idempotency-Key is still running; retry shortly', IN_PROGRESS_RETRY_AFTER_S);
+    }
+    throw conflict('This Idempotency-Key is changing hands; retry shortly');
+  }
+
+  /** Deletes records past their 24 hours (housekeeping). */
+  static async purgeExpired(em: EntityManager, now: Date): Promise<number> {
+    return em.nativeDelete(IdempotencyRecordEntity, { expiresAt: { $lte: now } });
+  }
+
+  private claimOf(id: number): IdempotencyClaim {
+    let recordedBody: string | undefined;
+    const complete = (em: EntityManager, status: number, body: string) =>
+      em.nativeUpdate(IdempotencyRecordEntity, { id, state: 'running' }, { state: 'done', responseStatus: status, responseBody: body });
+    return {
+      record: async (em, value) => {
+        const body = superjson.stringify(value);
+        await complete(em, 200, body);
+        recordedBody = body;
+      },
+      recorded: (value) => recordedBody !== undefined && recordedBody === superjson.stringify(value),
+      store: async (answer) => {
+        const status = answer.ok ? 200 : HTTP_STATUS[answer.code];
+        const body = answer.ok ? superjson.stringify(answer.value) : JSON.stringify({ code: answer.code, message: answer.message });
+        // A later store (the output differed from what the write recorded) overwrites it.
+        await this.em().nativeUpdate(IdempotencyRecordEntity, { id }, { state: 'done', responseStatus: status, responseBody: body });
+      },
+      release: async () => {
+        await this.em().nativeDelete(IdempotencyRecordEntity, { id, state: 'running' });
+      },
+    };
+  }
+}
+
+/** 200: the superjson of the output; otherwise the `{ code, message }` of the error. */
+function parseAnswer(status: number, body: string): StoredAnswer {
+  if (status === 200) return { ok: true, value: superjson.parse(body) };
+  const { code, message } = JSON.parse(body) as { code: ErrorCode; message: string };
+  return { ok: false, code, message };
+}
