@@ -5,6 +5,7 @@ import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
 import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
 import { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import { EventLog } from '../events/event-log.js';
 import type { EntityManager } from '@mikro-orm/knex';
 
 const HOUR = 3_600_000;
@@ -26,6 +27,7 @@ export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<
     }),
     resetTokens: await em.nativeDelete(ResetTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
     idempotencyRecords: await IdempotencyStore.purgeExpired(em as EntityManager, clock.now()),
+    events: await EventLog.purge(em as EntityManager, clock.now()),
   };
 }
 
