@@ -169,6 +169,46 @@ describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', ()
       }
     }
   });
+
+  it('an API key revoked through one instance is refused by the other within a second', async () => {
+    const auth = bearer(await adminToken(a));
+    const created = await rest(a.url, 'POST', '/api-keys', { name: 'two instances', scopes: ['customers:read'] }, auth);
+    expect(created.status).toBe(200);
+    const key = bearer(created.body.secret);
+    const list = (server: ServerProcess) => rest(server.url, 'GET', '/customers?limit=1', undefined, key);
+    // B has seen the key live (and trusts that for at most a second).
+    expect((await list(b)).status).toBe(200);
+    expect((await rest(a.url, 'DELETE', `/api-keys/${created.body.apiKey.id}`, undefined, auth)).status).toBe(200);
+    const revokedAt = Date.now();
+    expect((await list(a)).status).toBe(401);
+    while (Date.now() - revokedAt < 1000) {
+      const r = await list(b);
+      if (r.status === 401) break;
+      expect(r.status).toBe(200);
+      await sleep(25);
+    }
+    await sleep(Math.max(0, revokedAt + 1000 - Date.now()));
+    const after = await list(b);
+    expect(after.status).toBe(401);
+    expect(after.body.message).toBe('This API key was revoked');
+  });
+
+  it('one Idempotency-Key sent to both instances at once runs once', async () => {
+    const token = await adminToken(a);
+    for (let round = 0; round < 5; round++) {
+      const body = newCustomer();
+      const headers = { ...bearer(token), 'idempotency-key': `two-instances-${round}-${body.email}` };
+      const answers = await Promise.all([a, b, a, b, a, b].map((server) => rest(server.url, 'POST', '/customers', body, headers)));
+      const rows = await query<{ n: string }>(url, 'select count(*) as n from customers where email = $1', [body.email]);
+      expect(Number(rows[0]!.n)).toBe(1);
+      const ok = answers.filter((r) => r.status === 200);
+      expect(ok.length + answers.filter((r) => r.status === 409).length).toBe(6);
+      expect(ok.filter((r) => r.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
+      expect(new Set(ok.map((r) => JSON.stringify(r.body))).size).toBe(1);
+      const events = await query<{ n: string }>(url, "select count(*) as n from events where type = 'customer.created' and customer_email = $1", [body.email]);
+      expect(Number(events[0]!.n)).toBe(1);
+    }
+  });
 });
 
 describe.skipIf(!usingPostgres())('instances starting at once on an empty PostgreSQL database (four in one process: the tightest race)', () => {
