@@ -33,7 +33,7 @@ const router = t.router({
     throw new TRPCError({ code: 'CONFLICT', message: 'no' });
   }),
   cached: t.procedure
-    .use(async ({ next, ctx }) => ((ctx as { hit?: boolean }).hit ? answerWithout(42) : next()))
+    .use(async ({ next, ctx }) => ((ctx as { hit?: boolean }).hit ? answerWithout<Awaited<ReturnType<typeof next>>>(42) : next()))
     .mutation(() => {
       resolverRuns++;
       return 7;

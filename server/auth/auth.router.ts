@@ -24,6 +24,7 @@ export const authRouter = router({
   signup: publicProcedure
     .meta({
       returnsSecret: true,
+      session: 'opens',
       openapi: {
         method: 'POST', path: '/auth/signup', tags, protect: false,
         summary: 'Create an account and its customer record',
@@ -38,6 +39,7 @@ export const authRouter = router({
   login: publicProcedure
     .meta({
       returnsSecret: true,
+      session: 'opens',
       openapi: {
         method: 'POST', path: '/auth/login', tags, protect: false,
         summary: 'Sign in: tokens for a new session',
@@ -52,6 +54,7 @@ export const authRouter = router({
   refresh: publicProcedure
     .meta({
       returnsSecret: true,
+      session: 'opens',
       openapi: {
         method: 'POST', path: '/auth/refresh', tags, protect: false,
         summary: 'Spend a refresh token for new tokens',
@@ -64,7 +67,7 @@ export const authRouter = router({
     .mutation(({ ctx, input }) => ctx.services.auth.refresh(input.refreshToken)),
 
   logout: personProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'End this session: its tokens stop working at once' } })
+    .meta({ session: 'ends', openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'End this session: its tokens stop working at once' } })
     .output(OkSchema)
     .mutation(async ({ ctx }) => {
       await ctx.services.auth.logout(ctx.user);
