@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { checkRestResponse } from '../../test/helpers/openapi-validate.js';
 import { loadContract, type Operation } from './contract.js';
-import { caseArb, encodeLoose, isRef, REF, type Case, type RefName } from './gen.js';
+import { caseArb, encodeLoose, encodePathSegment, isRef, REF, type Case, type RefName } from './gen.js';
 
 export interface FuzzTarget {
   url: string;
@@ -301,7 +301,7 @@ export class Fuzzer {
     if (c.transport === 'rest') {
       let urlPath = op.template.replace(/\{(\w+)\}/g, (_m, name: string) => {
         const v = pathValues[name] as any;
-        return v && typeof v === 'object' && 'rawPath' in v ? v.rawPath : encodeLoose(scalar(v));
+        return v && typeof v === 'object' && 'rawPath' in v ? v.rawPath : encodePathSegment(scalar(v));
       });
       if ('rawQuery' in query) urlPath += `?${query.rawQuery}`;
       else {
