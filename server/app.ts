@@ -197,6 +197,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('onClose', async () => {
     stopHousekeeping();
     reads?.close();
+    await hasher.close();
     await orm.close();
   });
 
