@@ -7,7 +7,7 @@ const LOGO =
   '<text x="0" y="30" font-family="sans-serif" font-size="28" font-weight="700" fill="#ffffff">Carly</text></svg>';
 
 /** The document Swagger UI loads and shows in its top bar: the service's own, not the plugin's copy. */
-export const OPENAPI_PATH = '/api/openapi.json';
+const OPENAPI_PATH = '/api/openapi.json';
 const UI_PREFIX = '/api/ui';
 const UI_CONFIG_PATH = `${UI_PREFIX}/config.json`;
 
