@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { ConfigError, type Config } from './config.js';
 import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
-import { SqliteReads } from './db/sqlite-reads.js';
+import { openHotReads } from './db/hot-reads.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
 import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
@@ -89,7 +89,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
   const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
   const sessionCache = new LiveSessionCache();
-  const reads = config.database.kind === 'sqlite' ? new SqliteReads(config.database.file) : undefined;
+  const reads = openHotReads(config.database);
   let ormQueries = 0;
   const onQuery = orm.config.get('onQuery');
   orm.config.set('onQuery', (sql: string, params: unknown[]) => {
@@ -157,7 +157,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       authenticate: () => authenticator.authenticate(info.authorization),
       idempotency,
       makeServices: (identity, answer) => {
-        // Forked on first use only: most reads never touch the ORM (see db/sqlite-reads.ts).
+        // Forked on first use only: most reads never touch the ORM (see db/hot-reads.ts).
         let em: EntityManager | undefined;
         const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
         return {
@@ -196,7 +196,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
   http.addHook('onClose', async () => {
     stopHousekeeping();
-    reads?.close();
+    await reads.close();
     await hasher.close();
     await orm.close();
   });
@@ -218,7 +218,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
   await hasher.warmUp();
-  return { http, orm, config, queryCount: () => ormQueries + (reads?.queries ?? 0), createCaller };
+  return { http, orm, config, queryCount: () => ormQueries + reads.queries, createCaller };
 }
 
 /** A header sent once, as a string; repeated (an array) counts as its first value. */

@@ -16,7 +16,7 @@ import type {
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { UserEntity } from '../db/user.entity.js';
-import type { SqliteReads } from '../db/sqlite-reads.js';
+import type { HotReads } from '../db/hot-reads.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
@@ -80,9 +80,9 @@ export class CustomersService {
     private readonly writes: WriteTransactions,
     private readonly cursors: CursorCodec,
     /** Told which accounts a delete removed, so their cached sessions end at once. */
-    private readonly onAccountsRemoved: (userIds: string[]) => void = () => {},
-    /** SQLite only: the prepared read of one customer (see db/sqlite-reads.ts). */
-    private readonly reads?: SqliteReads,
+    private readonly onAccountsRemoved: (userIds: string[]) => void,
+    /** The prepared read of one customer (see db/hot-reads.ts). */
+    private readonly reads: HotReads,
   ) {}
 
   private get em(): EntityManager {
@@ -112,8 +112,7 @@ export class CustomersService {
   }
 
   async get(email: string): Promise<Customer> {
-    if (!this.reads) return toCustomer(await this.require(this.em, email));
-    const customer = this.reads.customer(email);
+    const customer = await this.reads.customer(email);
     if (!customer) throw notFound(`No customer with email ${email}`);
     return customer;
   }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { Role } from '../../client-sdk/src/schemas/auth.js';
 import type { ApiKeyRow } from '../api-keys/api-key-authenticator.js';
+import type { HotReads, LiveSessionRow } from './hot-reads.js';
 
 interface CustomerRow {
   public_id: string;
@@ -17,11 +18,6 @@ interface CustomerRow {
   version: number;
 }
 
-export interface LiveSessionRow {
-  email: string;
-  role: Role;
-  lastUsedAt: Date;
-}
 
 /**
  * The reads every request makes — a customer by email, a live session by id, an API key by the
@@ -33,7 +29,7 @@ export interface LiveSessionRow {
  * while the ORM's connection writes, so a read sees every write acknowledged before it.
  * Writes, lists and anything transactional stay on MikroORM.
  */
-export class SqliteReads {
+export class SqliteReads implements HotReads {
   /** Statements run so far (a diagnostic: App.queryCount). */
   queries = 0;
   private readonly db: Database.Database;
