@@ -3,6 +3,7 @@ import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { Role } from '../../client-sdk/src/schemas/auth.js';
 import type { ApiKeyRow } from '../api-keys/api-key-authenticator.js';
 import type { HotReads, LiveSessionRow } from './hot-reads.js';
+import { customerFromRow, type CustomerRow } from '../customers/customer.mapper.js';
 
 /** Connections of the read lane, beside the ORM's pool (DB_POOL_MAX). */
 export const POSTGRES_READ_POOL_MAX = 4;
@@ -28,37 +29,12 @@ export class PostgresReads implements HotReads {
   }
 
   async customer(email: string): Promise<Customer | null> {
-    const row = await this.one<{
-      public_id: string;
-      email: string;
-      first_name: string;
-      last_name: string;
-      phone: string | null;
-      company: string | null;
-      address: Customer['address'];
-      metadata: Record<string, string>;
-      created_at: Date;
-      updated_at: Date;
-      version: number;
-    }>(
+    const row = await this.one<Omit<CustomerRow, 'id' | 'last_name_key'>>(
       'carly_customer_by_email',
       'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = $1',
       [email],
     );
-    if (!row) return null;
-    return {
-      id: row.public_id,
-      email: row.email,
-      firstName: row.first_name,
-      lastName: row.last_name,
-      phone: row.phone,
-      company: row.company,
-      address: row.address,
-      metadata: row.metadata,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      version: row.version,
-    };
+    return row ? customerFromRow(row) : null;
   }
 
   async session(sessionId: string, userId: string, now: Date): Promise<LiveSessionRow | null> {

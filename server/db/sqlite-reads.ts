@@ -3,20 +3,9 @@ import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { Role } from '../../client-sdk/src/schemas/auth.js';
 import type { ApiKeyRow } from '../api-keys/api-key-authenticator.js';
 import type { HotReads, LiveSessionRow } from './hot-reads.js';
+import { customerFromRow, type CustomerRow as Row } from '../customers/customer.mapper.js';
 
-interface CustomerRow {
-  public_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  phone: string | null;
-  company: string | null;
-  address: string | null;
-  metadata: string;
-  created_at: number;
-  updated_at: number;
-  version: number;
-}
+type CustomerRow = Omit<Row, 'id' | 'last_name_key'>;
 
 
 /**
@@ -56,20 +45,7 @@ export class SqliteReads implements HotReads {
   customer(email: string): Customer | null {
     this.queries++;
     const row = this.customerByEmail.get(email);
-    if (!row) return null;
-    return {
-      id: row.public_id,
-      email: row.email,
-      firstName: row.first_name,
-      lastName: row.last_name,
-      phone: row.phone,
-      company: row.company,
-      address: row.address === null ? null : JSON.parse(row.address),
-      metadata: JSON.parse(row.metadata),
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-      version: row.version,
-    };
+    return row ? customerFromRow(row) : null;
   }
 
   session(sessionId: string, userId: string, now: Date): LiveSessionRow | null {
