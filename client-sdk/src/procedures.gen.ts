@@ -10,6 +10,7 @@ export const PROCEDURES = {
   'auth.changePassword': { type: 'mutation', input: true, auth: true },
   'auth.requestPasswordReset': { type: 'mutation', input: true, auth: false },
   'auth.resetPassword': { type: 'mutation', input: true, auth: false },
+  'auth.verifyEmail': { type: 'mutation', input: true, auth: false },
   'auth.sessions': { type: 'query', input: false, auth: true },
   'auth.revokeSession': { type: 'mutation', input: true, auth: true },
   'customers.list': { type: 'query', input: true, auth: true },

@@ -82,15 +82,15 @@ export class Sessions {
   async live(sessionId: string, userId: string): Promise<Omit<AuthUser, 'sessionId'>> {
     const now = this.deps.clock.now();
     const cached = this.deps.cache.get(sessionId, now.getTime());
-    if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role };
+    if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role, hasCustomer: cached.hasCustomer };
     const session = this.deps.reads ? this.deps.reads.session(sessionId, userId, now) : await this.findLive(sessionId, userId, now);
     if (!session) throw unauthorized('This session has ended; sign in again');
     if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
       // Written at most once a minute per session, not on every request.
       await this.em.nativeUpdate(SessionEntity, { id: sessionId }, { lastUsedAt: now });
     }
-    this.deps.cache.set(sessionId, userId, session.email, session.role, now.getTime());
-    return { id: userId, email: session.email, role: session.role };
+    this.deps.cache.set(sessionId, userId, session.email, session.role, session.hasCustomer, now.getTime());
+    return { id: userId, email: session.email, role: session.role, hasCustomer: session.hasCustomer };
   }
 
   private async findLive(sessionId: string, userId: string, now: Date): Promise<LiveSessionRow | null> {
@@ -99,7 +99,7 @@ export class Sessions {
       { id: sessionId, user: userId, revokedAt: null, expiresAt: { $gt: now } },
       { populate: ['user'] },
     );
-    return s ? { email: s.user.email, role: s.user.role, lastUsedAt: s.lastUsedAt } : null;
+    return s ? { email: s.user.email, role: s.user.role, hasCustomer: s.user.customer !== null, lastUsedAt: s.lastUsedAt } : null;
   }
 
   async listLive(userId: string): Promise<SessionEntity[]> {

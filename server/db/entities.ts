@@ -1,8 +1,9 @@
 import { CustomerSchema } from './customer.entity.js';
+import { EmailVerificationTokenSchema } from './email-verification-token.entity.js';
 import { ResetTokenSchema } from './reset-token.entity.js';
 import { SessionSchema } from './session.entity.js';
 import { ThrottleEventSchema } from './throttle-event.entity.js';
 import { UserSchema } from './user.entity.js';
 
 /** Every entity the ORM knows; the order does not matter. */
-export const entities = [CustomerSchema, UserSchema, SessionSchema, ResetTokenSchema, ThrottleEventSchema];
+export const entities = [CustomerSchema, UserSchema, SessionSchema, ResetTokenSchema, ThrottleEventSchema, EmailVerificationTokenSchema];

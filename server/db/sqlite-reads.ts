@@ -18,6 +18,7 @@ interface CustomerRow {
 export interface LiveSessionRow {
   email: string;
   role: Role;
+  hasCustomer: boolean;
   lastUsedAt: Date;
 }
 
@@ -33,7 +34,7 @@ export interface LiveSessionRow {
 export class SqliteReads {
   private readonly db: Database.Database;
   private readonly customerByEmail: Database.Statement<[string], CustomerRow>;
-  private readonly liveSession: Database.Statement<[string, string, number], { email: string; role: Role; last_used_at: number }>;
+  private readonly liveSession: Database.Statement<[string, string, number], { email: string; role: Role; has_customer: 0 | 1; last_used_at: number }>;
 
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
@@ -42,7 +43,7 @@ export class SqliteReads {
       'select email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
     );
     this.liveSession = this.db.prepare(
-      'select u.email, u.role, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
+      'select u.email, u.role, u.customer_id is not null as has_customer, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
         'where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > ?',
     );
   }
@@ -66,7 +67,7 @@ export class SqliteReads {
 
   session(sessionId: string, userId: string, now: Date): LiveSessionRow | null {
     const row = this.liveSession.get(sessionId, userId, now.getTime());
-    return row ? { email: row.email, role: row.role, lastUsedAt: new Date(row.last_used_at) } : null;
+    return row ? { email: row.email, role: row.role, hasCustomer: row.has_customer === 1, lastUsedAt: new Date(row.last_used_at) } : null;
   }
 
   close(): void {

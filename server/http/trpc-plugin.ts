@@ -9,7 +9,13 @@ import type { Context } from '../trpc/context.js';
  * tRPC's own fastify adapter at /trpc: superjson, batching, the same context as REST.
  * With `fastLane`, single unbatched GET queries are answered by trpc-fast-lane.ts first.
  */
-export async function registerTrpc(app: FastifyInstance, router: AnyRouter, createContext: (request: FastifyRequest) => Context, fastLane = true) {
+export async function registerTrpc(
+  app: FastifyInstance,
+  router: AnyRouter,
+  createContext: (request: FastifyRequest) => Context,
+  fastLane = true,
+  maxBodySize?: number,
+) {
   await app.register(async (scope) => {
     if (fastLane) {
       const handle = trpcFastLane(router, createContext);
@@ -21,6 +27,8 @@ export async function registerTrpc(app: FastifyInstance, router: AnyRouter, crea
     prefix: '/trpc',
     trpcOptions: {
       router,
+      // A second bound behind body-guard.ts, which refuses the bodies this adapter would stream in.
+      maxBodySize,
       createContext: ({ req }: { req: FastifyRequest }) => createContext(req),
       onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');

@@ -1,17 +1,18 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
 import type { ZodError } from 'zod';
 import type { AuthUser } from '../auth/auth-user.js';
 import { DomainError, forbidden } from '../errors.js';
 import type { Context } from './context.js';
 import type { ApiMeta } from './meta.js';
 import { toFieldIssues } from './issues.js';
+import { transformer } from './transformer.js';
 
 const t = initTRPC
   .context<Context>()
   .meta<ApiMeta>()
   .create({
-    transformer: superjson,
+    // superjson, refusing __proto__-like keys that it would otherwise drop (transformer.ts).
+    transformer,
     // Never ship stack traces to clients, whatever NODE_ENV says.
     isDev: false,
     errorFormatter({ shape, error }) {
@@ -73,5 +74,7 @@ export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
  */
 export function selfOrAdmin<R>(user: AuthUser, email: string, next: () => R): R {
   if (user.role !== 'admin' && user.email !== email) throw forbidden('You may only see and change your own customer record');
+  // A record claimed at signup is not the account's own until the address is confirmed.
+  if (user.role !== 'admin' && !user.hasCustomer) throw forbidden('Confirm your email address first: open the link in the mail sent at signup');
   return next();
 }
