@@ -71,6 +71,8 @@ interface Identity {
 }
 
 const SECRET_MARKERS = ['$2b$', '$2a$', '$2y$', 'password_hash', 'passwordHash', 'refresh_hash', 'refreshHash', 'token_hash', 'tokenHash', 'jwt-secret'];
+/** Operations whose work goes on after the answer (server/auth/background.ts): reset tokens are written then. */
+const DEFERRED = new Set(['auth-requestPasswordReset']);
 /** Operations after which the caller's session (or account) may be gone. */
 const DISRUPTIVE = new Set(['auth-logout', 'auth-refresh', 'auth-revokeSession', 'auth-changePassword', 'auth-resetPassword', 'customers-delete']);
 
@@ -224,6 +226,17 @@ export class Fuzzer {
       lenientParts.push(`${table}: ${table === 'sessions' ? JSON.stringify(rows.map(({ revoked_at: _r, ...rest }) => rest)) : text}`);
     }
     return { text: parts.join('\n'), secrets, lenient: lenientParts.join('\n') };
+  }
+
+  /** Waits (at most 3 s) until the database stops changing: work after an answer must not count against the next case. */
+  private async settle(): Promise<void> {
+    let last = (await this.snapshot()).text;
+    for (const deadline = Date.now() + 3_000; Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = (await this.snapshot()).text;
+      if (now === last) return;
+      last = now;
+    }
   }
 
   private fail(kind: FailureKind, seed: number, detail: string) {
@@ -408,6 +421,7 @@ export class Fuzzer {
         this.log?.(`FAIL acknowledged-less (case seed ${seed}): ${where}: ${less}`);
       }
     }
+    if (DEFERRED.has(c.op.id) && r.status < 300) await this.settle();
     if (r.status >= 400 && r.status < 500) {
       const after = await this.snapshot();
       // Presenting a spent refresh token revokes that session (API.md): revoked_at may change.
