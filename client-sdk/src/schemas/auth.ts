@@ -66,7 +66,7 @@ export type ResetPasswordInput = z.input<typeof ResetPasswordInput>;
 export const VerifyEmailInput = z.strictObject({ token: text().min(1).max(512) }).meta({ id: 'VerifyEmail' });
 export type VerifyEmailInput = z.input<typeof VerifyEmailInput>;
 
-export const SessionIdInput = z.strictObject({ id: z.string().uuid() });
+export const SessionIdInput = z.strictObject({ id: text().uuid() });
 export type SessionIdInput = z.input<typeof SessionIdInput>;
 
 export const AuthResultSchema = z

@@ -19,8 +19,7 @@ export const AddressSchema = z
     city: optionalText(100),
     region: optionalText(100).nullable().default(null),
     postalCode: optionalText(20).nullable().default(null),
-    country: z
-      .string()
+    country: text()
       .trim()
       .toUpperCase()
       .refine((c) => COUNTRY_SET.has(c), 'Must be an ISO 3166-1 alpha-2 country code')
@@ -29,8 +28,7 @@ export const AddressSchema = z
   .meta({ id: 'Address' });
 export type Address = z.output<typeof AddressSchema>;
 
-export const PhoneSchema = z
-  .string()
+export const PhoneSchema = text()
   .trim()
   .regex(/^\+?[0-9][0-9 ().-]{2,30}$/, 'Phone may hold digits, spaces, ( ) . - and a leading +')
   .meta({ example: '+44 20 7946 0958' });
