@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
-import { loadConfig } from '../server/config.js';
+import { ConfigError, loadConfig } from '../server/config.js';
 import { redactUrl } from '../server/http/log-redaction.js';
 import { spawnServer, type ServerProcess } from './helpers/process.js';
 import { newCustomer, rest, startServer, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
@@ -142,6 +142,10 @@ describe('the account pages', () => {
       resetUrl: 'https://carly.example/base/reset',
       verifyUrl: 'https://carly.example/base/verify',
     });
+    for (const bad of ['javascript:alert(1)', 'ftp://app.example/reset', 'not a url']) {
+      expect(() => loadConfig({ RESET_URL: bad }), bad).toThrow(ConfigError);
+      expect(() => loadConfig({ VERIFY_URL: bad }), bad).toThrow(/VERIFY_URL/);
+    }
     const other = await startServer({ RESET_URL: 'https://app.example/account/new-password?lang=en', VERIFY_URL: 'https://app.example/account/confirm' });
     try {
       const user = await signupCustomer(other);
