@@ -14,13 +14,19 @@ import { Mailer } from './auth/mailer.js';
 import { PasswordHasher } from './auth/passwords.js';
 import { LiveSessionCache } from './auth/session-cache.js';
 import { KeyedMutex } from './auth/keyed-mutex.js';
+import { BackgroundWork } from './auth/background.js';
+import { LoginAttempts } from './auth/login-attempts.js';
 import { AccessTokens } from './auth/tokens.js';
 import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomersService } from './customers/customers.service.js';
+import { registerAccountPages } from './http/account-pages.js';
+import { registerBodyGuard } from './http/body-guard.js';
+import { isCacheable, NO_STORE } from './http/cache-control.js';
 import { registerErrorHandling } from './http/errors-hook.js';
 import { toContractError } from './contract-error.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { serializeRequest } from './http/log-redaction.js';
 import { registerRestRoutes } from './http/rest.js';
 import { computeSecurityHeaders } from './http/security-headers.js';
 import { registerServiceRoutes } from './http/service-routes.js';
@@ -98,7 +104,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const http = Fastify({
-    logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    // Request logs carry URLs with every query value that could be a token or personal data redacted.
+    logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest } },
     bodyLimit: config.bodyLimit,
     // Behind a load balancer, per-address login throttling needs the client's address from it.
     trustProxy: config.trustProxy,
@@ -126,8 +133,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('onRequest', (request, reply, done) => {
     reply.headers(securityHeaders);
     reply.header('x-request-id', request.id);
+    // Answers may carry tokens, secrets or personal data: never stored by a cache unless known not to.
+    if (!isCacheable(request.url)) reply.headers(NO_STORE);
     done();
   });
+  registerBodyGuard(http, config.bodyLimit);
 
   const emOf = () => forkEntityManager(orm);
   const changes = new ChangeSignal();
@@ -140,8 +150,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     accessTokens: new AccessTokens(secret, config.auth.accessTokenTtlSeconds, clock),
     sessionTtlDays: config.auth.sessionTtlDays,
     reads,
+    loginAttempts: new LoginAttempts(),
     mailer: new Mailer(config.auth.mailFrom, config.auth.smtpUrl, path.join(config.dataDir, 'outbox'), http.log),
-    publicUrl: config.publicUrl,
+    background: new BackgroundWork(http.log),
+    links: { reset: config.resetUrl, verify: config.verifyUrl },
     log: http.log,
   };
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
@@ -183,19 +195,23 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     );
 
   const openapi = buildOpenApiDocument(SERVICE_VERSION);
+  // First, so that it sees every route registered after it (its label values are fixed at start).
+  registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
   if (config.corsOrigins.length) {
     await http.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   }
   registerErrorHandling(http, config.bodyLimit);
-  registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
   registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
+  registerAccountPages(http);
   await registerSwaggerUi(http, openapi);
-  await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true);
+  await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit);
   registerRestRoutes(http, appRouter, createContext);
 
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
   http.addHook('onClose', async () => {
     stopHousekeeping();
+    // Mail and reset work queued by answers already sent finishes before the database closes.
+    await authDeps.background.idle();
     await reads.close();
     await hasher.close();
     await orm.close();

@@ -31,6 +31,8 @@ const ConfigSchema = z.object({
   TRUST_PROXY: z.string().default(''),
   SEED_SAMPLE_DATA: bool.optional(),
   PUBLIC_URL: z.string().url().optional(),
+  RESET_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
+  VERIFY_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
@@ -68,6 +70,10 @@ export interface Config {
   trustProxy: boolean | string[];
   seedSampleData: boolean;
   publicUrl: string;
+  /** The page a reset mail links to (`?token=…` is added): `${publicUrl}/reset` unless RESET_URL says otherwise. */
+  resetUrl: string;
+  /** The page a verification mail links to: `${publicUrl}/verify` unless VERIFY_URL says otherwise. */
+  verifyUrl: string;
   shutdownTimeoutMs: number;
   auth: {
     jwtSecret: string | undefined;
@@ -101,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   }
   const dataDir = path.resolve(c.DATA_DIR);
+  const publicUrl = (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, '');
   let database: Config['database'];
   if (!c.DATABASE_URL) database = { kind: 'sqlite', file: path.join(dataDir, 'carly.sqlite') };
   else if (c.DATABASE_URL.startsWith('sqlite://')) database = { kind: 'sqlite', file: path.resolve(c.DATABASE_URL.slice('sqlite://'.length)) };
@@ -116,7 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     trustProxy: c.TRUST_PROXY === 'true' ? true : c.TRUST_PROXY === '' || c.TRUST_PROXY === 'false' ? false : c.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
     seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',
-    publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, ''),
+    publicUrl,
+    resetUrl: c.RESET_URL ?? `${publicUrl}/reset`,
+    verifyUrl: c.VERIFY_URL ?? `${publicUrl}/verify`,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     auth: {
       jwtSecret: c.JWT_SECRET,

@@ -35,14 +35,15 @@ describe('signup', () => {
     expect(again.body.code).toBe('CONFLICT');
   });
 
-  it('claims an imported customer record without an account, keeping the record', async () => {
+  it('does not hand over an imported customer record at signup: the account starts with none (auth.verify.test.ts has the rest)', async () => {
     const admin = await login(server, 'admin@test.local', 'admin-test-password-7Q');
     const auth = { authorization: `Bearer ${admin.accessToken}` };
     const created = await rest(server.url, 'POST', '/customers', { email: 'imported@example.com', firstName: 'Imported', lastName: 'Person', metadata: { source: 'crm' } }, auth);
     expect(created.status).toBe(200);
     const r = await rest(server.url, 'POST', '/auth/signup', { email: 'IMPORTED@example.com', password: 'claiming my record', firstName: 'Other', lastName: 'Name' });
     expect(r.status).toBe(200);
-    expect(r.body.customer).toEqual(created.body);
+    expect(r.body.customer).toBeNull();
+    expect((await rest(server.url, 'GET', '/customers/imported%40example.com', undefined, auth)).body).toEqual(created.body);
   });
 
   it.each([
@@ -215,6 +216,39 @@ describe('login throttling per address', () => {
       await server.close();
     }
   });
+});
+
+describe('login throttling per address, with checks in flight', () => {
+  // Room in the hash queue for every check, so each refusal here is the throttle's.
+  const env = { BCRYPT_COST: '6', HASH_QUEUE_LIMIT: '500' };
+
+  it('90 parallel wrong passwords at different emails from one address: exactly 50 are checked (401), 40 refused (429)', async () => {
+    const server = await startServer(env);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 90 }, (_, i) => rest(server.url, 'POST', '/auth/login', { email: `parallel${i}@example.com`, password: 'spraying in parallel' })),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(50);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(40);
+      for (const r of results.filter((x) => x.status === 429)) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      const [row] = (await server.app.orm.em.fork().getConnection().execute(`select count(*) as n from throttle_events where key like 'login:ip:%'`)) as { n: number | string }[];
+      expect(Number(row!.n)).toBe(50);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('60 parallel correct logins from one address all succeed: a check in flight makes others wait, never fail', async () => {
+    const server = await startServer(env);
+    try {
+      const users = await Promise.all(Array.from({ length: 60 }, () => signupCustomer(server)));
+      const results = await Promise.all(users.map(({ email, password }) => rest(server.url, 'POST', '/auth/login', { email, password })));
+      expect(results.map((r) => r.status)).toEqual(Array(60).fill(200));
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
 });
 
 describe('password hashing under a flood', () => {

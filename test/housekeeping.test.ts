@@ -19,6 +19,12 @@ const count = async (table: string) => {
 
 describe('housekeeping', () => {
   it('drops old throttle events and long-ended sessions, and keeps what rules still read', async () => {
+    // A record claimed at signup: its verification token (24 hours) is kept, then dropped a week after it expired.
+    const record = { email: `kept.${Date.now()}@example.com`, firstName: 'Kept', lastName: 'Record' };
+    expect((await rest(server.url, 'POST', '/customers', record, bearer((await login(server, 'admin@test.local', 'admin-test-password-7Q')).accessToken))).status).toBe(200);
+    expect((await rest(server.url, 'POST', '/auth/signup', { ...record, password: 'Claiming-sturdy-pass-1' })).status).toBe(200);
+    expect(await count('email_verification_tokens')).toBe(1);
+
     const user = await signupCustomer(server);
     const ended = await login(server, user.email, user.password);
     expect((await rest(server.url, 'POST', '/auth/logout', undefined, bearer(ended.accessToken))).status).toBe(200);
@@ -26,12 +32,14 @@ describe('housekeeping', () => {
     expect(await count('throttle_events')).toBeGreaterThan(0);
     const sessionsBefore = await count('sessions');
 
-    expect(await housekeeping(server.app.orm, clock)).toEqual({ throttleEvents: 0, sessions: 0, resetTokens: 0, idempotencyRecords: 0, events: 0 });
+    expect(await housekeeping(server.app.orm, clock)).toEqual({ throttleEvents: 0, sessions: 0, resetTokens: 0, idempotencyRecords: 0, events: 0, verificationTokens: 0 });
 
     clock.advance(8 * DAY);
     const deleted = await housekeeping(server.app.orm, clock);
     expect(deleted.throttleEvents).toBeGreaterThan(0);
     expect(deleted.sessions).toBe(1);
+    expect(deleted.verificationTokens).toBe(1);
+    expect(await count('email_verification_tokens')).toBe(0);
     expect(await count('sessions')).toBe(sessionsBefore - 1);
     // The signup session is still live (30-day sessions) and still works after a refresh.
     expect((await rest(server.url, 'POST', '/auth/refresh', { refreshToken: user.tokens.refreshToken })).status).toBe(200);

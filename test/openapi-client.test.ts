@@ -242,6 +242,26 @@ export async function typedUse(): Promise<void> {
     expect((await machine.GET('/customers', {})).response.status).toBe(401);
   });
 
+  it('claims an existing record through the verification link, every answer as documented', async () => {
+    let token: string | undefined;
+    const api = generatedClient(() => token);
+    token = (await api.POST('/auth/login', { body: TEST_ADMIN })).data.tokens.accessToken;
+    const record = newCustomer();
+    expect((await api.POST('/customers', { body: record })).response.status).toBe(200);
+    const signup = await api.POST('/auth/signup', { body: { ...record, password: 'Sturdy-openapi-claim-1' } });
+    expect(signup.response.status).toBe(200);
+    expect(signup.data.customer).toBeNull();
+    token = signup.data.tokens.accessToken;
+    expect((await api.GET('/customers/{email}', { params: { path: { email: record.email } } })).response.status).toBe(403);
+    const link = (await waitForMail(server.dataDir, record.email)).text.match(/https?:\/\/\S+\/verify\?token=\S+/)![0];
+    const verifyToken = new URL(link).searchParams.get('token')!;
+    expect((await api.POST('/auth/verify', { body: { token: `${verifyToken}x` } })).response.status).toBe(400);
+    const verified = await api.POST('/auth/verify', { body: { token: verifyToken } });
+    expect(verified.response.status).toBe(200);
+    expect(verified.data.customer.email).toBe(record.email);
+    expect((await api.GET('/customers/{email}', { params: { path: { email: record.email } } })).response.status).toBe(200);
+  });
+
   it('every operation in the document was exercised with a 200', () => {
     const doc = JSON.parse(fs.readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p} 200`));

@@ -145,7 +145,7 @@ describe('customers through the SDK', () => {
     const carly = createCarlyClient({ url: server.url });
     const email = `self${Date.now()}@example.com`;
     const signup = await carly.auth.signup({ email, password: 'Sturdy-self-pass-1', firstName: 'Self', lastName: 'Made' });
-    expect(signup.customer.createdAt).toBeInstanceOf(Date);
+    expect(signup.customer!.createdAt).toBeInstanceOf(Date);
     expect(carly.tokens?.accessToken).toBe(signup.tokens.accessToken);
     expect((await carly.customers.update({ email, lastName: 'Changed' })).lastName).toBe('Changed');
     const other = await rejection(carly.customers.get({ email: TEST_ADMIN.email }));

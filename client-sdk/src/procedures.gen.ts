@@ -11,6 +11,7 @@ export const PROCEDURES = {
   'auth.changePassword': { type: 'mutation', input: true, auth: true, idempotent: true },
   'auth.requestPasswordReset': { type: 'mutation', input: true, auth: false, idempotent: false },
   'auth.resetPassword': { type: 'mutation', input: true, auth: false, idempotent: false },
+  'auth.verifyEmail': { type: 'mutation', input: true, auth: false, idempotent: false },
   'auth.sessions': { type: 'query', input: false, auth: true, idempotent: false },
   'auth.revokeSession': { type: 'mutation', input: true, auth: true, idempotent: true },
   'customers.list': { type: 'query', input: true, auth: true, idempotent: false },

@@ -9,7 +9,9 @@ import nodeHttp from 'node:http';
  *     throttle_events may grow on failed logins, sessions.last_used_at may be bumped by a read,
  *     and presenting a spent refresh token legitimately revokes its session);
  *   - no body carries a secret: bcrypt hashes, refresh/reset hashes, column names of secrets,
- *     known passwords.
+ *     known passwords;
+ *   - a 200 never acknowledges less than was sent: no text that is not well-formed Unicode in a
+ *     JSON input, and every metadata key sent comes back (both used to slip through on tRPC).
  *
  * Every case has its own seed (`seed + index`): `npm run fuzz -- --seed <case seed> --runs 1`
  * replays it against a fresh server.
@@ -21,7 +23,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { checkRestResponse } from '../../test/helpers/openapi-validate.js';
 import { loadContract, type Operation } from './contract.js';
-import { caseArb, encodeLoose, encodePathSegment, isRef, REF, type Case, type RefName } from './gen.js';
+import { caseArb, encodeLoose, encodePathSegment, isRef, REF, type Case, type RawBody, type RefName } from './gen.js';
 
 export interface FuzzTarget {
   url: string;
@@ -42,7 +44,7 @@ export interface FuzzOptions {
   requestTimeoutMs?: number;
 }
 
-export type FailureKind = 'server-error' | 'schema' | 'db-changed' | 'secret-leak' | 'no-request-id';
+export type FailureKind = 'server-error' | 'schema' | 'db-changed' | 'secret-leak' | 'no-request-id' | 'acknowledged-less';
 
 export interface FuzzFailure {
   kind: FailureKind;
@@ -70,6 +72,8 @@ interface Identity {
 }
 
 const SECRET_MARKERS = ['$2b$', '$2a$', '$2y$', 'password_hash', 'passwordHash', 'refresh_hash', 'refreshHash', 'token_hash', 'tokenHash', 'jwt-secret'];
+/** Operations whose work goes on after the answer (server/auth/background.ts): reset tokens are written then. */
+const DEFERRED = new Set(['auth-requestPasswordReset']);
 /** Operations after which the caller's session (or account) may be gone. */
 const DISRUPTIVE = new Set(['auth-logout', 'auth-refresh', 'auth-revokeSession', 'auth-changePassword', 'auth-resetPassword', 'customers-delete']);
 
@@ -225,7 +229,7 @@ export class Fuzzer {
 
   /** Rows of the tables a 4xx must not touch, and the secret values no body may carry. */
   private async snapshot(): Promise<{ text: string; secrets: string[]; lenient: string }> {
-    const tables = ['customers', 'users', 'sessions', 'password_reset_tokens'];
+    const tables = ['customers', 'users', 'sessions', 'password_reset_tokens', 'email_verification_tokens'];
     const parts: string[] = [];
     const lenientParts: string[] = [];
     const secrets: string[] = [];
@@ -240,6 +244,17 @@ export class Fuzzer {
       lenientParts.push(`${table}: ${table === 'sessions' ? JSON.stringify(rows.map(({ revoked_at: _r, ...rest }) => rest)) : text}`);
     }
     return { text: parts.join('\n'), secrets, lenient: lenientParts.join('\n') };
+  }
+
+  /** Waits (at most 3 s) until the database stops changing: work after an answer must not count against the next case. */
+  private async settle(): Promise<void> {
+    let last = (await this.snapshot()).text;
+    for (const deadline = Date.now() + 3_000; Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = (await this.snapshot()).text;
+      if (now === last) return;
+      last = now;
+    }
   }
 
   private fail(kind: FailureKind, seed: number, detail: string) {
@@ -304,8 +319,8 @@ export class Fuzzer {
     }
   }
 
-  /** Builds the HTTP request of a case: [method, path with query, init]. */
-  private build(c: Case, self: Identity): { method: string; urlPath: string; init: RequestInit } {
+  /** Builds the HTTP request of a case: [method, path with query, init, the JSON input sent (if any)]. */
+  private build(c: Case, self: Identity): { method: string; urlPath: string; init: RequestInit; sent?: unknown } {
     const op = c.op;
     const headers: Record<string, string> = { 'x-forwarded-for': '192.0.2.1' };
     const auth = this.authHeader(c, self);
@@ -331,7 +346,7 @@ export class Fuzzer {
       if (body && 'json' in body) payload = JSON.stringify(body.json);
       else if (body) payload = body.raw;
       if (payload !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
-      return { method: op.method, urlPath, init: { method: op.method, headers, body: payload as RequestInit["body"] } };
+      return { method: op.method, urlPath, init: { method: op.method, headers, body: payload as RequestInit["body"] }, sent: body && 'json' in body ? body.json : parsedRaw(body) };
     }
 
     // tRPC: the same input, as the SDK would send it (superjson envelope), or a hostile envelope.
@@ -362,13 +377,13 @@ export class Fuzzer {
       if ('rawQuery' in query) qs = String(query.rawQuery);
       else if (!hasInput) qs = batch ? 'batch=1' : '';
       else qs = `${batch ? 'batch=1&' : ''}input=${encodeLoose(JSON.stringify(batch ? { 0: envelope, 1: envelope } : envelope))}`;
-      return { method: 'GET', urlPath: `/trpc/${proc}${qs ? `?${qs}` : ''}`, init: { method: 'GET', headers } };
+      return { method: 'GET', urlPath: `/trpc/${proc}${qs ? `?${qs}` : ''}`, init: { method: 'GET', headers }, sent: 'rawQuery' in query ? undefined : envelopeInput };
     }
     let payload: string | Uint8Array | undefined;
     if (body && !('json' in body)) payload = body.raw;
     else if (hasInput || body) payload = JSON.stringify(batch ? { 0: envelope, 1: envelope } : envelope);
     if (payload !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
-    return { method: 'POST', urlPath: `/trpc/${proc}${batch ? '?batch=1' : ''}`, init: { method: 'POST', headers, body: payload as RequestInit["body"] } };
+    return { method: 'POST', urlPath: `/trpc/${proc}${batch ? '?batch=1' : ''}`, init: { method: 'POST', headers, body: payload as RequestInit["body"] }, sent: body && !('json' in body) ? (parsedRaw(body) as { json?: unknown } | undefined)?.json : envelopeInput };
   }
 
   async runCase(c: Case, seed: number): Promise<void> {
@@ -377,7 +392,7 @@ export class Fuzzer {
     const self = c.who === 'admin' ? this.admin : this.customer;
     await this.ensure(self);
     const before = await this.snapshot();
-    const { method, urlPath, init } = this.build(c, self);
+    const { method, urlPath, init, sent } = this.build(c, self);
     if (c.op.id === 'auth-refresh') this.spent.push(self.refresh);
     const where = `${c.transport} ${method} ${urlPath.slice(0, 160)} [${c.op.id}; ${c.note}; as ${c.who}/${c.auth}]`;
     const r = await http(this.target.url + urlPath, init);
@@ -417,6 +432,14 @@ export class Fuzzer {
       this.result.leaks++;
       this.fail('secret-leak', seed, `${where} → ${r.status}: body carries ${JSON.stringify(leaked.slice(0, 12))}…: ${excerpt}`);
     }
+    if (r.status === 200 && sent !== undefined) {
+      const less = acknowledgedLess(sent, parsed, c.transport !== 'rest');
+      if (less) {
+        this.result.failures.push({ kind: 'acknowledged-less', seed, detail: `${where} → 200 but ${less}: ${excerpt}` });
+        this.log?.(`FAIL acknowledged-less (case seed ${seed}): ${where}: ${less}`);
+      }
+    }
+    if (DEFERRED.has(c.op.id) && r.status < 300) await this.settle();
     if (r.status >= 400 && r.status < 500) {
       const after = await this.snapshot();
       // Presenting a spent refresh token revokes that session (API.md): revoked_at may change.
@@ -441,6 +464,58 @@ export class Fuzzer {
     }
     return this.result;
   }
+}
+
+/** A raw body's JSON value (own `__proto__` keys kept, as JSON.parse does), if it is JSON text. */
+function parsedRaw(body: RawBody | undefined): unknown {
+  if (!body || typeof body.raw !== 'string') return undefined;
+  try {
+    return JSON.parse(body.raw);
+  } catch {
+    return undefined;
+  }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The first string (key or value) in a JSON value that is not well-formed Unicode. */
+function illFormedText(value: unknown): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? value : undefined;
+  if (Array.isArray(value)) return value.map(illFormedText).find((v) => v !== undefined);
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const bad = LONE_SURROGATE.test(k) ? k : illFormedText(v);
+      if (bad !== undefined) return bad;
+    }
+  }
+  return undefined;
+}
+
+/** The customer records in a 200 answer (REST body, or each tRPC result), wherever they sit. */
+function answeredMetadata(answer: unknown, trpc: boolean): Record<string, unknown>[] {
+  const datas = trpc
+    ? (Array.isArray(answer) ? answer : [answer]).map((a) => (a as { result?: { data?: { json?: unknown } } })?.result?.data?.json)
+    : [answer];
+  const out: Record<string, unknown>[] = [];
+  for (const d of datas) {
+    const record = d as { metadata?: unknown; customer?: { metadata?: unknown } | null } | undefined;
+    const metadata = record?.metadata ?? record?.customer?.metadata;
+    if (metadata && typeof metadata === 'object') out.push(metadata as Record<string, unknown>);
+  }
+  return out;
+}
+
+/** Why a 200 acknowledged less than was sent, or undefined when it did not. */
+function acknowledgedLess(sent: unknown, answer: unknown, trpc: boolean): string | undefined {
+  const bad = illFormedText(sent);
+  if (bad !== undefined) return `it accepted text that is not well-formed Unicode (${JSON.stringify(bad).slice(0, 40)})`;
+  const sentMetadata = (sent as { metadata?: unknown } | null)?.metadata;
+  if (!sentMetadata || typeof sentMetadata !== 'object' || Array.isArray(sentMetadata)) return undefined;
+  for (const metadata of answeredMetadata(answer, trpc)) {
+    const missing = Object.keys(sentMetadata).filter((k) => !Object.prototype.hasOwnProperty.call(metadata, k));
+    if (missing.length) return `metadata keys ${JSON.stringify(missing)} were sent and not kept`;
+  }
+  return undefined;
 }
 
 function diff(a: string, b: string): string {

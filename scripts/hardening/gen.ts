@@ -246,6 +246,13 @@ export const rawBodyArb = (validText: fc.Arbitrary<string>): fc.Arbitrary<RawBod
       { raw: `{"email":"a@example.com","firstName":"A","lastName":"B","metadata":${deep(10_000, '{"a":', '}', '"x"')}}`, why: 'deep metadata' },
       { raw: '{"__proto__":{"role":"admin","isAdmin":true},"email":"p@example.com","firstName":"P","lastName":"P"}', why: '__proto__ key' },
       { raw: '{"constructor":{"prototype":{"role":"admin"}},"email":"c@example.com","firstName":"C","lastName":"C"}', why: 'constructor key' },
+      // Issue 14: a `__proto__` key spelt with escapes, in metadata, and wrapped as superjson's envelope.
+      { raw: '{"\\u005f\\u005fproto\\u005f\\u005f":{"role":"admin"},"email":"p2@example.com","firstName":"P","lastName":"P"}', why: 'escaped __proto__ key' },
+      { raw: '{"email":"p3@example.com","firstName":"P","lastName":"P","metadata":{"__proto__":"x","plan":"pro"}}', why: '__proto__ metadata key' },
+      { raw: '{"json":{"email":"p4@example.com","firstName":"P","lastName":"P","metadata":{"__proto__":"x","constructor":"y"}}}', why: '__proto__ in a superjson envelope' },
+      // Issue 14: lone surrogates, as JSON escapes (raw bytes would be invalid UTF-8, decoded to U+FFFD).
+      { raw: '{"email":"s@example.com","firstName":"\\ud800x","lastName":"S","metadata":{"\\udc00":"v"}}', why: 'lone surrogates' },
+      { raw: '{"json":{"email":"s2@example.com","firstName":"x\\udfff","lastName":"S"}}', why: 'lone surrogate in a superjson envelope' },
       { raw: new Uint8Array([0x7b, 0x22, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]), why: 'invalid UTF-8' },
       { raw: new Uint8Array([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]), why: 'UTF-16 bytes' },
       { raw: '{"email":"a@example.com"}garbage', why: 'trailing garbage' },
@@ -328,6 +335,12 @@ export function caseForOp(c: Contract, op: Operation): fc.Arbitrary<Case> {
         'limit=abc',
         'limit=1e3',
         'limit=0x10',
+        // Issue 14: only decimal digits are numbers.
+        'limit=1e2',
+        'limit=%205%20',
+        'limit=%2B5',
+        'limit=5.0',
+        'limit=0b11',
         'limit=-0',
         'limit=%00',
         'sort=email&sort=-email',

@@ -5,5 +5,10 @@ export interface AuthUser {
   id: string;
   email: string;
   role: Role;
+  /**
+   * Whether the account is linked to a customer record. A customer account without one has
+   * claimed an existing record at signup and not yet confirmed its address: that record is not its own yet.
+   */
+  hasCustomer: boolean;
   sessionId: string;
 }

@@ -1,6 +1,7 @@
 import {
   AuthResultSchema,
   ChangePasswordInput,
+  EmailVerifiedSchema,
   LoginInput,
   MeSchema,
   OkSchema,
@@ -13,6 +14,7 @@ import {
   SessionListSchema,
   SignupInput,
   SignupResultSchema,
+  VerifyEmailInput,
 } from '../../client-sdk/src/schemas/auth.js';
 import { personProcedure, publicProcedure, router } from '../trpc/init.js';
 
@@ -28,7 +30,10 @@ export const authRouter = router({
       openapi: {
         method: 'POST', path: '/auth/signup', tags, protect: false,
         summary: 'Create an account and its customer record',
-        description: 'One transaction: both or neither. An existing customer record without an account (imported data) is claimed and kept as it is.',
+        description:
+          'One transaction: both or neither. If a customer record with this email already exists (imported, or created by an admin) ' +
+          'the account starts with `customer: null` and a verification link is mailed: POST /auth/verify links the record, unchanged, once the address is proven. ' +
+          'The account signs in meanwhile, but cannot read or change that record.',
         errorResponses: { 409: 'An account with this email exists', 429: 'Busy; retry later' },
       },
     })
@@ -121,6 +126,19 @@ export const authRouter = router({
       await ctx.services.auth.resetPassword(input);
       return ok;
     }),
+
+  verifyEmail: publicProcedure
+    .meta({
+      openapi: {
+        method: 'POST', path: '/auth/verify', tags, protect: false,
+        summary: 'Confirm the address with the mailed token; links the claimed customer record',
+        description: 'The token is single-use and valid 24 hours. The record is linked as it is; `customer` is null if it was deleted meanwhile.',
+        errorResponses: { 400: 'Invalid, used or expired token' },
+      },
+    })
+    .input(VerifyEmailInput)
+    .output(EmailVerifiedSchema)
+    .mutation(({ ctx, input }) => ctx.services.auth.verifyEmail(input.token)),
 
   sessions: personProcedure
     .meta({ openapi: { method: 'GET', path: '/auth/sessions', tags, summary: "This account's live sessions" } })

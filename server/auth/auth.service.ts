@@ -14,6 +14,7 @@ import type {
 import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { Clock } from '../clock.js';
 import { CustomerEntity } from '../db/customer.entity.js';
+import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
 import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { UserEntity } from '../db/user.entity.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
@@ -22,6 +23,9 @@ import { recordCreated } from '../customers/customers.service.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
 import type { RequestInfo } from '../trpc/context.js';
 import type { AuthUser } from './auth-user.js';
+import type { BackgroundWork } from './background.js';
+import type { LoginAttempts } from './login-attempts.js';
+import { tokenLink } from './mail-links.js';
 import type { Mailer } from './mailer.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import { Sessions, type SessionDeps } from './sessions.js';
@@ -33,13 +37,20 @@ const MINUTE = 60_000;
 /** Contract: at most 10 failed logins per account per 15 minutes; per address, 50. */
 export const LOGIN_LIMITS = { perAccount: 10, perAddress: 50, windowMs: 15 * MINUTE };
 export const RESET_LIMITS = { perAccount: 5, perAddress: 20, windowMs: 15 * MINUTE, mailEveryMs: MINUTE, tokenTtlMs: 30 * MINUTE };
+/** Contract: a verification link is single-use and valid 24 hours. */
+export const VERIFY_TOKEN_TTL_MS = 24 * 60 * MINUTE;
 const RESET_ANSWER = 'If an account exists for this email, a reset link is on its way.';
 
 export interface AuthDeps extends SessionDeps {
   hasher: PasswordHasher;
   accountLocks: KeyedMutex;
+  /** Password checks in flight, counted against the login limits (see login-attempts.ts). */
+  loginAttempts: LoginAttempts;
   mailer: Mailer;
-  publicUrl: string;
+  /** Work after the answer: reset lookups and every mail. */
+  background: BackgroundWork;
+  /** The pages mails link to (`?token=…` is added): RESET_URL and VERIFY_URL. */
+  links: { reset: string; verify: string };
   log: FastifyBaseLogger;
 }
 
@@ -70,40 +81,102 @@ export class AuthService {
   }
 
   /**
-   * Creates the account and its customer record in one transaction. An imported customer
-   * without an account is claimed: the account is linked to it and the record kept as it is.
+   * Creates the account and its customer record in one transaction. The email of an existing
+   * record without an account (imported, or created by an admin) is not proof of owning it: that
+   * account starts with no customer, and a mailed verification link (`verifyEmail`) links the
+   * record, unchanged, once the address is proven. The signup's own fields are not applied to it.
    */
-  async signup(input: SignupData): Promise<{ user: User; customer: Customer; tokens: Tokens }> {
+  async signup(input: SignupData): Promise<{ user: User; customer: Customer | null; tokens: Tokens }> {
     const { password, ...fields } = input;
     assertAcceptablePassword(password);
     if (await this.em.count(UserEntity, { email: fields.email })) throw conflict('An account with this email exists; sign in instead');
     const passwordHash = await this.deps.hasher.hash(password);
+    let verification: string | undefined;
     try {
-      return await this.writes.run(async (tx, log) => {
+      const result = await this.writes.run(async (tx, log) => {
         const now = this.clock.now();
-        let customer = await tx.findOne(CustomerEntity, { email: fields.email });
-        const claimed = customer !== null;
-        customer ??= tx.create(CustomerEntity, {
-          ...fields,
-          publicId: newCustomerId(),
-          ...nameKeys(fields.firstName, fields.lastName),
-          createdAt: now,
-          updatedAt: now,
-          version: 1,
-        });
+        const claimed = (await tx.count(CustomerEntity, { email: fields.email })) > 0;
+        const customer = claimed
+          ? null
+          : tx.create(CustomerEntity, {
+              ...fields,
+              publicId: newCustomerId(),
+              ...nameKeys(fields.firstName, fields.lastName),
+              createdAt: now,
+              updatedAt: now,
+              version: 1,
+            });
         const user = tx.create(UserEntity, { id: randomUUID(), email: fields.email, passwordHash, role: 'customer', customer, createdAt: now, passwordChangedAt: now });
+        if (claimed) {
+          verification = randomToken(32);
+          tx.create(EmailVerificationTokenEntity, { user, tokenHash: hashToken(verification), createdAt: now, expiresAt: new Date(now.getTime() + VERIFY_TOKEN_TTL_MS) });
+        }
         await tx.flush();
         // A sign-up acts as the account it creates.
         log.actAs({ type: 'user', id: user.id }, user.email);
         log.audit({ action: 'auth.signup', target: { type: 'user', id: user.id } });
-        if (!claimed) recordCreated(log, toCustomer(customer));
+        if (customer) recordCreated(log, toCustomer(customer));
         const tokens = await new Sessions(() => tx, this.deps).open(user, this.request);
-        return { user: toUser(user), customer: toCustomer(customer), tokens };
+        return { user: toUser(user), customer: customer ? toCustomer(customer) : null, tokens };
       });
+      if (verification) this.mailVerification(result.user.email, verification);
+      return result;
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) throw conflict('An account with this email exists; sign in instead');
       throw err;
     }
+  }
+
+  private mailVerification(email: string, token: string): void {
+    const link = tokenLink(this.deps.links.verify, token);
+    this.deps.background.run('verification mail', () =>
+      this.deps.mailer.send({
+        to: email,
+        subject: 'Confirm your email address for Carly',
+        text:
+          'Someone signed up to Carly with this address, which already has a customer record.\n\n' +
+          `To confirm that the address is yours and link the record to your account, open this link within 24 hours:\n${link}\n\n` +
+          'If it was not you, ignore this mail: the record stays unlinked.\n',
+      }),
+    );
+  }
+
+  /**
+   * Spends a verification token and links the account to the customer record of its address.
+   * The record itself is not changed. `customer` is null if the record was deleted meanwhile.
+   */
+  async verifyEmail(token: string): Promise<{ user: User; customer: Customer | null }> {
+    const invalid = badRequest('This verification link is invalid, used or expired');
+    const now = this.clock.now();
+    const row = await this.em.findOne(
+      EmailVerificationTokenEntity,
+      { tokenHash: hashToken(token), usedAt: null, expiresAt: { $gt: now } },
+      { populate: ['user'] },
+    );
+    if (!row) throw invalid;
+    const user = row.user;
+    const customer = await this.em.transactional(async (tx) => {
+      const spent = await tx.nativeUpdate(EmailVerificationTokenEntity, { id: row.id, usedAt: null }, { usedAt: now });
+      if (spent !== 1) throw invalid;
+      return this.linkClaimedRecord(tx, user.id, user.email, now);
+    });
+    // The live-session cache holds whether the account has a record: drop it, so the link bites at once.
+    this.deps.cache.evictUser(user.id);
+    return { user: toUser(user), customer: customer ? toCustomer(customer) : null };
+  }
+
+  /**
+   * Links a customer account that has no record to the record of its email (the address has just
+   * been proven) and spends its verification tokens. Returns the account's record, if any.
+   */
+  private async linkClaimedRecord(tx: EntityManager, userId: string, email: string, now: Date): Promise<CustomerEntity | null> {
+    const user = await tx.findOneOrFail(UserEntity, { id: userId }, { populate: ['customer'] });
+    if (user.customer) return user.customer;
+    await tx.nativeUpdate(EmailVerificationTokenEntity, { user: userId, usedAt: null }, { usedAt: now });
+    if (user.role !== 'customer') return null;
+    const customer = await tx.findOne(CustomerEntity, { email });
+    if (customer) await tx.nativeUpdate(UserEntity, { id: userId, customer: null }, { customer: customer.id });
+    return customer;
   }
 
   /** Same 401, same message, same bcrypt work for an unknown email and a wrong password. */
@@ -116,19 +189,25 @@ export class AuthService {
   /**
    * The throttled password check shared by login and password change: refused with 429 once the
    * account or the address used up its failures; a failure is counted, a success never is.
-   * Checks of one account run one at a time, so concurrent guesses each see the ones before.
+   * Checks of one account run one at a time, so concurrent guesses each see the ones before;
+   * checks from one address count while in flight (login-attempts.ts), so parallel guesses at
+   * many accounts cannot pass the address's limit either.
    */
   private checkPassword(email: string, password: string, wrong: () => Error): Promise<UserEntity> {
     return this.deps.accountLocks.run(email, async () => {
-      const limits = this.loginLimits(email);
-      await this.throttle.check(limits);
-      const user = await this.em.findOne(UserEntity, { email });
-      const ok = user ? await this.deps.hasher.verify(password, user.passwordHash) : await this.deps.hasher.verifyNothing(password);
-      if (!user || !ok) {
-        await this.throttle.record(limits.map((l) => l.key));
-        throw wrong();
+      const attempt = await this.deps.loginAttempts.begin(this.loginLimits(email), this.throttle);
+      let failed = false;
+      try {
+        const user = await this.em.findOne(UserEntity, { email });
+        const ok = user ? await this.deps.hasher.verify(password, user.passwordHash) : await this.deps.hasher.verifyNothing(password);
+        if (!user || !ok) {
+          failed = true;
+          throw wrong();
+        }
+        return user;
+      } finally {
+        await (failed ? attempt.failed() : attempt.done());
       }
-      return user;
     });
   }
 
@@ -156,8 +235,9 @@ export class AuthService {
   }
 
   /**
-   * The same answer whether or not the account exists. The mail goes out in the background,
-   * so the answer's timing does not tell either.
+   * The same answer whether or not the account exists, after the same work: the throttle, then
+   * the answer. Looking the account up, making the token and mailing happen after the answer
+   * (BackgroundWork), so neither its timing nor a failure there tells whether the account exists.
    */
   async requestPasswordReset(email: string): Promise<string> {
     const limits: Limit[] = [
@@ -166,28 +246,34 @@ export class AuthService {
     ];
     await this.throttle.check(limits);
     await this.throttle.record(limits.map((l) => l.key));
+    this.deps.background.run('password reset', () => this.mailResetLink(email));
+    return RESET_ANSWER;
+  }
+
+  /** Issues a reset token and mails it, if the account exists and had no mail in the last minute. */
+  private async mailResetLink(email: string): Promise<void> {
     const user = await this.em.findOne(UserEntity, { email });
-    if (!user) return RESET_ANSWER;
+    if (!user) return;
     const now = this.clock.now();
     const recent = await this.em.count(ResetTokenEntity, { user, createdAt: { $gt: new Date(now.getTime() - RESET_LIMITS.mailEveryMs) } });
-    if (recent > 0) return RESET_ANSWER; // at most one mail per account per minute
+    if (recent > 0) return; // at most one mail per account per minute
     const token = randomToken(32);
     // A new token retires the older ones: only the latest mail works.
     await this.em.nativeUpdate(ResetTokenEntity, { user, usedAt: null }, { usedAt: now });
     this.em.create(ResetTokenEntity, { user, tokenHash: hashToken(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_LIMITS.tokenTtlMs) });
     await this.em.flush();
-    const link = `${this.deps.publicUrl}/reset?token=${encodeURIComponent(token)}`;
-    this.deps.mailer
-      .send({
-        to: user.email,
-        subject: 'Reset your Carly password',
-        text: `Someone asked to reset the password of your Carly account.\n\nTo choose a new password, open this link within 30 minutes:\n${link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n`,
-      })
-      .catch((err: unknown) => this.deps.log.error({ err }, 'reset mail failed'));
-    return RESET_ANSWER;
+    const link = tokenLink(this.deps.links.reset, token);
+    await this.deps.mailer.send({
+      to: user.email,
+      subject: 'Reset your Carly password',
+      text: `Someone asked to reset the password of your Carly account.\n\nTo choose a new password, open this link within 30 minutes:\n${link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n`,
+    });
   }
 
-  /** Spends the token, sets the password, ends every session of the account. */
+  /**
+   * Spends the token, sets the password, ends every session of the account. The mailed link
+   * proves the address as a verification link does, so a pending claim of a record is linked too.
+   */
   async resetPassword(input: ResetPasswordInput): Promise<void> {
     assertAcceptablePassword(input.newPassword);
     const invalid = badRequest('This reset link is invalid, used or expired; ask for a new one');
@@ -204,6 +290,7 @@ export class AuthService {
       const spent = await tx.nativeUpdate(ResetTokenEntity, { id: reset.id, usedAt: null }, { usedAt: now });
       if (spent !== 1) throw invalid;
       await tx.nativeUpdate(UserEntity, { id: user.id }, { passwordHash, passwordChangedAt: now });
+      await this.linkClaimedRecord(tx, user.id, user.email, now);
       await new Sessions(() => tx, this.deps).revokeAll(user.id);
     });
     // Again after the commit: a request between the in-transaction eviction and the commit could

@@ -6,7 +6,7 @@ import type { Role } from '../../client-sdk/src/schemas/auth.js';
  * "within a second across instances" holds with the default TTL of 1 s.
  */
 export class LiveSessionCache {
-  private readonly entries = new Map<string, { userId: string; email: string; role: Role; until: number }>();
+  private readonly entries = new Map<string, { userId: string; email: string; role: Role; hasCustomer: boolean; until: number }>();
 
   constructor(
     private readonly ttlMs = 1000,
@@ -23,9 +23,9 @@ export class LiveSessionCache {
     return e;
   }
 
-  set(sessionId: string, userId: string, email: string, role: Role, now: number) {
+  set(sessionId: string, userId: string, email: string, role: Role, hasCustomer: boolean, now: number) {
     if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(sessionId, { userId, email, role, until: now + this.ttlMs });
+    this.entries.set(sessionId, { userId, email, role, hasCustomer, until: now + this.ttlMs });
   }
 
   evict(sessionId: string) {

@@ -82,15 +82,15 @@ export class Sessions {
   async live(sessionId: string, userId: string): Promise<Omit<AuthUser, 'sessionId'>> {
     const now = this.deps.clock.now();
     const cached = this.deps.cache.get(sessionId, now.getTime());
-    if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role };
+    if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role, hasCustomer: cached.hasCustomer };
     const session = await this.deps.reads.session(sessionId, userId, now);
     if (!session) throw unauthorized('This session has ended; sign in again');
     if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
       // Written at most once a minute per session, not on every request.
       await this.em.nativeUpdate(SessionEntity, { id: sessionId }, { lastUsedAt: now });
     }
-    this.deps.cache.set(sessionId, userId, session.email, session.role, now.getTime());
-    return { id: userId, email: session.email, role: session.role };
+    this.deps.cache.set(sessionId, userId, session.email, session.role, session.hasCustomer, now.getTime());
+    return { id: userId, email: session.email, role: session.role, hasCustomer: session.hasCustomer };
   }
 
   async listLive(userId: string): Promise<SessionEntity[]> {

@@ -24,9 +24,10 @@ export class Throttle {
     return this.emOf();
   }
 
-  /** Throws 429 when any limit is already used up. */
-  async check(limits: Limit[]): Promise<void> {
+  /** Throws 429 when any limit is already used up; otherwise the events counted under each key. */
+  async check(limits: Limit[]): Promise<Map<string, number>> {
     const now = this.clock.now().getTime();
+    const counted = new Map<string, number>();
     for (const limit of limits) {
       const since = new Date(now - limit.windowMs);
       const events = await this.em.find(
@@ -38,7 +39,9 @@ export class Throttle {
         const oldestCounted = events[events.length - 1]!.at.getTime();
         throw tooManyRequests('Too many attempts; retry later', (oldestCounted + limit.windowMs - now) / 1000);
       }
+      counted.set(limit.key, events.length);
     }
+    return counted;
   }
 
   /** Counts one event under each key. */
@@ -47,7 +50,6 @@ export class Throttle {
     for (const key of keys) this.em.create(ThrottleEventEntity, { key, at });
     await this.em.flush();
   }
-
 
   async clear(key: string): Promise<void> {
     await this.em.nativeDelete(ThrottleEventEntity, { key });

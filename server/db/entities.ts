@@ -3,6 +3,7 @@ import { AuditEntrySchema } from './audit-entry.entity.js';
 import { CustomerSchema } from './customer.entity.js';
 import { EventSchema } from './event.entity.js';
 import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
+import { EmailVerificationTokenSchema } from './email-verification-token.entity.js';
 import { ResetTokenSchema } from './reset-token.entity.js';
 import { SessionSchema } from './session.entity.js';
 import { ThrottleEventSchema } from './throttle-event.entity.js';
@@ -19,4 +20,5 @@ export const entities = [
   IdempotencyRecordSchema,
   EventSchema,
   AuditEntrySchema,
+  EmailVerificationTokenSchema,
 ];

@@ -8,6 +8,8 @@ import { SqliteReads } from './sqlite-reads.js';
 export interface LiveSessionRow {
   email: string;
   role: Role;
+  /** Whether the account is linked to a customer record (a claim not yet verified is not). */
+  hasCustomer: boolean;
   lastUsedAt: Date;
 }
 

@@ -38,13 +38,13 @@ export class PostgresReads implements HotReads {
   }
 
   async session(sessionId: string, userId: string, now: Date): Promise<LiveSessionRow | null> {
-    const row = await this.one<{ email: string; role: Role; last_used_at: Date }>(
+    const row = await this.one<{ email: string; role: Role; has_customer: boolean; last_used_at: Date }>(
       'carly_live_session',
-      'select u.email, u.role, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
+      'select u.email, u.role, u.customer_id is not null as has_customer, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
         'where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3',
       [sessionId, userId, now],
     );
-    return row ? { email: row.email, role: row.role, lastUsedAt: row.last_used_at } : null;
+    return row ? { email: row.email, role: row.role, hasCustomer: row.has_customer, lastUsedAt: row.last_used_at } : null;
   }
 
   async apiKey(secretHash: string): Promise<ApiKeyRow | null> {

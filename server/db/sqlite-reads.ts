@@ -23,7 +23,7 @@ export class SqliteReads implements HotReads {
   queries = 0;
   private readonly db: Database.Database;
   private readonly customerByEmail: Database.Statement<[string], CustomerRow>;
-  private readonly liveSession: Database.Statement<[string, string, number], { email: string; role: Role; last_used_at: number }>;
+  private readonly liveSession: Database.Statement<[string, string, number], { email: string; role: Role; has_customer: 0 | 1; last_used_at: number }>;
   private readonly apiKeyByHash: Database.Statement<
     [string],
     { id: string; name: string; scopes: string; expires_at: number | null; last_used_at: number | null; revoked_at: number | null }
@@ -36,7 +36,7 @@ export class SqliteReads implements HotReads {
       'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
     );
     this.liveSession = this.db.prepare(
-      'select u.email, u.role, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
+      'select u.email, u.role, u.customer_id is not null as has_customer, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
         'where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > ?',
     );
     this.apiKeyByHash = this.db.prepare('select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = ?');
@@ -51,7 +51,7 @@ export class SqliteReads implements HotReads {
   session(sessionId: string, userId: string, now: Date): LiveSessionRow | null {
     this.queries++;
     const row = this.liveSession.get(sessionId, userId, now.getTime());
-    return row ? { email: row.email, role: row.role, lastUsedAt: new Date(row.last_used_at) } : null;
+    return row ? { email: row.email, role: row.role, hasCustomer: row.has_customer === 1, lastUsedAt: new Date(row.last_used_at) } : null;
   }
 
   apiKey(secretHash: string): ApiKeyRow | null {

@@ -30,8 +30,9 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number) {
     const mapped = toContractError(error);
     if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: mapped.body.code }, 'request refused');
-    if (mapped.status === 413) {
-      // Answering before the body is read makes many clients see a reset instead of the 413.
+    if (mapped.status === 413 || mapped.status === 415) {
+      // Refused before the body is read (body-guard.ts): answering at once makes many clients see
+      // a reset instead of the answer, so what they keep sending is read and discarded (bounded).
       await drain(request, bodyLimit * 64, 5_000);
       reply.header('connection', 'close');
     }

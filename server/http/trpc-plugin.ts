@@ -14,6 +14,7 @@ export async function registerTrpc(
   router: AnyRouter,
   createContext: (request: FastifyRequest, calls?: number) => Context,
   fastLane = true,
+  maxBodySize?: number,
 ) {
   await app.register(async (scope) => {
     if (fastLane) {
@@ -26,6 +27,8 @@ export async function registerTrpc(
       prefix: '/trpc',
       trpcOptions: {
         router,
+        // A second bound behind body-guard.ts, which refuses the bodies this adapter would stream in.
+        maxBodySize,
         createContext: ({ req, info }: { req: FastifyRequest; info: { calls: unknown[] } }) => createContext(req, info.calls.length),
         onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');

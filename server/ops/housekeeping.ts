@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
+import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
 import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
 import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
@@ -12,7 +13,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Throttle windows are 15 minutes; a day of history is plenty. */
 const THROTTLE_KEEP_MS = DAY;
-/** Ended sessions and spent reset tokens are kept a week, for support questions, then dropped. */
+/** Ended sessions and expired reset and verification tokens are kept a week, for support questions, then dropped. */
 const ENDED_KEEP_MS = 7 * DAY;
 
 /** Deletes rows that no rule reads any more, so these tables do not grow without end. */
@@ -28,6 +29,7 @@ export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<
     resetTokens: await em.nativeDelete(ResetTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
     idempotencyRecords: await IdempotencyStore.purgeExpired(em as EntityManager, clock.now()),
     events: await EventLog.purge(em as EntityManager, clock.now()),
+    verificationTokens: await em.nativeDelete(EmailVerificationTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
   };
 }
 

@@ -8,9 +8,20 @@ declare module 'fastify' {
   }
 }
 
+/** Labels of requests that matched no route. */
+const UNMATCHED = 'unmatched';
+const TRPC_BATCH = 'trpc:batch';
+const TRPC_UNKNOWN = 'trpc:unknown';
+
 /**
  * Prometheus metrics: per-operation request count and latency, plus Node's process metrics.
  * Each app gets its own registry, so several apps in one process (tests) do not collide.
+ *
+ * The `operation` label takes values from a finite set known once the routes are registered:
+ * each route's operation (REST procedures, service routes, pages) or path pattern, each procedure
+ * as `trpc:<name>`, `trpc:batch` for any tRPC batch, `trpc:unknown`, and `unmatched`. A label value
+ * built from the URL (a batch's list of names) would grow without bound and never be freed.
+ * Every value is created at start (at zero), so the set never changes while the process serves.
  */
 export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>) {
   const registry = new Registry();
@@ -29,8 +40,20 @@ export function registerMetrics(app: FastifyInstance, procedureNames: Set<string
     registers: [registry],
   });
 
+  const known = new Set<string>([TRPC_BATCH, TRPC_UNKNOWN, UNMATCHED, ...[...procedureNames].map((n) => `trpc:${n}`)]);
+  app.addHook('onRoute', (route) => {
+    // The tRPC route's label comes from its procedure (above); every other route labels itself.
+    if (route.url.startsWith('/trpc/')) return;
+    known.add(route.config?.operation ?? route.url);
+  });
+  app.addHook('onReady', async () => {
+    for (const operation of known) latency.zero({ operation });
+  });
+
   app.addHook('onResponse', async (request, reply) => {
-    const operation = operationOf(request.routeOptions.config.operation, request.url, request.routeOptions.url, procedureNames);
+    const named = operationOf(request.routeOptions.config.operation, request.url, request.routeOptions.url, procedureNames);
+    // Never a value that was not there at start, whatever route or URL produced it.
+    const operation = known.has(named) ? named : UNMATCHED;
     requests.inc({ operation, status: String(reply.statusCode) });
     latency.observe({ operation }, reply.elapsedTime / 1000);
   });
@@ -41,12 +64,13 @@ export function registerMetrics(app: FastifyInstance, procedureNames: Set<string
   });
 }
 
-/** REST routes name their procedure; tRPC calls are named from the URL, bounded to known names. */
+/** REST and service routes name their operation; tRPC calls are named from the URL, bounded to known names. */
 function operationOf(configured: string | undefined, url: string, routeUrl: string | undefined, known: Set<string>): string {
   if (configured) return configured;
   if (url.startsWith('/trpc/')) {
-    const names = url.slice(6).split('?')[0]!.split(',');
-    return names.every((n) => known.has(n)) ? `trpc:${names.join(',')}` : 'trpc:unknown';
+    const path = url.slice(6).split('?')[0]!;
+    if (path.includes(',')) return path.split(',').every((n) => known.has(n)) ? TRPC_BATCH : TRPC_UNKNOWN;
+    return known.has(path) ? `trpc:${path}` : TRPC_UNKNOWN;
   }
-  return routeUrl ?? 'unmatched';
+  return routeUrl ?? UNMATCHED;
 }

@@ -42,8 +42,10 @@ export function admit(caller: Caller, access: Access): AuthUser | undefined {
  * runs before the handler). Admins and API keys passed `admit` already.
  */
 export function ownRecord<R>(caller: Caller, email: string, next: () => R): R {
-  if (caller.kind === 'user' && caller.user.role !== 'admin' && caller.user.email !== email) {
-    throw forbidden('You may only see and change your own customer record');
+  if (caller.kind === 'user' && caller.user.role !== 'admin') {
+    if (caller.user.email !== email) throw forbidden('You may only see and change your own customer record');
+    // A record claimed at sign-up is not the account's own until the address is confirmed.
+    if (!caller.user.hasCustomer) throw forbidden('Confirm your email address first: open the link in the mail sent at signup');
   }
   return next();
 }

@@ -1,5 +1,4 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
 import { toContractError } from '../contract-error.js';
 import { DomainError } from '../errors.js';
 import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
@@ -9,6 +8,7 @@ import type { Context } from './context.js';
 import type { ApiMeta } from './meta.js';
 import { admit, type Access } from './access.js';
 import { runIdempotently } from './idempotency.js';
+import { transformer } from './transformer.js';
 
 // ---- initialisation ---------------------------------------------------------------------------
 
@@ -16,7 +16,8 @@ const t = initTRPC
   .context<Context>()
   .meta<ApiMeta>()
   .create({
-    transformer: superjson,
+    // superjson, refusing __proto__-like keys that it would otherwise drop (transformer.ts).
+    transformer,
     // Never ship stack traces to clients, whatever NODE_ENV says.
     isDev: false,
     // The same mapping REST uses: one error, one status, one body on both wires.

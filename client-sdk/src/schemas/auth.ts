@@ -63,19 +63,40 @@ export const ResetPasswordInput = z
   .meta({ id: 'ResetPassword' });
 export type ResetPasswordInput = z.input<typeof ResetPasswordInput>;
 
-export const SessionIdInput = z.strictObject({ id: z.string().uuid() });
+export const VerifyEmailInput = z.strictObject({ token: text().min(1).max(512) }).meta({ id: 'VerifyEmail' });
+export type VerifyEmailInput = z.input<typeof VerifyEmailInput>;
+
+export const SessionIdInput = z.strictObject({ id: text().uuid() });
 export type SessionIdInput = z.input<typeof SessionIdInput>;
 
 export const AuthResultSchema = z
   .object({ user: UserSchema, tokens: TokensSchema })
   .meta({ id: 'LoginResult' });
 export const SignupResultSchema = z
-  .object({ user: UserSchema, customer: CustomerSchema, tokens: TokensSchema })
+  .object({
+    user: UserSchema,
+    customer: CustomerSchema.nullable().meta({
+      description:
+        'The new customer record; null when a record with this email already existed: the mailed verification link (POST /auth/verify) links it',
+    }),
+    tokens: TokensSchema,
+  })
   .meta({ id: 'SignupResult' });
 export const RefreshResultSchema = z.object({ tokens: TokensSchema }).meta({ id: 'RefreshResult' });
 export const MeSchema = z
-  .object({ user: UserSchema, customer: CustomerSchema.nullable().meta({ description: 'null for an admin without a customer record' }) })
+  .object({
+    user: UserSchema,
+    customer: CustomerSchema.nullable().meta({
+      description: 'null for an admin without a customer record, and for an account whose claim of an existing record awaits email verification',
+    }),
+  })
   .meta({ id: 'Me' });
+export const EmailVerifiedSchema = z
+  .object({
+    user: UserSchema,
+    customer: CustomerSchema.nullable().meta({ description: 'The record now linked to the account; null if it was deleted before the address was confirmed' }),
+  })
+  .meta({ id: 'EmailVerified' });
 export const OkSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
 export const ResetRequestedSchema = z
   .object({ ok: z.literal(true), message: z.string() })

@@ -1,14 +1,46 @@
 import { z } from 'zod';
 
+/** A lone surrogate: a high one not followed by a low one, or a low one without a high one before it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when `s` is well-formed UTF-16 (String.prototype.isWellFormed, which older browsers lack). */
+export const isWellFormedText = (s: string) => !LONE_SURROGATE.test(s);
+
 /**
- * Text without NUL characters: PostgreSQL cannot store them and bcrypt stops reading at one,
- * so they are refused everywhere (400) rather than failing later.
+ * Every text input: well-formed Unicode without NUL characters, or 400. A lone surrogate cannot
+ * be stored as sent (UTF-8 has no encoding for it, so it came back as U+FFFD); PostgreSQL cannot
+ * store NUL and bcrypt stops reading at one. Refused everywhere rather than altered later.
  */
-export const text = () => z.string().refine((s) => !s.includes('\u0000'), 'Must not contain NUL characters');
+export const text = () =>
+  z
+    .string()
+    .refine((s) => !s.includes('\u0000'), 'Must not contain NUL characters')
+    .refine(isWellFormedText, 'Must be well-formed Unicode (no lone surrogates)');
+
+/**
+ * A whole number from a query string: decimal digits only (`0x10`, `1e2`, ` 5 `, `+5` are
+ * refused, where Number() would take them); a number as is (tRPC).
+ */
+export const queryInt = (min: number, max: number) =>
+  // Typed as taking a number: that is what SDK callers send; REST's query strings arrive as text.
+  z.preprocess<unknown, z.ZodNumber, number>(
+    (v: unknown) => (typeof v === 'string' && /^[0-9]{1,15}$/.test(v) ? Number(v) : v),
+    z
+      .number({ error: (issue) => (issue.code === 'invalid_type' ? 'Must be a whole number in decimal digits' : undefined) })
+      .int()
+      .min(min)
+      .max(max),
+  );
+
+/**
+ * Keys JavaScript treats specially: `__proto__` is dropped by JSON-to-object copies (so a key that
+ * was acknowledged would not be stored), and superjson refuses all three on the tRPC wire. Refused
+ * as keys of every map, on both wires.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Emails are compared and stored trimmed and lower-cased, everywhere. */
-export const EmailSchema = z
-  .string()
+export const EmailSchema = text()
   .trim()
   .toLowerCase()
   .max(254)

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmailSchema, TimestampSchema, text } from './common.js';
+import { EmailSchema, RESERVED_KEYS, TimestampSchema, queryInt, text } from './common.js';
 import { COUNTRY_CODES } from './countries.js';
 
 const COUNTRY_SET = new Set(COUNTRY_CODES);
@@ -19,8 +19,7 @@ export const AddressSchema = z
     city: optionalText(100),
     region: optionalText(100).nullable().default(null),
     postalCode: optionalText(20).nullable().default(null),
-    country: z
-      .string()
+    country: text()
       .trim()
       .toUpperCase()
       .refine((c) => COUNTRY_SET.has(c), 'Must be an ISO 3166-1 alpha-2 country code')
@@ -29,17 +28,28 @@ export const AddressSchema = z
   .meta({ id: 'Address' });
 export type Address = z.output<typeof AddressSchema>;
 
-export const PhoneSchema = z
-  .string()
+export const PhoneSchema = text()
   .trim()
   .regex(/^\+?[0-9][0-9 ().-]{2,30}$/, 'Phone may hold digits, spaces, ( ) . - and a leading +')
   .meta({ example: '+44 20 7946 0958' });
 
+/** zod's record skips a `__proto__` key without a word: refuse it here, before the record reads the map. */
+const refuseProtoKey = (value: unknown, ctx: z.RefinementCtx) => {
+  if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'Reserved key: __proto__, constructor and prototype cannot be stored' });
+  }
+  return value;
+};
+
 export const MetadataSchema = z
-  .record(
-    text().min(1).max(METADATA_KEY_MAX),
+  // Typed as taking the map it returns: SDK callers send string-to-string maps.
+  .preprocess<unknown, z.ZodRecord<z.ZodString, z.ZodString>, Record<string, string>>(refuseProtoKey, z.record(
+    text()
+      .min(1)
+      .max(METADATA_KEY_MAX)
+      .refine((k) => !RESERVED_KEYS.has(k), 'Reserved key: __proto__, constructor and prototype cannot be stored'),
     text().max(METADATA_VALUE_MAX),
-  )
+  ))
   .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `At most ${METADATA_MAX_KEYS} metadata keys`)
   .meta({
     description: `Your own string data: at most ${METADATA_MAX_KEYS} keys of up to ${METADATA_KEY_MAX} characters, values up to ${METADATA_VALUE_MAX}`,
@@ -64,7 +74,8 @@ export const CustomerCreateInput = z
     phone: editableFields.phone.default(null),
     company: editableFields.company.default(null),
     address: editableFields.address.default(null),
-    metadata: editableFields.metadata.default({}),
+    // The default is restated for the document: it does not show through the preprocess step.
+    metadata: editableFields.metadata.default({}).meta({ override: { default: {} } }),
   })
   .meta({ id: 'CustomerCreate' });
 export type CustomerCreateInput = z.input<typeof CustomerCreateInput>;
@@ -135,7 +146,7 @@ export type CustomerSort = z.infer<typeof CustomerSortSchema>;
 
 export const CustomerListInput = z
   .strictObject({
-    limit: z.coerce.number<number>().int().min(1).max(200).default(50).meta({ description: 'Page size, 1-200' }),
+    limit: queryInt(1, 200).default(50).meta({ description: 'Page size, 1-200, in decimal digits', override: { default: 50 } }),
     cursor: text()
       .max(1000)
       .optional()
