@@ -60,7 +60,7 @@ describe(`the read lane answers what the ORM answers (${process.env.CARLY_TEST_D
     let live = 0;
     for (const [id, userId, at] of cases) {
       const s = await em().findOne(SessionEntity, { id, user: userId, revokedAt: null, expiresAt: { $gt: at } }, { populate: ['user'] });
-      const viaOrm = s ? { email: s.user.email, role: s.user.role, lastUsedAt: s.lastUsedAt } : null;
+      const viaOrm = s ? { email: s.user.email, role: s.user.role, hasCustomer: s.user.customer !== null, lastUsedAt: s.lastUsedAt } : null;
       expect(await reads.session(id, userId, at), `${id} ${userId} ${at.toISOString()}`).toEqual(viaOrm);
       if (viaOrm) live++;
     }

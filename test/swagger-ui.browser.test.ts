@@ -81,14 +81,20 @@ describe.skipIf(!hasChromium)(`Swagger UI in Chromium${hasChromium ? '' : ` (ski
       expect(await page.locator('.topbar input#download-url-input').inputValue()).toBe('/api/openapi.json');
       expect(documentLoads).toEqual(['/api/openapi.json']);
 
-      // Authorize: the bearerAuth scheme takes the access token.
+      // Authorize: two schemes, a person's access token (bearerAuth) and an API key (apiKeyAuth),
+      // each with its own form; the first takes the access token.
       await page.locator('.auth-wrapper button.authorize').click();
       const dialog = page.locator('.dialog-ux .modal-ux');
       await dialog.waitFor();
-      await dialog.locator('input[type="text"], input[type="password"]').first().fill(token);
-      await dialog.locator('.auth-btn-wrapper button.authorize').click();
-      await dialog.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).waitFor();
-      await dialog.locator('.auth-btn-wrapper button.btn-done, button.close-modal').first().click();
+      const forms = dialog.locator('.auth-container');
+      await expect.poll(() => forms.count()).toBe(2);
+      expect(await forms.nth(0).innerText()).toContain('bearerAuth');
+      expect(await forms.nth(1).innerText()).toContain('apiKeyAuth');
+      const bearerForm = forms.nth(0);
+      await bearerForm.locator('input[type="text"], input[type="password"]').first().fill(token);
+      await bearerForm.locator('.auth-btn-wrapper button.authorize').click();
+      await bearerForm.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).waitFor();
+      await dialog.locator('button.close-modal').first().click();
       await expect.poll(() => page.locator('.auth-wrapper button.authorize.locked').count()).toBe(1);
 
       // GET /customers/{email}: try it out, fill the email, execute.

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { REPO_ROOT } from '../paths.js';
 
-const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'account-pages');
+// The pages are static files in the source tree (tsc does not copy them into dist/).
+const DIR = path.join(REPO_ROOT, 'server', 'http', 'account-pages');
 const read = (file: string) => fs.readFileSync(path.join(DIR, file), 'utf8');
 
 /**
