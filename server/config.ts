@@ -45,6 +45,13 @@ const ConfigSchema = z.object({
     .min(8, 'must be at least 8 characters')
     .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes of UTF-8 (bcrypt would truncate it)')
     .optional(),
+  WEBHOOK_RETRY_DELAYS: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be comma-separated seconds, e.g. 5,300,1800')
+    .default('5,300,1800,7200,18000,36000,36000'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(15),
+  WEBHOOK_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
 });
 
 export interface Config {
@@ -65,6 +72,15 @@ export interface Config {
   seedSampleData: boolean;
   publicUrl: string;
   shutdownTimeoutMs: number;
+  webhooks: {
+    /** Seconds to wait before each retry: the Nth entry follows the Nth failed attempt. */
+    retryDelaysSeconds: number[];
+    /** Allow deliveries to loopback, private, link-local… addresses (tests, development). */
+    allowPrivateNetworks: boolean;
+    timeoutMs: number;
+    /** How long a claimed delivery stays another instance's before it may be tried again. */
+    leaseMs: number;
+  };
   auth: {
     jwtSecret: string | undefined;
     bcryptCost: number;
@@ -96,6 +112,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   }
+  // A claim must outlive the attempt it covers, or a slow attempt would be sent again.
+  if (c.WEBHOOK_LEASE_SECONDS < c.WEBHOOK_TIMEOUT_SECONDS + 5) {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_LEASE_SECONDS: must be at least WEBHOOK_TIMEOUT_SECONDS + 5');
+  }
   const dataDir = path.resolve(c.DATA_DIR);
   let database: Config['database'];
   if (!c.DATABASE_URL) database = { kind: 'sqlite', file: path.join(dataDir, 'carly.sqlite') };
@@ -114,6 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',
     publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, ''),
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    webhooks: {
+      retryDelaysSeconds: c.WEBHOOK_RETRY_DELAYS.split(',').map((s) => Number(s.trim())),
+      allowPrivateNetworks: c.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      timeoutMs: Math.round(c.WEBHOOK_TIMEOUT_SECONDS * 1000),
+      leaseMs: Math.round(c.WEBHOOK_LEASE_SECONDS * 1000),
+    },
     auth: {
       jwtSecret: c.JWT_SECRET,
       bcryptCost: c.BCRYPT_COST,

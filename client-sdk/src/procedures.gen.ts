@@ -20,4 +20,12 @@ export const PROCEDURES = {
   'apiKeys.create': { type: 'mutation', input: true, auth: true },
   'apiKeys.list': { type: 'query', input: false, auth: true },
   'apiKeys.revoke': { type: 'mutation', input: true, auth: true },
+  'webhooks.create': { type: 'mutation', input: true, auth: true },
+  'webhooks.list': { type: 'query', input: false, auth: true },
+  'webhooks.get': { type: 'query', input: true, auth: true },
+  'webhooks.update': { type: 'mutation', input: true, auth: true },
+  'webhooks.delete': { type: 'mutation', input: true, auth: true },
+  'webhooks.rotateSecret': { type: 'mutation', input: true, auth: true },
+  'webhooks.deliveries': { type: 'query', input: true, auth: true },
+  'webhooks.test': { type: 'mutation', input: true, auth: true },
 } as const;

@@ -7,6 +7,7 @@ import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
 import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { EventLog } from '../events/event-log.js';
 import type { EntityManager } from '@mikro-orm/knex';
+import { purgeWebhookDeliveries } from '../webhooks/retention.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -28,6 +29,7 @@ export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<
     resetTokens: await em.nativeDelete(ResetTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
     idempotencyRecords: await IdempotencyStore.purgeExpired(em as EntityManager, clock.now()),
     events: await EventLog.purge(em as EntityManager, clock.now()),
+    webhookDeliveries: await purgeWebhookDeliveries(em as EntityManager, clock.now()),
   };
 }
 

@@ -12,7 +12,7 @@ declare module 'fastify' {
  * Prometheus metrics: per-operation request count and latency, plus Node's process metrics.
  * Each app gets its own registry, so several apps in one process (tests) do not collide.
  */
-export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>) {
+export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -39,6 +39,7 @@ export function registerMetrics(app: FastifyInstance, procedureNames: Set<string
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
+  return registry;
 }
 
 /** REST routes name their procedure; tRPC calls are named from the URL, bounded to known names. */
