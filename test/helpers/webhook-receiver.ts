@@ -25,6 +25,8 @@ export type Responder = (request: Received, n: number) => Answer;
  */
 export class Receiver {
   readonly received: Received[] = [];
+  /** Requests whose connection the sender closed before the receiver answered. */
+  cutOff = 0;
   private constructor(
     private readonly server: http.Server,
     public respond: Responder,
@@ -40,6 +42,9 @@ export class Receiver {
         const got: Received = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
         receiver.received.push(got);
         const answer = receiver.respond(got, receiver.received.length);
+        res.on('close', () => {
+          if (!res.writableEnded) receiver.cutOff++;
+        });
         const send = () => {
           if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers ?? {});
