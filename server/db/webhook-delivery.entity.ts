@@ -46,5 +46,5 @@ export const WebhookDeliverySchema = new EntitySchema<WebhookDeliveryEntity>({
     createdAt: { type: 'Date', index: 'webhook_deliveries_created_at_index' },
   },
   uniques: [{ name: 'webhook_deliveries_webhook_event_unique', properties: ['webhook', 'eventId'] }],
-  indexes: [{ name: 'webhook_deliveries_due_index', properties: ['webhook', 'state', 'nextAttemptAt'] }],
+  indexes: [{ name: 'webhook_deliveries_due_index', properties: ['state', 'nextAttemptAt'] }],
 });

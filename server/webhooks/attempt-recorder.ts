@@ -165,23 +165,23 @@ export class AttemptRecorder {
       const attempts: unknown[][] = [];
       const outcomes: DeliveryOutcome[] = [];
       const health = new Map<string, { last: 'success' | 'failure'; gone: boolean }>();
+      const posted: { result: AttemptResult; d: Decision }[] = [];
       for (const result of batch) {
         // A deleted webhook's deliveries went with it: nothing to record.
         if (!present.has(result.webhookId)) continue;
         const d = decide(result, now, this.deps.retryDelaysSeconds);
         if (result.kind === 'interrupted') {
-          attempts.push(this.attemptRow(result, result.attempt, d, new Date(result.startedAt.getTime())));
+          attempts.push(this.attemptRow(result, d));
           outcomes.push(d.outcome);
-          continue;
+        } else {
+          posted.push({ result, d });
         }
-        const updated = await em.execute<{ affectedRows: number }>(
-          'update webhook_deliveries set state = ?, next_attempt_at = ?, lease_until = null where id = ? and attempts = ?',
-          [d.state, d.nextAttemptAt, result.deliveryId, result.attempt],
-          'run',
-        );
+      }
+      const updated = await this.updateDeliveries(em, posted);
+      for (const { result, d } of posted) {
         // Claimed again meanwhile (this attempt outlived its lease): the newer claim's result stands.
-        if (!updated.affectedRows) continue;
-        attempts.push(this.attemptRow(result, result.attempt, d, result.startedAt));
+        if (!updated.has(result.deliveryId)) continue;
+        attempts.push(this.attemptRow(result, d));
         outcomes.push(d.outcome);
         if (d.health) {
           const h = health.get(result.webhookId) ?? { last: 'success', gone: false };
@@ -202,8 +202,27 @@ export class AttemptRecorder {
     });
   }
 
-  private attemptRow(result: AttemptResult, attempt: number, d: Decision, at: Date): unknown[] {
-    return [result.deliveryId, result.webhookId, result.eventId, attempt, d.status, d.responseStatus, d.durationMs, d.error?.slice(0, 500) ?? null, at, d.nextAttemptAt];
+  private attemptRow(result: AttemptResult, d: Decision): unknown[] {
+    return [Number(result.deliveryId), result.webhookId, result.eventId, result.attempt, d.status, d.responseStatus, d.durationMs, d.error?.slice(0, 500) ?? null, result.startedAt, d.nextAttemptAt];
+  }
+
+  /**
+   * Each delivery's new state, in one statement; only rows still at the attempt that was made
+   * change (`attempts` = that attempt). Answers the ids that changed.
+   */
+  private async updateDeliveries(em: EntityManager, posted: { result: AttemptResult; d: Decision }[]): Promise<Set<string>> {
+    if (!posted.length) return new Set();
+    const pg = this.deps.postgres;
+    const rows = await em.execute<{ id: string | number }[]>(
+      `update webhook_deliveries set state = v.column2, ` +
+        `next_attempt_at = ${pg ? 'cast(v.column3 as timestamptz)' : 'v.column3'}, lease_until = null ` +
+        `from (values ${posted.map(() => '(?, ?, ?, ?)').join(', ')}) as v ` +
+        `where webhook_deliveries.id = ${pg ? 'cast(v.column1 as bigint)' : 'v.column1'} ` +
+        `and webhook_deliveries.attempts = ${pg ? 'cast(v.column4 as integer)' : 'v.column4'} ` +
+        `returning webhook_deliveries.id`,
+      posted.flatMap(({ result, d }) => [Number(result.deliveryId), d.state, d.nextAttemptAt, result.attempt]),
+    );
+    return new Set(rows.map((r) => String(r.id)));
   }
 
   /** failingSince follows the latest attempt; a 410, or five days of failures, disables the webhook. */

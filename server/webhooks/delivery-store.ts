@@ -49,32 +49,49 @@ export class DeliveryStore {
   }
 
   /**
-   * Claims up to `limit` due deliveries of one active webhook for one attempt each: one UPDATE
-   * that counts the attempt and sets the lease. On PostgreSQL the rows are picked with
-   * `FOR UPDATE SKIP LOCKED`, so instances claiming at once take different rows; a row is due
-   * again only once its lease has run out, so no attempt is ever sent twice.
+   * Claims due deliveries of active webhooks for one attempt each, at most `room(webhookId)` per
+   * webhook and `limit` in all; webhooks in `full` are skipped. One transaction: the due rows are
+   * read oldest first (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so instances claiming at once
+   * take different rows), then those taken get their attempt counted and their lease set. A row is
+   * due again only once its lease has run out, so no attempt is ever sent twice.
    */
-  async claim(webhookId: string, limit: number, now: Date, leaseUntil: Date): Promise<ClaimedDelivery[]> {
-    const rows = await this.em().execute<
-      { id: string | number; event_id: string; event_row: string | number | null; payload: string | null; attempts: number; previous_lease_until: DateValue | null }[]
-    >(
-      `update webhook_deliveries set attempts = attempts + 1, previous_lease_until = lease_until, lease_until = ? ` +
-        `where id in (select id from webhook_deliveries where webhook_id = ? and state = 'pending' and next_attempt_at <= ? ` +
-        `and (lease_until is null or lease_until <= ?) ` +
-        `and exists (select 1 from webhooks w where w.id = ? and w.status = 'active') ` +
-        `order by next_attempt_at, id limit ${Math.max(1, Math.floor(limit))}${this.postgres ? ' for update skip locked' : ''}) ` +
-        `returning id, event_id, event_row, payload, attempts, previous_lease_until`,
-      [leaseUntil, webhookId, now, now, webhookId],
-    );
-    return rows.map((r) => ({
-      id: String(r.id),
-      webhookId,
-      eventId: r.event_id,
-      eventRow: r.event_row === null ? null : String(r.event_row),
-      payload: r.payload,
-      attempt: Number(r.attempts),
-      interruptedLeaseUntil: dateOrNull(r.previous_lease_until),
-    }));
+  claim(now: Date, leaseUntil: Date, limit: number, full: readonly string[], room: (webhookId: string) => number): Promise<ClaimedDelivery[]> {
+    return this.em().transactional(async (em) => {
+      const excluded = full.length ? ` and d.webhook_id not in (${placeholders(full.length)})` : '';
+      const due = await em.execute<{ id: string | number; webhook_id: string }[]>(
+        `select d.id, d.webhook_id from webhook_deliveries d ` +
+          `where d.state = 'pending' and d.next_attempt_at <= ? and (d.lease_until is null or d.lease_until <= ?) ` +
+          `and d.webhook_id in (select w.id from webhooks w where w.status = 'active')${excluded} ` +
+          `order by d.next_attempt_at, d.id limit ${Math.max(1, Math.floor(limit))}${this.postgres ? ' for update of d skip locked' : ''}`,
+        [now, now, ...full],
+      );
+      const taken: string[] = [];
+      const counts = new Map<string, number>();
+      for (const row of due) {
+        const n = counts.get(row.webhook_id) ?? 0;
+        if (n >= room(row.webhook_id)) continue;
+        counts.set(row.webhook_id, n + 1);
+        taken.push(String(row.id));
+      }
+      if (!taken.length) return [];
+      const rows = await em.execute<
+        { id: string | number; webhook_id: string; event_id: string; event_row: string | number | null; payload: string | null; attempts: number; previous_lease_until: DateValue | null }[]
+      >(
+        `update webhook_deliveries set attempts = attempts + 1, previous_lease_until = lease_until, lease_until = ? ` +
+          `where id in (${placeholders(taken.length)}) ` +
+          `returning id, webhook_id, event_id, event_row, payload, attempts, previous_lease_until`,
+        [leaseUntil, ...taken],
+      );
+      return rows.map((r) => ({
+        id: String(r.id),
+        webhookId: r.webhook_id,
+        eventId: r.event_id,
+        eventRow: r.event_row === null ? null : String(r.event_row),
+        payload: r.payload,
+        attempt: Number(r.attempts),
+        interruptedLeaseUntil: dateOrNull(r.previous_lease_until),
+      }));
+    });
   }
 
   /** The events these rows hold, by row id (a purged one is missing). */

@@ -45,7 +45,6 @@ interface Secrets {
 export class Dispatcher {
   private readonly inFlight = new Map<string, Set<AbortController>>();
   private total = 0;
-  private rotation = 0;
   private readonly secrets = new Map<string, Secrets>();
   private readonly posts = new Set<Promise<void>>();
 
@@ -55,27 +54,28 @@ export class Dispatcher {
     return this.total;
   }
 
-  /** One round: claim what each active webhook has due and room for, and start sending it. */
+  /** One round: claim what is due for the webhooks with room, and start sending it. */
   async tick(): Promise<number> {
-    if (this.total >= IN_FLIGHT_TOTAL) return 0;
+    const total = IN_FLIGHT_TOTAL - this.total;
+    if (total <= 0) return 0;
+    let hooks = new Map((await this.deps.store.activeWebhooks()).map((h) => [h.id, h]));
+    if (!hooks.size) return 0;
     const now = this.deps.clock.now();
-    const hooks = await this.deps.store.activeWebhooks();
-    if (!hooks.length) return 0;
-    // Start at a different webhook each round, so none is always served last.
-    const start = this.rotation++ % hooks.length;
-    const ordered = [...hooks.slice(start), ...hooks.slice(0, start)];
-    const claimed: { hook: ActiveWebhook; delivery: ClaimedDelivery; slot: AbortController }[] = [];
-    for (const hook of ordered) {
-      const room = Math.min(IN_FLIGHT_PER_WEBHOOK - (this.inFlight.get(hook.id)?.size ?? 0), IN_FLIGHT_TOTAL - this.total - claimed.length);
-      if (room <= 0) continue;
-      const rows = await this.deps.store.claim(hook.id, room, now, new Date(now.getTime() + this.deps.leaseMs));
-      // Each claimed row takes its slot now: the next webhook's room depends on it.
-      for (const delivery of rows) claimed.push({ hook, delivery, slot: this.reserve(hook.id) });
-    }
+    const room = (id: string) => (hooks.has(id) ? IN_FLIGHT_PER_WEBHOOK - (this.inFlight.get(id)?.size ?? 0) : 0);
+    const full = [...this.inFlight.keys()].filter((id) => room(id) <= 0);
+    const claimed = await this.deps.store.claim(now, new Date(now.getTime() + this.deps.leaseMs), total, full, room);
     if (!claimed.length) return 0;
-    const rowIds = claimed.flatMap((c) => (c.delivery.eventRow ? [c.delivery.eventRow] : []));
+    // A webhook re-enabled between the two reads: read them again rather than sit on its rows.
+    if (claimed.some((c) => !hooks.has(c.webhookId))) hooks = new Map((await this.deps.store.activeWebhooks()).map((h) => [h.id, h]));
+    const rowIds = claimed.flatMap((c) => (c.eventRow ? [c.eventRow] : []));
     const events = rowIds.length ? await this.deps.store.events(rowIds) : new Map<string, CarlyEvent>();
-    for (const { hook, delivery, slot } of claimed) this.start(hook, delivery, slot, events, now);
+    for (const delivery of claimed) {
+      // Each claimed row takes its slot at once: the room of the next round depends on it.
+      const slot = this.reserve(delivery.webhookId);
+      const hook = hooks.get(delivery.webhookId);
+      if (hook) this.start(hook, delivery, slot, events, now);
+      else this.release(delivery.webhookId, slot); // deleted in between: its lease runs out harmlessly
+    }
     return claimed.length;
   }
 

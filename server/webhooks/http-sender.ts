@@ -38,7 +38,7 @@ export class WebhookSender {
 
   constructor(private readonly options: SenderOptions) {
     const lookup = options.allowPrivateNetworks ? undefined : guardedLookup;
-    const common = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 64, scheduling: 'lifo' as const, ...(lookup ? { lookup } : {}) };
+    const common = { keepAlive: true, scheduling: 'lifo' as const, ...(lookup ? { lookup } : {}) };
     this.agents = { http: new http.Agent(common), https: new https.Agent(common) };
   }
 

@@ -1,13 +1,13 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261201142219 extends Migration {
+export class Migration20261201144020 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "webhooks" ("id" varchar(32) not null, "url" varchar(2048) not null, "events" jsonb not null, "description" varchar(500) null, "status" varchar(16) not null, "secret_enc" text not null, "previous_secret_enc" text null, "previous_secret_expires_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "failing_since" timestamptz null, constraint "webhooks_pkey" primary key ("id"));`);
 
     this.addSql(`create table "webhook_deliveries" ("id" bigserial primary key, "webhook_id" varchar(32) not null, "event_id" varchar(40) not null, "event_row" bigint null, "payload" text null, "state" varchar(16) not null, "attempts" int not null default 0, "next_attempt_at" timestamptz null, "lease_until" timestamptz null, "previous_lease_until" timestamptz null, "created_at" timestamptz not null);`);
     this.addSql(`create index "webhook_deliveries_created_at_index" on "webhook_deliveries" ("created_at");`);
-    this.addSql(`create index "webhook_deliveries_due_index" on "webhook_deliveries" ("webhook_id", "state", "next_attempt_at");`);
+    this.addSql(`create index "webhook_deliveries_due_index" on "webhook_deliveries" ("state", "next_attempt_at");`);
     this.addSql(`alter table "webhook_deliveries" add constraint "webhook_deliveries_webhook_event_unique" unique ("webhook_id", "event_id");`);
 
     this.addSql(`create table "webhook_attempts" ("id" bigserial primary key, "delivery_id" bigint not null, "webhook_id" varchar(32) not null, "event_id" varchar(40) not null, "attempt" int not null, "status" varchar(16) not null, "response_status" int null, "duration_ms" int null, "error" varchar(500) null, "created_at" timestamptz not null, "next_attempt_at" timestamptz null);`);
