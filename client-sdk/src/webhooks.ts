@@ -50,7 +50,7 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const fromBase64 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const toBase64 = (bytes: ArrayBuffer): string => btoa(String.fromCharCode(...new Uint8Array(bytes)));
 
 /** Compares in time independent of where the strings differ. */
@@ -100,7 +100,7 @@ export async function verifyWebhook(
   const secrets = typeof secret === 'string' ? [secret] : secret;
   let matched = false;
   for (const s of secrets) {
-    let key: Uint8Array;
+    let key: Uint8Array<ArrayBuffer>;
     try {
       key = fromBase64(s.startsWith('whsec_') ? s.slice('whsec_'.length) : s);
     } catch {
