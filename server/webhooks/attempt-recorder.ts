@@ -80,7 +80,6 @@ export interface RecorderDeps {
   clock: Clock;
   postgres: boolean;
   retryDelaysSeconds: readonly number[];
-  leaseMs: number;
   log: FastifyBaseLogger;
   /** Told each recorded delivery outcome once its transaction committed. */
   onRecorded: (outcome: DeliveryOutcome) => void;
@@ -117,11 +116,12 @@ export class AttemptRecorder {
     });
   }
 
-  /** Waits until everything queued is written; then refuses to retry failed writes any more. */
+  /** Waits until everything queued is written (or, once stopped, given up). */
   async flush(): Promise<void> {
     while (this.running) await this.running;
   }
 
+  /** From now on a failed write is given up instead of retried (the server is shutting down). */
   stop(): void {
     this.stopped = true;
   }

@@ -24,9 +24,9 @@ export interface ClaimedDelivery {
   interruptedLeaseUntil: Date | null;
 }
 
-type DateValue = string | number | Date;
-const dateOrNull = (v: DateValue | null | undefined): Date | null => (v === null || v === undefined ? null : new Date(v));
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+export type DateValue = string | number | Date;
+export const dateOrNull = (v: DateValue | null | undefined): Date | null => (v === null || v === undefined ? null : new Date(v));
+export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 /** The SQL of deliveries, for both dialects; PostgreSQL additionally skips rows other instances hold. */
 export class DeliveryStore {
@@ -119,4 +119,3 @@ export class DeliveryStore {
   }
 }
 
-export { placeholders, dateOrNull, type DateValue };

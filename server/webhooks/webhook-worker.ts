@@ -55,7 +55,6 @@ export class WebhookWorker {
       clock: deps.clock,
       postgres: deps.postgres,
       retryDelaysSeconds: deps.config.retryDelaysSeconds,
-      leaseMs: deps.config.leaseMs,
       log: deps.log,
       onRecorded: (outcome) => this.metrics.recorded(outcome),
     });
