@@ -4,6 +4,7 @@ import { verifyWebhook, WebhookVerificationError } from '../client-sdk/src/index
 import { adminHeaders } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
 import { sqlQuery } from './helpers/database.js';
+import { housekeeping } from '../server/ops/housekeeping.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 import { Receiver, sleep, verifyReceived, type Received, type Responder } from './helpers/webhook-receiver.js';
 
@@ -339,6 +340,19 @@ describe('webhook secrets and health over time (moved clock)', () => {
     const count = receiver.received.length;
     await sleep(1200);
     expect(receiver.received).toHaveLength(count);
+  });
+
+  it('keeps deliveries and their attempts 30 days, then housekeeping drops them', async () => {
+    const { id, receiver } = await h.hook();
+    await h.customer();
+    await receiver.waitFor((r) => r.length >= 1);
+    await h.until(() => h.attempts(id), (a) => a.length === 1);
+    expect((await housekeeping(server.app.orm, clock)).webhookDeliveries).toBe(0);
+    clock.advance(31 * DAY);
+    // Every delivery of this server is now older than 30 days (this file's earlier ones too).
+    const [all] = await sqlQuery<{ n: number }>(server.app.config.database, 'select count(*) as n from webhook_deliveries');
+    expect((await housekeeping(server.app.orm, clock)).webhookDeliveries).toBe(Number(all!.n));
+    expect(await h.attempts(id)).toEqual([]);
   });
 });
 
