@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { AttemptRecorder } from './attempt-recorder.js';
 import type { ActiveWebhook, ClaimedDelivery, DeliveryStore } from './delivery-store.js';
 import type { PostOutcome, WebhookSender } from './http-sender.js';
+import type { ClaimedAtInsert } from './fan-out.js';
 import { webhookBody } from './payload.js';
 import type { SecretBox } from './secret-box.js';
 import { signatureHeader } from './signature.js';
@@ -77,6 +78,22 @@ export class Dispatcher {
       else this.release(delivery.webhookId, slot); // deleted in between: its lease runs out harmlessly
     }
     return claimed.length;
+  }
+
+  /** A slot for one attempt of this webhook if it (and the instance) has room now; the fan-out claims with it. */
+  tryReserve(webhookId: string): AbortController | null {
+    if (this.total >= IN_FLIGHT_TOTAL || (this.inFlight.get(webhookId)?.size ?? 0) >= IN_FLIGHT_PER_WEBHOOK) return null;
+    return this.reserve(webhookId);
+  }
+
+  /** Gives back a slot whose attempt never started. */
+  cancel(webhookId: string, slot: AbortController): void {
+    this.release(webhookId, slot);
+  }
+
+  /** Sends a first attempt the fan-out claimed when it created the delivery. */
+  launch(c: ClaimedAtInsert): void {
+    this.start(c.hook, c.delivery, c.slot, new Map([[c.delivery.eventRow!, c.event]]), this.deps.clock.now());
   }
 
   private reserve(webhookId: string): AbortController {

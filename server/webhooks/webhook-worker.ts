@@ -9,7 +9,7 @@ import { systemIdentity } from '../identity/identity.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { DeliveryStore } from './delivery-store.js';
 import { Dispatcher } from './dispatcher.js';
-import { FanOut } from './fan-out.js';
+import { FanOut, type FanOutClaimer } from './fan-out.js';
 import { WebhookSender } from './http-sender.js';
 import type { SecretBox } from './secret-box.js';
 import { WebhookMetrics } from './webhook-metrics.js';
@@ -45,6 +45,7 @@ export class WebhookWorker {
   private readonly recorder: AttemptRecorder;
   private readonly dispatcher: Dispatcher;
   private loops: Promise<void>[] = [];
+  private readonly claimer: FanOutClaimer;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.store = new DeliveryStore(deps.em, deps.postgres);
@@ -69,6 +70,11 @@ export class WebhookWorker {
       onPosted: (outcome) => this.metrics.posted(outcome),
       onSlotFreed: () => this.due.notify(),
     });
+    this.claimer = {
+      reserve: (id) => (this.stopping.signal.aborted ? null : this.dispatcher.tryReserve(id)),
+      cancel: (id, slot) => this.dispatcher.cancel(id, slot),
+      leaseUntil: (now) => new Date(now.getTime() + deps.config.leaseMs),
+    };
   }
 
   async start(): Promise<void> {
@@ -111,8 +117,10 @@ export class WebhookWorker {
       try {
         let pass;
         do {
-          pass = await this.fanOut.pass();
-          if (pass.queued) this.due.notify();
+          pass = await this.fanOut.pass(this.claimer);
+          for (const claimed of pass.claimed) this.dispatcher.launch(claimed);
+          // Rows it could not claim (webhooks without room here) are for the dispatch loop.
+          if (pass.queued > pass.claimed.length) this.due.notify();
         } while (pass.full && !signal.aborted);
       } catch (err) {
         if (!signal.aborted) this.deps.log.error({ err }, 'webhooks: fan-out failed; trying again');
