@@ -7,6 +7,8 @@
  * least the acknowledged one), the server must start cleanly, and on SQLite `PRAGMA
  * integrity_check` must say ok. A last round sends SIGTERM mid-load: every request already in
  * flight must be answered (a connection error counts as cut off) and the process exit 0.
+ * A webhook round (hardening/delivery-round.ts) then kills the server twice mid-delivery: every
+ * acknowledged change must still reach the receiver, signed.
  * With DATABASE_URL=postgres://… the same runs on a scratch PostgreSQL database.
  * Ends with `crash: rounds=<R> acknowledged=<N> lost=<L> integrity=<ok|bad>`; exit 1 on loss or damage.
  */
@@ -14,6 +16,7 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { adminLogin, makeSite, sleep, start } from './hardening/spawned.js';
+import { deliveryRound } from './hardening/delivery-round.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, workers: { type: 'string', default: '8' }, seed: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);
@@ -118,7 +121,9 @@ function checkSqlite(file: string, label: string) {
   }
 }
 
-const site = await makeSite();
+// Webhooks to the loopback receiver of the delivery round, and a short lease so a killed
+// instance's claims come back in seconds.
+const site = await makeSite({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_SECONDS: '2', WEBHOOK_LEASE_SECONDS: '7', WEBHOOK_RETRY_DELAYS: '1,1,2,2,5' });
 console.log(`crash test on ${site.dialect} (${site.dataDir}), ${ROUNDS} SIGKILL rounds + 1 SIGTERM round, ${WORKERS} workers, seed ${seedUsed}`);
 let lost = 0;
 let rounds = 0;
@@ -183,6 +188,13 @@ try {
   lost += await verify(last.url, await adminLogin(last.url), 'final');
   last.child.kill('SIGTERM');
   await last.exited;
+
+  const hooks = await deliveryRound(site, random, (line) => console.log(line));
+  rounds++;
+  console.log(`webhooks: acknowledged=${hooks.acknowledged} delivered=${hooks.delivered} lost=${hooks.lost} repeats=${hooks.repeats} badSignatures=${hooks.badSignatures}`);
+  if (hooks.lost) problems.push(`webhooks: ${hooks.lost} acknowledged changes never delivered`);
+  if (hooks.badSignatures) problems.push(`webhooks: ${hooks.badSignatures} deliveries failed verification`);
+  lost += hooks.lost;
 } catch (err) {
   problems.push(`aborted: ${(err as Error).message.slice(0, 2000)}`);
   integrity = 'bad';

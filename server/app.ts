@@ -47,6 +47,11 @@ import { appRouter } from './trpc/root.js';
 import { createCallerFactory } from './trpc/init.js';
 import { SERVICE_VERSION } from './version.js';
 import { seedSampleData } from './seed.js';
+import { inBackground } from './db/background-work.js';
+import { SecretBox } from './webhooks/secret-box.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
+import { registerWebhookMetrics } from './webhooks/webhook-metrics.js';
+import { WebhookWorker } from './webhooks/webhook-worker.js';
 
 export interface App {
   http: FastifyInstance;
@@ -99,7 +104,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let ormQueries = 0;
   const onQuery = orm.config.get('onQuery');
   orm.config.set('onQuery', (sql: string, params: unknown[]) => {
-    ormQueries++;
+    if (!inBackground()) ormQueries++;
     return onQuery(sql, params);
   });
 
@@ -160,6 +165,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
   const idempotency = new IdempotencyStore(emOf, clock);
   const writeDeps = { clock, onEventsCommitted: () => changes.notify() };
+  const webhookBox = new SecretBox(deriveKey(secret, 'webhooks.secret'));
+  const webhooks = new WebhookWorker({
+    em: emOf,
+    clock,
+    postgres: config.database.kind === 'postgresql',
+    config: config.webhooks,
+    box: webhookBox,
+    changes,
+    writeDeps,
+    log: http.log,
+    userAgent: `Carly-Webhooks/${SERVICE_VERSION}`,
+  });
 
   /** The context of one request, from what the HTTP layer (or an in-process caller) knows of it. */
   const contextFor = (info: RequestInfo): Context => {
@@ -176,6 +193,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           customers: new CustomersService(writes, cursors, evictAccounts, reads),
           auth: new AuthService(writes, authDeps, info),
           apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
+          webhooks: new WebhooksService(writes, {
+            clock,
+            box: webhookBox,
+            allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+            onDeleted: (id) => webhooks.forget(id),
+            onQueued: () => webhooks.wake(),
+          }),
         };
       },
     };
@@ -196,11 +220,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const openapi = buildOpenApiDocument(SERVICE_VERSION);
   // First, so that it sees every route registered after it (its label values are fixed at start).
-  registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
+  const metrics = registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
   if (config.corsOrigins.length) {
     await http.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   }
   registerErrorHandling(http, config.bodyLimit);
+  registerWebhookMetrics(metrics, webhooks.metrics, { queue: () => webhooks.queue(), now: () => clock.now() });
   registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
   registerAccountPages(http);
   await registerSwaggerUi(http, openapi);
@@ -209,6 +234,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
   http.addHook('onClose', async () => {
+    // Attempts on the wire get a moment to finish (a third of the shutdown budget, at most 5 s).
+    await webhooks.stop(Math.min(5000, config.shutdownTimeoutMs / 3));
     stopHousekeeping();
     // Mail and reset work queued by answers already sent finishes before the database closes.
     await authDeps.background.idle();
@@ -234,6 +261,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
   await hasher.warmUp();
+  await webhooks.start();
   return { http, orm, config, queryCount: () => ormQueries + reads.queries, createCaller };
 }
 

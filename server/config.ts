@@ -48,6 +48,13 @@ const ConfigSchema = z.object({
     .min(8, 'must be at least 8 characters')
     .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes of UTF-8 (bcrypt would truncate it)')
     .optional(),
+  WEBHOOK_RETRY_DELAYS: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be comma-separated seconds, e.g. 5,300,1800')
+    .default('5,300,1800,7200,18000,36000,36000'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(15),
+  WEBHOOK_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
 });
 
 /** Every environment variable the configuration reads (the README's table names each). */
@@ -75,6 +82,15 @@ export interface Config {
   /** The page a verification mail links to: `${publicUrl}/verify` unless VERIFY_URL says otherwise. */
   verifyUrl: string;
   shutdownTimeoutMs: number;
+  webhooks: {
+    /** Seconds to wait before each retry: the Nth entry follows the Nth failed attempt. */
+    retryDelaysSeconds: number[];
+    /** Allow deliveries to loopback, private, link-local… addresses (tests, development). */
+    allowPrivateNetworks: boolean;
+    timeoutMs: number;
+    /** How long a claimed delivery stays another instance's before it may be tried again. */
+    leaseMs: number;
+  };
   auth: {
     jwtSecret: string | undefined;
     bcryptCost: number;
@@ -106,6 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   }
+  // A claim must outlive the attempt it covers, or a slow attempt would be sent again.
+  if (c.WEBHOOK_LEASE_SECONDS < c.WEBHOOK_TIMEOUT_SECONDS + 5) {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_LEASE_SECONDS: must be at least WEBHOOK_TIMEOUT_SECONDS + 5');
+  }
   const dataDir = path.resolve(c.DATA_DIR);
   const publicUrl = (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, '');
   let database: Config['database'];
@@ -127,6 +147,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resetUrl: c.RESET_URL ?? `${publicUrl}/reset`,
     verifyUrl: c.VERIFY_URL ?? `${publicUrl}/verify`,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    webhooks: {
+      retryDelaysSeconds: c.WEBHOOK_RETRY_DELAYS.split(',').map((s) => Number(s.trim())),
+      allowPrivateNetworks: c.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      timeoutMs: Math.round(c.WEBHOOK_TIMEOUT_SECONDS * 1000),
+      leaseMs: Math.round(c.WEBHOOK_LEASE_SECONDS * 1000),
+    },
     auth: {
       jwtSecret: c.JWT_SECRET,
       bcryptCost: c.BCRYPT_COST,

@@ -262,6 +262,24 @@ export async function typedUse(): Promise<void> {
     expect((await api.GET('/customers/{email}', { params: { path: { email: record.email } } })).response.status).toBe(200);
   });
 
+  it('runs the webhook flow, every answer as documented', async () => {
+    const login = await generatedClient().POST('/auth/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
+    const admin = generatedClient(() => login.data.tokens.accessToken as string);
+    const created = await admin.POST('/webhooks', { body: { url: 'https://example.com/hooks/carly', events: ['*'], description: 'openapi flow' } });
+    expect(created.response.status).toBe(200);
+    expect(created.data.secret).toMatch(/^whsec_/);
+    const id = created.data.webhook.id as string;
+    const path = { params: { path: { id } } };
+    expect((await admin.GET('/webhooks', {})).data.items.map((w: { id: string }) => w.id)).toContain(id);
+    expect((await admin.GET('/webhooks/{id}', path)).response.status).toBe(200);
+    expect((await admin.PATCH('/webhooks/{id}', { ...path, body: { description: 'renamed' } })).data.description).toBe('renamed');
+    expect((await admin.POST('/webhooks/{id}/test', path)).response.status).toBe(200);
+    expect((await admin.GET('/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: 10 } } })).response.status).toBe(200);
+    expect((await admin.POST('/webhooks/{id}/rotate-secret', path)).data.secret).toMatch(/^whsec_/);
+    expect((await admin.DELETE('/webhooks/{id}', path)).response.status).toBe(200);
+    expect((await admin.GET('/webhooks/{id}', path)).response.status).toBe(404);
+  });
+
   it('every operation in the document was exercised with a 200', () => {
     const doc = JSON.parse(fs.readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p} 200`));

@@ -11,3 +11,5 @@ export type { CarlyErrorCode, CarlyErrorOptions, FieldIssue } from './errors.js'
 export { PROCEDURES } from './procedures.js';
 export type { ProcedurePath } from './procedures.js';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router.js';
+export { verifyWebhook, WebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS } from './webhooks.js';
+export type { VerifyWebhookOptions, WebhookEventData, WebhookHeaders, WebhookMessage } from './webhooks.js';

@@ -22,4 +22,12 @@ export const PROCEDURES = {
   'apiKeys.create': { type: 'mutation', input: true, auth: true, idempotent: false },
   'apiKeys.list': { type: 'query', input: false, auth: true, idempotent: false },
   'apiKeys.revoke': { type: 'mutation', input: true, auth: true, idempotent: true },
+  'webhooks.create': { type: 'mutation', input: true, auth: true, idempotent: false },
+  'webhooks.list': { type: 'query', input: false, auth: true, idempotent: false },
+  'webhooks.get': { type: 'query', input: true, auth: true, idempotent: false },
+  'webhooks.update': { type: 'mutation', input: true, auth: true, idempotent: true },
+  'webhooks.delete': { type: 'mutation', input: true, auth: true, idempotent: true },
+  'webhooks.rotateSecret': { type: 'mutation', input: true, auth: true, idempotent: false },
+  'webhooks.deliveries': { type: 'query', input: true, auth: true, idempotent: false },
+  'webhooks.test': { type: 'mutation', input: true, auth: true, idempotent: true },
 } as const;

@@ -8,6 +8,10 @@ import { ResetTokenSchema } from './reset-token.entity.js';
 import { SessionSchema } from './session.entity.js';
 import { ThrottleEventSchema } from './throttle-event.entity.js';
 import { UserSchema } from './user.entity.js';
+import { WebhookAttemptSchema } from './webhook-attempt.entity.js';
+import { WebhookDeliverySchema } from './webhook-delivery.entity.js';
+import { WebhookFanoutSchema } from './webhook-fanout.entity.js';
+import { WebhookSchema } from './webhook.entity.js';
 
 /** Every entity the ORM knows; the order does not matter. */
 export const entities = [
@@ -21,4 +25,8 @@ export const entities = [
   EventSchema,
   AuditEntrySchema,
   EmailVerificationTokenSchema,
+  WebhookSchema,
+  WebhookDeliverySchema,
+  WebhookAttemptSchema,
+  WebhookFanoutSchema,
 ];

@@ -8,6 +8,7 @@ import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
 import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { EventLog } from '../events/event-log.js';
 import type { EntityManager } from '@mikro-orm/knex';
+import { purgeWebhookDeliveries } from '../webhooks/retention.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -30,6 +31,7 @@ export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<
     idempotencyRecords: await IdempotencyStore.purgeExpired(em as EntityManager, clock.now()),
     events: await EventLog.purge(em as EntityManager, clock.now()),
     verificationTokens: await em.nativeDelete(EmailVerificationTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
+    webhookDeliveries: await purgeWebhookDeliveries(em as EntityManager, clock.now()),
   };
 }
 

@@ -23,7 +23,7 @@ const TRPC_UNKNOWN = 'trpc:unknown';
  * built from the URL (a batch's list of names) would grow without bound and never be freed.
  * Every value is created at start (at zero), so the set never changes while the process serves.
  */
-export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>) {
+export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -62,6 +62,7 @@ export function registerMetrics(app: FastifyInstance, procedureNames: Set<string
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
+  return registry;
 }
 
 /** REST and service routes name their operation; tRPC calls are named from the URL, bounded to known names. */

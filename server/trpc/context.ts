@@ -4,6 +4,7 @@ import type { CustomersService } from '../customers/customers.service.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
+import type { WebhooksService } from '../webhooks/webhooks.service.js';
 
 /** What the HTTP layer knows about the request; filled by the adapter, never by a procedure. */
 export interface RequestInfo {
@@ -22,6 +23,7 @@ export interface Services {
   customers: CustomersService;
   auth: AuthService;
   apiKeys: ApiKeysService;
+  webhooks: WebhooksService;
 }
 
 /**

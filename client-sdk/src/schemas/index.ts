@@ -3,3 +3,4 @@ export * from './customer.js';
 export * from './auth.js';
 export * from './api-keys.js';
 export * from './events.js';
+export * from './webhooks.js';

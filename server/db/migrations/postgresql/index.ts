@@ -5,6 +5,7 @@ import { Migration20261125203617 } from './Migration20261125203617.js';
 import { Migration20261125210915 } from './Migration20261125210915.js';
 import { Migration20261201135156 } from './Migration20261201135156.js';
 import { Migration20261201142338 } from './Migration20261201142338.js';
+import { Migration20261201144020 } from './Migration20261201144020.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125210915', class: Migration20261125210915 },
   { name: 'Migration20261201135156', class: Migration20261201135156 },
   { name: 'Migration20261201142338', class: Migration20261201142338 },
+  { name: 'Migration20261201144020', class: Migration20261201144020 },
 ];

@@ -1,0 +1,114 @@
+import http from 'node:http';
+import https from 'node:https';
+import { checkLiteralHost, ForbiddenAddressError, guardedLookup, socketHost } from './address-guard.js';
+
+/** What one POST came to. */
+export type PostOutcome =
+  | { kind: 'response'; status: number; retryAfterSeconds: number | null; durationMs: number }
+  | { kind: 'error'; error: string; durationMs: number }
+  /** Stopped by us (shutdown, or the webhook was deleted), not by the receiver. */
+  | { kind: 'aborted'; durationMs: number };
+
+export interface SenderOptions {
+  allowPrivateNetworks: boolean;
+  timeoutMs: number;
+  userAgent: string;
+}
+
+/** At most this many bytes of an answer are read (and thrown away): only its status matters. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** `Retry-After` as seconds: delta-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return null;
+  if (/^\s*\d+\s*$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - nowMs) / 1000));
+}
+
+/**
+ * POSTs webhook bodies. Keep-alive agents (one per scheme) whose sockets resolve names through
+ * the address guard unless private networks are allowed; IP literals are checked before
+ * connecting (the socket layer never looks them up). Redirects are not followed (a 3xx is a
+ * failure), and the whole exchange must finish within the timeout.
+ */
+export class WebhookSender {
+  private readonly agents: { http: http.Agent; https: https.Agent };
+
+  constructor(private readonly options: SenderOptions) {
+    const lookup = options.allowPrivateNetworks ? undefined : guardedLookup;
+    const common = { keepAlive: true, scheduling: 'lifo' as const, ...(lookup ? { lookup } : {}) };
+    this.agents = { http: new http.Agent(common), https: new https.Agent(common) };
+  }
+
+  post(target: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<PostOutcome> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      return Promise.resolve({ kind: 'error', error: 'invalid URL', durationMs: 0 });
+    }
+    if (!this.options.allowPrivateNetworks) {
+      const refused = checkLiteralHost(socketHost(url));
+      if (refused) return Promise.resolve({ kind: 'error', error: refused.message, durationMs: 0 });
+    }
+    const secure = url.protocol === 'https:';
+    const payload = Buffer.from(body, 'utf8');
+    return new Promise<PostOutcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: PostOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const request = (secure ? https : http).request(url, {
+        method: 'POST',
+        agent: secure ? this.agents.https : this.agents.http,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length), 'user-agent': this.options.userAgent },
+      });
+      const timer = setTimeout(() => {
+        finish({ kind: 'error', error: `timeout: no complete answer within ${this.options.timeoutMs / 1000} s`, durationMs: elapsed() });
+        request.destroy();
+      }, this.options.timeoutMs);
+      const onAbort = () => {
+        finish({ kind: 'aborted', durationMs: elapsed() });
+        request.destroy();
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.on('response', (response) => {
+        // The answer counts once it has fully arrived (a 2xx within the timeout); its body is discarded.
+        let read = 0;
+        response.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > MAX_ANSWER_BYTES) response.destroy();
+        });
+        const done = () =>
+          finish({
+            kind: 'response',
+            status: response.statusCode ?? 0,
+            retryAfterSeconds: parseRetryAfter(response.headers['retry-after'], Date.now()),
+            durationMs: elapsed(),
+          });
+        response.on('end', done);
+        // A receiver that sends more than we read: its status still stands.
+        response.on('close', done);
+      });
+      request.on('error', (err: NodeJS.ErrnoException) => {
+        const message = err instanceof ForbiddenAddressError ? err.message : `${err.code ?? err.name}: ${err.message}`;
+        finish({ kind: 'error', error: message.slice(0, 400), durationMs: elapsed() });
+      });
+      request.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
