@@ -41,6 +41,7 @@ import { appRouter } from './trpc/root.js';
 import { createCallerFactory } from './trpc/init.js';
 import { SERVICE_VERSION } from './version.js';
 import { seedSampleData } from './seed.js';
+import type { Tracing } from './tracing/types.js';
 
 export interface App {
   http: FastifyInstance;
@@ -84,6 +85,11 @@ export const LOG_REDACT = [
 /** Builds the whole service on an open database; never listens (main.ts and tests do). */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
+  // The tracer provider comes first, so everything built after it can be traced. With tracing off
+  // the SDK is never even loaded (a dynamic import), and no hook below is registered.
+  const tracing: Tracing | undefined = config.tracing
+    ? (await import('./tracing/tracing.js')).startTracing(config.tracing, SERVICE_VERSION)
+    : undefined;
   const orm = await openDatabase(config.database);
   const secret = loadServerSecret(config.dataDir, config.auth.jwtSecret);
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
@@ -96,6 +102,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ormQueries++;
     return onQuery(sql, params);
   });
+  tracing?.instrumentOrm(orm, config.database);
+  if (reads) tracing?.instrumentSqliteReads(reads);
 
   const http = Fastify({
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
@@ -121,7 +129,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const mapped = toContractError(error);
       void (reply as unknown as FastifyReply).header('x-request-id', request.id).code(mapped.status).send(mapped.body);
     },
+    // Tracing on: each request's span starts here, and its logger carries trace_id and span_id.
+    ...(tracing ? { childLoggerFactory: tracing.childLoggerFactory } : {}),
   });
+  tracing?.instrumentHttp(http, new Set(Object.keys(appRouter._def.procedures)));
   const securityHeaders = computeSecurityHeaders();
   http.addHook('onRequest', (request, reply, done) => {
     reply.headers(securityHeaders);
@@ -168,8 +179,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     };
   };
-  const createContext = (request: FastifyRequest, calls = 1): Context =>
-    contextFor({
+  const createContext = (request: FastifyRequest, calls = 1): Context => {
+    const ctx = contextFor({
       requestId: request.id,
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? null,
@@ -177,6 +188,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       idempotencyKey: headerValue(request.headers['idempotency-key']),
       calls,
     });
+    if (tracing) ctx.trace = tracing.forRequest(request);
+    return ctx;
+  };
   const createCaller = (request: Partial<RequestInfo> = {}) =>
     createCallerFactory(appRouter)(
       contextFor({ requestId: randomUUID(), ip: '127.0.0.1', userAgent: null, authorization: null, idempotencyKey: null, calls: 1, ...request }),
@@ -198,6 +212,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     stopHousekeeping();
     reads?.close();
     await orm.close();
+    // Last, so the spans of the final requests and statements are sent.
+    await tracing?.shutdown();
   });
 
   // Instances starting at once on one empty database seed it and create the first admin one

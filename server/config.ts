@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { tracingConfig, tracingEnvSchema, type TracingConfig } from './tracing/tracing-config.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -45,6 +46,7 @@ const ConfigSchema = z.object({
     .min(8, 'must be at least 8 characters')
     .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes of UTF-8 (bcrypt would truncate it)')
     .optional(),
+  ...tracingEnvSchema,
 });
 
 export interface Config {
@@ -77,6 +79,8 @@ export interface Config {
     adminEmail: string | undefined;
     adminPassword: string | undefined;
   };
+  /** OpenTelemetry tracing (server/tracing/); null (off) unless an OTLP endpoint is set. */
+  tracing: TracingConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -126,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminEmail: c.ADMIN_EMAIL?.trim().toLowerCase(),
       adminPassword: c.ADMIN_PASSWORD,
     },
+    tracing: tracingConfig(c),
   };
 }

@@ -23,6 +23,16 @@ export interface LiveSessionRow {
   lastUsedAt: Date;
 }
 
+/** The lane's statements, by the method that runs each (tracing names its spans after them). */
+export const READ_STATEMENTS = {
+  customer:
+    'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
+  session:
+    'select u.email, u.role, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
+    'where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > ?',
+  apiKey: 'select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = ?',
+} as const;
+
 /**
  * The reads every request makes — a customer by email, a live session by id, an API key by the
  * hash of its secret — on their own
@@ -47,14 +57,9 @@ export class SqliteReads {
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
-    this.customerByEmail = this.db.prepare(
-      'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
-    );
-    this.liveSession = this.db.prepare(
-      'select u.email, u.role, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
-        'where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > ?',
-    );
-    this.apiKeyByHash = this.db.prepare('select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = ?');
+    this.customerByEmail = this.db.prepare(READ_STATEMENTS.customer);
+    this.liveSession = this.db.prepare(READ_STATEMENTS.session);
+    this.apiKeyByHash = this.db.prepare(READ_STATEMENTS.apiKey);
   }
 
   customer(email: string): Customer | null {
