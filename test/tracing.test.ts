@@ -12,10 +12,11 @@ import * as otel from '@opentelemetry/api';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCarlyClient } from '../client-sdk/src/index.js';
+import { ConfigError, loadConfig } from '../server/config.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../scripts/lib/otlp-receiver.js';
 import { adminHeaders } from './helpers/auth.js';
 import { sqlQuery } from './helpers/database.js';
-import { spawnServer } from './helpers/process.js';
+import { run, spawnServer } from './helpers/process.js';
 import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, tempDir, usingPostgres, type TestServer } from './helpers/server.js';
 
 const SERVER = 2;
@@ -49,6 +50,45 @@ function expectStatementSpans(statements: ReceivedSpan[], procedure: ReceivedSpa
     expect(s.attributes['db.query.text']).not.toContain(secret);
   }
 }
+
+describe('tracing configuration (the standard OTEL_* variables)', () => {
+  it('is off without an endpoint, on with one', () => {
+    expect(loadConfig({}).tracing).toBeNull();
+    expect(loadConfig({ OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing).toBeNull();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+      tracesUrl: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: undefined,
+    });
+  });
+
+  it('follows the spec for endpoints, protocols and the switches that turn it off', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example/base/' }).tracing?.tracesUrl).toBe('https://otlp.example/base/v1/traces');
+    // The signal's own endpoint is used as given, and wins.
+    const specific = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://ingest.example/api/traces',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'carly-eu',
+    }).tracing;
+    expect(specific).toEqual({ tracesUrl: 'https://ingest.example/api/traces', protocol: 'http/json', serviceName: 'carly-eu' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_SDK_DISABLED: 'TRUE' }).tracing).toBeNull();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_SDK_DISABLED: 'false' }).tracing).not.toBeNull();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
+  });
+
+  it.each([
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'grpc'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'ftp://collector/v1/traces'],
+    ['OTEL_TRACES_EXPORTER', 'zipkin'],
+  ])('refuses %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+});
 
 describe('tracing on (OTLP/HTTP, JSON)', () => {
   let receiver: OtlpReceiver;
@@ -279,6 +319,38 @@ describe('tracing off (no OTLP endpoint)', () => {
   });
 });
 
+/** Runs test/helpers/tracing-probe.ts in its own process: its answer, and what it loaded and logged. */
+async function probe(env: Record<string, string>) {
+  const result = await run(['--import', 'tsx', 'test/helpers/tracing-probe.ts'], {
+    DATA_DIR: tempDir('carly-tracing-probe-'),
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: '',
+    ...env,
+  });
+  expect(result.code, result.stderr).toBe(0);
+  const lines = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { probe?: { status: number; sdkModules: number }; component?: string; msg?: string });
+  return { probe: lines.find((l) => l.probe)!.probe!, logs: lines.filter((l) => !l.probe) };
+}
+
+describe('the cost of tracing off, and a collector that is down', () => {
+  it('with no endpoint, not one OpenTelemetry SDK module is loaded', async () => {
+    const { probe: off } = await probe({});
+    expect(off).toEqual({ status: 200, sdkModules: 0 });
+  }, 60_000);
+
+  it('with an endpoint nobody listens on, requests are answered, the failure is logged, and the app still closes', async () => {
+    const closed = await startOtlpReceiver();
+    await closed.close();
+    const { probe: on, logs } = await probe({ OTEL_EXPORTER_OTLP_ENDPOINT: closed.url });
+    expect(on.status).toBe(200);
+    expect(on.sdkModules).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.component === 'opentelemetry').length).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 describe('a real server process (npm start path)', () => {
   it('puts the trace id in the request log lines and flushes its spans on SIGTERM', async () => {
     const receiver = await startOtlpReceiver();
@@ -318,7 +390,7 @@ describe('a real server process (npm start path)', () => {
       if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
       await receiver.close();
     }
-  });
+  }, 60_000);
 
   it('logs no trace id when tracing is off', async () => {
     const proc = await spawnServer({ DATA_DIR: tempDir('carly-tracing-off-'), ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, BCRYPT_COST: '4' });
@@ -334,5 +406,5 @@ describe('a real server process (npm start path)', () => {
       proc.child.kill('SIGTERM');
       await proc.exited;
     }
-  });
+  }, 60_000);
 });

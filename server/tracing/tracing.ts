@@ -22,6 +22,9 @@ import type { Tracing } from './types.js';
 import { httpSpans } from './http-spans.js';
 import { instrumentOrm, instrumentSqliteReads } from './db-spans.js';
 
+/** How long shutdown waits for the last spans to reach the collector. */
+const SHUTDOWN_FLUSH_MS = 2_000;
+
 export function startTracing(config: TracingConfig, serviceVersion: string): Tracing {
   const exporter = config.protocol === 'http/json' ? new OtlpJsonExporter({ url: config.tracesUrl }) : new OtlpProtobufExporter({ url: config.tracesUrl });
   // Precedence (lowest first): the SDK's defaults, Carly's, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME.
@@ -46,8 +49,14 @@ export function startTracing(config: TracingConfig, serviceVersion: string): Tra
     forRequest: http.forRequest,
     async shutdown() {
       try {
-        // Ends the batch processor, which exports what it still holds.
-        await provider.shutdown();
+        // Ends the batch processor, which exports what it still holds; an unreachable collector
+        // (the exporter retries for up to OTEL_EXPORTER_OTLP_TIMEOUT) must not hold the exit.
+        let timer: NodeJS.Timeout | undefined;
+        const flushed = await Promise.race([
+          provider.shutdown().then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), SHUTDOWN_FLUSH_MS))),
+        ]).finally(() => clearTimeout(timer));
+        if (!flushed) diag.warn(`spans not sent within ${SHUTDOWN_FLUSH_MS} ms of shutdown were dropped`);
       } catch (err) {
         diag.error('flushing spans at shutdown failed', err);
       } finally {
