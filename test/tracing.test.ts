@@ -199,6 +199,18 @@ describe('tracing on (OTLP/HTTP, JSON)', () => {
     expect(procedure!.traceId).toBe(traceId);
   });
 
+  it("honours a caller's decision not to sample: no span of that trace is recorded", async () => {
+    const unsampled = hex(16);
+    const res = await rest(server.url, 'GET', customerPath(customer.email), undefined, { ...admin, traceparent: `00-${unsampled}-${hex(8)}-00` });
+    expect(res.status).toBe(200);
+    // A sampled request sent after it: once its spans are in, the unsampled one's would be too.
+    const after = await rest(server.url, 'GET', customerPath(customer.email), undefined, admin);
+    const root = await serverSpan(receiver, after.headers.get('x-request-id')!);
+    await childrenOf(receiver, root, 1);
+    expect(receiver.spans.filter((s) => s.traceId === unsampled)).toEqual([]);
+    expect(receiver.spans.filter((s) => s.attributes['carly.request_id'] === res.headers.get('x-request-id'))).toEqual([]);
+  });
+
   it('the SDK sends the active span as traceparent when given the OpenTelemetry API', async () => {
     const requestId = `sdk-${hex(6)}`;
     const client = createCarlyClient({ url: server.url, headers: { ...admin, 'x-request-id': requestId }, retry: false, opentelemetry: otel });

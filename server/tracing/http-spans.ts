@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import {
-  context,
   defaultTextMapGetter,
   ROOT_CONTEXT,
   SpanKind,
@@ -66,7 +65,9 @@ export function httpSpans(tracer: Tracer, propagator: TextMapPropagator) {
       },
       parent,
     );
-    open.set(req, { span, context: trace.setSpan(parent, span) });
+    // A request the sampler left out is not followed further: no procedure or statement spans,
+    // no hooks' work. Its log lines still carry the ids, which a caller's trace may know.
+    if (span.isRecording()) open.set(req, { span, context: trace.setSpan(parent, span) });
     const { traceId, spanId } = span.spanContext();
     return logger.child({ ...bindings, trace_id: traceId, span_id: spanId }, options);
   };
@@ -114,9 +115,10 @@ export function httpSpans(tracer: Tracer, propagator: TextMapPropagator) {
     }
   }
 
-  /** Procedure spans of this request hang under its server span. */
+  /** Procedure spans of this request hang under its server span; none when it is not recorded. */
   function forRequest(request: FastifyRequest) {
-    return procedureTracer(tracer, open.get(request.raw)?.context ?? context.active());
+    const entry = open.get(request.raw);
+    return entry ? procedureTracer(tracer, entry.context) : undefined;
   }
 
   return { childLoggerFactory, instrumentHttp, forRequest };

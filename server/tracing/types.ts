@@ -26,8 +26,8 @@ export interface Tracing {
   instrumentOrm(orm: MikroORM, database: Config['database']): void;
   /** A span per statement of the SQLite read lane. */
   instrumentSqliteReads(reads: SqliteReads): void;
-  /** The procedure tracer of one request (its spans become children of the request's span). */
-  forRequest(request: FastifyRequest): ProcedureTracer;
+  /** The procedure tracer of one request (its spans become children of the request's span); undefined when the sampler left the request out. */
+  forRequest(request: FastifyRequest): ProcedureTracer | undefined;
   /** Sends the spans still buffered, then unregisters the tracer provider. Never throws. */
   shutdown(): Promise<void>;
 }

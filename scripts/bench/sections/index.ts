@@ -5,9 +5,10 @@ import { loginSection } from './login.js';
 import { postgresSection } from './postgres.js';
 import { profileSection } from './profile.js';
 import { readSection } from './read.js';
+import { tracingSection } from './tracing.js';
 
 /**
  * Every section, in the order a full run takes them. Add new ones here (import throughput,
  * login, ...): one module each, exporting a Section.
  */
-export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection];
+export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection, tracingSection];
