@@ -59,7 +59,7 @@ export interface CarlyClientOptions {
   /** Each HTTP request gives up after this many milliseconds (default 30,000; 0 = never), and may then be retried. */
   timeoutMs?: number;
   /**
-   * Your app's OpenTelemetry API (`import * as otel from '@opentelemetry/api'`): every request then
+   * Your app's OpenTelemetry API (the `@opentelemetry/api` module's namespace): every request then
    * carries the active span's W3C `traceparent`, so the server's spans join your trace. The SDK
    * itself does not depend on OpenTelemetry.
    */

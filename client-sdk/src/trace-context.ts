@@ -1,7 +1,7 @@
 /**
  * The two parts of `@opentelemetry/api` the client uses, described by their shape so that the SDK
- * has no dependency on OpenTelemetry: an app that traces passes the module it already has
- * (`import * as otel from '@opentelemetry/api'`, then `createCarlyClient({ …, opentelemetry: otel })`).
+ * has no dependency on OpenTelemetry: an app that traces passes the namespace of the API module it
+ * already has, `createCarlyClient({ …, opentelemetry: otel })` (see the README).
  */
 export interface OpenTelemetryApi {
   context: { active(): unknown };
