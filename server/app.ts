@@ -52,6 +52,7 @@ import { SecretBox } from './webhooks/secret-box.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 import { registerWebhookMetrics } from './webhooks/webhook-metrics.js';
 import { WebhookWorker } from './webhooks/webhook-worker.js';
+import type { Tracing } from './tracing/types.js';
 
 export interface App {
   http: FastifyInstance;
@@ -95,6 +96,11 @@ export const LOG_REDACT = [
 /** Builds the whole service on an open database; never listens (main.ts and tests do). */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
+  // The tracer provider comes first, so everything built after it can be traced. With tracing off
+  // the SDK is never even loaded (a dynamic import), and no hook below is registered.
+  const tracing: Tracing | undefined = config.tracing
+    ? (await import('./tracing/tracing.js')).startTracing(config.tracing, SERVICE_VERSION)
+    : undefined;
   const orm = await openDatabase(config.database);
   const secret = loadServerSecret(config.dataDir, config.auth.jwtSecret);
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
@@ -107,6 +113,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (!inBackground()) ormQueries++;
     return onQuery(sql, params);
   });
+  tracing?.instrumentOrm(orm, config.database);
+  tracing?.instrumentHotReads(reads, config.database);
 
   const http = Fastify({
     // Request logs carry URLs with every query value that could be a token or personal data redacted.
@@ -133,7 +141,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const mapped = toContractError(error);
       void (reply as unknown as FastifyReply).header('x-request-id', request.id).code(mapped.status).send(mapped.body);
     },
+    // Tracing on: each request's span starts here, and its logger carries trace_id and span_id.
+    ...(tracing ? { childLoggerFactory: tracing.childLoggerFactory } : {}),
   });
+  tracing?.instrumentHttp(http, new Set(Object.keys(appRouter._def.procedures)));
   const securityHeaders = computeSecurityHeaders();
   http.addHook('onRequest', (request, reply, done) => {
     reply.headers(securityHeaders);
@@ -204,8 +215,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     };
   };
-  const createContext = (request: FastifyRequest, calls = 1): Context =>
-    contextFor({
+  const createContext = (request: FastifyRequest, calls = 1): Context => {
+    const ctx = contextFor({
       requestId: request.id,
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? null,
@@ -213,6 +224,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       idempotencyKey: headerValue(request.headers['idempotency-key']),
       calls,
     });
+    if (tracing) ctx.trace = tracing.forRequest(request);
+    return ctx;
+  };
   const createCaller = (request: Partial<RequestInfo> = {}) =>
     createCallerFactory(appRouter)(
       contextFor({ requestId: randomUUID(), ip: '127.0.0.1', userAgent: null, authorization: null, idempotencyKey: null, calls: 1, ...request }),
@@ -242,6 +256,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await reads.close();
     await hasher.close();
     await orm.close();
+    // Last, so the spans of the final requests and statements are sent.
+    await tracing?.shutdown();
   });
 
   // Instances starting at once on one empty database seed it and create the first admin one

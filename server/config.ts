@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { tracingConfig, tracingEnvSchema, type TracingConfig } from './tracing/tracing-config.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -55,6 +56,7 @@ const ConfigSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(15),
   WEBHOOK_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
+  ...tracingEnvSchema,
 });
 
 /** Every environment variable the configuration reads (the README's table names each). */
@@ -103,6 +105,8 @@ export interface Config {
     adminEmail: string | undefined;
     adminPassword: string | undefined;
   };
+  /** OpenTelemetry tracing (server/tracing/); null (off) unless an OTLP endpoint is set. */
+  tracing: TracingConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -165,5 +169,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminEmail: c.ADMIN_EMAIL?.trim().toLowerCase(),
       adminPassword: c.ADMIN_PASSWORD,
     },
+    tracing: tracingConfig(c),
   };
 }

@@ -16,6 +16,7 @@ import { PROCEDURES, type ProcedurePath } from './procedures.js';
 import { retryLink, type RetryOptions } from './retry.js';
 import type { AppRouter } from './router.js';
 import type { Tokens } from './schemas/auth.js';
+import { withTraceContext, type OpenTelemetryApi } from './trace-context.js';
 
 /** What the client needs to act for a user: the pair a login, signup or refresh returns. */
 export interface TokenPair {
@@ -57,6 +58,12 @@ export interface CarlyClientOptions {
   retry?: RetryOptions | false;
   /** Each HTTP request gives up after this many milliseconds (default 30,000; 0 = never), and may then be retried. */
   timeoutMs?: number;
+  /**
+   * Your app's OpenTelemetry API (the `@opentelemetry/api` module's namespace): every request then
+   * carries the active span's W3C `traceparent`, so the server's spans join your trace. The SDK
+   * itself does not depend on OpenTelemetry.
+   */
+  opentelemetry?: OpenTelemetryApi;
 }
 
 /** Per-call options of the SDK's methods. */
@@ -159,8 +166,10 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
   let refreshing: Promise<boolean> | null = null;
   const fetchImpl = guardedFetch(options.fetch ?? (globalThis.fetch as CarlyFetch), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
-  const extraHeaders = async (): Promise<Record<string, string>> =>
-    typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {});
+  const extraHeaders = async (): Promise<Record<string, string>> => {
+    const extra = typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {});
+    return options.opentelemetry ? withTraceContext(options.opentelemetry, extra) : extra;
+  };
   const headers = async (): Promise<Record<string, string>> => {
     const extra = await extraHeaders();
     if (options.apiKey) return { ...extra, authorization: `Bearer ${options.apiKey}` };

@@ -62,6 +62,8 @@ export function rowFor(i: number) {
   const createdAt = createdAtFor(i);
   return {
     id: i + 1,
+    // As the app makes them (cus_ + 24 hex digits), but deterministic.
+    public_id: `cus_${(i + 1).toString(16).padStart(24, '0')}`,
     email: emailFor(i),
     first_name: firstName,
     last_name: lastName,
@@ -137,8 +139,8 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
       .all() as { name: string; sql: string }[];
     for (const ix of indexes) db.exec(`drop index \`${ix.name}\``);
     const insert = db.prepare(
-      'insert into customers (id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version) ' +
-        'values (@id, @email, @first_name, @last_name, @first_name_key, @last_name_key, @phone, @company, @address, @metadata, @created_at, @updated_at, @version)',
+      'insert into customers (id, public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version) ' +
+        'values (@id, @public_id, @email, @first_name, @last_name, @first_name_key, @last_name_key, @phone, @company, @address, @metadata, @created_at, @updated_at, @version)',
     );
     const chunk = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) insert.run(rowFor(i));

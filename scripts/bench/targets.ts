@@ -45,6 +45,8 @@ export interface CarlyOptions {
   env?: Record<string, string>;
   /** The bench admin's password; several instances on one database must share it. Random when absent. */
   adminPassword?: string;
+  /** Another checkout of Carly to run instead of this one (the tracing section's "feature absent" baseline). */
+  root?: string;
 }
 
 /**
@@ -60,9 +62,9 @@ export async function startCarly(options: CarlyOptions): Promise<Target> {
     fs.mkdirSync(options.cpuProfDir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   }
-  args.push(path.join(REPO_ROOT, 'server/main.ts'));
+  args.push(path.join(options.root ?? REPO_ROOT, 'server/main.ts'));
   const child = spawnNode(name, args, {
-    cwd: REPO_ROOT,
+    cwd: options.root ?? REPO_ROOT,
     env: {
       ...process.env,
       NODE_ENV: 'production',

@@ -25,6 +25,8 @@ export interface HotReads {
   apiKey(secretHash: string): ApiKeyRow | null | Promise<ApiKeyRow | null>;
   /** Statements run so far (a diagnostic: App.queryCount). */
   readonly queries: number;
+  /** Each method's SQL (tracing names and describes its spans with them). */
+  readonly statements: Readonly<Record<'customer' | 'session' | 'apiKey', string>>;
   close(): void | Promise<void>;
 }
 

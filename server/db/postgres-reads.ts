@@ -15,6 +15,14 @@ export const POSTGRES_READ_POOL_MAX = 4;
  */
 export class PostgresReads implements HotReads {
   queries = 0;
+  readonly statements = {
+    customer:
+      'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = $1',
+    session:
+      'select u.email, u.role, u.customer_id is not null as has_customer, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
+      'where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3',
+    apiKey: 'select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = $1',
+  } as const;
   private readonly pool: pg.Pool;
 
   constructor(url: string, statementTimeoutMs: number) {
@@ -31,7 +39,7 @@ export class PostgresReads implements HotReads {
   async customer(email: string): Promise<Customer | null> {
     const row = await this.one<Omit<CustomerRow, 'id' | 'last_name_key'>>(
       'carly_customer_by_email',
-      'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = $1',
+      this.statements.customer,
       [email],
     );
     return row ? customerFromRow(row) : null;
@@ -40,8 +48,7 @@ export class PostgresReads implements HotReads {
   async session(sessionId: string, userId: string, now: Date): Promise<LiveSessionRow | null> {
     const row = await this.one<{ email: string; role: Role; has_customer: boolean; last_used_at: Date }>(
       'carly_live_session',
-      'select u.email, u.role, u.customer_id is not null as has_customer, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
-        'where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3',
+      this.statements.session,
       [sessionId, userId, now],
     );
     return row ? { email: row.email, role: row.role, hasCustomer: row.has_customer, lastUsedAt: row.last_used_at } : null;
@@ -50,7 +57,7 @@ export class PostgresReads implements HotReads {
   async apiKey(secretHash: string): Promise<ApiKeyRow | null> {
     const row = await this.one<{ id: string; name: string; scopes: ApiKeyRow['scopes']; expires_at: Date | null; last_used_at: Date | null; revoked_at: Date | null }>(
       'carly_api_key_by_hash',
-      'select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = $1',
+      this.statements.apiKey,
       [secretHash],
     );
     return row

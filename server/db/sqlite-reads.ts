@@ -8,6 +8,16 @@ import { customerFromRow, type CustomerRow as Row } from '../customers/customer.
 type CustomerRow = Omit<Row, 'id' | 'last_name_key'>;
 
 
+/** The lane's statements, by the method that runs each (tracing names its spans after them). */
+export const READ_STATEMENTS = {
+  customer:
+    'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
+  session:
+    'select u.email, u.role, u.customer_id is not null as has_customer, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
+    'where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > ?',
+  apiKey: 'select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = ?',
+} as const;
+
 /**
  * The reads every request makes — a customer by email, a live session by id, an API key by the
  * hash of its secret — on their own
@@ -21,6 +31,7 @@ type CustomerRow = Omit<Row, 'id' | 'last_name_key'>;
 export class SqliteReads implements HotReads {
   /** Statements run so far (a diagnostic: App.queryCount). */
   queries = 0;
+  readonly statements = READ_STATEMENTS;
   private readonly db: Database.Database;
   private readonly customerByEmail: Database.Statement<[string], CustomerRow>;
   private readonly liveSession: Database.Statement<[string, string, number], { email: string; role: Role; has_customer: 0 | 1; last_used_at: number }>;
@@ -32,14 +43,9 @@ export class SqliteReads implements HotReads {
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
-    this.customerByEmail = this.db.prepare(
-      'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
-    );
-    this.liveSession = this.db.prepare(
-      'select u.email, u.role, u.customer_id is not null as has_customer, s.last_used_at from sessions s join users u on u.id = s.user_id ' +
-        'where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > ?',
-    );
-    this.apiKeyByHash = this.db.prepare('select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = ?');
+    this.customerByEmail = this.db.prepare(READ_STATEMENTS.customer);
+    this.liveSession = this.db.prepare(READ_STATEMENTS.session);
+    this.apiKeyByHash = this.db.prepare(READ_STATEMENTS.apiKey);
   }
 
   customer(email: string): Customer | null {

@@ -5,6 +5,7 @@ import type { AnswerRecorder } from '../db/write-transaction.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
+import type { ProcedureTracer } from '../tracing/types.js';
 
 /** What the HTTP layer knows about the request; filled by the adapter, never by a procedure. */
 export interface RequestInfo {
@@ -43,4 +44,6 @@ export interface Context {
   authenticate: () => Promise<Caller>;
   idempotency: IdempotencyStore;
   makeServices: (identity: RequestIdentity, answer?: AnswerRecorder) => Services;
+  /** Set only when tracing is on (server/tracing/): each procedure call then runs in its own span. */
+  trace?: ProcedureTracer;
 }

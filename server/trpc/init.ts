@@ -42,14 +42,19 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /** Domain errors thrown by services and middlewares become tRPC errors here, once, for both wires. */
-const base = t.procedure.use(async ({ next }) => {
+async function mapDomainErrors<R extends { ok: true } | { ok: false; error: TRPCError }>(next: () => Promise<R>): Promise<R> {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) {
     const cause = result.error.cause;
     throw new TRPCError({ code: cause.code, message: cause.message, cause });
   }
   return result;
-});
+}
+
+/** With tracing on, each call runs in its own span (server/tracing/); off, this is one property check. */
+const base = t.procedure.use(({ ctx, path, type, next }) =>
+  ctx.trace ? ctx.trace.procedure(path, type, () => mapDomainErrors(next)) : mapDomainErrors(next),
+);
 
 // ---- procedures: who may call, then the call itself -------------------------------------------
 
