@@ -35,6 +35,10 @@ import { ApiKeyAuthenticator } from './api-keys/api-key-authenticator.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { WriteTransactions } from './db/write-transaction.js';
 import { ChangeSignal } from './events/change-signal.js';
+import { AuditChainer } from './audit/audit-chainer.js';
+import { AuditService } from './audit/audit.service.js';
+import { PrivacyService } from './privacy/privacy.service.js';
+import { scrubSqliteFiles } from './privacy/sqlite-scrub.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
@@ -137,7 +141,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
   const idempotency = new IdempotencyStore(emOf, clock);
-  const writeDeps = { clock, onEventsCommitted: () => changes.notify() };
+  const auditChainer = new AuditChainer(emOf, http.log);
+  const writeDeps = { clock, onEventsCommitted: () => changes.notify(), onAuditCommitted: () => auditChainer.wake() };
+  const privacyDeps = {
+    clock,
+    onAccountsRemoved: evictAccounts,
+    afterErase: async () => {
+      if (!(await scrubSqliteFiles(emOf()))) http.log.warn('after an erasure the SQLite WAL stayed busy; it is truncated at the next checkpoint');
+    },
+  };
 
   const createContext = (request: FastifyRequest, calls = 1): Context => {
     const info: RequestInfo = {
@@ -161,6 +173,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           customers: new CustomersService(writes, cursors, evictAccounts, reads),
           auth: new AuthService(writes, authDeps, info),
           apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
+          audit: new AuditService(writes),
+          privacy: new PrivacyService(writes, privacyDeps),
         };
       },
     };
@@ -180,6 +194,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
   http.addHook('onClose', async () => {
     stopHousekeeping();
+    await auditChainer.stop();
     reads?.close();
     await orm.close();
   });

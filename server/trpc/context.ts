@@ -1,8 +1,10 @@
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { PrivacyService } from '../privacy/privacy.service.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
 
 /** What the HTTP layer knows about the request; filled by the adapter, never by a procedure. */
@@ -22,6 +24,8 @@ export interface Services {
   customers: CustomersService;
   auth: AuthService;
   apiKeys: ApiKeysService;
+  audit: AuditService;
+  privacy: PrivacyService;
 }
 
 /**

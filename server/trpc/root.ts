@@ -1,4 +1,5 @@
 import { apiKeysRouter } from '../api-keys/api-keys.router.js';
+import { auditRouter } from '../audit/audit.router.js';
 import { authRouter } from '../auth/auth.router.js';
 import { customersRouter } from '../customers/customers.router.js';
 import { router } from './init.js';
@@ -7,6 +8,7 @@ export const appRouter = router({
   auth: authRouter,
   customers: customersRouter,
   apiKeys: apiKeysRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

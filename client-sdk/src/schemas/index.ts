@@ -3,3 +3,5 @@ export * from './customer.js';
 export * from './auth.js';
 export * from './api-keys.js';
 export * from './events.js';
+export * from './audit.js';
+export * from './privacy.js';

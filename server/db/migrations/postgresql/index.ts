@@ -4,10 +4,12 @@ import { Migration20261125202735 } from './Migration20261125202735.js';
 import { Migration20261125203617 } from './Migration20261125203617.js';
 import { Migration20261125210915 } from './Migration20261125210915.js';
 import { Migration20261201135156 } from './Migration20261201135156.js';
+import { Migration20261201141945 } from './Migration20261201141945.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
   { name: 'Migration20261125203617', class: Migration20261125203617 },
   { name: 'Migration20261125210915', class: Migration20261125210915 },
   { name: 'Migration20261201135156', class: Migration20261201135156 },
+  { name: 'Migration20261201141945', class: Migration20261201141945 },
 ];
