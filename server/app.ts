@@ -191,7 +191,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true);
   registerRestRoutes(http, appRouter, createContext);
 
-  const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
+  const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log, {
+    auditRetentionDays: config.audit.retentionDays,
+    onAuditCommitted: () => auditChainer.wake(),
+  });
   http.addHook('onClose', async () => {
     stopHousekeeping();
     await auditChainer.stop();

@@ -39,6 +39,7 @@ const ConfigSchema = z.object({
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z
     .string()
@@ -65,6 +66,8 @@ export interface Config {
   seedSampleData: boolean;
   publicUrl: string;
   shutdownTimeoutMs: number;
+  /** Audit entries are kept this many days (AUDIT_RETENTION_DAYS), then housekeeping deletes them. */
+  audit: { retentionDays: number };
   auth: {
     jwtSecret: string | undefined;
     bcryptCost: number;
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',
     publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, ''),
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    audit: { retentionDays: c.AUDIT_RETENTION_DAYS },
     auth: {
       jwtSecret: c.JWT_SECRET,
       bcryptCost: c.BCRYPT_COST,
