@@ -43,8 +43,8 @@ async function newAccount() {
 
 describe('each act writes exactly one entry, with who, what, from where and the request id', () => {
   it('sign-up: the account and its customer record, acting as the new account', async () => {
-    const body = newCustomer({ password: 'Sign-up-pass-4471', phone: '+44 20 7946 0001' });
-    remember(body.password as string);
+    const body = { ...newCustomer({ phone: '+44 20 7946 0001' }), password: 'Sign-up-pass-4471' };
+    remember(body.password);
     const r = await rest(server.url, 'POST', '/auth/signup', body, from);
     expect(r.status).toBe(200);
     remember(r.body.tokens.accessToken, r.body.tokens.refreshToken);
