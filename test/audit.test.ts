@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAdmin } from '../server/auth/admin-bootstrap.js';
+import { PasswordHasher } from '../server/auth/passwords.js';
 import { WriteTransactions } from '../server/db/write-transaction.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
@@ -190,6 +192,33 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     const revoked = await rest(server.url, 'DELETE', `/api-keys/${apiKey.id}`, undefined, admin);
     expect(revoked.status).toBe(200);
     expect(await onlyEntryOf(server, revoked)).toMatchObject({ action: 'apiKey.revoked', actorId: adminId, targetId: apiKey.id });
+  });
+
+  it('the first admin, created at start from ADMIN_EMAIL, is audited as the system job that made it', async () => {
+    const entries = await auditRows(server, "action like 'auth.admin.%'");
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      action: 'auth.admin.created',
+      actorType: 'system',
+      actorId: 'admin-bootstrap',
+      actorEmail: null,
+      targetType: 'user',
+      targetId: adminId,
+      changes: { email: [null, TEST_ADMIN.email], role: [null, 'admin'] },
+      requestId: null,
+    });
+  });
+
+  it('promoting an account with create-admin is audited (role and password change, never the password)', async () => {
+    const user = await newAccount();
+    const outcome = await ensureAdmin(server.app.orm, new PasswordHasher(4, 1, 10), { now: () => new Date() }, server.dataDir, { email: user.email, password: 'Promoted-pass-58' }, true);
+    expect(outcome).toEqual({ action: 'promoted', email: user.email });
+    remember('Promoted-pass-58');
+    const [entry, ...more] = await auditRows(server, "action like 'auth.admin.%' and target_id = $1", [user.id]);
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({ action: 'auth.admin.promoted', actorType: 'system', actorId: 'create-admin', targetId: user.id });
+    expect(Object.keys(entry!.changes!).sort()).toEqual(['passwordChangedAt', 'role']);
+    expect(entry!.changes!.role).toEqual(['customer', 'admin']);
   });
 
   it('admin actions on customers: create, update (changed fields only, before and after), delete', async () => {
