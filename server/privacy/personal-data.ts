@@ -188,7 +188,14 @@ export const PERSONAL_DATA: readonly PersonalDataTable[] = [
       "Found by account id (actor or target), customer id (target), the email (actor or target), and the email anywhere in the changes.",
     section: 'auditEntries',
     async export(em, s) {
-      return (await em.find(AuditEntryEntity, auditWhere(s), { orderBy: { id: 'asc' } })).map(toAuditEntry);
+      const ids = accountIds(s);
+      return (await em.find(AuditEntryEntity, auditWhere(s), { orderBy: { id: 'asc' } })).map((row) => {
+        const entry = toAuditEntry(row);
+        // Another person who acted on this one (an admin) is not theirs to see (GDPR art. 15(4)):
+        // the copy says a person did it, not who, from where or with what.
+        const someoneElse = entry.actor.type === 'user' && !(entry.actor.id !== null && ids.includes(entry.actor.id)) && entry.actor.email !== s.email;
+        return someoneElse ? { ...entry, actor: { type: 'user' as const, id: null, email: null }, ip: null, userAgent: null } : entry;
+      });
     },
     // Kept (who did what stays provable: GDPR art. 17(3)(b), (e)); the person's data is replaced.
     erasure: 'pseudonymise',
