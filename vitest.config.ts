@@ -15,8 +15,9 @@ export default defineConfig({
         env: { CARLY_TEST_DIALECT: dialect },
         // Each file starts its own servers on its own data; files run in parallel processes.
         pool: 'forks',
-        testTimeout: 30_000,
-        hookTimeout: 60_000,
+        // Generous: many tests spawn real server processes, and the machine may be shared.
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
       },
     })),
   },

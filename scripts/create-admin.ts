@@ -120,6 +120,7 @@ async function main(): Promise<number> {
     throw err;
   } finally {
     await orm?.close(true);
+    await hasher.close();
   }
 }
 

@@ -7,11 +7,12 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /**
- * bcrypt at once: one core fewer than the machine has (at least 1), so a login flood leaves a core
- * for the event loop. Measured on 2 cores: with 2 concurrent hashes, read p99 under a flood was
- * 4.75x idle; the login rate is the same fraction of raw bcrypt either way.
+ * bcrypt at once: one per core. Hashes run on worker threads that lower their own scheduling
+ * priority (auth/hash-workers.ts), so a login flood uses every idle cycle yet the event loop wins
+ * the CPU whenever a request arrives. (Before, at normal priority, cores − 1 left a core to the
+ * event loop and halved login capacity on 2 cores.)
  */
-export const defaultHashConcurrency = () => Math.max(1, os.availableParallelism() - 1);
+export const defaultHashConcurrency = () => Math.max(1, os.availableParallelism());
 
 const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

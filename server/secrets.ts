@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
+import { ensurePrivateDir, writePrivateFile } from './ops/private-files.js';
 
 /**
  * The server's signing secret: `JWT_SECRET` when set, otherwise a random one generated on the
@@ -10,7 +11,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 export function loadServerSecret(dataDir: string, fromEnv: string | undefined): Buffer {
   if (fromEnv) return Buffer.from(fromEnv, 'utf8');
   const file = path.join(dataDir, 'jwt-secret');
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
   } catch (err) {
@@ -19,7 +20,7 @@ export function loadServerSecret(dataDir: string, fromEnv: string | undefined): 
   const secret = randomBytes(48);
   try {
     // 'wx' fails if another process created it meanwhile; then read theirs.
-    fs.writeFileSync(file, secret.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    writePrivateFile(file, secret.toString('base64url') + '\n', 'wx');
     return secret;
   } catch {
     return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');

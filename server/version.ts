@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './paths.js';
 
-const require = createRequire(import.meta.url);
-/** The service version, from the root package.json. */
-export const SERVICE_VERSION: string = (require('../package.json') as { version: string }).version;
+/** The service version, from the root package.json (read, not imported, so dist/ needs no copy of it). */
+export const SERVICE_VERSION: string = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { buildSdk, checkDist, DIST_DIR, SDK_DIR } from '../scripts/sdk/build.js';
+import { checkDist, DIST_DIR, SDK_DIR } from '../scripts/sdk/build.js';
 import { startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 import { ROOT } from './helpers/process.js';
 
@@ -55,11 +55,14 @@ let packed: { files: { path: string; size: number }[]; size: number; unpackedSiz
 
 describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sqlite project only)', () => {
   beforeAll(async () => {
-    [server] = await Promise.all([startServer(), buildSdk(() => {})]);
+    server = await startServer();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-sdk-pack-'));
-    const pack = await npm(['pack', '--json', '--pack-destination', work], SDK_DIR);
+    // No dist/ at all: `npm pack` must build it itself (prepack), or the tarball ships without it.
+    fs.rmSync(DIST_DIR, { recursive: true, force: true });
+    const pack = await npm(['pack', '--json', '--pack-destination', work], SDK_DIR, 180_000);
     expect(pack.code, show(pack)).toBe(0);
-    packed = JSON.parse(pack.stdout)[0];
+    // The build's own output comes first; npm's JSON report is the last thing printed.
+    packed = JSON.parse(pack.stdout.slice(pack.stdout.lastIndexOf('\n[\n') + 1))[0];
     tarball = path.join(work, packed.filename);
     console.log(
       `packed ${packed.filename}: ${packed.size} bytes (${packed.unpackedSize} unpacked)\n` +
@@ -165,7 +168,7 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
     const cjs = await sh(process.execPath, ['sample.cjs'], consumer, env);
     expect(cjs.code, show(cjs)).toBe(0);
     expect(JSON.parse(cjs.stdout)).toEqual({ step: 'cjs', role: 'admin' });
-  }, 60_000);
+  }, 180_000);
 
   it('the type tests fail to compile when an expectation is wrong (the check has teeth)', async () => {
     const source = fs.readFileSync(path.join(consumer, 'client.types.ts'), 'utf8');

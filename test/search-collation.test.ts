@@ -110,8 +110,7 @@ afterAll(async () => {
 });
 
 describe(`search and sort give the same answers on every database (${process.env.CARLY_TEST_DIALECT})`, () => {
-  it('the test database really sorts differently from code-point order (PostgreSQL: ICU en-US)', async () => {
-    if (!usingPostgres()) return;
+  it.skipIf(!usingPostgres())('the test database really sorts differently from code-point order (PostgreSQL: ICU en-US)', async () => {
     const rows = (await server.app.orm.em.getConnection().execute(
       `select x from (values ('z'), ('é'), ('_a'), ('a')) v(x) order by x`,
     )) as { x: string }[];

@@ -1,6 +1,6 @@
 /**
  * Swagger UI in a real browser (Debian's chromium driven by playwright-core): open /api/ui/,
- * Authorize with a token from a login, execute GET /customers/{email}, and see the 200 and the
+ * see it load and name /api/openapi.json in its top bar, Authorize with a token from a login, execute GET /customers/{email}, and see the 200 and the
  * customer in the page. A screenshot lands in test-artifacts/. Skipped, with a message, only
  * when /usr/bin/chromium is absent. Every API answer the page receives is also checked against
  * openapi.json.
@@ -52,12 +52,17 @@ describe.skipIf(!hasChromium)(`Swagger UI in Chromium${hasChromium ? '' : ` (ski
     const problems: string[] = [];
     const offHost: string[] = [];
     const apiAnswers: string[] = [];
+    const documentLoads: string[] = [];
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
       if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
     });
     page.on('request', (req) => {
       if (!req.url().startsWith(server.url) && !req.url().startsWith('data:')) offHost.push(req.url());
+    });
+    page.on('requestfinished', (req) => {
+      const { pathname } = new URL(req.url());
+      if (pathname === '/api/openapi.json' || pathname === '/api/ui/json' || pathname === '/api/ui/yaml') documentLoads.push(pathname);
     });
     page.on('response', async (res) => {
       const url = new URL(res.url());
@@ -71,6 +76,10 @@ describe.skipIf(!hasChromium)(`Swagger UI in Chromium${hasChromium ? '' : ` (ski
     try {
       await page.goto(`${server.url}/api/ui/`);
       await page.locator('.swagger-ui .info .title').filter({ hasText: 'Carly' }).waitFor();
+
+      // The top bar names the service's own document, and that is the one the page loaded.
+      expect(await page.locator('.topbar input#download-url-input').inputValue()).toBe('/api/openapi.json');
+      expect(documentLoads).toEqual(['/api/openapi.json']);
 
       // Authorize: the bearerAuth scheme takes the access token.
       await page.locator('.auth-wrapper button.authorize').click();

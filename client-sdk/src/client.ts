@@ -3,6 +3,7 @@ import {
   createTRPCUntypedClient,
   httpBatchLink,
   httpLink,
+  splitLink,
   TRPCClientError,
   type TRPCClient,
   type TRPCLink,
@@ -10,8 +11,9 @@ import {
 import type { AnyTRPCProcedure, inferProcedureInput, inferProcedureOutput } from '@trpc/server';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import superjson from 'superjson';
-import { toCarlyError } from './errors.js';
+import { HttpStatusError, toCarlyError } from './errors.js';
 import { PROCEDURES, type ProcedurePath } from './procedures.js';
+import { retryLink, type RetryOptions } from './retry.js';
 import type { AppRouter } from './router.js';
 import type { Tokens } from './schemas/auth.js';
 
@@ -32,6 +34,11 @@ export interface CarlyClientOptions {
   /** Tokens to start with, e.g. the ones `onTokens` persisted last time. */
   tokens?: TokenPair | null;
   /**
+   * An API key (`carly_sk_…`) to call as, instead of signing in: sent as the bearer credential on
+   * every call; no tokens are kept or refreshed. Not together with `tokens`.
+   */
+  apiKey?: string;
+  /**
    * Called whenever the client's tokens change: after a login, signup or refresh (with the new
    * tokens) and after a logout or a failed refresh (with `null`). Persist them here. The call
    * that changed them resolves only after this returns (or its promise settles).
@@ -39,14 +46,29 @@ export interface CarlyClientOptions {
   onTokens?: (tokens: Tokens | null) => void | Promise<void>;
   /** Extra headers for every request. */
   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
-  /** Send calls made in the same tick as one HTTP request (default `true`). */
+  /** Send calls made in the same tick as one HTTP request (default `true`). Mutations with an Idempotency-Key always go alone. */
   batch?: boolean;
+  /**
+   * Retries of calls that are safe to repeat (queries, and mutations, which carry an
+   * Idempotency-Key) after a network error, a timeout, a 5xx or a 429: exponential backoff with
+   * full jitter, honouring Retry-After. Never after another 4xx. `false` turns retries off.
+   * Defaults: `{ retries: 3, baseDelayMs: 250, maxDelayMs: 10_000 }`.
+   */
+  retry?: RetryOptions | false;
+  /** Each HTTP request gives up after this many milliseconds (default 30,000; 0 = never), and may then be retried. */
+  timeoutMs?: number;
 }
 
 /** Per-call options of the SDK's methods. */
 export interface CallOptions {
   /** Aborts the call. */
   signal?: AbortSignal;
+  /**
+   * The Idempotency-Key of a mutation. By default the client makes a new one (a UUID) for every
+   * call and re-sends it on each retry, so a retry never runs the mutation twice. Pass your own to
+   * make a retry across restarts safe (e.g. derived from your job's own id).
+   */
+  idempotencyKey?: string;
 }
 
 /** Whether every field of an input may be left out, so the whole input may be. */
@@ -93,8 +115,29 @@ export type CarlyClient = Omit<Methods, 'customers'> & {
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isTokens = (v: unknown): v is Tokens =>
-  isRecord(v) && typeof v.accessToken === 'string' && typeof v.refreshToken === 'string';
+const DEFAULT_RETRY: Required<RetryOptions> = { retries: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+type Declared = { type: 'query' | 'mutation'; input: boolean; auth: boolean; idempotent: boolean; session?: 'opens' | 'ends' };
+const declared = (path: string): Declared | undefined => (PROCEDURES as Record<string, Declared>)[path];
+
+/**
+ * The fetch every call goes through: it gives up after `timeoutMs` (a TimeoutError, treated as "no
+ * answer"), and turns an error answer that is not the server's JSON (a proxy's 502 page, a load
+ * balancer's 503) into an HttpStatusError, so its status and Retry-After are not lost.
+ */
+function guardedFetch(fetchImpl: CarlyFetch, timeoutMs: number): CarlyFetch {
+  return (async (url: Parameters<CarlyFetch>[0], init?: Parameters<CarlyFetch>[1]) => {
+    const given = init?.signal as AbortSignal | null | undefined;
+    const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signal = given && timeout ? AbortSignal.any([given, timeout]) : (timeout ?? given ?? undefined);
+    const res = await fetchImpl(url, { ...init, ...(signal ? { signal } : {}) });
+    // A fetch answers a Response; tRPC's own type for it is narrower.
+    const { status, headers } = res as unknown as { status: number; headers: { get(name: string): string | null } };
+    if (status >= 400 && !/json/i.test(headers.get('content-type') ?? '')) throw new HttpStatusError(status, headers.get('retry-after'));
+    return res;
+  }) as CarlyFetch;
+}
 
 const isUnauthorized = (err: unknown) =>
   isRecord(err) && isRecord(err.data) && err.data.code === 'UNAUTHORIZED';
@@ -111,13 +154,16 @@ const isUnauthorized = (err: unknown) =>
 export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
   const base = options.url.replace(/\/+$/, '');
   const url = base.endsWith('/trpc') ? base : `${base}/trpc`;
+  if (options.apiKey && options.tokens) throw new TypeError('createCarlyClient: pass either apiKey or tokens, not both');
   let tokens: TokenPair | null = options.tokens ? { accessToken: options.tokens.accessToken, refreshToken: options.tokens.refreshToken } : null;
   let refreshing: Promise<boolean> | null = null;
+  const fetchImpl = guardedFetch(options.fetch ?? (globalThis.fetch as CarlyFetch), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
   const extraHeaders = async (): Promise<Record<string, string>> =>
     typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {});
   const headers = async (): Promise<Record<string, string>> => {
     const extra = await extraHeaders();
+    if (options.apiKey) return { ...extra, authorization: `Bearer ${options.apiKey}` };
     return tokens ? { ...extra, authorization: `Bearer ${tokens.accessToken}` } : extra;
   };
 
@@ -129,7 +175,7 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
 
   // The refresh goes straight to the server, outside the token link (no retry loop).
   const plain = createTRPCUntypedClient<AppRouter>({
-    links: [httpLink({ url, transformer: superjson, headers: extraHeaders, ...(options.fetch ? { fetch: options.fetch } : {}) })],
+    links: [httpLink({ url, transformer: superjson, headers: extraHeaders, fetch: fetchImpl })],
   });
 
   /**
@@ -163,7 +209,8 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     observable((observer) => {
       let sub: Unsubscribable | undefined;
       let closed = false;
-      const needsAuth = (PROCEDURES as Record<string, { auth: boolean }>)[op.path]?.auth ?? true;
+      const declaration = declared(op.path);
+      const needsAuth = declaration?.auth ?? true;
       const attempt = (retried: boolean) => {
         const usedToken = tokens?.accessToken;
         let pending: Promise<void> = Promise.resolve();
@@ -171,9 +218,10 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
           next(envelope) {
             const result: unknown = envelope.result;
             const data: unknown = isRecord(result) && 'data' in result ? result.data : undefined;
+            // Which calls open or end a session is declared by the server (PROCEDURES), not guessed.
             let change: Promise<void> | undefined;
-            if (isRecord(data) && isTokens(data.tokens)) change = changeTokens(data.tokens);
-            else if (op.path === 'auth.logout') change = changeTokens(null);
+            if (declaration?.session === 'opens' && isRecord(data)) change = changeTokens(data.tokens as Tokens);
+            else if (declaration?.session === 'ends') change = changeTokens(null);
             if (!change) return observer.next(envelope);
             pending = change.then(
               () => observer.next(envelope),
@@ -208,15 +256,32 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
       };
     });
 
-  const transport = (options.batch ?? true)
-    ? httpBatchLink({ url, transformer: superjson, headers, ...(options.fetch ? { fetch: options.fetch } : {}) })
-    : httpLink({ url, transformer: superjson, headers, ...(options.fetch ? { fetch: options.fetch } : {}) });
-  const untyped = createTRPCUntypedClient<AppRouter>({ links: [tokenLink, transport] });
+  const plainTransport = (options.batch ?? true)
+    ? httpBatchLink({ url, transformer: superjson, headers, fetch: fetchImpl })
+    : httpLink({ url, transformer: superjson, headers, fetch: fetchImpl });
+  // A header keys one call, so keyed mutations travel alone (the server refuses a keyed batch).
+  const keyedTransport = httpLink({
+    url,
+    transformer: superjson,
+    fetch: fetchImpl,
+    headers: async ({ op }) => ({ ...(await headers()), 'idempotency-key': String(op.context.idempotencyKey) }),
+  });
+  const transport = splitLink<AppRouter>({
+    condition: (op) => typeof op.context.idempotencyKey === 'string',
+    true: keyedTransport,
+    false: plainTransport,
+  });
+  const retry = options.retry === false ? null : retryLink({ ...DEFAULT_RETRY, ...options.retry });
+  const untyped = createTRPCUntypedClient<AppRouter>({ links: retry ? [tokenLink, retry, transport] : [tokenLink, transport] });
 
-  const call = async (path: string, type: 'query' | 'mutation', input: unknown, opts?: CallOptions) => {
+  const call = async (path: string, def: Declared, input: unknown, opts?: CallOptions) => {
     try {
-      const requestOptions = opts?.signal ? { signal: opts.signal } : undefined;
-      return type === 'query' ? await untyped.query(path, input, requestOptions) : await untyped.mutation(path, input, requestOptions);
+      const idempotencyKey = opts?.idempotencyKey ?? (def.idempotent ? globalThis.crypto.randomUUID() : undefined);
+      const requestOptions = {
+        ...(opts?.signal ? { signal: opts.signal } : {}),
+        ...(idempotencyKey !== undefined ? { context: { idempotencyKey } } : {}),
+      };
+      return def.type === 'query' ? await untyped.query(path, input, requestOptions) : await untyped.mutation(path, input, requestOptions);
     } catch (err) {
       throw toCarlyError(err, path);
     }
@@ -229,7 +294,7 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     let node: Record<string, unknown> = facade;
     for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
     node[parts[parts.length - 1]!] = (input?: unknown, opts?: CallOptions) =>
-      call(path, def.type, input === undefined && def.input ? {} : input, opts);
+      call(path, def as Declared, input === undefined && def.input ? {} : input, opts);
   }
 
   type ListInput = inferProcedureInput<ListProcedure>;
@@ -239,7 +304,7 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     let cursor: string | undefined;
     do {
       const pageInput: ListInput = cursor === undefined ? { ...input } : { ...input, cursor };
-      const page = (await call('customers.list', 'query', pageInput, opts)) as Page;
+      const page = (await call('customers.list', declared('customers.list')!, pageInput, opts)) as Page;
       yield* page.items;
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);

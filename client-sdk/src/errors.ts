@@ -100,6 +100,36 @@ interface ErrorData {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/** An error answer that was not the server's JSON (a proxy's or load balancer's page): its status and Retry-After. */
+export class HttpStatusError extends Error {
+  override readonly name = 'HttpStatusError';
+  readonly retryAfter: number | undefined;
+  constructor(
+    readonly status: number,
+    retryAfterHeader: string | null,
+  ) {
+    super(`HTTP ${status}`);
+    this.retryAfter = parseRetryAfter(retryAfterHeader);
+  }
+}
+
+/** Retry-After in seconds: a number of seconds, or an HTTP date. */
+function parseRetryAfter(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+function retryAfterHeaderOf(meta: unknown): number | undefined {
+  const response = isRecord(meta) ? meta.response : undefined;
+  const headers = isRecord(response) ? response.headers : undefined;
+  if (headers && typeof (headers as { get?: unknown }).get === 'function') {
+    return parseRetryAfter((headers as { get(name: string): string | null }).get('retry-after'));
+  }
+  return undefined;
+}
+
 function requestIdOf(meta: unknown): string | undefined {
   const response = isRecord(meta) ? meta.response : undefined;
   const headers = isRecord(response) ? response.headers : undefined;
@@ -128,8 +158,13 @@ export function toCarlyError(err: unknown, procedure?: string): CarlyError {
   const issues = Array.isArray(data.issues)
     ? data.issues.filter(isRecord).map((i) => ({ path: String(i.path ?? ''), message: String(i.message ?? '') }))
     : undefined;
-  const retryAfter = typeof data.retryAfter === 'number' ? data.retryAfter : undefined;
+  const retryAfter = typeof data.retryAfter === 'number' ? data.retryAfter : retryAfterHeaderOf(e.meta);
   const base = { issues, procedure: path, retryAfter, requestId, cause: err };
+  if (e.cause instanceof HttpStatusError) {
+    const { status } = e.cause;
+    const code = STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+    return new CarlyError(`The server answered HTTP ${status}`, { ...base, retryAfter: e.cause.retryAfter, code, status });
+  }
 
   if (typeof data.code === 'string') {
     const status = typeof data.httpStatus === 'number' ? data.httpStatus : (statusOf(e.meta) ?? 500);

@@ -1,3 +1,4 @@
+import nodeHttp from 'node:http';
 /**
  * The contract fuzzer: generates cases from openapi.json (gen.ts), sends them over REST and
  * tRPC one at a time, and checks the properties every answer must have:
@@ -20,7 +21,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { checkRestResponse } from '../../test/helpers/openapi-validate.js';
 import { loadContract, type Operation } from './contract.js';
-import { caseArb, encodeLoose, isRef, REF, type Case, type RefName } from './gen.js';
+import { caseArb, encodeLoose, encodePathSegment, isRef, REF, type Case, type RefName } from './gen.js';
 
 export interface FuzzTarget {
   url: string;
@@ -81,14 +82,31 @@ const freshIp = () => {
 
 let requestTimeoutMs = 20_000;
 
-async function http(url: string, init: RequestInit): Promise<{ status: number; headers: Headers; text: string } | { error: string }> {
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(requestTimeoutMs) });
-    return { status: res.status, headers: res.headers, text: await res.text() };
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    return { error: `${e.name}: ${e.message}${e.cause ? ` (${e.cause.code ?? ''} ${e.cause.message ?? ''})` : ''}` };
-  }
+/**
+ * One HTTP request with its path sent exactly as written. Not fetch: the WHATWG URL parser
+ * resolves `.`, `..` and even `%2e%2e` segments before sending (`/customers/%2e%2e` would go out
+ * as `/`), so the server would never see the path the case meant to send.
+ */
+function http(url: string, init: RequestInit): Promise<{ status: number; headers: Headers; text: string } | { error: string }> {
+  const target = /^http:\/\/([^/:]+):(\d+)(\/.*)$/.exec(url);
+  if (!target) return Promise.resolve({ error: `not an http URL: ${url}` });
+  return new Promise((resolve) => {
+    const body = init.body === undefined || init.body === null ? undefined : Buffer.from(init.body as string);
+    const headers = { ...(init.headers as Record<string, string> | undefined), ...(body ? { 'content-length': String(body.length) } : {}) };
+    const req = nodeHttp.request({ host: target[1], port: Number(target[2]), path: target[3], method: init.method ?? 'GET', headers, timeout: requestTimeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
+        resolve({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', (err) => resolve({ error: `${err.name}: ${err.message}` }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${requestTimeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: `${err.name}: ${err.message}${err.code ? ` (${err.code})` : ''}` }));
+    req.end(body);
+  });
 }
 
 const json = (text: string): unknown => {
@@ -301,7 +319,7 @@ export class Fuzzer {
     if (c.transport === 'rest') {
       let urlPath = op.template.replace(/\{(\w+)\}/g, (_m, name: string) => {
         const v = pathValues[name] as any;
-        return v && typeof v === 'object' && 'rawPath' in v ? v.rawPath : encodeLoose(scalar(v));
+        return v && typeof v === 'object' && 'rawPath' in v ? v.rawPath : encodePathSegment(scalar(v));
       });
       if ('rawQuery' in query) urlPath += `?${query.rawQuery}`;
       else {

@@ -72,6 +72,15 @@ export function encodeLoose(s: string): string {
   }
 }
 
+/**
+ * A path segment: encodeLoose, and `.` or `..` as %2E, which encodeURIComponent leaves alone
+ * (dots are unreserved) and the URL parser would then resolve as "this" or "the parent" segment.
+ */
+export function encodePathSegment(s: string): string {
+  const encoded = encodeLoose(s);
+  return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
+}
+
 const UNICODE_BITS = [
   'é', 'e\u0301', 'ß', 'İ', 'ı', 'ﬃ', 'Å', '中文', '日本語', 'עברית', 'العربية', '\u202e', '\u200b', '\u200d', '\ufeff',
   '😀', '👨‍👩‍👧‍👦', '🏳️‍🌈', '𝕒', '\u00a0', '\u2028', '\u2029', 'Ω', 'ǅ', '\uffff', '\ufffd',

@@ -11,6 +11,7 @@ import { UserEntity } from '../db/user.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import { randomToken } from './tokens.js';
+import { ensurePrivateDir, writePrivateFile } from '../ops/private-files.js';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@carly.local';
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
@@ -66,10 +67,10 @@ export async function ensureAdmin(
   const existing = await em.findOne(UserEntity, { email });
   await writes.run(async (tx, log) => (existing ? makeAdmin(tx, log, existing, passwordHash, now) : createAdmin(tx, log, email, passwordHash, now)));
   // Written only once the database holds the hash, and atomically (temp file + rename).
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const passwordFile = path.join(dataDir, INITIAL_PASSWORD_FILE);
   const temp = `${passwordFile}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, `${password}\n`, { mode: 0o600 });
+  writePrivateFile(temp, `${password}\n`);
   fs.renameSync(temp, passwordFile);
   return { action: 'generated', email, passwordFile };
 }

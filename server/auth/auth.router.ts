@@ -25,6 +25,7 @@ export const authRouter = router({
   signup: publicProcedure
     .meta({
       returnsSecret: true,
+      session: 'opens',
       openapi: {
         method: 'POST', path: '/auth/signup', tags, protect: false,
         summary: 'Create an account and its customer record',
@@ -39,6 +40,7 @@ export const authRouter = router({
   login: publicProcedure
     .meta({
       returnsSecret: true,
+      session: 'opens',
       openapi: {
         method: 'POST', path: '/auth/login', tags, protect: false,
         summary: 'Sign in: tokens for a new session',
@@ -53,6 +55,7 @@ export const authRouter = router({
   refresh: publicProcedure
     .meta({
       returnsSecret: true,
+      session: 'opens',
       openapi: {
         method: 'POST', path: '/auth/refresh', tags, protect: false,
         summary: 'Spend a refresh token for new tokens',
@@ -65,7 +68,7 @@ export const authRouter = router({
     .mutation(({ ctx, input }) => ctx.services.auth.refresh(input.refreshToken)),
 
   logout: personProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'End this session: its tokens stop working at once' } })
+    .meta({ session: 'ends', openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'End this session: its tokens stop working at once' } })
     .output(OkSchema)
     .mutation(({ ctx }) => ctx.services.auth.logout(ctx.user)),
 

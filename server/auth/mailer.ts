@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
+import { ensurePrivateDir, writePrivateFile } from '../ops/private-files.js';
 
 export interface MailMessage {
   to: string;
@@ -33,9 +33,9 @@ export class Mailer {
       this.log.info({ messageId: info.messageId }, 'mail sent over SMTP');
       return;
     }
-    fs.mkdirSync(this.outboxDir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(this.outboxDir);
     const file = path.join(this.outboxDir, `${Date.now()}-${String(info.messageId).replace(/[^\w.-]/g, '')}.eml`);
-    fs.writeFileSync(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 });
+    writePrivateFile(file, (info as unknown as { message: Buffer }).message);
     this.log.info({ file }, 'mail written to the outbox (no SMTP_URL set)');
   }
 }

@@ -1,7 +1,7 @@
-import bcrypt from 'bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { badRequest } from '../errors.js';
 import { BoundedSemaphore } from './semaphore.js';
+import { HashWorkers } from './hash-workers.js';
 import { PASSWORD_MAX_BYTES as MAX_BYTES } from '../../client-sdk/src/schemas/auth.js';
 
 /** ~18k common passwords of 8+ characters, shipped in the package (no network). */
@@ -14,9 +14,13 @@ export function assertAcceptablePassword(password: string): void {
   }
 }
 
-/** bcrypt with a cap on concurrent hashes, and a dummy hash so unknown accounts cost the same. */
+/**
+ * bcrypt on low-priority worker threads (hash-workers.ts), at most `concurrency` at once and
+ * `queueLimit` waiting (429 beyond), and a dummy hash so unknown accounts cost the same.
+ */
 export class PasswordHasher {
   private readonly gate: BoundedSemaphore;
+  private readonly workers: HashWorkers;
   private dummy: Promise<string> | undefined;
 
   constructor(
@@ -25,29 +29,37 @@ export class PasswordHasher {
     queueLimit: number,
   ) {
     this.gate = new BoundedSemaphore(concurrency, queueLimit);
+    this.workers = new HashWorkers(concurrency);
   }
 
   hash(password: string): Promise<string> {
-    return this.gate.run(() => bcrypt.hash(password, this.cost));
+    return this.gate.run(() => this.workers.hash(password, this.cost));
   }
 
   /** bcrypt ignores bytes past 72, so a longer password can never be the right one. */
   async verify(password: string, hash: string): Promise<boolean> {
     if (Buffer.byteLength(password, 'utf8') > MAX_BYTES) return this.verifyNothing(password);
-    return this.gate.run(() => bcrypt.compare(password, hash));
+    return this.gate.run(() => this.workers.compare(password, hash));
   }
 
   /** Burns the same time as a real check, for an account that does not exist. */
   async verifyNothing(password: string): Promise<false> {
-    this.dummy ??= bcrypt.hash('carly-dummy-password', this.cost);
-    const dummy = await this.dummy;
-    await this.gate.run(() => bcrypt.compare(password, dummy));
+    const dummy = await this.dummyHash();
+    await this.gate.run(() => this.workers.compare(password, dummy));
     return false;
   }
 
   /** Compute the dummy hash at start so the first unknown-email login is not faster or slower. */
   async warmUp(): Promise<void> {
-    this.dummy ??= bcrypt.hash('carly-dummy-password', this.cost);
-    await this.dummy;
+    await this.dummyHash();
+  }
+
+  close(): Promise<void> {
+    return this.workers.close();
+  }
+
+  private dummyHash(): Promise<string> {
+    this.dummy ??= this.gate.run(() => this.workers.hash('carly-dummy-password', this.cost));
+    return this.dummy;
   }
 }

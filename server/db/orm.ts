@@ -1,21 +1,24 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlConnection, EntityManager } from '@mikro-orm/knex';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Config } from '../config.js';
+import { REPO_ROOT } from '../paths.js';
+import { preparePrivateSqliteFile } from '../ops/private-files.js';
 import { entities } from './entities.js';
 import { migrations as sqliteMigrations } from './migrations/sqlite/index.js';
 import { migrations as postgresqlMigrations } from './migrations/postgresql/index.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 export type Dialect = Config['database']['kind'];
 
-/** Migrations are per dialect (MikroORM cannot share them across drivers). */
-export const migrationsDir = (dialect: Dialect) => path.join(here, 'migrations', dialect);
+/**
+ * Migrations are per dialect (MikroORM cannot share them across drivers). This is their source
+ * folder, where `npm run migration:create` writes; the server runs the compiled static list
+ * (migrationsList below), from server/ or dist/ alike.
+ */
+export const migrationsDir = (dialect: Dialect) => path.join(REPO_ROOT, 'server', 'db', 'migrations', dialect);
 
 interface SqliteConnection {
   pragma(source: string): unknown;
@@ -119,12 +122,12 @@ export async function withStartupLock<T>(orm: MikroORM, fn: () => Promise<T>): P
 }
 
 /**
- * Opens the database, creating the SQLite folder when needed, and runs pending migrations: on
+ * Opens the database, creating the SQLite file (mode 0600) when needed, and runs pending migrations: on
  * PostgreSQL under the start-up lock (several instances may start at once on an empty
  * database) and without the statement timeout (a migration may rewrite a large table).
  */
 export async function openDatabase(database: Config['database']): Promise<MikroORM> {
-  if (database.kind === 'sqlite') fs.mkdirSync(path.dirname(database.file), { recursive: true });
+  if (database.kind === 'sqlite') preparePrivateSqliteFile(database.file);
   const orm = await MikroORM.init(ormOptions(database));
   try {
     if (database.kind === 'sqlite') {

@@ -37,6 +37,8 @@ const t = initTRPC
   });
 
 export const router = t.router;
+/** In-process callers (tests, scripts): `createCallerFactory(appRouter)(ctx)`. */
+export const createCallerFactory = t.createCallerFactory;
 
 /** Domain errors thrown by services and middlewares become tRPC errors here, once, for both wires. */
 const base = t.procedure.use(async ({ next }) => {

@@ -11,6 +11,12 @@ export type ApiMeta = {
   access?: Access;
   /** The answer holds a secret (tokens, an API key, a webhook secret): an Idempotency-Key is refused. */
   returnsSecret?: boolean;
+  /**
+   * What the call does to the caller's session, for the SDK (which keeps tokens by this
+   * declaration, never by guessing from an answer's shape): `opens` answers `{ tokens }` for the
+   * client to keep from now on; `ends` ends the session whose token sent it.
+   */
+  session?: 'opens' | 'ends';
   openapi?: {
     method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
     path: `/${string}`;

@@ -1,0 +1,86 @@
+/**
+ * The SQLite read lane (server/db/sqlite-reads.ts) answers the hot reads with its own prepared
+ * statements instead of MikroORM. It must give exactly the ORM path's answers: for every case
+ * here — present, missing, deleted, revoked, expired — both are asked and compared.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '../server/api-keys/secret-format.js';
+import { toCustomer } from '../server/customers/customer.mapper.js';
+import { ApiKeyEntity } from '../server/db/api-key.entity.js';
+import { CustomerEntity } from '../server/db/customer.entity.js';
+import { SessionEntity } from '../server/db/session.entity.js';
+import { SqliteReads } from '../server/db/sqlite-reads.js';
+import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
+import { customerPath, newCustomer, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
+
+describe.skipIf(usingPostgres())('the SQLite read lane answers what the ORM answers', () => {
+  let server: TestServer;
+  let reads: SqliteReads;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    server = await startServer();
+    admin = await adminHeaders(server);
+    if (server.app.config.database.kind !== 'sqlite') throw new Error('SQLite only');
+    reads = new SqliteReads(server.app.config.database.file);
+  });
+  afterAll(async () => {
+    reads.close();
+    await server.close();
+  });
+
+  const em = () => server.app.orm.em.fork();
+
+  it('customers: present (every field kind), missing, deleted, updated', async () => {
+    const full = (await rest(server.url, 'POST', '/customers', newCustomer({ phone: '+1 555 0100', company: 'Ünïcode Ltd', address: { line1: '1 Way', city: 'Oslo', country: 'no' }, metadata: { a: '1', b: 'é' } }), admin)).body;
+    const bare = (await rest(server.url, 'POST', '/customers', newCustomer(), admin)).body;
+    const gone = (await rest(server.url, 'POST', '/customers', newCustomer(), admin)).body;
+    await rest(server.url, 'PATCH', customerPath(bare.email), { company: 'Later' }, admin);
+    await rest(server.url, 'DELETE', customerPath(gone.email), undefined, admin);
+    for (const email of [full.email, bare.email, gone.email, 'nobody@example.com', full.email.toUpperCase()]) {
+      const viaOrm = await em().findOne(CustomerEntity, { email });
+      expect(reads.customer(email), email).toEqual(viaOrm ? toCustomer(viaOrm) : null);
+    }
+  });
+
+  it('sessions: live, logged out, expired, another user, unknown', async () => {
+    const alice = await signupCustomer(server);
+    const bob = await signupCustomer(server);
+    const ended = await login(server, alice.email, alice.password);
+    await rest(server.url, 'POST', '/auth/logout', undefined, bearer(ended.accessToken));
+    const sessions = await em().find(SessionEntity, {}, { populate: ['user'] });
+    const now = new Date();
+    const later = new Date(now.getTime() + 400 * 86_400_000);
+    const cases = sessions.flatMap((s) => [
+      [s.id, s.user.id, now],
+      [s.id, s.user.id, later],
+      [s.id, s.user.id === bob.body.user.id ? alice.body.user.id : bob.body.user.id, now],
+    ]) as [string, string, Date][];
+    cases.push(['00000000-0000-0000-0000-000000000000', alice.body.user.id, now]);
+    let live = 0;
+    for (const [id, userId, at] of cases) {
+      const s = await em().findOne(SessionEntity, { id, user: userId, revokedAt: null, expiresAt: { $gt: at } }, { populate: ['user'] });
+      const viaOrm = s ? { email: s.user.email, role: s.user.role, lastUsedAt: s.lastUsedAt } : null;
+      expect(reads.session(id, userId, at), `${id} ${userId} ${at.toISOString()}`).toEqual(viaOrm);
+      if (viaOrm) live++;
+    }
+    // The cases cover both answers.
+    expect(live).toBeGreaterThan(0);
+    expect(live).toBeLessThan(cases.length);
+  });
+
+  it('API keys: live, revoked, expiring, never used, unknown', async () => {
+    const make = async (extra: Record<string, unknown> = {}) =>
+      (await rest(server.url, 'POST', '/api-keys', { name: 'lane', scopes: ['customers:read', 'audit:read'], ...extra }, admin)).body;
+    const used = await make();
+    await rest(server.url, 'GET', '/customers', undefined, bearer(used.secret));
+    const revoked = await make();
+    await rest(server.url, 'DELETE', `/api-keys/${revoked.apiKey.id}`, undefined, admin);
+    const expiring = await make({ expiresAt: '2099-01-01T00:00:00Z' });
+    for (const secret of [used.secret, revoked.secret, expiring.secret, `carly_sk_${'0'.repeat(36)}`]) {
+      const k = await em().findOne(ApiKeyEntity, { secretHash: hashSecret(secret) });
+      const viaOrm = k ? { id: k.id, name: k.name, scopes: k.scopes, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt } : null;
+      expect(reads.apiKey(hashSecret(secret))).toEqual(viaOrm);
+    }
+  });
+});
