@@ -252,3 +252,25 @@ describe('erase (GDPR art. 17)', () => {
     await login(server, other.email, other.password);
   });
 });
+
+describe('the same over tRPC (the SDK wire)', () => {
+  it('exports with Dates, lists the audit trail with a Date filter, and erases', async () => {
+    const p = await populatedPerson();
+    const self = server.trpc(p.tokens[0]!.accessToken);
+    const doc = await self.customers.export.query({ email: p.email });
+    expect(doc.exportedAt).toBeInstanceOf(Date);
+    expect(doc.customer.id).toBe(p.customerId);
+    expect(doc.sessions[0]!.createdAt).toBeInstanceOf(Date);
+    const activity = await self.auth.activity.query({ limit: 2 });
+    expect(activity.items).toHaveLength(2);
+    expect(activity.items[0]!.at).toBeInstanceOf(Date);
+
+    const login = await rest(server.url, 'POST', '/auth/login', { email: TEST_ADMIN.email, password: TEST_ADMIN.password });
+    const staff = server.trpc(login.body.tokens.accessToken);
+    const page = await staff.audit.list.query({ target: p.customerId, since: new Date(Date.now() - 60_000) });
+    expect(page.items.map((e) => e.action)).toContain('customer.exported');
+    await expect(self.customers.erase.mutate({ email: p.email, confirm: 'x@example.com' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+    expect(await self.customers.erase.mutate({ email: p.email, confirm: p.email })).toEqual({ erased: true });
+    await expect(self.auth.me.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+  });
+});
