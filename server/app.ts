@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { ConfigError, type Config } from './config.js';
 import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
-import { SqliteReads } from './db/sqlite-reads.js';
+import { openHotReads } from './db/hot-reads.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
 import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
@@ -93,7 +93,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
   const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
   const sessionCache = new LiveSessionCache();
-  const reads = config.database.kind === 'sqlite' ? new SqliteReads(config.database.file) : undefined;
+  const reads = openHotReads(config.database);
   let ormQueries = 0;
   const onQuery = orm.config.get('onQuery');
   orm.config.set('onQuery', (sql: string, params: unknown[]) => {
@@ -169,7 +169,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       authenticate: () => authenticator.authenticate(info.authorization),
       idempotency,
       makeServices: (identity, answer) => {
-        // Forked on first use only: most reads never touch the ORM (see db/sqlite-reads.ts).
+        // Forked on first use only: most reads never touch the ORM (see db/hot-reads.ts).
         let em: EntityManager | undefined;
         const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
         return {
@@ -214,7 +214,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('onClose', async () => {
     stopHousekeeping();
     await auditChainer.stop();
-    reads?.close();
+    await reads.close();
     await hasher.close();
     await orm.close();
   });
@@ -236,7 +236,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
   await hasher.warmUp();
-  return { http, orm, config, queryCount: () => ormQueries + (reads?.queries ?? 0), createCaller };
+  return { http, orm, config, queryCount: () => ormQueries + reads.queries, createCaller };
 }
 
 /** A header sent once, as a string; repeated (an array) counts as its first value. */

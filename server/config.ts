@@ -49,6 +49,9 @@ const ConfigSchema = z.object({
     .optional(),
 });
 
+/** Every environment variable the configuration reads (the README's table names each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ConfigSchema.shape);
+
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { Clock } from '../clock.js';
 import { ApiKeyEntity } from '../db/api-key.entity.js';
-import type { SqliteReads } from '../db/sqlite-reads.js';
+import type { HotReads } from '../db/hot-reads.js';
 import { unauthorized } from '../errors.js';
 import type { ApiKeyCaller } from '../identity/identity.js';
 import { hashSecret, isWellFormedSecret } from './secret-format.js';
@@ -37,10 +37,10 @@ export class ApiKeyAuthenticator {
   constructor(
     private readonly deps: {
       clock: Clock;
-      /** A fresh entity manager (lookups on PostgreSQL, lastUsedAt writes). */
+      /** A fresh entity manager (lastUsedAt writes). */
       em: () => EntityManager;
-      /** SQLite: the prepared read of a key by hash. */
-      reads?: SqliteReads;
+      /** The prepared read of a key by the hash of its secret. */
+      reads: HotReads;
       log: FastifyBaseLogger;
     },
   ) {}
@@ -78,9 +78,7 @@ export class ApiKeyAuthenticator {
   }
 
   private async lookup(hash: string): Promise<ApiKeyRow | null> {
-    if (this.deps.reads) return this.deps.reads.apiKey(hash);
-    const key = await this.deps.em().findOne(ApiKeyEntity, { secretHash: hash });
-    return key ? { id: key.id, name: key.name, scopes: key.scopes, expiresAt: key.expiresAt, lastUsedAt: key.lastUsedAt, revokedAt: key.revokedAt } : null;
+    return this.deps.reads.apiKey(hash);
   }
 
   private noteWritten(id: string, at: number): void {

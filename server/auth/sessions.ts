@@ -9,7 +9,7 @@ import type { AuthUser } from './auth-user.js';
 import type { LiveSessionCache } from './session-cache.js';
 import { hashToken, randomToken, type AccessTokens } from './tokens.js';
 import type { Tokens } from '../../client-sdk/src/schemas/auth.js';
-import type { LiveSessionRow, SqliteReads } from '../db/sqlite-reads.js';
+import type { HotReads } from '../db/hot-reads.js';
 
 const DAY_MS = 86_400_000;
 
@@ -22,8 +22,8 @@ export interface SessionDeps {
   accessTokens: AccessTokens;
   cache: LiveSessionCache;
   sessionTtlDays: number;
-  /** SQLite only: prepared reads on their own connection (see db/sqlite-reads.ts). */
-  reads?: SqliteReads;
+  /** The hot reads off the ORM (see db/hot-reads.ts). */
+  reads: HotReads;
 }
 
 /** Sessions: one row per login, a rotating refresh token, revocation that bites at once. */
@@ -87,7 +87,7 @@ export class Sessions {
     const now = this.deps.clock.now();
     const cached = this.deps.cache.get(sessionId, now.getTime());
     if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role };
-    const session = this.deps.reads ? this.deps.reads.session(sessionId, userId, now) : await this.findLive(sessionId, userId, now);
+    const session = await this.deps.reads.session(sessionId, userId, now);
     if (!session) throw unauthorized('This session has ended; sign in again');
     if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
       // Written at most once a minute per session, not on every request.
@@ -95,15 +95,6 @@ export class Sessions {
     }
     this.deps.cache.set(sessionId, userId, session.email, session.role, now.getTime());
     return { id: userId, email: session.email, role: session.role };
-  }
-
-  private async findLive(sessionId: string, userId: string, now: Date): Promise<LiveSessionRow | null> {
-    const s = await this.em.findOne(
-      SessionEntity,
-      { id: sessionId, user: userId, revokedAt: null, expiresAt: { $gt: now } },
-      { populate: ['user'] },
-    );
-    return s ? { email: s.user.email, role: s.user.role, lastUsedAt: s.lastUsedAt } : null;
   }
 
   async listLive(userId: string): Promise<SessionEntity[]> {

@@ -18,6 +18,47 @@ export const toCustomer = (e: CustomerEntity): Customer => ({
   version: e.version,
 });
 
+/** A customers row as the database returns it, on either dialect. */
+export interface CustomerRow {
+  id: number | string;
+  public_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  last_name_key: string;
+  phone: string | null;
+  company: string | null;
+  /** JSON text on SQLite, already parsed on PostgreSQL. */
+  address: string | Customer['address'];
+  metadata: string | Record<string, string>;
+  /** Epoch milliseconds on SQLite, a Date on PostgreSQL. */
+  created_at: number | Date;
+  updated_at: number | Date;
+  version: number;
+}
+
+/** The columns `customerFromRow` reads. */
+export const CUSTOMER_COLUMNS = [
+  'id', 'public_id', 'email', 'first_name', 'last_name', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version',
+];
+
+const parsed = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+/** The public shape of a customer from a raw row (the read lanes and list pages skip the ORM). */
+export const customerFromRow = (row: Omit<CustomerRow, 'id' | 'last_name_key'>): Customer => ({
+  id: row.public_id,
+  email: row.email,
+  firstName: row.first_name,
+  lastName: row.last_name,
+  phone: row.phone,
+  company: row.company,
+  address: row.address === null ? null : parsed(row.address),
+  metadata: parsed(row.metadata),
+  createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at),
+  version: row.version,
+});
+
 /** The lower-cased keys that search and the lastName sort use. */
 export const nameKeys = (firstName: string, lastName: string) => ({
   firstNameKey: firstName.toLowerCase(),

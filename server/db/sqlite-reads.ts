@@ -2,26 +2,11 @@ import Database from 'better-sqlite3';
 import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { Role } from '../../client-sdk/src/schemas/auth.js';
 import type { ApiKeyRow } from '../api-keys/api-key-authenticator.js';
+import type { HotReads, LiveSessionRow } from './hot-reads.js';
+import { customerFromRow, type CustomerRow as Row } from '../customers/customer.mapper.js';
 
-interface CustomerRow {
-  public_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  phone: string | null;
-  company: string | null;
-  address: string | null;
-  metadata: string;
-  created_at: number;
-  updated_at: number;
-  version: number;
-}
+type CustomerRow = Omit<Row, 'id' | 'last_name_key'>;
 
-export interface LiveSessionRow {
-  email: string;
-  role: Role;
-  lastUsedAt: Date;
-}
 
 /**
  * The reads every request makes — a customer by email, a live session by id, an API key by the
@@ -33,7 +18,7 @@ export interface LiveSessionRow {
  * while the ORM's connection writes, so a read sees every write acknowledged before it.
  * Writes, lists and anything transactional stay on MikroORM.
  */
-export class SqliteReads {
+export class SqliteReads implements HotReads {
   /** Statements run so far (a diagnostic: App.queryCount). */
   queries = 0;
   private readonly db: Database.Database;
@@ -60,20 +45,7 @@ export class SqliteReads {
   customer(email: string): Customer | null {
     this.queries++;
     const row = this.customerByEmail.get(email);
-    if (!row) return null;
-    return {
-      id: row.public_id,
-      email: row.email,
-      firstName: row.first_name,
-      lastName: row.last_name,
-      phone: row.phone,
-      company: row.company,
-      address: row.address === null ? null : JSON.parse(row.address),
-      metadata: JSON.parse(row.metadata),
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-      version: row.version,
-    };
+    return row ? customerFromRow(row) : null;
   }
 
   session(sessionId: string, userId: string, now: Date): LiveSessionRow | null {

@@ -1,7 +1,8 @@
 /**
- * The SQLite read lane (server/db/sqlite-reads.ts) answers the hot reads with its own prepared
- * statements instead of MikroORM. It must give exactly the ORM path's answers: for every case
- * here — present, missing, deleted, revoked, expired — both are asked and compared.
+ * The read lanes (server/db/hot-reads.ts: SQLite's and PostgreSQL's) answer the hot reads with
+ * their own prepared statements instead of MikroORM. They must give exactly the ORM path's
+ * answers: for every case here — present, missing, deleted, revoked, expired — both are asked
+ * and compared, on each database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../server/api-keys/secret-format.js';
@@ -9,23 +10,22 @@ import { toCustomer } from '../server/customers/customer.mapper.js';
 import { ApiKeyEntity } from '../server/db/api-key.entity.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
 import { SessionEntity } from '../server/db/session.entity.js';
-import { SqliteReads } from '../server/db/sqlite-reads.js';
+import { openHotReads, type HotReads } from '../server/db/hot-reads.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
-import { customerPath, newCustomer, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
-describe.skipIf(usingPostgres())('the SQLite read lane answers what the ORM answers', () => {
+describe(`the read lane answers what the ORM answers (${process.env.CARLY_TEST_DIALECT})`, () => {
   let server: TestServer;
-  let reads: SqliteReads;
+  let reads: HotReads;
   let admin: Record<string, string>;
 
   beforeAll(async () => {
     server = await startServer();
     admin = await adminHeaders(server);
-    if (server.app.config.database.kind !== 'sqlite') throw new Error('SQLite only');
-    reads = new SqliteReads(server.app.config.database.file);
+    reads = openHotReads(server.app.config.database);
   });
   afterAll(async () => {
-    reads.close();
+    await reads.close();
     await server.close();
   });
 
@@ -39,7 +39,7 @@ describe.skipIf(usingPostgres())('the SQLite read lane answers what the ORM answ
     await rest(server.url, 'DELETE', customerPath(gone.email), undefined, admin);
     for (const email of [full.email, bare.email, gone.email, 'nobody@example.com', full.email.toUpperCase()]) {
       const viaOrm = await em().findOne(CustomerEntity, { email });
-      expect(reads.customer(email), email).toEqual(viaOrm ? toCustomer(viaOrm) : null);
+      expect(await reads.customer(email), email).toEqual(viaOrm ? toCustomer(viaOrm) : null);
     }
   });
 
@@ -61,7 +61,7 @@ describe.skipIf(usingPostgres())('the SQLite read lane answers what the ORM answ
     for (const [id, userId, at] of cases) {
       const s = await em().findOne(SessionEntity, { id, user: userId, revokedAt: null, expiresAt: { $gt: at } }, { populate: ['user'] });
       const viaOrm = s ? { email: s.user.email, role: s.user.role, lastUsedAt: s.lastUsedAt } : null;
-      expect(reads.session(id, userId, at), `${id} ${userId} ${at.toISOString()}`).toEqual(viaOrm);
+      expect(await reads.session(id, userId, at), `${id} ${userId} ${at.toISOString()}`).toEqual(viaOrm);
       if (viaOrm) live++;
     }
     // The cases cover both answers.
@@ -80,7 +80,7 @@ describe.skipIf(usingPostgres())('the SQLite read lane answers what the ORM answ
     for (const secret of [used.secret, revoked.secret, expiring.secret, `carly_sk_${'0'.repeat(36)}`]) {
       const k = await em().findOne(ApiKeyEntity, { secretHash: hashSecret(secret) });
       const viaOrm = k ? { id: k.id, name: k.name, scopes: k.scopes, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt } : null;
-      expect(reads.apiKey(hashSecret(secret))).toEqual(viaOrm);
+      expect(await reads.apiKey(hashSecret(secret))).toEqual(viaOrm);
     }
   });
 });
