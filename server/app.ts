@@ -41,6 +41,10 @@ import { ApiKeyAuthenticator } from './api-keys/api-key-authenticator.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { WriteTransactions } from './db/write-transaction.js';
 import { ChangeSignal } from './events/change-signal.js';
+import { AuditChainer } from './audit/audit-chainer.js';
+import { AuditService } from './audit/audit.service.js';
+import { PrivacyService } from './privacy/privacy.service.js';
+import { scrubSqliteFiles } from './privacy/sqlite-scrub.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
@@ -175,7 +179,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
   const idempotency = new IdempotencyStore(emOf, clock);
-  const writeDeps = { clock, onEventsCommitted: () => changes.notify() };
+  const auditChainer = new AuditChainer(emOf, http.log);
+  const writeDeps = { clock, onEventsCommitted: () => changes.notify(), onAuditCommitted: () => auditChainer.wake() };
+  const privacyDeps = {
+    clock,
+    onAccountsRemoved: evictAccounts,
+    afterErase: async () => {
+      if (!(await scrubSqliteFiles(emOf()))) http.log.warn('after an erasure the SQLite WAL stayed busy; it is truncated at the next checkpoint');
+    },
+  };
   const webhookBox = new SecretBox(deriveKey(secret, 'webhooks.secret'));
   const webhooks = new WebhookWorker({
     em: emOf,
@@ -211,6 +223,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
             onDeleted: (id) => webhooks.forget(id),
             onQueued: () => webhooks.wake(),
           }),
+          audit: new AuditService(writes),
+          privacy: new PrivacyService(writes, privacyDeps),
         };
       },
     };
@@ -246,13 +260,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit);
   registerRestRoutes(http, appRouter, createContext);
 
-  const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
+  const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log, {
+    auditRetentionDays: config.audit.retentionDays,
+    onAuditCommitted: () => auditChainer.wake(),
+  });
   http.addHook('onClose', async () => {
     // Attempts on the wire get a moment to finish (a third of the shutdown budget, at most 5 s).
     await webhooks.stop(Math.min(5000, config.shutdownTimeoutMs / 3));
     stopHousekeeping();
     // Mail and reset work queued by answers already sent finishes before the database closes.
     await authDeps.background.idle();
+    await auditChainer.stop();
     await reads.close();
     await hasher.close();
     await orm.close();

@@ -43,6 +43,7 @@ const ConfigSchema = z.object({
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z
     .string()
@@ -93,6 +94,8 @@ export interface Config {
     /** How long a claimed delivery stays another instance's before it may be tried again. */
     leaseMs: number;
   };
+  /** Audit entries are kept this many days (AUDIT_RETENTION_DAYS), then housekeeping deletes them. */
+  audit: { retentionDays: number };
   auth: {
     jwtSecret: string | undefined;
     bcryptCost: number;
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: Math.round(c.WEBHOOK_TIMEOUT_SECONDS * 1000),
       leaseMs: Math.round(c.WEBHOOK_LEASE_SECONDS * 1000),
     },
+    audit: { retentionDays: c.AUDIT_RETENTION_DAYS },
     auth: {
       jwtSecret: c.JWT_SECRET,
       bcryptCost: c.BCRYPT_COST,

@@ -32,7 +32,7 @@ describe('housekeeping', () => {
     expect(await count('throttle_events')).toBeGreaterThan(0);
     const sessionsBefore = await count('sessions');
 
-    expect(await housekeeping(server.app.orm, clock)).toEqual({ throttleEvents: 0, sessions: 0, resetTokens: 0, idempotencyRecords: 0, events: 0, verificationTokens: 0, webhookDeliveries: 0 });
+    expect(await housekeeping(server.app.orm, clock)).toEqual({ throttleEvents: 0, sessions: 0, resetTokens: 0, idempotencyRecords: 0, events: 0, verificationTokens: 0, webhookDeliveries: 0, auditEntries: 0 });
 
     clock.advance(8 * DAY);
     const deleted = await housekeeping(server.app.orm, clock);

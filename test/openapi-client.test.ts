@@ -280,6 +280,32 @@ export async function typedUse(): Promise<void> {
     expect((await admin.GET('/webhooks/{id}', path)).response.status).toBe(404);
   });
 
+  it('runs the audit and privacy flow, every answer as documented', async () => {
+    const login = await generatedClient().POST('/auth/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
+    const admin = generatedClient(() => login.data.tokens.accessToken as string);
+    let token: string | undefined;
+    const person = generatedClient(() => token);
+    const email = `privacy${Date.now()}@example.com`;
+    const signup = await person.POST('/auth/signup', { body: { email, password: 'Sturdy-openapi-pass-9', firstName: 'Pri', lastName: 'Vacy' } });
+    token = signup.data.tokens.accessToken;
+    const activity = await person.GET('/auth/activity', { params: { query: { limit: 10 } } });
+    expect(activity.response.status).toBe(200);
+    expect(activity.data.items.map((e: { action: string }) => e.action)).toEqual(['auth.signup']);
+    expect((await person.GET('/audit', {})).response.status).toBe(403);
+    const audit = await admin.GET('/audit', { params: { query: { target: signup.data.customer.id, action: 'customer.*' } } });
+    expect(audit.response.status).toBe(200);
+    expect(audit.data.items.map((e: { action: string }) => e.action)).toEqual(['customer.created']);
+    const exported = await person.GET('/customers/{email}/export', { params: { path: { email } } });
+    expect(exported.response.status).toBe(200);
+    expect(exported.data.customer.email).toBe(email);
+    expect((await person.POST('/customers/{email}/erase', { params: { path: { email } }, body: { confirm: 'not.me@example.com' } })).response.status).toBe(400);
+    const erased = await person.POST('/customers/{email}/erase', { params: { path: { email } }, body: { confirm: email } });
+    expect(erased.response.status).toBe(200);
+    expect(erased.data).toEqual({ erased: true });
+    expect((await person.GET('/auth/me', {})).response.status).toBe(401);
+    expect((await admin.POST('/customers/{email}/erase', { params: { path: { email } }, body: { confirm: email } })).response.status).toBe(404);
+  });
+
   it('every operation in the document was exercised with a 200', () => {
     const doc = JSON.parse(fs.readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p} 200`));

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import type { EntityManager as KnexEntityManager } from '@mikro-orm/knex';
+import { WriteTransactions, type ChangeLog } from '../db/write-transaction.js';
+import { systemIdentity } from '../identity/identity.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import { UserEntity } from '../db/user.entity.js';
@@ -37,41 +40,32 @@ export async function ensureAdmin(
   request: AdminRequest,
   force = false,
 ): Promise<AdminOutcome> {
-  const em = orm.em.fork();
+  const em = orm.em.fork() as unknown as KnexEntityManager;
+  // Audited as the system job that did it: the server's start (ADMIN_EMAIL) or the create-admin command.
+  const writes = new WriteTransactions(() => em, systemIdentity(force ? 'create-admin' : 'admin-bootstrap'), { clock, onEventsCommitted: () => {} });
   const now = clock.now();
   if (request.email && request.password) {
     assertAcceptablePassword(request.password);
     const email = request.email.trim().toLowerCase();
     const existing = await em.findOne(UserEntity, { email });
     if (!existing) {
-      em.create(UserEntity, { id: randomUUID(), email, passwordHash: await hasher.hash(request.password), role: 'admin', createdAt: now, passwordChangedAt: now });
-      await em.flush();
+      const passwordHash = await hasher.hash(request.password);
+      await writes.run(async (tx, log) => createAdmin(tx, log, email, passwordHash, now));
       return { action: 'created', email };
     }
     const wasAdmin = existing.role === 'admin';
-    existing.role = 'admin';
     const passwordMatches = await hasher.verify(request.password, existing.passwordHash);
-    if (!passwordMatches) {
-      existing.passwordHash = await hasher.hash(request.password);
-      existing.passwordChangedAt = now;
-    }
-    await em.flush();
-    // A new password ends the account's sessions, as a password change or reset does.
-    if (!passwordMatches) await endSessions(em, existing.id, now);
-    return { action: !wasAdmin ? 'promoted' : passwordMatches ? 'unchanged' : 'updated', email };
+    if (wasAdmin && passwordMatches) return { action: 'unchanged', email };
+    const passwordHash = passwordMatches ? null : await hasher.hash(request.password);
+    await writes.run(async (tx, log) => makeAdmin(tx, log, existing, passwordHash, now));
+    return { action: !wasAdmin ? 'promoted' : 'updated', email };
   }
   if (!force && (await em.count(UserEntity, { role: 'admin' })) > 0) return { action: 'none' };
   const email = DEFAULT_ADMIN_EMAIL;
   const password = randomToken(18);
   const passwordHash = await hasher.hash(password);
   const existing = await em.findOne(UserEntity, { email });
-  if (existing) {
-    Object.assign(existing, { role: 'admin', passwordHash, passwordChangedAt: now });
-  } else {
-    em.create(UserEntity, { id: randomUUID(), email, passwordHash, role: 'admin', createdAt: now, passwordChangedAt: now });
-  }
-  await em.flush();
-  if (existing) await endSessions(em, existing.id, now);
+  await writes.run(async (tx, log) => (existing ? makeAdmin(tx, log, existing, passwordHash, now) : createAdmin(tx, log, email, passwordHash, now)));
   // Written only once the database holds the hash, and atomically (temp file + rename).
   ensurePrivateDir(dataDir);
   const passwordFile = path.join(dataDir, INITIAL_PASSWORD_FILE);
@@ -83,6 +77,26 @@ export async function ensureAdmin(
 
 async function endSessions(em: EntityManager, userId: string, now: Date): Promise<void> {
   await em.nativeUpdate(SessionEntity, { user: userId, revokedAt: null }, { revokedAt: now });
+}
+
+/** Audit actions of the admin bootstrap (an admin's own activity lists them: `auth.*`). */
+export const ADMIN_ACTIONS = { created: 'auth.admin.created', promoted: 'auth.admin.promoted', passwordSet: 'auth.admin.passwordSet' } as const;
+
+async function createAdmin(tx: KnexEntityManager, log: ChangeLog, email: string, passwordHash: string, now: Date): Promise<void> {
+  const id = randomUUID();
+  tx.create(UserEntity, { id, email, passwordHash, role: 'admin', createdAt: now, passwordChangedAt: now });
+  log.audit({ action: ADMIN_ACTIONS.created, target: { type: 'user', id }, changes: { email: [null, email], role: [null, 'admin'] } });
+}
+
+/** Makes an existing account an admin and/or sets its password (a new password ends its sessions). */
+async function makeAdmin(tx: KnexEntityManager, log: ChangeLog, user: UserEntity, passwordHash: string | null, now: Date): Promise<void> {
+  await tx.nativeUpdate(UserEntity, { id: user.id }, { role: 'admin', ...(passwordHash ? { passwordHash, passwordChangedAt: now } : {}) });
+  // A new password ends the account's sessions, as a password change or reset does.
+  if (passwordHash) await endSessions(tx, user.id, now);
+  const changes: Record<string, [unknown, unknown]> = {};
+  if (user.role !== 'admin') changes.role = [user.role, 'admin'];
+  if (passwordHash) changes.passwordChangedAt = [user.passwordChangedAt, now];
+  log.audit({ action: user.role !== 'admin' ? ADMIN_ACTIONS.promoted : ADMIN_ACTIONS.passwordSet, target: { type: 'user', id: user.id }, changes });
 }
 
 export function logAdminOutcome(log: FastifyBaseLogger, outcome: AdminOutcome): void {

@@ -16,6 +16,7 @@ import {
   SignupResultSchema,
   VerifyEmailInput,
 } from '../../client-sdk/src/schemas/auth.js';
+import { ActivityInput, AuditPageSchema } from '../../client-sdk/src/schemas/audit.js';
 import { personProcedure, publicProcedure, router } from '../trpc/init.js';
 
 const tags = ['auth'];
@@ -74,10 +75,7 @@ export const authRouter = router({
   logout: personProcedure
     .meta({ session: 'ends', openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'End this session: its tokens stop working at once' } })
     .output(OkSchema)
-    .mutation(async ({ ctx }) => {
-      await ctx.services.auth.logout(ctx.user);
-      return ok;
-    }),
+    .mutation(({ ctx }) => ctx.services.auth.logout(ctx.user)),
 
   me: personProcedure
     .meta({ openapi: { method: 'GET', path: '/auth/me', tags, summary: 'The signed-in user and their customer record' } })
@@ -94,10 +92,7 @@ export const authRouter = router({
     })
     .input(ChangePasswordInput)
     .output(OkSchema)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.services.auth.changePassword(ctx.user, input);
-      return ok;
-    }),
+    .mutation(({ ctx, input }) => ctx.services.auth.changePassword(ctx.user, input)),
 
   requestPasswordReset: publicProcedure
     .meta({
@@ -145,6 +140,20 @@ export const authRouter = router({
     .output(SessionListSchema)
     .query(async ({ ctx }) => ({ items: await ctx.services.auth.listSessions(ctx.user) })),
 
+  activity: personProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/auth/activity',
+        tags,
+        summary: 'Your own security history, newest first',
+        description: "This account's audit entries: its sign-ups and logins, failed logins on its email, sessions ended, password changes and resets.",
+      },
+    })
+    .input(ActivityInput)
+    .output(AuditPageSchema)
+    .query(({ ctx, input }) => ctx.services.audit.activity(ctx.user, input)),
+
   revokeSession: personProcedure
     .meta({
       openapi: {
@@ -155,8 +164,5 @@ export const authRouter = router({
     })
     .input(SessionIdInput)
     .output(OkSchema)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.services.auth.revokeSession(ctx.user, input.id);
-      return ok;
-    }),
+    .mutation(({ ctx, input }) => ctx.services.auth.revokeSession(ctx.user, input.id)),
 });

@@ -28,7 +28,7 @@ import type { LoginAttempts } from './login-attempts.js';
 import { tokenLink } from './mail-links.js';
 import type { Mailer } from './mailer.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
-import { Sessions, type SessionDeps } from './sessions.js';
+import { Sessions, sessionIdOf, type SessionDeps } from './sessions.js';
 import type { KeyedMutex } from './keyed-mutex.js';
 import { Throttle, type Limit } from './throttle.js';
 import { hashToken, randomToken } from './tokens.js';
@@ -40,6 +40,17 @@ export const RESET_LIMITS = { perAccount: 5, perAddress: 20, windowMs: 15 * MINU
 /** Contract: a verification link is single-use and valid 24 hours. */
 export const VERIFY_TOKEN_TTL_MS = 24 * 60 * MINUTE;
 const RESET_ANSWER = 'If an account exists for this email, a reset link is on its way.';
+const ok = { ok: true as const };
+/** Audit actions of accounts and sessions (docs/audit-and-privacy.md lists them all). */
+export const AUTH_ACTIONS = {
+  login: 'auth.login',
+  logout: 'auth.logout',
+  passwordChanged: 'auth.password.changed',
+  resetRequested: 'auth.password.resetRequested',
+  reset: 'auth.password.reset',
+  sessionRevoked: 'auth.session.revoked',
+  refreshReused: 'auth.refresh.reused',
+} as const;
 
 export interface AuthDeps extends SessionDeps {
   hasher: PasswordHasher;
@@ -181,9 +192,14 @@ export class AuthService {
 
   /** Same 401, same message, same bcrypt work for an unknown email and a wrong password. */
   async login(input: LoginInput & { email: string }): Promise<{ user: User; tokens: Tokens }> {
-    const user = await this.checkPassword(input.email, input.password, () => unauthorized('Invalid email or password'));
-    const tokens = await this.sessions.open(user, this.request);
-    return { user: toUser(user), tokens };
+    const user = await this.checkPassword(input.email, input.password, () => unauthorized('Invalid email or password'), AUTH_ACTIONS.login);
+    return this.writes.run(async (tx, log) => {
+      // A login acts as the account it signs in; its entry commits with the session.
+      log.actAs({ type: 'user', id: user.id }, user.email);
+      const tokens = await new Sessions(() => tx, this.deps).open(user, this.request);
+      log.audit({ action: AUTH_ACTIONS.login, target: { type: 'user', id: user.id }, changes: { session: [null, sessionIdOf(tokens)] } });
+      return { user: toUser(user), tokens };
+    });
   }
 
   /**
@@ -191,9 +207,10 @@ export class AuthService {
    * account or the address used up its failures; a failure is counted, a success never is.
    * Checks of one account run one at a time, so concurrent guesses each see the ones before;
    * checks from one address count while in flight (login-attempts.ts), so parallel guesses at
-   * many accounts cannot pass the address's limit either.
+   * many accounts cannot pass the address's limit either. A failure is audited as `action` with
+   * outcome `failure`, in a small transaction of its own (nothing else changes).
    */
-  private checkPassword(email: string, password: string, wrong: () => Error): Promise<UserEntity> {
+  private checkPassword(email: string, password: string, wrong: () => Error, action: string): Promise<UserEntity> {
     return this.deps.accountLocks.run(email, async () => {
       const attempt = await this.deps.loginAttempts.begin(this.loginLimits(email), this.throttle);
       let failed = false;
@@ -202,6 +219,10 @@ export class AuthService {
         const ok = user ? await this.deps.hasher.verify(password, user.passwordHash) : await this.deps.hasher.verifyNothing(password);
         if (!user || !ok) {
           failed = true;
+          await this.writes.run(
+            async (_tx, log) => log.audit({ action, outcome: 'failure', target: user ? { type: 'user', id: user.id } : { type: 'email', id: email } }),
+            { answer: false },
+          );
           throw wrong();
         }
         return user;
@@ -212,11 +233,26 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string): Promise<{ tokens: Tokens }> {
-    return { tokens: await this.sessions.rotate(refreshToken) };
+    // A spent refresh token presented again ends its session: audited, as a likely theft.
+    const onReuse = (sessionId: string, userId: string) =>
+      this.writes.run(async (tx, log) => {
+        if (await new Sessions(() => tx, this.deps).revoke(sessionId, userId)) {
+          log.audit({ action: AUTH_ACTIONS.refreshReused, outcome: 'denied', target: { type: 'user', id: userId }, changes: { session: [sessionId, null] } });
+        }
+      });
+    return { tokens: await this.sessions.rotate(refreshToken, onReuse) };
   }
 
-  async logout(me: AuthUser): Promise<void> {
-    await this.sessions.revoke(me.sessionId, me.id);
+  async logout(me: AuthUser): Promise<{ ok: true }> {
+    const answer = await this.writes.run(async (tx, log) => {
+      if (await new Sessions(() => tx, this.deps).revoke(me.sessionId, me.id)) {
+        log.audit({ action: AUTH_ACTIONS.logout, target: { type: 'user', id: me.id }, changes: { session: [me.sessionId, null] } });
+      }
+      return ok;
+    });
+    // Again after the commit: a request in between could have re-cached the session as live.
+    this.deps.cache.evict(me.sessionId);
+    return answer;
   }
 
   async me(me: AuthUser): Promise<{ user: User; customer: Customer | null }> {
@@ -225,13 +261,19 @@ export class AuthService {
   }
 
   /** Needs the current password (failures count like failed logins); ends every other session. */
-  async changePassword(me: AuthUser, input: ChangePasswordInput): Promise<void> {
-    const user = await this.checkPassword(me.email, input.currentPassword, () => badRequest('The current password is not correct'));
+  async changePassword(me: AuthUser, input: ChangePasswordInput): Promise<{ ok: true }> {
+    const user = await this.checkPassword(me.email, input.currentPassword, () => badRequest('The current password is not correct'), AUTH_ACTIONS.passwordChanged);
     assertAcceptablePassword(input.newPassword);
-    user.passwordHash = await this.deps.hasher.hash(input.newPassword);
-    user.passwordChangedAt = this.clock.now();
-    await this.em.flush();
-    await this.sessions.revokeAll(me.id, me.sessionId);
+    const passwordHash = await this.deps.hasher.hash(input.newPassword);
+    const answer = await this.writes.run(async (tx, log) => {
+      const now = this.clock.now();
+      await tx.nativeUpdate(UserEntity, { id: user.id }, { passwordHash, passwordChangedAt: now });
+      await new Sessions(() => tx, this.deps).revokeAll(me.id, me.sessionId);
+      log.audit({ action: AUTH_ACTIONS.passwordChanged, target: { type: 'user', id: user.id }, changes: { passwordChangedAt: [user.passwordChangedAt, now] } });
+      return ok;
+    });
+    this.deps.cache.evictUser(me.id);
+    return answer;
   }
 
   /**
@@ -250,18 +292,37 @@ export class AuthService {
     return RESET_ANSWER;
   }
 
-  /** Issues a reset token and mails it, if the account exists and had no mail in the last minute. */
+  /**
+   * Issues a reset token and mails it, if the account exists and had no mail in the last minute;
+   * the request is audited either way, in the transaction that stores the token.
+   */
   private async mailResetLink(email: string): Promise<void> {
     const user = await this.em.findOne(UserEntity, { email });
-    if (!user) return;
-    const now = this.clock.now();
-    const recent = await this.em.count(ResetTokenEntity, { user, createdAt: { $gt: new Date(now.getTime() - RESET_LIMITS.mailEveryMs) } });
-    if (recent > 0) return; // at most one mail per account per minute
-    const token = randomToken(32);
-    // A new token retires the older ones: only the latest mail works.
-    await this.em.nativeUpdate(ResetTokenEntity, { user, usedAt: null }, { usedAt: now });
-    this.em.create(ResetTokenEntity, { user, tokenHash: hashToken(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_LIMITS.tokenTtlMs) });
-    await this.em.flush();
+    const action = AUTH_ACTIONS.resetRequested;
+    const token = await this.writes.run(
+      async (tx, log) => {
+        if (!user) {
+          log.audit({ action, outcome: 'failure', target: { type: 'email', id: email } });
+          return null;
+        }
+        const target = { type: 'user', id: user.id };
+        const now = this.clock.now();
+        const recent = await tx.count(ResetTokenEntity, { user, createdAt: { $gt: new Date(now.getTime() - RESET_LIMITS.mailEveryMs) } });
+        if (recent > 0) {
+          // At most one mail per account per minute.
+          log.audit({ action, outcome: 'denied', target });
+          return null;
+        }
+        const fresh = randomToken(32);
+        // A new token retires the older ones: only the latest mail works.
+        await tx.nativeUpdate(ResetTokenEntity, { user, usedAt: null }, { usedAt: now });
+        tx.create(ResetTokenEntity, { user, tokenHash: hashToken(fresh), createdAt: now, expiresAt: new Date(now.getTime() + RESET_LIMITS.tokenTtlMs) });
+        log.audit({ action, target });
+        return fresh;
+      },
+      { answer: false },
+    );
+    if (!user || !token) return;
     const link = tokenLink(this.deps.links.reset, token);
     await this.deps.mailer.send({
       to: user.email,
@@ -286,12 +347,15 @@ export class AuthService {
     if (!reset) throw invalid;
     const passwordHash = await this.deps.hasher.hash(input.newPassword);
     const user = reset.user;
-    await this.em.transactional(async (tx) => {
+    await this.writes.run(async (tx, log) => {
       const spent = await tx.nativeUpdate(ResetTokenEntity, { id: reset.id, usedAt: null }, { usedAt: now });
       if (spent !== 1) throw invalid;
       await tx.nativeUpdate(UserEntity, { id: user.id }, { passwordHash, passwordChangedAt: now });
       await this.linkClaimedRecord(tx, user.id, user.email, now);
       await new Sessions(() => tx, this.deps).revokeAll(user.id);
+      // Whoever holds the mailed token proved they read the account's mail: they act as it.
+      log.actAs({ type: 'user', id: user.id }, user.email);
+      log.audit({ action: AUTH_ACTIONS.reset, target: { type: 'user', id: user.id }, changes: { passwordChangedAt: [user.passwordChangedAt, now] } });
     });
     // Again after the commit: a request between the in-transaction eviction and the commit could
     // have re-cached a session that the commit just ended.
@@ -311,8 +375,14 @@ export class AuthService {
     }));
   }
 
-  async revokeSession(me: AuthUser, sessionId: string): Promise<void> {
-    if (!(await this.sessions.revoke(sessionId, me.id))) throw notFound('No live session of yours has this id');
+  async revokeSession(me: AuthUser, sessionId: string): Promise<{ ok: true }> {
+    const answer = await this.writes.run(async (tx, log) => {
+      if (!(await new Sessions(() => tx, this.deps).revoke(sessionId, me.id))) throw notFound('No live session of yours has this id');
+      log.audit({ action: AUTH_ACTIONS.sessionRevoked, target: { type: 'user', id: me.id }, changes: { session: [sessionId, null] } });
+      return ok;
+    });
+    this.deps.cache.evict(sessionId);
+    return answer;
   }
 
   private loginLimits(email: string): Limit[] {

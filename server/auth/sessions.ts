@@ -12,6 +12,9 @@ import type { Tokens } from '../../client-sdk/src/schemas/auth.js';
 import type { HotReads } from '../db/hot-reads.js';
 
 const DAY_MS = 86_400_000;
+
+/** The session a pair of tokens belongs to: a refresh token is `<session id>.<secret>`. */
+export const sessionIdOf = (tokens: Tokens): string => tokens.refreshToken.split('.')[0]!;
 const LAST_USED_GRANULARITY_MS = 60_000;
 
 export interface SessionDeps {
@@ -57,7 +60,7 @@ export class Sessions {
    * Spends a refresh token for new tokens. The swap is one conditional UPDATE, so of two
    * concurrent uses one wins; a spent (or forged) token for a live session revokes the session.
    */
-  async rotate(refreshToken: string): Promise<Tokens> {
+  async rotate(refreshToken: string, onReuse?: (sessionId: string, userId: string) => Promise<void>): Promise<Tokens> {
     const invalid = unauthorized('Invalid refresh token; sign in again');
     const sessionId = refreshToken.split('.')[0] ?? '';
     if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw invalid;
@@ -72,7 +75,8 @@ export class Sessions {
     );
     if (swapped !== 1) {
       // Someone presented a token this session already spent: assume it was stolen.
-      await this.revoke(sessionId, session.user.id);
+      if (onReuse) await onReuse(sessionId, session.user.id);
+      else await this.revoke(sessionId, session.user.id);
       throw invalid;
     }
     return this.tokens(session.user, sessionId, next);

@@ -7,6 +7,7 @@ import {
   CustomerUpdateInput,
   DeletedSchema,
 } from '../../client-sdk/src/schemas/customer.js';
+import { EraseInput, ErasedSchema, PersonalDataExportSchema } from '../../client-sdk/src/schemas/privacy.js';
 import { ownRecord, recordProcedure, router, staffProcedure } from '../trpc/init.js';
 
 const tags = ['customers'];
@@ -57,6 +58,43 @@ export const customersRouter = router({
     .use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))
     .output(CustomerSchema)
     .mutation(({ ctx, input }) => ctx.services.customers.update(input)),
+
+  export: recordProcedure('customers:read')
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/customers/{email}/export',
+        tags,
+        summary: 'Everything held about a person, as one JSON document (GDPR art. 15)',
+        description:
+          'The customer record, the account (never its password hash), sessions, password resets, rate-limit counts, Idempotency-Key records, ' +
+          'change events about the customer and audit entries where the person acted or was acted on. The export itself is audited.',
+        errorResponses: { 404: 'No such customer' },
+      },
+    })
+    .input(CustomerKeyInput)
+    .use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))
+    .output(PersonalDataExportSchema)
+    .query(({ ctx, input }) => ctx.services.privacy.export(input.email)),
+
+  erase: recordProcedure('customers:write')
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/customers/{email}/erase',
+        tags,
+        summary: 'Erase a person (GDPR art. 17): send the email again as `confirm`',
+        description:
+          'One transaction: deletes the customer, its account, sessions, reset tokens, rate-limit counts and Idempotency-Key records, and replaces ' +
+          "the person's email, names, address, phone, IP and user agent in the audit entries and events it keeps by a random pseudonym; records a " +
+          '`customer.erased` event (id only) and an audit entry. Every token of the account answers 401 at once; the email may sign up again.',
+        errorResponses: { 404: 'No such customer (or erased already)' },
+      },
+    })
+    .input(EraseInput)
+    .use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))
+    .output(ErasedSchema)
+    .mutation(({ ctx, input }) => ctx.services.privacy.erase(input.email)),
 
   delete: staffProcedure('customers:write')
     .meta({

@@ -6,8 +6,14 @@ export type AuditOutcome = 'success' | 'failure' | 'denied';
 /**
  * One entry of the audit trail, appended in the same transaction as the act it records (a
  * failed login, which changes nothing, in its own). Never edited or deleted through the API.
- * `xid` orders entries in commit order on PostgreSQL, as for events; `hash` chains each entry
- * to the one before it (filled by a follow-up step, see audit/).
+ * `xid` orders entries in commit order on PostgreSQL, as for events.
+ *
+ * Tamper evidence (see server/audit/ and docs/audit-and-privacy.md): the personal fields
+ * (actor email, target id, changes, IP, user agent) are summed up at insert in `piiDigest`, a
+ * SHA-256 salted with `piiSalt`; a follow-up step (the chainer) then gives each entry, in commit
+ * order, its `chainSeq` and `hash` = SHA-256(`prevHash` + the entry's other fields + the
+ * digest). An erasure replaces the personal fields with `pseudonym`s and drops the salt: the
+ * digest, and so the chain, stays as it was.
  */
 export class AuditEntryEntity {
   id!: string;
@@ -25,7 +31,16 @@ export class AuditEntryEntity {
   requestId: string | null = null;
   ip: string | null = null;
   userAgent: string | null = null;
+  /** Position in the hash chain (1, 2, ...); null until the chainer reaches the entry. */
+  chainSeq: string | null = null;
+  prevHash: string | null = null;
   hash: string | null = null;
+  /** Random per entry; null once an erasure pseudonymised the entry. */
+  piiSalt: string | null = null;
+  /** SHA-256 of the salt and the personal fields as first written. */
+  piiDigest: string | null = null;
+  /** The pseudonym an erasure put in place of the person's data (recorded by its `customer.erased` entry). */
+  pseudonym: string | null = null;
 }
 
 export const AuditEntrySchema = new EntitySchema<AuditEntryEntity>({
@@ -48,6 +63,11 @@ export const AuditEntrySchema = new EntitySchema<AuditEntryEntity>({
     requestId: { type: 'string', length: 64, nullable: true },
     ip: { type: 'string', length: 64, nullable: true },
     userAgent: { type: 'string', length: 512, nullable: true },
+    chainSeq: { type: 'bigint', nullable: true, unique: 'audit_entries_chain_seq_unique' },
+    prevHash: { type: 'string', length: 64, nullable: true },
     hash: { type: 'string', length: 64, nullable: true },
+    piiSalt: { type: 'string', length: 32, nullable: true },
+    piiDigest: { type: 'string', length: 64, nullable: true },
+    pseudonym: { type: 'string', length: 32, nullable: true },
   },
 });

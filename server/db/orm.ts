@@ -60,6 +60,10 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
           conn.pragma('synchronous = NORMAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
+          // Deleted rows are overwritten with zeros, not left in free space: after an erasure
+          // (and a WAL checkpoint, see privacy/sqlite-scrub.ts) no byte of them is in the files.
+          // The import's writer runs on this same connection.
+          conn.pragma('secure_delete = ON');
           done(null, conn);
         },
       },

@@ -4,6 +4,7 @@ import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { Clock } from '../clock.js';
 import type { RequestIdentity } from '../identity/identity.js';
+import { newSalt, personalDigest } from '../audit/chain-hash.js';
 import { AuditEntryEntity, type AuditOutcome } from './audit-entry.entity.js';
 import { EventEntity } from './event.entity.js';
 
@@ -21,6 +22,11 @@ export interface NewAuditEntry {
   target?: { type: string; id: string } | null;
   outcome?: AuditOutcome;
   changes?: Record<string, [unknown, unknown]> | null;
+  /**
+   * Replaces the request identity's email, IP and user agent in this entry: an erasure by the
+   * person themselves records them as the pseudonym, not as who they were.
+   */
+  personal?: { actorEmail: string | null; ip: string | null; userAgent: string | null; pseudonym: string };
 }
 
 /** What a change records beside itself, inside its transaction. */
@@ -57,6 +63,8 @@ export interface WriteTransactionDeps {
   clock: Clock;
   /** Called after a commit that wrote events (wakes live readers in this process). */
   onEventsCommitted: () => void;
+  /** Called after a commit that wrote audit entries (wakes the chainer, see audit/audit-chainer.ts). */
+  onAuditCommitted?: () => void;
 }
 
 /**
@@ -81,7 +89,12 @@ export class WriteTransactions {
     return this.emOf();
   }
 
-  async run<T>(change: (em: EntityManager, log: ChangeLog) => Promise<T>): Promise<T> {
+  /**
+   * Runs `change` in one transaction with what it records. `answer: false` for a write that is
+   * not the request's change (the audit entry of a refused password): the Idempotency-Key's
+   * answer is then not stored with it.
+   */
+  async run<T>(change: (em: EntityManager, log: ChangeLog) => Promise<T>, options: { answer?: boolean } = {}): Promise<T> {
     const events: NewEvent[] = [];
     const entries: NewAuditEntry[] = [];
     let actor = this.identity.actor;
@@ -124,28 +137,37 @@ export class WriteTransactions {
       if (entries.length) {
         await em.insertMany(
           AuditEntryEntity,
-          entries.map((a) => ({
-            xid,
-            at: now,
-            actorType: who.type,
-            actorId: actor ? who.id : null,
-            actorEmail,
-            action: a.action,
-            targetType: a.target?.type ?? null,
-            targetId: a.target?.id ?? null,
-            outcome: a.outcome ?? 'success',
-            changes: a.changes ?? null,
-            requestId: this.identity.requestId,
-            ip: this.identity.ip,
-            userAgent: this.identity.userAgent,
-            hash: null,
-          })),
+          entries.map((a) => {
+            const personal = {
+              actorEmail: a.personal ? a.personal.actorEmail : actorEmail,
+              targetId: a.target?.id ?? null,
+              changes: a.changes ?? null,
+              ip: a.personal ? a.personal.ip : this.identity.ip,
+              userAgent: a.personal ? a.personal.userAgent : this.identity.userAgent,
+            };
+            const piiSalt = newSalt();
+            return {
+              xid,
+              at: now,
+              actorType: who.type,
+              actorId: actor ? who.id : null,
+              action: a.action,
+              targetType: a.target?.type ?? null,
+              outcome: a.outcome ?? 'success',
+              requestId: this.identity.requestId,
+              ...personal,
+              piiSalt,
+              piiDigest: personalDigest(piiSalt, personal),
+              pseudonym: a.personal?.pseudonym ?? null,
+            };
+          }),
         );
       }
-      await this.answer?.record(em, value);
+      if (options.answer !== false) await this.answer?.record(em, value);
       return value;
     });
     if (events.length) this.deps.onEventsCommitted();
+    if (entries.length) this.deps.onAuditCommitted?.();
     return result;
   }
 }

@@ -9,6 +9,14 @@ import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { EventLog } from '../events/event-log.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { purgeWebhookDeliveries } from '../webhooks/retention.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS, purgeAuditEntries } from '../audit/audit-retention.js';
+
+export interface HousekeepingOptions {
+  /** AUDIT_RETENTION_DAYS: audit entries older than this go (default 365). */
+  auditRetentionDays?: number;
+  /** Wakes the audit chainer after the purge recorded its entry. */
+  onAuditCommitted?: () => void;
+}
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -18,7 +26,7 @@ const THROTTLE_KEEP_MS = DAY;
 const ENDED_KEEP_MS = 7 * DAY;
 
 /** Deletes rows that no rule reads any more, so these tables do not grow without end. */
-export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<string, number>> {
+export async function housekeeping(orm: MikroORM, clock: Clock, options: HousekeepingOptions = {}): Promise<Record<string, number>> {
   const em = orm.em.fork();
   const now = clock.now().getTime();
   const before = (ms: number) => new Date(now - ms);
@@ -32,13 +40,14 @@ export async function housekeeping(orm: MikroORM, clock: Clock): Promise<Record<
     events: await EventLog.purge(em as EntityManager, clock.now()),
     verificationTokens: await em.nativeDelete(EmailVerificationTokenEntity, { expiresAt: { $lt: before(ENDED_KEEP_MS) } }),
     webhookDeliveries: await purgeWebhookDeliveries(em as EntityManager, clock.now()),
+    auditEntries: await purgeAuditEntries(orm, clock, options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS, options.onAuditCommitted),
   };
 }
 
 /** Runs housekeeping at start and then hourly; the timer never keeps the process alive. */
-export function scheduleHousekeeping(orm: MikroORM, clock: Clock, log: FastifyBaseLogger): () => void {
+export function scheduleHousekeeping(orm: MikroORM, clock: Clock, log: FastifyBaseLogger, options: HousekeepingOptions = {}): () => void {
   const run = () =>
-    housekeeping(orm, clock).then(
+    housekeeping(orm, clock, options).then(
       (deleted) => log.debug({ deleted }, 'housekeeping'),
       (err: unknown) => log.warn({ err }, 'housekeeping failed'),
     );

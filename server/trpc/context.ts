@@ -1,8 +1,10 @@
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { PrivacyService } from '../privacy/privacy.service.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { ProcedureTracer } from '../tracing/types.js';
@@ -25,6 +27,8 @@ export interface Services {
   auth: AuthService;
   apiKeys: ApiKeysService;
   webhooks: WebhooksService;
+  audit: AuditService;
+  privacy: PrivacyService;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { apiKeysRouter } from '../api-keys/api-keys.router.js';
+import { auditRouter } from '../audit/audit.router.js';
 import { authRouter } from '../auth/auth.router.js';
 import { customersRouter } from '../customers/customers.router.js';
 import { webhooksRouter } from '../webhooks/webhooks.router.js';
@@ -9,6 +10,7 @@ export const appRouter = router({
   customers: customersRouter,
   apiKeys: apiKeysRouter,
   webhooks: webhooksRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

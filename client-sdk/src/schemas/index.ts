@@ -4,3 +4,5 @@ export * from './auth.js';
 export * from './api-keys.js';
 export * from './events.js';
 export * from './webhooks.js';
+export * from './audit.js';
+export * from './privacy.js';

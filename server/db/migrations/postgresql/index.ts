@@ -4,6 +4,7 @@ import { Migration20261125202735 } from './Migration20261125202735.js';
 import { Migration20261125203617 } from './Migration20261125203617.js';
 import { Migration20261125210915 } from './Migration20261125210915.js';
 import { Migration20261201135156 } from './Migration20261201135156.js';
+import { Migration20261201141945 } from './Migration20261201141945.js';
 import { Migration20261201142338 } from './Migration20261201142338.js';
 import { Migration20261201144020 } from './Migration20261201144020.js';
 
@@ -12,6 +13,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125203617', class: Migration20261125203617 },
   { name: 'Migration20261125210915', class: Migration20261125210915 },
   { name: 'Migration20261201135156', class: Migration20261201135156 },
+  { name: 'Migration20261201141945', class: Migration20261201141945 },
   { name: 'Migration20261201142338', class: Migration20261201142338 },
   { name: 'Migration20261201144020', class: Migration20261201144020 },
 ];

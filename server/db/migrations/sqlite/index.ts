@@ -3,6 +3,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125202735 } from './Migration20261125202735.js';
 import { Migration20261125203617 } from './Migration20261125203617.js';
 import { Migration20261201135155 } from './Migration20261201135155.js';
+import { Migration20261201141945 } from './Migration20261201141945.js';
 import { Migration20261201142338 } from './Migration20261201142338.js';
 import { Migration20261201144020 } from './Migration20261201144020.js';
 
@@ -10,6 +11,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
   { name: 'Migration20261125203617', class: Migration20261125203617 },
   { name: 'Migration20261201135155', class: Migration20261201135155 },
+  { name: 'Migration20261201141945', class: Migration20261201141945 },
   { name: 'Migration20261201142338', class: Migration20261201142338 },
   { name: 'Migration20261201144020', class: Migration20261201144020 },
 ];

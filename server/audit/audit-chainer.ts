@@ -1,0 +1,171 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
+import { chainHash, GENESIS_HASH } from './chain-hash.js';
+
+/** The transaction-level advisory lock that lets one chainer at a time extend the chain ('audit' in ASCII). */
+export const AUDIT_CHAIN_LOCK = 0x6175646974;
+/** Entries chained per transaction. */
+const BATCH = 500;
+/** A commit's wake-up waits this long, so a burst of commits is chained in one run. */
+const WAKE_DELAY_MS = 20;
+/** When entries wait for older transactions to end (PostgreSQL), or another instance holds the lock. */
+const RETRY_MS = 250;
+/** Anything a wake-up missed (another process's commits, a failed run) is chained by then. */
+const SWEEP_MS = 5_000;
+
+interface UnchainedRow {
+  id: string | number;
+  at: string | number | Date;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  outcome: string;
+  request_id: string | null;
+  pii_digest: string | null;
+}
+
+export interface ChainRun {
+  chained: number;
+  /** Another instance was chaining (PostgreSQL): try again shortly. */
+  busy: boolean;
+}
+
+const isPostgres = (em: EntityManager) => em.getPlatform() instanceof PostgreSqlPlatform;
+
+/**
+ * Appends one batch of unchained entries to the chain, in commit order, in one short transaction:
+ * each gets the next `chainSeq`, `prevHash` = the hash before it, and its `hash`.
+ *
+ * Writers never wait for this: they insert entries unchained, and any instance's chainer extends
+ * the chain soon after. Commit order is the event log's rule (events/event-log.ts): on PostgreSQL
+ * only entries of transactions older than every transaction still running (`xid` below the
+ * snapshot's xmin), ordered by (xid, id), so an entry whose transaction commits late is never
+ * passed over; a transaction-level advisory lock lets one instance chain at a time (the others
+ * skip, never wait). SQLite has one writer at a time: id order is commit order.
+ */
+export async function chainBatch(emOf: () => EntityManager): Promise<ChainRun> {
+  const em = emOf();
+  const postgres = isPostgres(em);
+  return em.transactional(async (tx) => {
+    if (postgres) {
+      const [lock] = await tx.execute<{ locked: boolean }[]>(`select pg_try_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) as locked`);
+      if (!lock?.locked) return { chained: 0, busy: true };
+    }
+    const [head] = await tx.execute<{ chain_seq: string | number; hash: string }[]>(
+      'select chain_seq, hash from audit_entries where chain_seq is not null order by chain_seq desc limit 1',
+    );
+    const rows = await tx.execute<UnchainedRow[]>(
+      'select id, at, actor_type, actor_id, action, target_type, outcome, request_id, pii_digest from audit_entries ' +
+        'where chain_seq is null' +
+        (postgres ? ' and xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint order by xid, id' : ' order by id') +
+        ` limit ${BATCH}`,
+    );
+    if (!rows.length) return { chained: 0, busy: false };
+    let seq = head ? BigInt(head.chain_seq) : 0n;
+    let prev = head?.hash ?? GENESIS_HASH;
+    const values: (string | number)[] = [];
+    for (const row of rows) {
+      seq++;
+      const id = String(row.id);
+      const hash = chainHash(prev, {
+        id,
+        chainSeq: String(seq),
+        at: new Date(row.at),
+        actorType: row.actor_type,
+        actorId: row.actor_id,
+        action: row.action,
+        targetType: row.target_type,
+        outcome: row.outcome,
+        requestId: row.request_id,
+        piiDigest: row.pii_digest,
+      });
+      values.push(id, String(seq), prev, hash);
+      prev = hash;
+    }
+    // One statement for the batch; the same SQL on both databases.
+    await tx.execute(
+      `with v(id, seq, prev, hash) as (values ${rows.map(() => '(?, ?, ?, ?)').join(', ')}) ` +
+        'update audit_entries set chain_seq = cast(v.seq as bigint), prev_hash = v.prev, hash = v.hash ' +
+        'from v where audit_entries.id = cast(v.id as bigint)',
+      values,
+      'run',
+    );
+    return { chained: rows.length, busy: false };
+  });
+}
+
+/** Whether entries are waiting to be chained (committed, not yet chained). */
+async function unchainedLeft(em: EntityManager): Promise<boolean> {
+  const rows = await em.execute<unknown[]>('select 1 from audit_entries where chain_seq is null limit 1');
+  return rows.length > 0;
+}
+
+/**
+ * Runs `chainBatch` soon after every commit that wrote audit entries (`wake`), again shortly
+ * while entries wait (for older transactions, or for another instance holding the lock), and
+ * every few seconds whatever happens. Runs never overlap within a process.
+ */
+export class AuditChainer {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sweep: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly emOf: () => EntityManager,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.sweep = setInterval(() => this.wake(), SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  /** Chain soon (commits call this). */
+  wake(delayMs = WAKE_DELAY_MS): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.drain();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** Chains everything chainable now; resolves when done (tests and shutdown wait on it). */
+  drain(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let retry = false;
+    do {
+      this.again = false;
+      try {
+        let run: ChainRun;
+        do run = await chainBatch(this.emOf);
+        while (run.chained === BATCH && !this.stopped);
+        retry = run.busy || (!this.stopped && (await unchainedLeft(this.emOf())));
+      } catch (err) {
+        this.log.warn({ err }, 'audit chaining failed; retrying');
+        retry = true;
+      }
+    } while (this.again && !this.stopped);
+    if (retry) this.wake(RETRY_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweep);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
