@@ -32,8 +32,15 @@ async function populatedPerson() {
   };
   const userAgent = `PhilippaPhone/${stamp}`;
   const from = { 'user-agent': userAgent };
-  const signup = await rest(server.url, 'POST', '/auth/signup', person, from);
+  // The record exists first (an admin made it), so the sign-up claims it through a verified address.
+  const { password, ...fields } = person;
+  const record = await rest(server.url, 'POST', '/customers', fields, admin);
+  expect(record.status, JSON.stringify(record.body)).toBe(200);
+  const signup = await rest(server.url, 'POST', '/auth/signup', { ...fields, password }, from);
   expect(signup.status, JSON.stringify(signup.body)).toBe(200);
+  const verifyLink = (await waitForMail(server.dataDir, person.email)).text.match(/https?:\/\/\S+\/verify\?token=\S+/)![0];
+  const verified = await rest(server.url, 'POST', '/auth/verify', { token: new URL(verifyLink).searchParams.get('token') }, from);
+  expect(verified.status, JSON.stringify(verified.body)).toBe(200);
   const tokens: Tokens[] = [signup.body.tokens];
   for (let i = 0; i < 2; i++) {
     const r = await rest(server.url, 'POST', '/auth/login', { email: person.email, password: person.password }, from);
@@ -48,8 +55,8 @@ async function populatedPerson() {
   const adminPatch = await rest(server.url, 'PATCH', customerPath(person.email), { lastName: `${person.lastName}-Smythe` }, { ...admin, 'idempotency-key': adminKey });
   expect(adminPatch.status).toBe(200);
   expect((await rest(server.url, 'POST', '/auth/reset', { email: person.email }, from)).status).toBe(200);
-  await waitForMail(server.dataDir, person.email);
-  return { ...person, userAgent, tokens, id: signup.body.user.id as string, customerId: signup.body.customer.id as string, adminKey };
+  await waitForMail(server.dataDir, person.email, 2);
+  return { ...person, userAgent, tokens, id: signup.body.user.id as string, customerId: record.body.id as string, adminKey };
 }
 
 /** The strings whose bytes must be gone after an erasure. */
@@ -83,6 +90,7 @@ describe('export (GDPR art. 15)', () => {
     expect(doc.sessions).toHaveLength(3);
     expect(doc.sessions.every((s: { userAgent: string; ip: string }) => s.userAgent === p.userAgent && s.ip === '127.0.0.1')).toBe(true);
     expect(doc.passwordResets).toHaveLength(1);
+    expect(doc.emailVerifications).toEqual([{ createdAt: expect.any(String), expiresAt: expect.any(String), usedAt: expect.any(String) }]);
     expect(doc.throttleRecords.map((t: { kind: string }) => t.kind).sort()).toEqual(['login', 'reset']);
     expect(doc.idempotencyRecords).toEqual([{ operation: 'customers.update', createdAt: expect.any(String), expiresAt: expect.any(String) }]);
     expect(doc.events.map((e: { type: string }) => e.type)).toEqual(['customer.created', 'customer.updated', 'customer.updated']);

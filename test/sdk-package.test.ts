@@ -92,7 +92,9 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
 
   it('holds exactly the built files, the README and the CHANGELOG', () => {
     expect(packed.files.map((f) => f.path).sort()).toEqual(EXPECTED_FILES);
-    expect(packed.size).toBeLessThan(60_000);
+    // The SDK carries every schema of the API (customers, accounts, API keys, events, webhooks,
+    // audit, privacy), the client with its SSE and retry links, and the webhook verifier.
+    expect(packed.size).toBeLessThan(100_000);
   });
 
   it('publint finds nothing to report', async () => {

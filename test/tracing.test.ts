@@ -270,10 +270,12 @@ describe('tracing on (OTLP/HTTP, JSON)', () => {
       expect(procedure!.status.code).toBe(ERROR);
       expect(procedure!.attributes['rpc.status_code']).toBe('INTERNAL_SERVER_ERROR');
       const exception = procedure!.events.find((e) => e.name === 'exception')!;
-      expect(exception.attributes['exception.type']).toBe('TableNotFoundException');
+      // The driver's error (list pages read plain rows through MikroORM's query builder, which does
+      // not convert it into its own exception classes).
+      expect(exception.attributes['exception.type']).toMatch(/^(SqliteError|DatabaseError|error)$/);
       // The database's words, without the failed statement (knex writes its values into the message).
       expect(exception.attributes['exception.message']).toMatch(/^(no such table: customers|relation "customers" does not exist)$/);
-      expect(exception.attributes['exception.stacktrace']).toMatch(/^TableNotFoundException: (no such table|relation)/);
+      expect(exception.attributes['exception.stacktrace']).toMatch(/^(SqliteError|DatabaseError|error): (no such table|relation)/);
 
       const failed = (await childrenOf(receiver, procedure!, 1)).filter((s) => s.status.code === ERROR);
       expect(failed.length).toBeGreaterThan(0);
