@@ -8,6 +8,7 @@ import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
 import { SqliteReads } from './db/sqlite-reads.js';
 import type { EntityManager } from '@mikro-orm/knex';
+import type { EventType } from '../client-sdk/src/schemas/events.js';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
 import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
 import { Mailer } from './auth/mailer.js';
@@ -35,6 +36,11 @@ import { ApiKeyAuthenticator } from './api-keys/api-key-authenticator.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { WriteTransactions } from './db/write-transaction.js';
 import { ChangeSignal } from './events/change-signal.js';
+import { EventFeed } from './events/event-feed.js';
+import { EventLog } from './events/event-log.js';
+import { EventMetrics } from './events/event-metrics.js';
+import { EventsService } from './events/events.service.js';
+import { listenForEvents } from './events/pg-listener.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
@@ -54,6 +60,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Answer single tRPC GET queries without the adapter's Fetch machinery (default on); tests compare both. */
   trpcFastLane?: boolean;
+  /** Benchmarks only: false writes no change events, to measure what the event log costs. */
+  recordEvents?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -137,14 +145,24 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
   const idempotency = new IdempotencyStore(emOf, clock);
-  const writeDeps = { clock, onEventsCommitted: () => changes.notify() };
+  const eventMetrics = new EventMetrics();
+  const writeDeps = {
+    clock,
+    recordEvents: options.recordEvents ?? true,
+    onEventsCommitted: (types: readonly EventType[]) => {
+      eventMetrics.recordWritten(types);
+      changes.notify();
+    },
+  };
+  const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, http.log);
 
-  const createContext = (request: FastifyRequest, calls = 1): Context => {
+  /** `connectionParams`: what tRPC's SSE link sends for clients that cannot set headers (browsers' EventSource). */
+  const createContext = (request: FastifyRequest, calls = 1, connectionParams?: Record<string, string | undefined> | null): Context => {
     const info: RequestInfo = {
       requestId: request.id,
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? null,
-      authorization: request.headers.authorization ?? null,
+      authorization: request.headers.authorization ?? bearerOf(connectionParams?.token),
       idempotencyKey: headerValue(request.headers['idempotency-key']),
       calls,
     };
@@ -161,6 +179,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           customers: new CustomersService(writes, cursors, evictAccounts, reads),
           auth: new AuthService(writes, authDeps, info),
           apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
+          events: new EventsService(writes, eventFeed, clock, eventMetrics),
         };
       },
     };
@@ -171,15 +190,24 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await http.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   }
   registerErrorHandling(http, config.bodyLimit);
-  registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
+  registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)), eventMetrics.all);
   registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
   await registerSwaggerUi(http, openapi);
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true);
   registerRestRoutes(http, appRouter, createContext);
 
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
+  // Other instances' commits wake this one's readers (PostgreSQL); a wake-up only, never the data.
+  const listener = config.database.kind === 'postgresql' ? listenForEvents(config.database.url, () => changes.notify(), http.log) : undefined;
+  // Open streams never finish by themselves: end them first, so close() (and SIGTERM) can finish
+  // the other requests in flight; their clients reconnect, to another instance, from their last event.
+  http.addHook('preClose', (done) => {
+    eventFeed.close();
+    done();
+  });
   http.addHook('onClose', async () => {
     stopHousekeeping();
+    await listener?.stop();
     reads?.close();
     await orm.close();
   });
@@ -202,6 +230,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   await hasher.warmUp();
   return { http, orm, config, queryCount: () => ormQueries + (reads?.queries ?? 0) };
+}
+
+/** A credential from tRPC `connectionParams` (`{ token }`), as the Authorization header would carry it. */
+function bearerOf(token: string | undefined): string | null {
+  return token ? `Bearer ${token}` : null;
 }
 
 /** A header sent once, as a string; repeated (an array) counts as its first value. */

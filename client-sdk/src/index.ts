@@ -4,7 +4,20 @@
  */
 export * from './schemas/index.js';
 export { createCarlyClient } from './client.js';
-export type { CallOptions, CarlyClient, CarlyClientOptions, CarlyFetch, CustomerIterateInput, CustomerIteration, ProcedureMethods, TokenPair } from './client.js';
+export type {
+  CallOptions,
+  CarlyClient,
+  CarlyClientOptions,
+  CarlyFetch,
+  ChangeFollowing,
+  ChangeHandlers,
+  CustomerIterateInput,
+  CustomerIteration,
+  EventIterateInput,
+  EventIteration,
+  ProcedureMethods,
+  TokenPair,
+} from './client.js';
 export { CarlyError, isCarlyError, toCarlyError } from './errors.js';
 export type { CarlyErrorCode, CarlyErrorOptions, FieldIssue } from './errors.js';
 export { PROCEDURES } from './procedures.js';

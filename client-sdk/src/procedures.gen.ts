@@ -17,7 +17,9 @@ export const PROCEDURES = {
   'customers.get': { type: 'query', input: true, auth: true },
   'customers.update': { type: 'mutation', input: true, auth: true },
   'customers.delete': { type: 'mutation', input: true, auth: true },
+  'customers.onChange': { type: 'subscription', input: true, auth: true },
   'apiKeys.create': { type: 'mutation', input: true, auth: true },
   'apiKeys.list': { type: 'query', input: false, auth: true },
   'apiKeys.revoke': { type: 'mutation', input: true, auth: true },
+  'events.list': { type: 'query', input: true, auth: true },
 } as const;

@@ -7,6 +7,7 @@ import {
   CustomerUpdateInput,
   DeletedSchema,
 } from '../../client-sdk/src/schemas/customer.js';
+import { onChange } from '../events/events.router.js';
 import { ownRecord, recordProcedure, router, staffProcedure } from '../trpc/init.js';
 
 const tags = ['customers'];
@@ -65,4 +66,7 @@ export const customersRouter = router({
     .input(CustomerKeyInput)
     .output(DeletedSchema)
     .mutation(({ ctx, input }) => ctx.services.customers.delete(input.email)),
+
+  /** Live change events (SSE subscription): every event for an admin or an `events:read` key, its own record's for a customer. */
+  onChange,
 });

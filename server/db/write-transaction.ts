@@ -55,8 +55,10 @@ async function currentXid(em: EntityManager, postgres: boolean): Promise<string>
 
 export interface WriteTransactionDeps {
   clock: Clock;
-  /** Called after a commit that wrote events (wakes live readers in this process). */
-  onEventsCommitted: () => void;
+  /** Called after a commit that wrote events, with their types (wakes live readers in this process, counts them). */
+  onEventsCommitted: (types: readonly EventType[]) => void;
+  /** Benchmarks only: false skips writing events, to measure what the log costs. Default true. */
+  recordEvents?: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export class WriteTransactions {
     };
     const result = await this.emOf().transactional(async (em) => {
       const value = await change(em, log);
+      if (this.deps.recordEvents === false) events.length = 0;
       await em.flush();
       const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
       const now = this.deps.clock.now();
@@ -145,7 +148,7 @@ export class WriteTransactions {
       await this.answer?.record(em, value);
       return value;
     });
-    if (events.length) this.deps.onEventsCommitted();
+    if (events.length) this.deps.onEventsCommitted(events.map((e) => e.type));
     return result;
   }
 }

@@ -12,7 +12,7 @@ import type { AnyRouter } from '../trpc/internals.js';
 export async function registerTrpc(
   app: FastifyInstance,
   router: AnyRouter,
-  createContext: (request: FastifyRequest, calls?: number) => Context,
+  createContext: (request: FastifyRequest, calls?: number, connectionParams?: Record<string, string | undefined> | null) => Context,
   fastLane = true,
 ) {
   await app.register(async (scope) => {
@@ -26,7 +26,10 @@ export async function registerTrpc(
       prefix: '/trpc',
       trpcOptions: {
         router,
-        createContext: ({ req, info }: { req: FastifyRequest; info: { calls: unknown[] } }) => createContext(req, info.calls.length),
+        // connectionParams (from the URL) only for subscriptions: the one kind of call a browser's
+        // EventSource makes, which cannot send an Authorization header.
+        createContext: ({ req, info }: { req: FastifyRequest; info: { calls: unknown[]; type: string; connectionParams: Record<string, string | undefined> | null } }) =>
+          createContext(req, info.calls.length, info.type === 'subscription' ? info.connectionParams : null),
         onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');
         },

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -12,9 +12,10 @@ declare module 'fastify' {
  * Prometheus metrics: per-operation request count and latency, plus Node's process metrics.
  * Each app gets its own registry, so several apps in one process (tests) do not collide.
  */
-export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>) {
+export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>, extra: Metric[] = []) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const metric of extra) registry.registerMetric(metric);
   const requests = new Counter({
     name: 'carly_requests_total',
     help: 'Requests answered, by operation and status',

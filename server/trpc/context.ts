@@ -2,6 +2,7 @@ import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
+import type { EventsService } from '../events/events.service.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
 
@@ -22,6 +23,7 @@ export interface Services {
   customers: CustomersService;
   auth: AuthService;
   apiKeys: ApiKeysService;
+  events: EventsService;
 }
 
 /**

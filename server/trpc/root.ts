@@ -1,12 +1,14 @@
 import { apiKeysRouter } from '../api-keys/api-keys.router.js';
 import { authRouter } from '../auth/auth.router.js';
 import { customersRouter } from '../customers/customers.router.js';
+import { eventsRouter } from '../events/events.router.js';
 import { router } from './init.js';
 
 export const appRouter = router({
   auth: authRouter,
   customers: customersRouter,
   apiKeys: apiKeysRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;
