@@ -20,6 +20,7 @@ import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomersService } from './customers/customers.service.js';
 import { registerErrorHandling } from './http/errors-hook.js';
+import { requestLogSerializer } from './http/log-url.js';
 import { toContractError } from './contract-error.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerRestRoutes } from './http/rest.js';
@@ -96,7 +97,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const http = Fastify({
-    logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    logger: {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      // SSE clients may pass their token in the URL (tRPC connectionParams): never log it.
+      serializers: { req: requestLogSerializer },
+    },
     bodyLimit: config.bodyLimit,
     // Behind a load balancer, per-address login throttling needs the client's address from it.
     trustProxy: config.trustProxy,

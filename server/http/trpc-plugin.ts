@@ -33,10 +33,14 @@ export async function registerTrpc(
         onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');
         },
-        responseMeta({ ctx, errors }: { ctx?: Context; errors: unknown[] }) {
+        responseMeta({ ctx, errors, type }: { ctx?: Context; errors: unknown[]; type: string }) {
           const retry = errors.map((e) => toContractError(e).retryAfterSeconds).find(Boolean);
           const headers: Record<string, string> = { ...ctx?.responseHeaders };
           if (retry) headers['retry-after'] = String(retry);
+          // A stream's connection is not reused: when a stream ends (its maximum duration, a
+          // shutdown) the socket closes with it, instead of idling until the keep-alive timeout
+          // and holding up a graceful shutdown; the client reconnects on a new one anyway.
+          if (type === 'subscription') headers.connection = 'close';
           return { headers };
         },
       },
