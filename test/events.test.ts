@@ -6,7 +6,8 @@ import { housekeeping } from '../server/ops/housekeeping.js';
 import { adminHeaders, adminToken, bearer, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
 import { allEvents, createKey, headOf, onChangeUrl, openSse, sleep, subscribe, waitFor } from './helpers/events.js';
-import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
+import { createCarlyClient } from '../client-sdk/src/index.js';
+import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
 const DAY = 86_400_000;
 const ids = (events: CarlyEvent[]) => events.map((e) => e.id);
@@ -396,5 +397,52 @@ describe('closing the server ends open streams', () => {
     await server.close();
     await stream.ended;
     expect(stream.messages.map((m) => m.event)).toEqual(['connected']);
+  });
+});
+
+describe('the SDK keeps a subscription going across a token refresh', () => {
+  const clock = new TestClock();
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ ACCESS_TOKEN_TTL_SECONDS: '60' }, { clock });
+  });
+  afterAll(() => server.close());
+
+  it('the access token expires mid-stream: 401, one refresh, resubscribed from the last event; no gap, no duplicate', async () => {
+    let admin = await adminHeaders(server);
+    const carly = createCarlyClient({ url: server.url });
+    await carly.auth.login({ email: TEST_ADMIN.email, password: TEST_ADMIN.password });
+    const firstToken = carly.tokens!.accessToken;
+    const received: CarlyEvent[] = [];
+    const errors: unknown[] = [];
+    let starts = 0;
+    const sub = carly.customers.onChange({}, { onData: (e) => received.push(e), onError: (e) => errors.push(e), onStarted: () => starts++ });
+    await waitFor('started', () => starts === 1);
+    expect((await rest(server.url, 'POST', '/customers', newCustomer(), admin)).status).toBe(200);
+    await waitFor('the first event', () => received.length === 1);
+
+    clock.advance(120_000); // the access token the stream was opened with has expired
+    await sleep(1100); // past the stream's once-a-second credential check
+    admin = await adminHeaders(server);
+    const body = newCustomer();
+    expect((await rest(server.url, 'POST', '/customers', body, admin)).status).toBe(200);
+    await waitFor('the second event, after the refresh', () => received.length === 2);
+    expect((await rest(server.url, 'PATCH', customerPath(body.email), { company: 'after' }, admin)).status).toBe(200);
+    await waitFor('the third event', () => received.length === 3);
+    await sleep(300);
+    sub.unsubscribe();
+    expect(carly.tokens!.accessToken).not.toBe(firstToken);
+    expect(starts).toBe(2);
+    expect(errors).toEqual([]);
+    expect(ids(received)).toEqual(ids(await allEvents(server.url, admin)).slice(-3));
+  });
+
+  it('events.iterate walks the log until it has caught up', async () => {
+    const admin = await adminHeaders(server);
+    const carly = createCarlyClient({ url: server.url, tokens: { accessToken: admin.authorization!.slice(7), refreshToken: 'none' } });
+    for (let i = 0; i < 3; i++) expect((await rest(server.url, 'POST', '/customers', newCustomer(), admin)).status).toBe(200);
+    const walked: string[] = [];
+    for await (const event of carly.events.iterate({ limit: 2 })) walked.push(event.id);
+    expect(walked).toEqual(ids(await allEvents(server.url, admin)));
   });
 });

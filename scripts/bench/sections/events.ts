@@ -17,13 +17,14 @@ import http from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { cpuDelta, cpuSnapshot } from '../cpu.js';
-import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../dataset.js';
+import { REPO_ROOT } from '../dataset.js';
 import { freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median, type Row } from '../report.js';
 import type { BenchContext, Section } from '../section.js';
 import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, CHILD_FLAGS, login, type Target } from '../targets.js';
 
-const ROWS = 10_000;
+/** Customers the PATCHes rotate over (created through the API at the start: self-contained, no cached dataset). */
+const ROWS = 2_000;
 const PATCH_CONNECTIONS = 10;
 const SUBSCRIBERS = 1_000;
 /** Events per second the writer commits while 1,000 subscribers listen, and for how long. */
@@ -119,10 +120,36 @@ const describe = (r: PatchRun) =>
 
 const valid = (r: PatchRun) => r.requests > 0 && r.non2xx === 0 && r.errors === 0;
 
-async function patchThroughput(ctx: BenchContext, emails: string[], dataset: Awaited<ReturnType<typeof ensureDataset>>) {
-  const on = await startServer(ctx, 'events-on', true, workingCopy(dataset, ctx.runDir, 'events-on'));
-  const off = await startServer(ctx, 'events-off', false, workingCopy(dataset, ctx.runDir, 'events-off'));
+/** A fresh data dir for one server. */
+function dataDirFor(ctx: BenchContext, name: string): string {
+  const dir = path.join(ctx.runDir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Creates the customers through POST /customers, 10 at a time. */
+async function seed(target: Target, emails: string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < emails.length) {
+      const email = emails[next++]!;
+      const res = await fetch(`${target.base}/customers`, {
+        method: 'POST',
+        headers: { ...target.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ email, firstName: 'Bench', lastName: `Customer ${next}`, company: 'Start' }),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${target.name}: POST /customers answered ${res.status}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+}
+
+async function patchThroughput(ctx: BenchContext, emails: string[]) {
+  const on = await startServer(ctx, 'events-on', true, dataDirFor(ctx, 'events-on'));
+  const off = await startServer(ctx, 'events-off', false, dataDirFor(ctx, 'events-off'));
   try {
+    await Promise.all([seed(on, emails), seed(off, emails)]);
     const { options } = ctx;
     if (options.warmup > 0) {
       for (const t of [on, off]) await patchLoad(t, emails, options.warmup, `warm-up ${t.name}`);
@@ -207,10 +234,11 @@ function openSubscriber(base: string, headers: Record<string, string>, lags: num
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
 
-async function fanOut(ctx: BenchContext, emails: string[], dataset: Awaited<ReturnType<typeof ensureDataset>>) {
-  const server = await startServer(ctx, 'events-fanout', true, workingCopy(dataset, ctx.runDir, 'events-fanout'));
+async function fanOut(ctx: BenchContext, emails: string[]) {
+  const server = await startServer(ctx, 'events-fanout', true, dataDirFor(ctx, 'events-fanout'));
   const subscribers: { close: () => void }[] = [];
   try {
+    await seed(server, emails);
     const pid = server.child.proc.pid!;
     // Warm the write path, then let the heap settle before the baseline.
     await patchLoad(server, emails, Math.max(2, ctx.options.warmup), 'warm-up fanout');
@@ -285,9 +313,8 @@ export const eventsSection: Section = {
   description: 'change events: PATCH throughput with vs without the event log; commit→subscriber latency and RSS with 1,000 SSE subscribers',
   byDefault: false,
   async run(ctx) {
-    const dataset = await ensureDataset(ROWS, { rebuild: ctx.options.rebuild });
-    const emails = sampleRows(ROWS, 5_000).map(emailFor);
-    await patchThroughput(ctx, emails, dataset);
-    await fanOut(ctx, emails, dataset);
+    const emails = Array.from({ length: ROWS }, (_, i) => `bench.events.${i}@example.com`);
+    await patchThroughput(ctx, emails);
+    await fanOut(ctx, emails);
   },
 };
