@@ -67,9 +67,12 @@ export function toEvent(row: EventRow): CarlyEvent {
 
 const COLUMNS = 'id, xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data';
 
-/** "Strictly after `p`" / "at or before `p`" in (xid, id) order, as SQL with parameters. */
-const afterSql = (p: Position): [string, unknown[]] => ['(xid > ? or (xid = ? and id > ?))', [String(p.xid), String(p.xid), String(p.id)]];
-const upToSql = (p: Position): [string, unknown[]] => ['(xid < ? or (xid = ? and id <= ?))', [String(p.xid), String(p.xid), String(p.id)]];
+/**
+ * "Strictly after `p`" / "at or before `p`" in (xid, id) order, as SQL with parameters: row-value
+ * comparisons, which both databases answer with a range scan of the (xid, id) index.
+ */
+const afterSql = (p: Position): [string, unknown[]] => ['(xid, id) > (?, ?)', [String(p.xid), String(p.id)]];
+const upToSql = (p: Position): [string, unknown[]] => ['(xid, id) <= (?, ?)', [String(p.xid), String(p.id)]];
 
 /**
  * The event log, read in commit order by every reader (GET /events, live subscriptions, the
