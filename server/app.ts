@@ -45,6 +45,7 @@ import { listenForEvents } from './events/pg-listener.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
+import { SSE_OPTIONS } from './trpc/init.js';
 import { SERVICE_VERSION } from './version.js';
 import { seedSampleData } from './seed.js';
 
@@ -61,6 +62,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Answer single tRPC GET queries without the adapter's Fetch machinery (default on); tests compare both. */
   trpcFastLane?: boolean;
+  /** Serve subscriptions through the SSE lane (http/trpc-sse-lane.ts; default on); tests compare it with tRPC's adapter. */
+  sseLane?: boolean;
   /** Benchmarks only: false writes no change events, to measure what the event log costs. */
   recordEvents?: boolean;
 }
@@ -199,7 +202,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)), eventMetrics.all);
   registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
   await registerSwaggerUi(http, openapi);
-  await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true);
+  await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
   registerRestRoutes(http, appRouter, createContext);
 
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarlyEvent } from '../client-sdk/src/schemas/events.js';
 import { importCustomers } from '../server/import/importer.js';
+import { RECHECK_MS } from '../server/events/events.router.js';
 import { housekeeping } from '../server/ops/housekeeping.js';
 import { adminHeaders, adminToken, bearer, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
@@ -422,7 +423,7 @@ describe('the SDK keeps a subscription going across a token refresh', () => {
     await waitFor('the first event', () => received.length === 1);
 
     clock.advance(120_000); // the access token the stream was opened with has expired
-    await sleep(1100); // past the stream's once-a-second credential check
+    await sleep(RECHECK_MS + 100); // past the stream's credential re-check interval
     admin = await adminHeaders(server);
     const body = newCustomer();
     expect((await rest(server.url, 'POST', '/customers', body, admin)).status).toBe(200);

@@ -1,11 +1,11 @@
 import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
 import type { EventFeed } from './event-feed.js';
-import { comparePositions, type EventFilter, type EventLog, type LoggedEvent, type Position } from './event-log.js';
+import { comparePositions, type EventFilter, type EventLog, type Position } from './event-log.js';
 
 /** Rows per read when a subscriber catches up from the log itself. */
 const BACKLOG_PAGE = 200;
-/** A subscriber waiting for the feed is woken at least this often, to notice a shutdown or a lost wake-up. */
-const IDLE_CHECK_MS = 5_000;
+/** A subscriber waiting for the feed needs no timer: the feed wakes it on every arrival and on close. */
+const IDLE_CHECK_MS = Number.POSITIVE_INFINITY;
 
 export interface ChangeStreamOptions {
   feed: EventFeed;
@@ -36,19 +36,23 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
   const { feed, log, filter, signal } = options;
   let position = options.from;
   const leave = feed.join();
-  const push = async function* (events: LoggedEvent[]) {
-    if (!events.length) return;
-    await options.beforeBatch?.();
-    if (!signal.aborted) yield events.map((e) => e.event);
-  };
+  // One abort listener for the stream's life, not one per wait (there is a wait per event).
+  let wake: { promise: Promise<void>; cancel: () => void } | null = null;
+  const onAbort = () => wake?.cancel();
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     while (!signal.aborted) {
       if (feed.closed.aborted) throw new StreamInterrupted('The server is shutting down; reconnect');
-      // Registered before looking: whatever arrives from here on wakes the wait below.
-      const wake = feed.arrived.next(IDLE_CHECK_MS, signal);
+      // Registered before looking: whatever arrives from here on wakes the wait below. The feed
+      // wakes its streams on every arrival and when it closes; the timeout is a safety net.
+      wake = feed.arrived.next(IDLE_CHECK_MS);
       const live = feed.covering(position, filter);
       if (live) {
-        yield* push(live.events);
+        if (live.events.length) {
+          await options.beforeBatch?.();
+          if (signal.aborted) return;
+          yield live.events.map((e) => e.event);
+        }
         position = live.position;
         await wake.promise;
         continue;
@@ -58,7 +62,11 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
       const head = await log.head();
       const page = head ? await log.read(position, BACKLOG_PAGE, filter, head.position) : [];
       const full = page.length === BACKLOG_PAGE;
-      yield* push(page);
+      if (page.length) {
+        await options.beforeBatch?.();
+        if (signal.aborted) return;
+        yield page.map((e) => e.event);
+      }
       if (full) position = page[page.length - 1]!.position;
       else if (head && comparePositions(head.position, position) > 0) position = head.position;
       if (full || feed.covering(position, filter)) {
@@ -70,6 +78,8 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
       await wake.promise;
     }
   } finally {
+    wake?.cancel();
+    signal.removeEventListener('abort', onAbort);
     leave();
   }
 }

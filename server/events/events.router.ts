@@ -2,12 +2,17 @@ import { TRPCError } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import { ChangeSubscriptionInput, EventListInput, EventPageSchema } from '../../client-sdk/src/schemas/events.js';
 import { DomainError } from '../errors.js';
+import { CredentialChecks } from './credential-checks.js';
 import { recordProcedure, router, staffProcedure } from '../trpc/init.js';
 
 const tags = ['events'];
 
-/** A live stream re-checks its credential at most this often, while it has events to push. */
-const RECHECK_MS = 1_000;
+/**
+ * While it has events to push, a live stream re-checks its credential at most this often; streams
+ * holding the same credential share one check (credential-checks.ts).
+ */
+export const RECHECK_MS = 5_000;
+const checks = new CredentialChecks(RECHECK_MS);
 
 /**
  * Errors thrown while a stream runs never pass the procedure's middlewares (they ended when the
@@ -41,18 +46,14 @@ export const eventsRouter = router({
 export const onChange = recordProcedure('events:read')
   .input(ChangeSubscriptionInput)
   .subscription(async function* ({ ctx, input, signal }) {
-    let checkedAt = performance.now();
+    const credential = ctx.request.authorization ?? '';
     const stream = ctx.services.events.changes({
       caller: ctx.caller,
       lastEventId: input?.lastEventId ?? null,
       signal: signal ?? new AbortController().signal,
       // A revoked API key, an ended session or an expired access token ends the stream (401):
       // the SDK refreshes its token and reconnects from the last event it received.
-      beforeBatch: async () => {
-        if (performance.now() - checkedAt < RECHECK_MS) return;
-        await ctx.authenticate();
-        checkedAt = performance.now();
-      },
+      beforeBatch: () => checks.check(credential, ctx.authenticate),
     });
     try {
       for await (const event of stream) yield tracked(event.id, event);

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { toContractError } from '../contract-error.js';
 import { trpcFastLane } from './trpc-fast-lane.js';
+import { trpcSseLane, type SseLaneOptions } from './trpc-sse-lane.js';
 import type { Context } from '../trpc/context.js';
 import type { AnyRouter } from '../trpc/internals.js';
 
@@ -14,8 +15,16 @@ export async function registerTrpc(
   router: AnyRouter,
   createContext: (request: FastifyRequest, calls?: number, connectionParams?: Record<string, string | undefined> | null) => Context,
   fastLane = true,
+  /** Subscriptions through trpc-sse-lane.ts (with these SSE options) instead of the adapter. */
+  sseLane?: SseLaneOptions,
 ) {
   await app.register(async (scope) => {
+    if (sseLane) {
+      const handle = trpcSseLane(router, (req, calls, params) => createContext(req, calls, params), sseLane);
+      scope.addHook('onRequest', async (request, reply) => {
+        if (handle(request, reply)) return reply;
+      });
+    }
     if (fastLane) {
       const handle = trpcFastLane(router, createContext);
       scope.addHook('onRequest', async (request, reply) => {
