@@ -447,3 +447,49 @@ describe('the SDK keeps a subscription going across a token refresh', () => {
     expect(walked).toEqual(ids(await allEvents(server.url, admin)));
   });
 });
+
+describe('the SSE lane writes what tRPC\'s adapter writes', () => {
+  let lane: TestServer;
+  let adapter: TestServer;
+  beforeAll(async () => {
+    lane = await startServer();
+    adapter = await startServer({}, { sseLane: false });
+  });
+  afterAll(async () => {
+    await lane.close();
+    await adapter.close();
+  });
+
+  /** The messages of a stream once `count` have arrived, with each server's own event ids and times made comparable. */
+  async function messages(server: TestServer, headers: Record<string, string>, url: string, count: number) {
+    const stream = openSse(url, headers);
+    await waitFor(`${count} messages`, () => stream.messages.length >= count);
+    await sleep(200);
+    stream.close();
+    return stream.messages.map((m) => ({ ...m, data: m.data.replace(/"occurredAt":"[^"]+"/g, '"occurredAt":"T"').replace(/"(requestId|id)":"[^"]+"/g, '"$1":"X"') }));
+  }
+
+  it('the same messages for a backlog, a Last-Event-Id, connectionParams and a refusal', async () => {
+    const results = [];
+    for (const server of [lane, adapter]) {
+      const token = await adminToken(server);
+      const admin = bearer(token);
+      for (const email of ['same1@example.com', 'same2@example.com']) {
+        expect((await rest(server.url, 'POST', '/customers', newCustomer({ email }), admin)).status).toBe(200);
+      }
+      const [first] = await allEvents(server.url, admin);
+      results.push([
+        await messages(server, admin, onChangeUrl(server.url, { lastEventId: first!.id }), 2),
+        await messages(server, { 'last-event-id': first!.id }, onChangeUrl(server.url, undefined, { token }), 2),
+        await messages(server, {}, onChangeUrl(server.url), 2),
+        await messages(server, admin, onChangeUrl(server.url, { lastEventId: 'nope' }), 2),
+      ]);
+    }
+    const [fromLane, fromAdapter] = results;
+    expect(fromLane).toEqual(fromAdapter);
+    // And they are what they should be: connected, then the event / the error.
+    expect(fromLane![0]!.map((m) => m.event)).toEqual(['connected', 'message']);
+    expect(fromLane![2]!.map((m) => m.event)).toEqual(['connected', 'serialized-error']);
+    expect(fromLane![3]![1]!.data).toContain('BAD_REQUEST');
+  });
+});
