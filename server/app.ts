@@ -41,7 +41,7 @@ import { EventFeed } from './events/event-feed.js';
 import { EventLog } from './events/event-log.js';
 import { EventMetrics } from './events/event-metrics.js';
 import { EventsService } from './events/events.service.js';
-import { listenForEvents } from './events/pg-listener.js';
+import { listenForEvents, type EventsListener } from './events/pg-listener.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
@@ -206,8 +206,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerRestRoutes(http, appRouter, createContext);
 
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log);
-  // Other instances' commits wake this one's readers (PostgreSQL); a wake-up only, never the data.
-  const listener = config.database.kind === 'postgresql' ? listenForEvents(config.database.url, () => changes.notify(), http.log) : undefined;
+  let listener: EventsListener | undefined;
   // Open streams never finish by themselves: end them first, so close() (and SIGTERM) can finish
   // the other requests in flight; their clients reconnect, to another instance, from their last event.
   http.addHook('preClose', (done) => {
@@ -238,6 +237,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
   await hasher.warmUp();
+  // Other instances' commits wake this one's readers (PostgreSQL); a wake-up only, never the data.
+  if (config.database.kind === 'postgresql') listener = listenForEvents(config.database.url, () => changes.notify(), http.log);
   return { http, orm, config, queryCount: () => ormQueries + (reads?.queries ?? 0) };
 }
 

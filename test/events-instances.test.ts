@@ -7,7 +7,7 @@ import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { forkEntityManager } from '../server/db/orm.js';
 import { EventLog } from '../server/events/event-log.js';
 import { adminHeaders } from './helpers/auth.js';
-import { allEvents, headOf, sleep, subscribe, waitFor } from './helpers/events.js';
+import { allEvents, headOf, sleep, subscribe, visibilityBarrier, waitFor } from './helpers/events.js';
 import { spawnServer, type ServerProcess } from './helpers/process.js';
 import { customerPath, newCustomer, rest, startServer, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
 
@@ -61,6 +61,7 @@ describe.skipIf(!usingPostgres())('the visibility rule (PostgreSQL)', () => {
     for (const c of [held, other]) expect((await rest(server.url, 'POST', '/customers', c, admin)).status).toBe(200);
     const url = (server.app.config.database as { url: string }).url;
     const log = new EventLog(() => forkEntityManager(server.app.orm));
+    await visibilityBarrier();
     const start = (await log.head())!.position;
     const naive = new pg.Client({ connectionString: url });
     await naive.connect();
@@ -82,6 +83,7 @@ describe.skipIf(!usingPostgres())('the visibility rule (PostgreSQL)', () => {
 
     await write.commit();
     expect(await naiveRead(laterEvent)).toEqual([]); // the held event is skipped, forever
+    await visibilityBarrier(); // other tests' transactions on this server hold the log back too
     const read = await log.read(start, 100);
     expect(read.map((e) => e.event.id)).toEqual([write.eventId, `evt_${laterEvent}`]);
     await naive.end();

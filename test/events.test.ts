@@ -6,7 +6,7 @@ import { RECHECK_MS } from '../server/events/events.router.js';
 import { housekeeping } from '../server/ops/housekeeping.js';
 import { adminHeaders, adminToken, bearer, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
-import { allEvents, createKey, headOf, onChangeUrl, openSse, sleep, subscribe, waitFor } from './helpers/events.js';
+import { allEvents, createKey, headOf, onChangeUrl, openSse, sleep, subscribe, visibilityBarrier, waitFor } from './helpers/events.js';
 import { createCarlyClient } from '../client-sdk/src/index.js';
 import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
@@ -332,6 +332,8 @@ describe('customers.onChange', () => {
   it('a customer receives only its own record\'s events', async () => {
     const alice = await signupCustomer(server);
     const bob = await signupCustomer(server);
+    // "From now on" starts after the newest visible event: let the sign-ups become visible first.
+    await visibilityBarrier();
     const sub = subscribe(server.url, alice.tokens.accessToken);
     await sub.started();
     expect((await rest(server.url, 'PATCH', customerPath(bob.email), { company: 'Bob Co' }, admin)).status).toBe(200);

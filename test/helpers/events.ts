@@ -1,9 +1,10 @@
+import pg from 'pg';
 import superjson from 'superjson';
 import { expect } from 'vitest';
 import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
 import { createCarlyClient, type CarlyError } from '../../client-sdk/src/index.js';
-import { rest, type TestServer } from './server.js';
+import { rest, usingPostgres, type TestServer } from './server.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -16,8 +17,29 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-/** Every event after `after` through GET /events, all pages. */
+/**
+ * PostgreSQL: waits until every transaction that began before now has ended, so every event
+ * committed before now is visible to GET /events. Needed because the log shows an event only once
+ * all older transactions have ended — cluster-wide (transaction ids are shared by all databases
+ * of a server), so another test's open transaction delays it. SQLite: nothing to wait for.
+ */
+export async function visibilityBarrier(): Promise<void> {
+  if (!usingPostgres()) return;
+  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    const snapshot = async () => (await client.query<{ xmin: string; xmax: string }>('select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s')).rows[0]!;
+    const started = BigInt((await snapshot()).xmax);
+    const until = Date.now() + 60_000;
+    while (BigInt((await snapshot()).xmin) < started && Date.now() < until) await sleep(50);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every event after `after` through GET /events, all pages (everything committed before the call). */
 export async function allEvents(base: string, headers: Record<string, string>, after?: string | null, query = ''): Promise<CarlyEvent[]> {
+  await visibilityBarrier();
   const out: CarlyEvent[] = [];
   let cursor = after ?? null;
   for (;;) {

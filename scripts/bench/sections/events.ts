@@ -214,7 +214,8 @@ function openSubscriber(base: string, headers: Record<string, string>, lags: num
       buffer += chunk;
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
+        // tRPC ends each message with an extra newline: skip the blank lines between messages.
+        const block = buffer.slice(0, end).replace(/^\n+/, '');
         buffer = buffer.slice(end + 2);
         if (block.startsWith('event: connected')) connected();
         else if (block.startsWith('event: serialized-error')) failed(new Error(`subscriber ${index}: ${block}`));
@@ -268,6 +269,7 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
         method: 'PATCH',
         headers: { ...server.headers, 'content-type': 'application/json' },
         body: JSON.stringify({ company: `Fan-out ${k}` }),
+        signal: AbortSignal.timeout(10_000),
       });
       await res.arrayBuffer();
       if (res.status !== 200) failures++;
