@@ -18,6 +18,8 @@ export interface ChangeStreamOptions {
   signal: AbortSignal;
   /** Runs before each batch is pushed: throws to end the stream (e.g. the credential was revoked). */
   beforeBatch?: () => Promise<void>;
+  /** Told when the stream starts and ends, and what it pushes (metrics). */
+  observer?: { opened(): void; closed(): void; pushed(events: readonly CarlyEvent[]): void };
 }
 
 /** Thrown to end a stream without the tRPC "return" message, so the client reconnects (to another instance). */
@@ -36,6 +38,7 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
   const { feed, log, filter, signal } = options;
   let position = options.from;
   const leave = feed.join();
+  options.observer?.opened();
   // One abort listener for the stream's life, not one per wait (there is a wait per event).
   let wake: { promise: Promise<void>; cancel: () => void } | null = null;
   const onAbort = () => wake?.cancel();
@@ -51,7 +54,9 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
         if (live.events.length) {
           await options.beforeBatch?.();
           if (signal.aborted) return;
-          yield live.events.map((e) => e.event);
+          const events = live.events.map((e) => e.event);
+          options.observer?.pushed(events);
+          yield events;
         }
         position = live.position;
         await wake.promise;
@@ -65,7 +70,9 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
       if (page.length) {
         await options.beforeBatch?.();
         if (signal.aborted) return;
-        yield page.map((e) => e.event);
+        const events = page.map((e) => e.event);
+        options.observer?.pushed(events);
+        yield events;
       }
       if (full) position = page[page.length - 1]!.position;
       else if (head && comparePositions(head.position, position) > 0) position = head.position;
@@ -81,5 +88,6 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
     wake?.cancel();
     signal.removeEventListener('abort', onAbort);
     leave();
+    options.observer?.closed();
   }
 }

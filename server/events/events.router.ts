@@ -47,16 +47,16 @@ export const onChange = recordProcedure('events:read')
   .input(ChangeSubscriptionInput)
   .subscription(async function* ({ ctx, input, signal }) {
     const credential = ctx.request.authorization ?? '';
-    const stream = ctx.services.events.changes({
-      caller: ctx.caller,
-      lastEventId: input?.lastEventId ?? null,
-      signal: signal ?? new AbortController().signal,
-      // A revoked API key, an ended session or an expired access token ends the stream (401):
-      // the SDK refreshes its token and reconnects from the last event it received.
-      beforeBatch: () => checks.check(credential, ctx.authenticate),
-    });
     try {
-      for await (const event of stream) yield tracked(event.id, event);
+      const changes = await ctx.services.events.changes({
+        caller: ctx.caller,
+        lastEventId: input?.lastEventId ?? null,
+        signal: signal ?? new AbortController().signal,
+        // A revoked API key, an ended session or an expired access token ends the stream (401):
+        // the SDK refreshes its token and reconnects from the last event it received.
+        beforeBatch: () => checks.check(credential, ctx.authenticate),
+      });
+      for await (const batch of changes) for (const event of batch) yield tracked(event.id, event);
     } catch (err) {
       throw asTRPCError(err);
     }

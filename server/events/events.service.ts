@@ -37,25 +37,31 @@ export class EventsService {
   }
 
   /**
-   * The caller's events after `lastEventId` (or from now on), in commit order, as they commit:
-   * every event for an admin or an API key (the procedure admitted them), only its own
-   * record's for a customer. 400/412 for a bad or purged `lastEventId`, before anything is sent.
+   * The caller's events after `lastEventId` (or from now on), in commit order, in batches as they
+   * commit: every event for an admin or an API key (the procedure admitted them), only its own
+   * record's for a customer. 400/412 for a bad or purged `lastEventId`, before the stream starts.
    */
-  async *changes(request: ChangesRequest): AsyncGenerator<CarlyEvent, void, undefined> {
+  async changes(request: ChangesRequest): Promise<AsyncGenerator<CarlyEvent[], void, undefined>> {
     const filter = await this.filterFor(request.caller);
     const from = request.lastEventId ? await this.log.positionOf(request.lastEventId) : ((await this.log.head())?.position ?? LOG_START);
-    this.metrics?.subscribers.inc();
-    try {
-      const stream = changeStream({ feed: this.feed, log: this.log, from, filter, signal: request.signal, beforeBatch: request.beforeBatch });
-      for await (const batch of stream) {
-        for (const event of batch) {
-          this.metrics?.deliveryLag.observe(Math.max(0, this.clock.now().getTime() - event.occurredAt.getTime()) / 1000);
-          yield event;
-        }
-      }
-    } finally {
-      this.metrics?.subscribers.dec();
-    }
+    const metrics = this.metrics;
+    const clock = this.clock;
+    return changeStream({
+      feed: this.feed,
+      log: this.log,
+      from,
+      filter,
+      signal: request.signal,
+      beforeBatch: request.beforeBatch,
+      observer: metrics && {
+        opened: () => metrics.subscribers.inc(),
+        closed: () => metrics.subscribers.dec(),
+        pushed: (events) => {
+          const now = clock.now().getTime();
+          for (const e of events) metrics.deliveryLag.observe(Math.max(0, now - e.occurredAt.getTime()) / 1000);
+        },
+      },
+    });
   }
 
   private async filterFor(caller: Caller): Promise<EventFilter> {
