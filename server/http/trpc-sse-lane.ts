@@ -39,16 +39,20 @@ export function trpcSseLane(router: AnyRouter, createContext: ContextFactory, op
   for (const [path, procedure] of Object.entries(proceduresOf(router))) {
     if (procedureType(procedure) === 'subscription') subscriptions.set(path, procedure);
   }
-  /** The SSE text of a yielded value, per value object: one serialization for every subscriber. */
-  const texts = new WeakMap<object, string>();
-  const dataText = (data: unknown): string => {
-    if (typeof data !== 'object' || data === null) return `data: ${JSON.stringify(serializeOutput(router, data))}\n`;
-    let text = texts.get(data);
-    if (text === undefined) {
-      text = `data: ${JSON.stringify(serializeOutput(router, data))}\n`;
-      texts.set(data, text);
+  /**
+   * The bytes of one SSE message, per yielded object: serialized and encoded once for every
+   * subscriber that receives the same event (the feed hands them the same object).
+   */
+  const messages = new WeakMap<object, Buffer>();
+  const message = (data: unknown, id: string | null): Buffer => {
+    const cacheable = typeof data === 'object' && data !== null;
+    let bytes = cacheable ? messages.get(data) : undefined;
+    if (bytes === undefined) {
+      const text = `data: ${JSON.stringify(serializeOutput(router, data))}\n`;
+      bytes = Buffer.from(id === null ? `${text}\n\n` : `${text}id: ${id}\n\n\n`);
+      if (cacheable) messages.set(data, bytes);
     }
-    return text;
+    return bytes;
   };
 
   /** Returns true when it took the request; false means "let the adapter handle it". */
@@ -99,7 +103,7 @@ export function trpcSseLane(router: AnyRouter, createContext: ContextFactory, op
     });
     const stop = new AbortController();
     let lastWrite = Date.now();
-    const write = async (text: string) => {
+    const write = async (text: string | Buffer) => {
       lastWrite = Date.now();
       if (!out.write(text)) await new Promise<void>((resolve) => {
         const done = () => {
@@ -133,7 +137,7 @@ export function trpcSseLane(router: AnyRouter, createContext: ContextFactory, op
         for await (const value of iterable) {
           if (stop.signal.aborted) break;
           const tracked = trackedParts(value);
-          await write(tracked ? `${dataText(tracked.data)}id: ${tracked.id}\n\n\n` : `${dataText(value)}\n\n`);
+          await write(tracked ? message(tracked.data, tracked.id) : message(value, null));
         }
         if (!stop.signal.aborted) ended = 'return';
       } catch (cause) {
