@@ -91,6 +91,9 @@ export function trpcSseLane(router: AnyRouter, createContext: ContextFactory, op
     // is not answered through reply.send, so it would otherwise still reach the adapter).
     reply.hijack();
     const out = reply.raw;
+    // The body ends when the connection closes (Connection: close below), so no chunk framing
+    // per message.
+    out.useChunkedEncodingByDefault = false;
     out.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
       ...ctx.responseHeaders,

@@ -27,9 +27,15 @@ import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, CHILD_FLAGS, login, type Target } 
 const ROWS = 2_000;
 const PATCH_CONNECTIONS = 10;
 const SUBSCRIBERS = 1_000;
-/** Events per second the writer commits while 1,000 subscribers listen, and for how long. */
-const FANOUT_RATE = 20;
-const FANOUT_SECONDS = 15;
+/**
+ * Write rates while 1,000 subscribers listen (events per second, for how long): a steady trickle,
+ * and a busy 20/s (20,000 pushes a second from one process on a 2-core machine it shares with the
+ * subscribers' own process and the writer).
+ */
+const FANOUT_PHASES = [
+  { rate: 5, seconds: 20 },
+  { rate: 20, seconds: 15 },
+];
 const TARGETS = { ratio: 0.85, p99Ms: 50, rssMb: 100 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -257,52 +263,66 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
     await sleep(2000);
     const rssConnected = rssMb(pid);
 
-    // The writer: FANOUT_RATE PATCHes a second, one at a time, each its own committed event.
-    const total = FANOUT_RATE * FANOUT_SECONDS;
-    let failures = 0;
-    const t0 = Date.now();
-    const before = cpuSnapshot(pid);
-    for (let k = 0; k < total; k++) {
-      const due = t0 + (k * 1000) / FANOUT_RATE;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const res = await fetch(`${server.base}/customers/${encodeURIComponent(emails[k % emails.length]!)}`, {
-        method: 'PATCH',
-        headers: { ...server.headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ company: `Fan-out ${k}` }),
-        signal: AbortSignal.timeout(10_000),
+    let rssAfter = rssConnected;
+    let written = 0;
+    for (const { rate, seconds } of FANOUT_PHASES) {
+      // The writer: `rate` PATCHes a second, one at a time, each its own committed event.
+      const total = rate * seconds;
+      lags.length = 0;
+      let failures = 0;
+      const t0 = Date.now();
+      const before = cpuSnapshot(pid);
+      for (let k = 0; k < total; k++) {
+        const due = t0 + (k * 1000) / rate;
+        if (due > Date.now()) await sleep(due - Date.now());
+        const res = await fetch(`${server.base}/customers/${encodeURIComponent(emails[(written + k) % emails.length]!)}`, {
+          method: 'PATCH',
+          headers: { ...server.headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ company: `Fan-out ${written + k}` }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200) failures++;
+      }
+      written += total;
+      const deadline = Date.now() + 30_000;
+      while (counts.some((c) => c < written) && Date.now() < deadline) await sleep(100);
+      const cpu = cpuDelta(before, cpuSnapshot(pid));
+      rssAfter = Math.max(rssAfter, rssMb(pid));
+      const missing = counts.reduce((s, c) => s + Math.max(0, written - c), 0);
+      const extra = counts.reduce((s, c) => s + Math.max(0, c - written), 0);
+      if (failures) ctx.report.problem(`events fan-out at ${rate}/s: ${failures} PATCHes failed`);
+      if (missing || extra) ctx.report.problem(`events fan-out at ${rate}/s: ${missing} deliveries missing, ${extra} extra (of ${written} events × ${SUBSCRIBERS} subscribers)`);
+      const sorted = [...lags].sort((a, b) => a - b);
+      const p50 = percentile(sorted, 50);
+      const p99 = percentile(sorted, 99);
+      const cpuUs = cpu.targetUs / Math.max(1, lags.length);
+      ctx.log(
+        `  ${rate} events/s × ${SUBSCRIBERS} subscribers, ${lags.length.toLocaleString('en-US')} deliveries: commit→subscriber p50 ${p50} ms, p99 ${p99} ms, max ${sorted[sorted.length - 1]} ms; ` +
+          `server ${(cpu.targetUs / 1e6 / seconds).toFixed(2)} cores, ${cpuUs.toFixed(0)} µs CPU per delivery (PATCH included)`,
+      );
+      ctx.report.add({
+        section: 'events',
+        variant: `${SUBSCRIBERS} SSE subscribers`,
+        label: `${rate} PATCH/s for ${seconds} s, commit→subscriber`,
+        p50,
+        p99,
+        cpuUsPerReq: cpuUs,
+        requests: lags.length,
+        non2xx: failures,
+        errors: missing + extra,
+        checks: [check('p99 ms', p99, '<=', TARGETS.p99Ms)],
       });
-      await res.arrayBuffer();
-      if (res.status !== 200) failures++;
+      await sleep(1000);
     }
-    const deadline = Date.now() + 30_000;
-    while (counts.some((c) => c < total) && Date.now() < deadline) await sleep(100);
-    const cpu = cpuDelta(before, cpuSnapshot(pid));
-    const rssAfter = rssMb(pid);
-    const missing = counts.reduce((s, c) => s + Math.max(0, total - c), 0);
-    const extra = counts.reduce((s, c) => s + Math.max(0, c - total), 0);
-    if (failures) ctx.report.problem(`events fan-out: ${failures} PATCHes failed`);
-    if (missing || extra) ctx.report.problem(`events fan-out: ${missing} deliveries missing, ${extra} extra (of ${total} events × ${SUBSCRIBERS} subscribers)`);
-
-    const sorted = [...lags].sort((a, b) => a - b);
-    const p50 = percentile(sorted, 50);
-    const p99 = percentile(sorted, 99);
     const growth = Math.max(rssConnected, rssAfter) - rssBefore;
-    ctx.log(
-      `  ${total} events × ${SUBSCRIBERS} subscribers = ${lags.length.toLocaleString('en-US')} deliveries: commit→subscriber p50 ${p50} ms, p99 ${p99} ms, max ${sorted[sorted.length - 1]} ms; ` +
-        `server CPU ${(cpu.targetUs / 1e6 / FANOUT_SECONDS).toFixed(2)} cores during the writes`,
-    );
-    ctx.log(`  server RSS: ${rssBefore.toFixed(0)} MB before, ${rssConnected.toFixed(0)} MB with ${SUBSCRIBERS} connected, ${rssAfter.toFixed(0)} MB after the load: +${growth.toFixed(0)} MB`);
+    ctx.log(`  server RSS: ${rssBefore.toFixed(0)} MB before, ${rssConnected.toFixed(0)} MB with ${SUBSCRIBERS} connected, ${rssAfter.toFixed(0)} MB at most after the load: +${growth.toFixed(0)} MB`);
     ctx.report.add({
       section: 'events',
       variant: `${SUBSCRIBERS} SSE subscribers`,
-      label: `${FANOUT_RATE} PATCH/s for ${FANOUT_SECONDS} s, commit→subscriber`,
-      p50,
-      p99,
-      requests: lags.length,
-      non2xx: failures,
-      errors: missing + extra,
-      checks: [check('p99 ms', p99, '<=', TARGETS.p99Ms), check('RSS growth MB', growth, '<=', TARGETS.rssMb)],
-      note: `RSS +${growth.toFixed(0)} MB`,
+      label: 'server RSS growth',
+      checks: [check('RSS growth MB', growth, '<=', TARGETS.rssMb)],
+      note: `${rssBefore.toFixed(0)} MB before, +${growth.toFixed(0)} MB`,
     });
   } finally {
     for (const s of subscribers) s.close();
