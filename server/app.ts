@@ -8,6 +8,7 @@ import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
 import { openHotReads } from './db/hot-reads.js';
 import type { EntityManager } from '@mikro-orm/knex';
+import type { EventType } from '../client-sdk/src/schemas/events.js';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
 import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
 import { Mailer } from './auth/mailer.js';
@@ -49,6 +50,12 @@ import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
 import { createCallerFactory } from './trpc/init.js';
+import { EventFeed } from './events/event-feed.js';
+import { EventLog } from './events/event-log.js';
+import { EventMetrics } from './events/event-metrics.js';
+import { EventsService } from './events/events.service.js';
+import { listenForEvents, type EventsListener } from './events/pg-listener.js';
+import { SSE_OPTIONS } from './trpc/init.js';
 import { SERVICE_VERSION } from './version.js';
 import { seedSampleData } from './seed.js';
 import { inBackground } from './db/background-work.js';
@@ -80,6 +87,10 @@ export interface AppOptions {
   clock?: Clock;
   /** Answer single tRPC GET queries without the adapter's Fetch machinery (default on); tests compare both. */
   trpcFastLane?: boolean;
+  /** Serve subscriptions through the SSE lane (http/trpc-sse-lane.ts; default on); tests compare it with tRPC's adapter. */
+  sseLane?: boolean;
+  /** Benchmarks only: false writes no change events, to measure what the event log costs. */
+  recordEvents?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -180,7 +191,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
   const idempotency = new IdempotencyStore(emOf, clock);
   const auditChainer = new AuditChainer(emOf, http.log);
-  const writeDeps = { clock, onEventsCommitted: () => changes.notify(), onAuditCommitted: () => auditChainer.wake() };
+  const eventMetrics = new EventMetrics();
+  const writeDeps = {
+    clock,
+    recordEvents: options.recordEvents ?? true,
+    onEventsCommitted: (types: readonly EventType[]) => {
+      eventMetrics.recordWritten(types);
+      changes.notify();
+    },
+    onAuditCommitted: () => auditChainer.wake(),
+  };
+  const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, http.log);
   const privacyDeps = {
     clock,
     onAccountsRemoved: evictAccounts,
@@ -225,16 +246,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           }),
           audit: new AuditService(writes),
           privacy: new PrivacyService(writes, privacyDeps),
+          events: new EventsService(writes, eventFeed, clock, eventMetrics),
         };
       },
     };
   };
-  const createContext = (request: FastifyRequest, calls = 1): Context => {
+  /** `connectionParams`: what tRPC's SSE link sends for clients that cannot set headers (browsers' EventSource). */
+  const createContext = (request: FastifyRequest, calls = 1, connectionParams?: Record<string, string | undefined> | null): Context => {
     const ctx = contextFor({
       requestId: request.id,
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? null,
-      authorization: request.headers.authorization ?? null,
+      authorization: request.headers.authorization ?? bearerOf(connectionParams?.token),
       idempotencyKey: headerValue(request.headers['idempotency-key']),
       calls,
     });
@@ -248,7 +271,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const openapi = buildOpenApiDocument(SERVICE_VERSION);
   // First, so that it sees every route registered after it (its label values are fixed at start).
-  const metrics = registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)));
+  const metrics = registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)), eventMetrics.all);
   if (config.corsOrigins.length) {
     await http.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   }
@@ -257,12 +280,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
   registerAccountPages(http);
   await registerSwaggerUi(http, openapi);
-  await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit);
+  await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
   registerRestRoutes(http, appRouter, createContext);
 
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log, {
     auditRetentionDays: config.audit.retentionDays,
     onAuditCommitted: () => auditChainer.wake(),
+  });
+  let listener: EventsListener | undefined;
+  // Open streams never finish by themselves: end them first, so close() (and SIGTERM) can finish
+  // the other requests in flight; their clients reconnect, to another instance, from their last event.
+  http.addHook('preClose', (done) => {
+    eventFeed.close();
+    done();
   });
   http.addHook('onClose', async () => {
     // Attempts on the wire get a moment to finish (a third of the shutdown budget, at most 5 s).
@@ -271,6 +301,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Mail and reset work queued by answers already sent finishes before the database closes.
     await authDeps.background.idle();
     await auditChainer.stop();
+    await listener?.stop();
     await reads.close();
     await hasher.close();
     await orm.close();
@@ -296,7 +327,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   await hasher.warmUp();
   await webhooks.start();
+  // Other instances' commits wake this one's readers (PostgreSQL); a wake-up only, never the data.
+  if (config.database.kind === 'postgresql') listener = listenForEvents(config.database.url, () => changes.notify(), http.log);
   return { http, orm, config, queryCount: () => ormQueries + reads.queries, createCaller };
+}
+
+/** A credential from tRPC `connectionParams` (`{ token }`), as the Authorization header would carry it. */
+function bearerOf(token: string | undefined): string | null {
+  return token ? `Bearer ${token}` : null;
 }
 
 /** A header sent once, as a string; repeated (an array) counts as its first value. */

@@ -306,6 +306,19 @@ export async function typedUse(): Promise<void> {
     expect((await admin.POST('/customers/{email}/erase', { params: { path: { email } }, body: { confirm: email } })).response.status).toBe(404);
   });
 
+  it('runs the change-events flow, every answer as documented', async () => {
+    const login = await generatedClient().POST('/auth/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
+    const admin = generatedClient(() => login.data.tokens.accessToken as string);
+    expect((await admin.POST('/customers', { body: newCustomer() })).response.status).toBe(200);
+    const page = await admin.GET('/events', { params: { query: { limit: 2, types: 'customer.created,customer.updated' } } });
+    expect(page.response.status).toBe(200);
+    expect(page.data.items.length).toBeGreaterThan(0);
+    const next = await admin.GET('/events', { params: { query: { after: page.data.nextCursor } } });
+    expect(next.response.status).toBe(200);
+    const bad = await admin.GET('/events', { params: { query: { types: 'customer.exploded' } } });
+    expect(bad.response.status).toBe(400);
+  });
+
   it('every operation in the document was exercised with a 200', () => {
     const doc = JSON.parse(fs.readFileSync(OPENAPI_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p} 200`));

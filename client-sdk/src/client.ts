@@ -3,20 +3,23 @@ import {
   createTRPCUntypedClient,
   httpBatchLink,
   httpLink,
+  httpSubscriptionLink,
   splitLink,
   TRPCClientError,
   type TRPCClient,
   type TRPCLink,
 } from '@trpc/client';
+import { EventSource, type FetchLike } from 'eventsource';
 import type { AnyTRPCProcedure, inferProcedureInput, inferProcedureOutput } from '@trpc/server';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import superjson from 'superjson';
-import { HttpStatusError, toCarlyError } from './errors.js';
+import { HttpStatusError, toCarlyError, type CarlyError } from './errors.js';
 import { PROCEDURES, type ProcedurePath } from './procedures.js';
 import { retryLink, type RetryOptions } from './retry.js';
 import type { AppRouter } from './router.js';
 import type { Tokens } from './schemas/auth.js';
 import { withTraceContext, type OpenTelemetryApi } from './trace-context.js';
+import type { CarlyEvent, ChangeSubscriptionInput, EventListInput } from './schemas/events.js';
 
 /** What the client needs to act for a user: the pair a login, signup or refresh returns. */
 export interface TokenPair {
@@ -109,10 +112,45 @@ export interface CustomerIteration {
   iterate(input?: CustomerIterateInput, options?: CallOptions): AsyncGenerator<ListedCustomer, void, undefined>;
 }
 
+/** The callbacks of `customers.onChange`. */
+export interface ChangeHandlers {
+  /** Each event, in commit order, once. */
+  onData: (event: CarlyEvent) => void;
+  /**
+   * The subscription ended with an error it cannot recover from (403; 412 when `lastEventId` is
+   * older than the log keeps: resync from `customers.list`; 401 after a failed token refresh).
+   * Dropped connections are not errors: the client reconnects and resumes by itself.
+   */
+  onError?: (error: CarlyError) => void;
+  /** The server accepted the subscription (again after each reconnect). */
+  onStarted?: () => void;
+}
+
+/** `events.list` input without `after`: what `events.iterate` takes, plus where to start. */
+export type EventIterateInput = Omit<EventListInput, 'after'> & { after?: string };
+
+export interface ChangeFollowing {
+  /**
+   * Live change events (SSE): every event for an admin or an API key with `events:read`, only
+   * its own record's for a customer. Starts after `lastEventId` (or with events from now on) and
+   * resumes by itself after a dropped connection, with no gap and no duplicate. Call
+   * `unsubscribe()` to stop.
+   */
+  onChange(input: ChangeSubscriptionInput, handlers: ChangeHandlers): { unsubscribe: () => void };
+  /** The same stream as an async iterator; stop it with `signal` or by leaving the loop. Errors are thrown as CarlyError. */
+  changes(input?: ChangeSubscriptionInput, options?: CallOptions): AsyncGenerator<CarlyEvent, void, undefined>;
+}
+
+export interface EventIteration {
+  /** Walks `events.list` pages after `after` (or from the oldest kept) and yields each event once, until it has caught up. */
+  iterate(input?: EventIterateInput, options?: CallOptions): AsyncGenerator<CarlyEvent, void, undefined>;
+}
+
 type Methods = ProcedureMethods<Record_>;
 
-export type CarlyClient = Omit<Methods, 'customers'> & {
-  customers: Methods['customers'] & CustomerIteration;
+export type CarlyClient = Omit<Methods, 'customers' | 'events'> & {
+  customers: Methods['customers'] & CustomerIteration & ChangeFollowing;
+  events: Methods['events'] & EventIteration;
   /** The raw typed tRPC client (`.query()` / `.mutate()`), sharing this client's tokens. Its errors are `TRPCClientError`s. */
   readonly trpc: TRPCClient<AppRouter>;
   /** The tokens the client holds now, or `null` when signed out. */
@@ -125,7 +163,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const DEFAULT_RETRY: Required<RetryOptions> = { retries: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-type Declared = { type: 'query' | 'mutation'; input: boolean; auth: boolean; idempotent: boolean; session?: 'opens' | 'ends' };
+type Declared = { type: 'query' | 'mutation' | 'subscription'; input: boolean; auth: boolean; idempotent: boolean; session?: 'opens' | 'ends' };
 const declared = (path: string): Declared | undefined => (PROCEDURES as Record<string, Declared>)[path];
 
 /**
@@ -220,11 +258,21 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
       let closed = false;
       const declaration = declared(op.path);
       const needsAuth = declaration?.auth ?? true;
+      // A subscription that needs a new token starts again after the last event it received.
+      let lastEventId: string | undefined;
       const attempt = (retried: boolean) => {
         const usedToken = tokens?.accessToken;
         let pending: Promise<void> = Promise.resolve();
-        sub = next(op).subscribe({
+        const current = lastEventId === undefined ? op : { ...op, input: { ...(isRecord(op.input) ? op.input : {}), lastEventId } };
+        sub = next(current).subscribe({
           next(envelope) {
+            if (op.type === 'subscription') {
+              const result: unknown = envelope.result;
+              if (isRecord(result) && typeof result.id === 'string') lastEventId = result.id;
+              // Connected with a good token: a later expiry may refresh again.
+              if (isRecord(result) && result.type === 'started') retried = false;
+              return observer.next(envelope);
+            }
             const result: unknown = envelope.result;
             const data: unknown = isRecord(result) && 'data' in result ? result.data : undefined;
             // Which calls open or end a session is declared by the server (PROCEDURES), not guessed.
@@ -275,10 +323,18 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     fetch: fetchImpl,
     headers: async ({ op }) => ({ ...(await headers()), 'idempotency-key': String(op.context.idempotencyKey) }),
   });
+  // Subscriptions over SSE with the `eventsource` ponyfill (Node 20 has no EventSource, and the
+  // browser's cannot send headers). Its fetch runs on every (re)connect, so each one carries the
+  // token held at that moment, refreshed or not. (No per-request timeout: a stream stays open.)
+  const sseFetch: FetchLike = async (input, init) => {
+    const doFetch = (options.fetch ?? globalThis.fetch) as unknown as FetchLike;
+    return doFetch(input, { ...init, headers: { ...init.headers, ...(await headers()) } });
+  };
+  const subscriptions = httpSubscriptionLink({ url, transformer: superjson, EventSource, eventSourceOptions: () => ({ fetch: sseFetch }) });
   const transport = splitLink<AppRouter>({
-    condition: (op) => typeof op.context.idempotencyKey === 'string',
-    true: keyedTransport,
-    false: plainTransport,
+    condition: (op) => op.type === 'subscription',
+    true: subscriptions,
+    false: splitLink<AppRouter>({ condition: (op) => typeof op.context.idempotencyKey === 'string', true: keyedTransport, false: plainTransport }),
   });
   const retry = options.retry === false ? null : retryLink({ ...DEFAULT_RETRY, ...options.retry });
   const untyped = createTRPCUntypedClient<AppRouter>({ links: retry ? [tokenLink, retry, transport] : [tokenLink, transport] });
@@ -299,6 +355,7 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
   // The facade: one method per generated procedure entry, nested by path.
   const facade: Record<string, Record<string, unknown>> = {};
   for (const [path, def] of Object.entries(PROCEDURES) as [ProcedurePath, (typeof PROCEDURES)[ProcedurePath]][]) {
+    if (def.type === 'subscription') continue; // hand-written below
     const parts = path.split('.');
     let node: Record<string, unknown> = facade;
     for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
@@ -317,6 +374,43 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
       yield* page.items;
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
+  };
+
+  const tracked = (value: unknown): CarlyEvent => (isRecord(value) ? value.data : value) as CarlyEvent;
+  customers.onChange = (input: ChangeSubscriptionInput, handlers: ChangeHandlers) =>
+    untyped.subscription('customers.onChange', input ?? {}, {
+      onData: (value: unknown) => handlers.onData(tracked(value)),
+      onError: (err: unknown) => handlers.onError?.(toCarlyError(err, 'customers.onChange')),
+      onStarted: () => handlers.onStarted?.(),
+    });
+  customers.changes = async function* changes(input: ChangeSubscriptionInput = {}, opts?: CallOptions) {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    opts?.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const iterator = untyped.subscription('customers.onChange', input ?? {}, { signal: stop.signal });
+      for await (const value of iterator) yield tracked(value);
+    } catch (err) {
+      if (stop.signal.aborted) return;
+      throw toCarlyError(err, 'customers.onChange');
+    } finally {
+      opts?.signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  };
+
+  type EventPage = inferProcedureOutput<Record_['events']['list']>;
+  const events = (facade.events ??= {}) as Record<string, unknown>;
+  events.iterate = async function* iterate(input: EventIterateInput = {}, opts?: CallOptions) {
+    const limit = input.limit ?? 100;
+    let after = input.after;
+    for (;;) {
+      const page = (await call('events.list', declared('events.list')!, { ...input, limit, ...(after ? { after } : {}) }, opts)) as EventPage;
+      yield* page.items;
+      after = page.nextCursor ?? undefined;
+      // Fewer than a page: caught up with the log's head.
+      if (page.items.length < Number(limit)) return;
+    }
   };
 
   const client = Object.assign(facade, {

@@ -4,11 +4,24 @@
  */
 export * from './schemas/index.js';
 export { createCarlyClient } from './client.js';
-export type { CallOptions, CarlyClient, CarlyClientOptions, CarlyFetch, CustomerIterateInput, CustomerIteration, ProcedureMethods, TokenPair } from './client.js';
+export type {
+  CallOptions,
+  CarlyClient,
+  CarlyClientOptions,
+  CarlyFetch,
+  ChangeFollowing,
+  ChangeHandlers,
+  CustomerIterateInput,
+  CustomerIteration,
+  EventIterateInput,
+  EventIteration,
+  ProcedureMethods,
+  TokenPair,
+} from './client.js';
 export { CarlyError, HttpStatusError, isCarlyError, toCarlyError } from './errors.js';
+export type { CarlyErrorCode, CarlyErrorOptions, FieldIssue } from './errors.js';
 export type { RetryOptions } from './retry.js';
 export type { OpenTelemetryApi } from './trace-context.js';
-export type { CarlyErrorCode, CarlyErrorOptions, FieldIssue } from './errors.js';
 export { PROCEDURES } from './procedures.js';
 export type { ProcedurePath } from './procedures.js';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router.js';

@@ -22,6 +22,7 @@ export const PROCEDURES = {
   'customers.export': { type: 'query', input: true, auth: true, idempotent: false },
   'customers.erase': { type: 'mutation', input: true, auth: true, idempotent: true },
   'customers.delete': { type: 'mutation', input: true, auth: true, idempotent: true },
+  'customers.onChange': { type: 'subscription', input: true, auth: true, idempotent: false },
   'apiKeys.create': { type: 'mutation', input: true, auth: true, idempotent: false },
   'apiKeys.list': { type: 'query', input: false, auth: true, idempotent: false },
   'apiKeys.revoke': { type: 'mutation', input: true, auth: true, idempotent: true },
@@ -34,4 +35,5 @@ export const PROCEDURES = {
   'webhooks.deliveries': { type: 'query', input: true, auth: true, idempotent: false },
   'webhooks.test': { type: 'mutation', input: true, auth: true, idempotent: true },
   'audit.list': { type: 'query', input: true, auth: true, idempotent: false },
+  'events.list': { type: 'query', input: true, auth: true, idempotent: false },
 } as const;

@@ -45,7 +45,8 @@ export function importsOf(code: string): string[] {
   const found = new Set<string>();
   const patterns = [
     /\b(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*['"]([^'"]+)['"]/g,
+    // Not preceded by "-": '@trpc/server/unstable-core-do-not-import' ends in "import'".
+    /(?<![\w-])import\s*['"]([^'"]+)['"]/g,
     /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
     /\brequire\(\s*['"]([^'"]+)['"]\s*\)/g,
     /\/\/\/\s*<reference\s+(?:types|path)=['"]([^'"]+)['"]/g,

@@ -8,6 +8,7 @@ import {
   DeletedSchema,
 } from '../../client-sdk/src/schemas/customer.js';
 import { EraseInput, ErasedSchema, PersonalDataExportSchema } from '../../client-sdk/src/schemas/privacy.js';
+import { onChange } from '../events/events.router.js';
 import { ownRecord, recordProcedure, router, staffProcedure } from '../trpc/init.js';
 
 const tags = ['customers'];
@@ -103,4 +104,7 @@ export const customersRouter = router({
     .input(CustomerKeyInput)
     .output(DeletedSchema)
     .mutation(({ ctx, input }) => ctx.services.customers.delete(input.email)),
+
+  /** Live change events (SSE subscription): every event for an admin or an `events:read` key, its own record's for a customer. */
+  onChange,
 });

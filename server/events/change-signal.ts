@@ -15,15 +15,16 @@ export class ChangeSignal {
   }
 
   /**
-   * Resolves at the next notify(), after `timeoutMs`, or when `signal` aborts, whichever comes
-   * first. Register before reading the log, so a commit between the read and the wait still wakes.
+   * Resolves at the next notify(), after `timeoutMs` (Infinity: never), or when `signal` aborts,
+   * whichever comes first. Register before reading the log, so a commit between the read and the wait still wakes.
    */
   next(timeoutMs: number, signal?: AbortSignal): { promise: Promise<void>; cancel: () => void } {
     let wake!: () => void;
     const promise = new Promise<void>((resolve) => {
       wake = resolve;
     });
-    const timer = setTimeout(() => done(), timeoutMs);
+    // No timer for an endless wait: many waiters (one per live stream) would each arm one per wake-up.
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => done(), timeoutMs) : undefined;
     const done = () => {
       clearTimeout(timer);
       this.waiters.delete(done);

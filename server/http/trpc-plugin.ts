@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { toContractError } from '../contract-error.js';
 import { trpcFastLane } from './trpc-fast-lane.js';
+import { trpcSseLane, type SseLaneOptions } from './trpc-sse-lane.js';
 import type { Context } from '../trpc/context.js';
 import type { AnyRouter } from '../trpc/internals.js';
 
@@ -12,11 +13,19 @@ import type { AnyRouter } from '../trpc/internals.js';
 export async function registerTrpc(
   app: FastifyInstance,
   router: AnyRouter,
-  createContext: (request: FastifyRequest, calls?: number) => Context,
+  createContext: (request: FastifyRequest, calls?: number, connectionParams?: Record<string, string | undefined> | null) => Context,
   fastLane = true,
   maxBodySize?: number,
+  /** Subscriptions through trpc-sse-lane.ts (with these SSE options) instead of the adapter. */
+  sseLane?: SseLaneOptions,
 ) {
   await app.register(async (scope) => {
+    if (sseLane) {
+      const handle = trpcSseLane(router, (req, calls, params) => createContext(req, calls, params), sseLane);
+      scope.addHook('onRequest', async (request, reply) => {
+        if (handle(request, reply)) return reply;
+      });
+    }
     if (fastLane) {
       const handle = trpcFastLane(router, createContext);
       scope.addHook('onRequest', async (request, reply) => {
@@ -29,14 +38,21 @@ export async function registerTrpc(
         router,
         // A second bound behind body-guard.ts, which refuses the bodies this adapter would stream in.
         maxBodySize,
-        createContext: ({ req, info }: { req: FastifyRequest; info: { calls: unknown[] } }) => createContext(req, info.calls.length),
+        // connectionParams (from the URL) only for subscriptions: the one kind of call a browser's
+        // EventSource makes, which cannot send an Authorization header.
+        createContext: ({ req, info }: { req: FastifyRequest; info: { calls: unknown[]; type: string; connectionParams: Record<string, string | undefined> | null } }) =>
+          createContext(req, info.calls.length, info.type === 'subscription' ? info.connectionParams : null),
         onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');
         },
-        responseMeta({ ctx, errors }: { ctx?: Context; errors: unknown[] }) {
+        responseMeta({ ctx, errors, type }: { ctx?: Context; errors: unknown[]; type: string }) {
           const retry = errors.map((e) => toContractError(e).retryAfterSeconds).find(Boolean);
           const headers: Record<string, string> = { ...ctx?.responseHeaders };
           if (retry) headers['retry-after'] = String(retry);
+          // A stream's connection is not reused: when a stream ends (its maximum duration, a
+          // shutdown) the socket closes with it, instead of idling until the keep-alive timeout
+          // and holding up a graceful shutdown; the client reconnects on a new one anyway.
+          if (type === 'subscription') headers.connection = 'close';
           return { headers };
         },
       },

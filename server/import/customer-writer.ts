@@ -5,6 +5,7 @@ import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { Col, ROW_WIDTH } from './import-row.js';
 import { newCustomerId } from '../customers/customer.mapper.js';
+import { EVENTS_CHANNEL } from '../db/write-transaction.js';
 
 /**
  * Upserts imported customers by email, in transactions the caller delimits. Each row is applied
@@ -18,6 +19,12 @@ export interface CustomerWriter {
    * if none is open, and answers how many of them inserted a new customer.
    */
   write(values: readonly Value[]): Promise<number>;
+  /**
+   * Records the import's one `customers.imported` event (its counts as `data`, acting as the
+   * system job `import`) in the open transaction, opening one if none is, so it commits with
+   * the rows written last.
+   */
+  recordImported(counts: ImportCounts): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /** Rolls back anything uncommitted and gives the connection back. */
@@ -35,6 +42,18 @@ export async function openCustomerWriter(orm: MikroORM): Promise<CustomerWriter>
   }
   return openKnexWriter(orm, knex, sql);
 }
+
+export interface ImportCounts {
+  read: number;
+  inserted: number;
+  updated: number;
+  rejected: number;
+}
+
+/** The event row's columns after xid (see db/event.entity.ts): no customer, nothing "changed", the counts as data. */
+const IMPORT_EVENT_COLUMNS = 'type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data';
+const IMPORT_EVENT_VALUES = "'customers.imported', ?, null, null, null, '[]', 'system', 'import', null, ?";
+const countsJson = (c: ImportCounts) => JSON.stringify({ read: c.read, inserted: c.inserted, updated: c.updated, rejected: c.rejected });
 
 /** knex's client: its pool hands out the driver's own connection objects. */
 interface PooledClient {
@@ -134,6 +153,8 @@ async function openSqliteWriter(
   db.pragma(`cache_size = ${-IMPORT_CACHE_KIB}`);
   db.pragma(`wal_autocheckpoint = ${IMPORT_WAL_CHECKPOINT_PAGES}`);
   const upsert = db.prepare(sql.forRows(1, false));
+  // SQLite has one writer: id order is commit order, xid stays 0 (see events/event-log.ts).
+  const insertEvent = db.prepare(`insert into events (xid, ${IMPORT_EVENT_COLUMNS}) values (0, ${IMPORT_EVENT_VALUES})`);
   // Counting inserts: SQLite sets the connection's last insert rowid only when a row is really
   // inserted (not when the upsert turns into an update), and the table's AUTOINCREMENT never
   // reuses a rowid, so a changed value means a new customer. (RETURNING would tell too, but it
@@ -161,6 +182,10 @@ async function openSqliteWriter(
         }
       }
       return inserted;
+    },
+    async recordImported(counts) {
+      if (!db.inTransaction) db.exec('begin immediate');
+      insertEvent.run(date(Date.now()), countsJson(counts));
     },
     async commit() {
       if (db.inTransaction) db.exec('commit');
@@ -240,6 +265,16 @@ async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promis
         for (const r of returned) if (Number(r.version) === merged.get(r.email)?.[2]) inserted++;
       }
       return inserted;
+    },
+    async recordImported(counts) {
+      trx ??= await knex.transaction();
+      // The transaction's id orders the event among concurrent commits (events/event-log.ts);
+      // the NOTIFY wakes every instance's readers when it commits.
+      await trx.raw(`insert into events (xid, ${IMPORT_EVENT_COLUMNS}) values (pg_current_xact_id()::text::bigint, ${IMPORT_EVENT_VALUES})`, [
+        date(Date.now()) as Knex.RawBinding,
+        countsJson(counts),
+      ]);
+      await trx.raw(`select pg_notify('${EVENTS_CHANNEL}', '')`);
     },
     commit: () => end('commit'),
     rollback: () => end('rollback'),

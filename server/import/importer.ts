@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/core';
-import { openCustomerWriter } from './customer-writer.js';
+import { openCustomerWriter, type CustomerWriter } from './customer-writer.js';
 import { ROW_WIDTH, type RejectedRow, type RowSlice } from './import-row.js';
 import { JsonArrayError } from './json-array-stream.js';
 import { rowSlicesInWorker } from './parse-in-worker.js';
@@ -86,6 +86,11 @@ export async function importCustomers(orm: MikroORM, input: Readable, options: I
     uncommitted = 0;
     committed = { ...summary };
   };
+  /** The last commit: with the import's one `customers.imported` event, when it changed anything. */
+  const finish = async () => {
+    if (summary.inserted + summary.updated > 0) await writer.recordImported(summary);
+    await commit();
+  };
 
   const apply = async (slice: RowSlice) => {
     summary.read += slice.read;
@@ -113,21 +118,38 @@ export async function importCustomers(orm: MikroORM, input: Readable, options: I
       } catch (err) {
         if (!isInputError(err)) throw err;
         // The slices before the problem were applied: keep them, then report it.
-        await commit();
+        await finish();
         throw new ImportInputError(err, { ...summary });
       }
       if (next.done) break;
       await apply(next.value);
     }
-    await commit();
+    await finish();
     return summary;
   } catch (err) {
     if (err instanceof ImportInputError) throw err;
+    await recordCommittedPart(writer, committed);
     throw new ImportFailedError(err, committed);
   } finally {
     // Stops the parser (and its thread) when the database failed first.
     await iterator.return?.(undefined);
     await writer.close();
+  }
+}
+
+/**
+ * The database failed part-way, after earlier batches committed: those changes happened, so
+ * try to record them (their counts) in a transaction of their own. If the database is still
+ * failing this fails too, and the import's own error is what gets reported.
+ */
+async function recordCommittedPart(writer: CustomerWriter, committed: ImportSummary): Promise<void> {
+  if (committed.inserted + committed.updated === 0) return;
+  try {
+    await writer.rollback();
+    await writer.recordImported(committed);
+    await writer.commit();
+  } catch {
+    await writer.rollback().catch(() => {});
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,9 +23,10 @@ const TRPC_UNKNOWN = 'trpc:unknown';
  * built from the URL (a batch's list of names) would grow without bound and never be freed.
  * Every value is created at start (at zero), so the set never changes while the process serves.
  */
-export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>): Registry {
+export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>, extra: Metric[] = []): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const metric of extra) registry.registerMetric(metric);
   const requests = new Counter({
     name: 'carly_requests_total',
     help: 'Requests answered, by operation and status',

@@ -3,6 +3,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
+import type { EventsService } from '../events/events.service.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { PrivacyService } from '../privacy/privacy.service.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
@@ -29,6 +30,7 @@ export interface Services {
   webhooks: WebhooksService;
   audit: AuditService;
   privacy: PrivacyService;
+  events: EventsService;
 }
 
 /**

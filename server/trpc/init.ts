@@ -12,6 +12,19 @@ import { transformer } from './transformer.js';
 
 // ---- initialisation ---------------------------------------------------------------------------
 
+/**
+ * Live streams (SSE): a ping every 10 s keeps proxies and the server's 60 s idle-socket timeout
+ * from closing a quiet stream, and tells the client it is alive (it reconnects after 25 s of
+ * silence); every stream ends after 10 minutes and the client reconnects from its last event,
+ * so credentials are re-read and load spreads over instances. tRPC ≥ 11.12 ends the response at
+ * maxDurationMs (trpc#7094).
+ */
+export const SSE_OPTIONS = {
+  ping: { enabled: true, intervalMs: 10_000 },
+  maxDurationMs: 10 * 60_000,
+  client: { reconnectAfterInactivityMs: 25_000 },
+};
+
 const t = initTRPC
   .context<Context>()
   .meta<ApiMeta>()
@@ -20,6 +33,8 @@ const t = initTRPC
     transformer,
     // Never ship stack traces to clients, whatever NODE_ENV says.
     isDev: false,
+    // Subscriptions over SSE (customers.onChange): see docs/events.md and SSE_OPTIONS.
+    sse: SSE_OPTIONS,
     // The same mapping REST uses: one error, one status, one body on both wires.
     errorFormatter({ shape, error }) {
       const mapped = toContractError(error);

@@ -11,12 +11,15 @@
  * - `router._def.procedures` lists every procedure by dotted path, and `_def._config` holds the
  *   transformer and error formatter;
  * - `getErrorShape` + `transformTRPCResponse` build exactly the body tRPC's adapter would send;
- * - `getTRPCErrorFromUnknown` wraps any thrown value as tRPC does.
+ * - `getTRPCErrorFromUnknown` wraps any thrown value as tRPC does;
+ * - a subscription's resolver yields `tracked(id, data)` envelopes that `isTrackedEnvelope` tells
+ *   apart (the SSE lane writes them as tRPC's SSE producer does).
  */
 import type { AnyProcedure } from '@trpc/server';
 import {
   getErrorShape,
   getTRPCErrorFromUnknown,
+  isTrackedEnvelope,
   transformTRPCResponse,
   type AnyRouter,
 } from '@trpc/server/unstable-core-do-not-import';
@@ -70,4 +73,18 @@ export function errorBody(router: AnyRouter, error: TRPCError, call: { type: Pro
  */
 export function answerWithout<T>(data: unknown): T {
   return { ok: true, data, marker: 'middlewareMarker' } as T;
+}
+
+/** A value a subscription yielded with `tracked(id, data)`: its id and data; null for a plain value. */
+export function trackedParts(value: unknown): { id: string; data: unknown } | null {
+  return isTrackedEnvelope(value) ? { id: value[0], data: value[1] } : null;
+}
+
+/** The router's transformer applied to one value sent to the client (superjson). */
+export const serializeOutput = (router: AnyRouter, value: unknown): unknown => router._def._config.transformer.output.serialize(value);
+
+/** The error shape tRPC sends for a failed call, serialized (the `data` of an SSE `serialized-error`). */
+export function serializedErrorShape(router: AnyRouter, error: TRPCError, call: { type: ProcedureType; path: string; input: unknown; ctx: unknown }): unknown {
+  const shape = getErrorShape({ config: router._def._config, error, type: call.type, path: call.path, input: call.input, ctx: call.ctx });
+  return serializeOutput(router, shape);
 }

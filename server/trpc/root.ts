@@ -3,6 +3,7 @@ import { auditRouter } from '../audit/audit.router.js';
 import { authRouter } from '../auth/auth.router.js';
 import { customersRouter } from '../customers/customers.router.js';
 import { webhooksRouter } from '../webhooks/webhooks.router.js';
+import { eventsRouter } from '../events/events.router.js';
 import { router } from './init.js';
 
 export const appRouter = router({
@@ -11,6 +12,7 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   webhooks: webhooksRouter,
   audit: auditRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Clock } from '../clock.js';
 import { DomainError } from '../errors.js';
-import { EventLog } from '../events/event-log.js';
+import { EventLog, type Position } from '../events/event-log.js';
 import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
 import { dateOrNull, type ActiveWebhook, type ClaimedDelivery, type DateValue } from './delivery-store.js';
 
@@ -60,7 +60,7 @@ export class FanOut {
   /** Creates the position row at the log's head, once: events before webhooks existed are nobody's. */
   async ensurePosition(): Promise<void> {
     const em = this.em();
-    const head = await new EventLog(() => em, this.clock).head();
+    const head = (await new EventLog(() => em).head())?.event.id ?? null;
     await em.execute('insert into webhook_fanout (id, position, updated_at) values (1, ?, ?) on conflict (id) do nothing', [head, this.clock.now()]);
   }
 
@@ -83,17 +83,18 @@ export class FanOut {
           `select position from webhook_fanout where id = 1${this.postgres ? ' for update skip locked' : ''}`,
         );
         if (!cursor) return none;
-        const log = new EventLog(() => em, this.clock);
-        let page;
+        const log = new EventLog(() => em);
+        let from: Position | null = null;
         try {
-          page = await log.read(cursor.position, BATCH);
+          from = cursor.position === null ? null : await log.positionOf(cursor.position);
         } catch (err) {
           // The position's event aged out of the log (the server was off for 30 days): nothing
           // older than what the log keeps can be delivered anyway, so go on from the oldest kept.
           if (!(err instanceof DomainError)) throw err;
-          page = await log.read(null, BATCH);
         }
-        if (!page.items.length) return none;
+        const items = (await log.read(from, BATCH)).map((logged) => logged.event);
+        if (!items.length) return none;
+        const page = { items, position: items[items.length - 1]!.id };
         const subscribers = (
           await em.execute<
             { id: string; url: string; events: string | string[]; created_at: DateValue; secret_enc: string; previous_secret_enc: string | null; previous_secret_expires_at: DateValue | null }[]

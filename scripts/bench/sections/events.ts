@@ -1,0 +1,342 @@
+/**
+ * `npm run bench -- --only events`: what the change-event log costs and how fast it delivers.
+ *
+ * (a) PATCH /customers/{email} throughput with the event log vs the same build without it
+ *     (scripts/bench/events-server.ts, BENCH_RECORD_EVENTS=false: the one switch; both variants
+ *     run that entry), rounds alternating; target ratio ≥ 0.85.
+ * (b) 1,000 SSE subscribers (customers.onChange, raw HTTP like curl) on one instance while a
+ *     writer PATCHes at a steady rate: commit → subscriber latency, measured per delivery as
+ *     (arrival at the subscriber) − (the event's occurredAt, stamped inside the writing transaction
+ *     just before it commits; same machine, same clock), so it slightly over-states; target
+ *     p99 ≤ 50 ms. And the server's RSS growth from before the subscribers connect to after the
+ *     load; target ≤ 100 MB.
+ * Self-contained (its own autocannon call and SSE clients) so it does not depend on load.ts.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { cpuDelta, cpuSnapshot } from '../cpu.js';
+import { REPO_ROOT } from '../dataset.js';
+import { freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
+import { check, fmtNum, median, type Row } from '../report.js';
+import type { BenchContext, Section } from '../section.js';
+import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, CHILD_FLAGS, login, type Target } from '../targets.js';
+
+/** Customers the PATCHes rotate over (created through the API at the start: self-contained, no cached dataset). */
+const ROWS = 2_000;
+const PATCH_CONNECTIONS = 10;
+const SUBSCRIBERS = 1_000;
+/**
+ * Write rates while 1,000 subscribers listen (events per second, for how long): a steady trickle,
+ * and a busy 20/s (20,000 pushes a second from one process on a 2-core machine it shares with the
+ * subscribers' own process and the writer).
+ */
+const FANOUT_PHASES = [
+  { rate: 5, seconds: 20 },
+  { rate: 20, seconds: 15 },
+];
+const TARGETS = { ratio: 0.85, p99Ms: 50, rssMb: 100 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startServer(ctx: BenchContext, name: string, recordEvents: boolean, dataDir: string): Promise<Target> {
+  const port = await freePort();
+  const password = `Bench-${name}-${process.pid}-9!x`;
+  const child = spawnNode(name, [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/events-server.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      LOG_LEVEL: 'warn',
+      SEED_SAMPLE_DATA: 'false',
+      JWT_SECRET: BENCH_JWT_SECRET,
+      ADMIN_EMAIL: BENCH_ADMIN_EMAIL,
+      ADMIN_PASSWORD: password,
+      BCRYPT_COST: '10',
+      ACCESS_TOKEN_TTL_SECONDS: '86400',
+      BENCH_RECORD_EVENTS: String(recordEvents),
+    },
+    echo: false,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/health`, child);
+    const token = await login(base, BENCH_ADMIN_EMAIL, password);
+    if (!token) throw new Error(`${name}: no login`);
+    ctx.log(`  ${name}: ${base} (events ${recordEvents ? 'on' : 'off'})`);
+    return { name, base, headers: { authorization: `Bearer ${token}` }, authenticated: true, child, stop: () => stopChild(child) };
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+}
+
+interface PatchRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  cpuUsPerReq: number;
+}
+
+function patchLoad(target: Target, emails: string[], seconds: number, title: string): Promise<PatchRun> {
+  let i = 0;
+  let n = 0;
+  const before = cpuSnapshot(target.child.proc.pid);
+  return autocannon({
+    url: target.base,
+    connections: PATCH_CONNECTIONS,
+    duration: seconds,
+    timeout: 10,
+    title,
+    headers: { ...target.headers, 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'PATCH',
+        setupRequest: (request) => {
+          const email = emails[i++ % emails.length]!;
+          return { ...request, path: `/customers/${encodeURIComponent(email)}`, body: JSON.stringify({ company: `Company ${n++}` }) };
+        },
+      },
+    ],
+  }).then((r) => {
+    const cpu = cpuDelta(before, cpuSnapshot(target.child.proc.pid));
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      requests: r.requests.total,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      cpuUsPerReq: r.requests.total ? cpu.targetUs / r.requests.total : NaN,
+    };
+  });
+}
+
+const describe = (r: PatchRun) =>
+  `${Math.round(r.rps).toLocaleString('en-US')} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  server ${Math.round(r.cpuUsPerReq)} µs CPU/req` +
+  (r.non2xx || r.errors ? `  NON-2XX ${r.non2xx} ERRORS ${r.errors}` : '');
+
+const valid = (r: PatchRun) => r.requests > 0 && r.non2xx === 0 && r.errors === 0;
+
+/** A fresh data dir for one server. */
+function dataDirFor(ctx: BenchContext, name: string): string {
+  const dir = path.join(ctx.runDir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Creates the customers through POST /customers, 10 at a time. */
+async function seed(target: Target, emails: string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < emails.length) {
+      const email = emails[next++]!;
+      const res = await fetch(`${target.base}/customers`, {
+        method: 'POST',
+        headers: { ...target.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ email, firstName: 'Bench', lastName: `Customer ${next}`, company: 'Start' }),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${target.name}: POST /customers answered ${res.status}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+}
+
+async function patchThroughput(ctx: BenchContext, emails: string[]) {
+  const on = await startServer(ctx, 'events-on', true, dataDirFor(ctx, 'events-on'));
+  const off = await startServer(ctx, 'events-off', false, dataDirFor(ctx, 'events-off'));
+  try {
+    await Promise.all([seed(on, emails), seed(off, emails)]);
+    const { options } = ctx;
+    if (options.warmup > 0) {
+      for (const t of [on, off]) await patchLoad(t, emails, options.warmup, `warm-up ${t.name}`);
+    }
+    const runs: { on: PatchRun[]; off: PatchRun[] } = { on: [], off: [] };
+    for (let round = 1; round <= options.rounds; round++) {
+      // Alternate which goes first, so neither always gets the quieter moment.
+      const order = round % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+      for (const which of order) {
+        const r = await patchLoad(which === 'on' ? on : off, emails, options.duration, `patch ${which} r${round}`);
+        ctx.log(`  PATCH events ${which.padEnd(3)} r${round}  ${describe(r)}`);
+        if (!valid(r)) ctx.report.problem(`events: PATCH (events ${which}) round ${round}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        runs[which].push(r);
+      }
+    }
+    const ratios = runs.on.flatMap((r, i) => (valid(r) && valid(runs.off[i]!) ? [r.rps / runs.off[i]!.rps] : []));
+    const cpuRatios = runs.on.flatMap((r, i) => (valid(r) && valid(runs.off[i]!) ? [runs.off[i]!.cpuUsPerReq / r.cpuUsPerReq] : []));
+    const ratio = median(ratios);
+    ctx.log(`  PATCH throughput with / without the event log: ${fmtNum(ratio)} (rounds: ${ratios.map((x) => fmtNum(x)).join(', ')}); by server CPU per request: ${fmtNum(median(cpuRatios))}`);
+    for (const which of ['off', 'on'] as const) {
+      const ok = runs[which].filter(valid);
+      const row: Row = {
+        section: 'events',
+        variant: which === 'on' ? 'with log' : 'without log',
+        label: 'PATCH /customers/{email}',
+        rps: median(ok.map((r) => r.rps)),
+        p50: median(ok.map((r) => r.p50)),
+        p99: median(ok.map((r) => r.p99)),
+        cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
+        requests: runs[which].reduce((s, r) => s + r.requests, 0),
+        non2xx: runs[which].reduce((s, r) => s + r.non2xx, 0),
+        errors: runs[which].reduce((s, r) => s + r.errors, 0),
+        checks: which === 'on' ? [check('ratio', ratio, '>=', TARGETS.ratio)] : [],
+        ...(which === 'on' ? { note: `cpu-ratio ${fmtNum(median(cpuRatios))}` } : {}),
+      };
+      ctx.report.add(row);
+    }
+  } finally {
+    await Promise.all([on.stop(), off.stop()]);
+  }
+}
+
+const rssMb = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+};
+
+/** A raw SSE subscriber (node:http, its own socket): records each event's delay after its occurredAt. */
+function openSubscriber(base: string, headers: Record<string, string>, lags: number[], counts: number[], index: number) {
+  let connected!: () => void;
+  let failed!: (err: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    connected = resolve;
+    failed = reject;
+  });
+  const req = http.get(`${base}/trpc/customers.onChange`, { headers: { ...headers, accept: 'text/event-stream' }, agent: false }, (res) => {
+    if (res.statusCode !== 200) return failed(new Error(`subscriber ${index}: HTTP ${res.statusCode}`));
+    res.setEncoding('utf8');
+    let buffer = '';
+    res.on('data', (chunk: string) => {
+      const now = Date.now();
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        // tRPC ends each message with an extra newline: skip the blank lines between messages.
+        const block = buffer.slice(0, end).replace(/^\n+/, '');
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith('event: connected')) connected();
+        else if (block.startsWith('event: serialized-error')) failed(new Error(`subscriber ${index}: ${block}`));
+        else if (block.startsWith('data: ')) {
+          const at = /"occurredAt":"([^"]+)"/.exec(block);
+          if (at) {
+            lags.push(now - Date.parse(at[1]!));
+            counts[index]!++;
+          }
+        }
+      }
+    });
+  });
+  req.on('error', (err) => failed(err));
+  return { ready, close: () => req.destroy() };
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
+
+async function fanOut(ctx: BenchContext, emails: string[]) {
+  const server = await startServer(ctx, 'events-fanout', true, dataDirFor(ctx, 'events-fanout'));
+  const subscribers: { close: () => void }[] = [];
+  try {
+    await seed(server, emails);
+    const pid = server.child.proc.pid!;
+    // Warm the write path, then let the heap settle before the baseline.
+    await patchLoad(server, emails, Math.max(2, ctx.options.warmup), 'warm-up fanout');
+    await sleep(2000);
+    const rssBefore = rssMb(pid);
+    const lags: number[] = [];
+    const counts = Array<number>(SUBSCRIBERS).fill(0);
+    const started = Date.now();
+    for (let i = 0; i < SUBSCRIBERS; i += 50) {
+      const batch = Array.from({ length: Math.min(50, SUBSCRIBERS - i) }, (_, j) => openSubscriber(server.base, server.headers, lags, counts, i + j));
+      subscribers.push(...batch);
+      await Promise.all(batch.map((s) => s.ready));
+    }
+    ctx.log(`  ${SUBSCRIBERS} subscribers connected in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await sleep(2000);
+    const rssConnected = rssMb(pid);
+
+    let rssAfter = rssConnected;
+    let written = 0;
+    for (const { rate, seconds } of FANOUT_PHASES) {
+      // The writer: `rate` PATCHes a second, one at a time, each its own committed event.
+      const total = rate * seconds;
+      lags.length = 0;
+      let failures = 0;
+      const t0 = Date.now();
+      const before = cpuSnapshot(pid);
+      for (let k = 0; k < total; k++) {
+        const due = t0 + (k * 1000) / rate;
+        if (due > Date.now()) await sleep(due - Date.now());
+        const res = await fetch(`${server.base}/customers/${encodeURIComponent(emails[(written + k) % emails.length]!)}`, {
+          method: 'PATCH',
+          headers: { ...server.headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ company: `Fan-out ${written + k}` }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200) failures++;
+      }
+      written += total;
+      const deadline = Date.now() + 30_000;
+      while (counts.some((c) => c < written) && Date.now() < deadline) await sleep(100);
+      const cpu = cpuDelta(before, cpuSnapshot(pid));
+      rssAfter = Math.max(rssAfter, rssMb(pid));
+      const missing = counts.reduce((s, c) => s + Math.max(0, written - c), 0);
+      const extra = counts.reduce((s, c) => s + Math.max(0, c - written), 0);
+      if (failures) ctx.report.problem(`events fan-out at ${rate}/s: ${failures} PATCHes failed`);
+      if (missing || extra) ctx.report.problem(`events fan-out at ${rate}/s: ${missing} deliveries missing, ${extra} extra (of ${written} events × ${SUBSCRIBERS} subscribers)`);
+      const sorted = [...lags].sort((a, b) => a - b);
+      const p50 = percentile(sorted, 50);
+      const p99 = percentile(sorted, 99);
+      const cpuUs = cpu.targetUs / Math.max(1, lags.length);
+      ctx.log(
+        `  ${rate} events/s × ${SUBSCRIBERS} subscribers, ${lags.length.toLocaleString('en-US')} deliveries: commit→subscriber p50 ${p50} ms, p99 ${p99} ms, max ${sorted[sorted.length - 1]} ms; ` +
+          `server ${(cpu.targetUs / 1e6 / seconds).toFixed(2)} cores, ${cpuUs.toFixed(0)} µs CPU per delivery (PATCH included)`,
+      );
+      ctx.report.add({
+        section: 'events',
+        variant: `${SUBSCRIBERS} SSE subscribers`,
+        label: `${rate} PATCH/s for ${seconds} s, commit→subscriber`,
+        p50,
+        p99,
+        cpuUsPerReq: cpuUs,
+        requests: lags.length,
+        non2xx: failures,
+        errors: missing + extra,
+        checks: [check('p99 ms', p99, '<=', TARGETS.p99Ms)],
+      });
+      await sleep(1000);
+    }
+    const growth = Math.max(rssConnected, rssAfter) - rssBefore;
+    ctx.log(`  server RSS: ${rssBefore.toFixed(0)} MB before, ${rssConnected.toFixed(0)} MB with ${SUBSCRIBERS} connected, ${rssAfter.toFixed(0)} MB at most after the load: +${growth.toFixed(0)} MB`);
+    ctx.report.add({
+      section: 'events',
+      variant: `${SUBSCRIBERS} SSE subscribers`,
+      label: 'server RSS growth',
+      checks: [check('RSS growth MB', growth, '<=', TARGETS.rssMb)],
+      note: `${rssBefore.toFixed(0)} MB before, +${growth.toFixed(0)} MB`,
+    });
+  } finally {
+    for (const s of subscribers) s.close();
+    await server.stop();
+  }
+}
+
+export const eventsSection: Section = {
+  name: 'events',
+  description: 'change events: PATCH throughput with vs without the event log; commit→subscriber latency and RSS with 1,000 SSE subscribers',
+  byDefault: false,
+  async run(ctx) {
+    const emails = Array.from({ length: ROWS }, (_, i) => `bench.events.${i}@example.com`);
+    await patchThroughput(ctx, emails);
+    await fanOut(ctx, emails);
+  },
+};

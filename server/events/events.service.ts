@@ -1,0 +1,75 @@
+import type { CarlyEvent, EventListQuery, EventPage } from '../../client-sdk/src/schemas/events.js';
+import type { Clock } from '../clock.js';
+import type { WriteTransactions } from '../db/write-transaction.js';
+import type { Caller } from '../identity/identity.js';
+import { changeStream } from './change-stream.js';
+import { LOG_START, type EventFeed } from './event-feed.js';
+import { EventLog, type EventFilter } from './event-log.js';
+import type { EventMetrics } from './event-metrics.js';
+
+/** A customer without a record matches no event (public ids are never empty). */
+const NOTHING: EventFilter = { customerId: '' };
+
+export interface ChangesRequest {
+  caller: Caller;
+  lastEventId: string | null;
+  signal: AbortSignal;
+  /** Runs before each batch is pushed; throws to end the stream (see events.router.ts). */
+  beforeBatch?: () => Promise<void>;
+}
+
+/** Reading the event log: pages for pollers, live streams for subscribers. */
+export class EventsService {
+  private readonly log: EventLog;
+
+  constructor(
+    private readonly writes: WriteTransactions,
+    private readonly feed: EventFeed,
+    private readonly clock: Clock,
+    private readonly metrics?: EventMetrics,
+  ) {
+    this.log = new EventLog(() => writes.entityManager);
+  }
+
+  async list(query: EventListQuery): Promise<EventPage> {
+    const page = await this.log.page(query.after ?? null, query.limit, query.types ? { types: query.types } : {});
+    return { items: page.items, nextCursor: page.position };
+  }
+
+  /**
+   * The caller's events after `lastEventId` (or from now on), in commit order, in batches as they
+   * commit: every event for an admin or an API key (the procedure admitted them), only its own
+   * record's for a customer. 400/412 for a bad or purged `lastEventId`, before the stream starts.
+   */
+  async changes(request: ChangesRequest): Promise<AsyncGenerator<CarlyEvent[], void, undefined>> {
+    const filter = await this.filterFor(request.caller);
+    const from = request.lastEventId ? await this.log.positionOf(request.lastEventId) : ((await this.log.head())?.position ?? LOG_START);
+    const metrics = this.metrics;
+    const clock = this.clock;
+    return changeStream({
+      feed: this.feed,
+      log: this.log,
+      from,
+      filter,
+      signal: request.signal,
+      beforeBatch: request.beforeBatch,
+      observer: metrics && {
+        opened: () => metrics.subscribers.inc(),
+        closed: () => metrics.subscribers.dec(),
+        pushed: (events) => {
+          const now = clock.now().getTime();
+          for (const e of events) metrics.deliveryLag.observe(Math.max(0, now - e.occurredAt.getTime()) / 1000);
+        },
+      },
+    });
+  }
+
+  private async filterFor(caller: Caller): Promise<EventFilter> {
+    if (caller.kind === 'apiKey' || caller.user.role === 'admin') return {};
+    const [row] = await this.writes.entityManager.execute<{ public_id: string }[]>(
+      'select c.public_id from users u join customers c on c.id = u.customer_id where u.id = ?',
+      [caller.user.id],
+    );
+    return row ? { customerId: row.public_id } : NOTHING;
+  }
+}

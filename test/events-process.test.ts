@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { adminHeaders } from './helpers/auth.js';
+import { onChangeUrl, openSse, sleep, waitFor } from './helpers/events.js';
+import { spawnServer, type ServerProcess } from './helpers/process.js';
+import { newCustomer, rest, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
+
+/**
+ * customers.onChange against a real server process (`server/main.ts`): a quiet stream outlives
+ * the server's request and idle-socket timeouts (30 s / 60 s), SIGTERM still stops the process
+ * within its shutdown timeout while streams are open, and a token sent in the URL (tRPC
+ * connectionParams, for browsers) never reaches the log.
+ */
+describe('customers.onChange in a server process', () => {
+  let server: ServerProcess;
+  let drop: (() => Promise<void>) | undefined;
+  const dataDir = tempDir('carly-events-process-');
+
+  beforeAll(async () => {
+    const scratch = usingPostgres() ? await createScratchPostgres(process.env.TEST_DATABASE_URL!) : undefined;
+    drop = scratch?.drop;
+    server = await spawnServer({
+      DATA_DIR: dataDir,
+      BCRYPT_COST: '4',
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (server.child.exitCode === null) {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+    await drop?.();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a quiet stream stays open past 60 s (pings), then delivers; the token in its URL is not logged; SIGTERM ends it and the process exits 0', async () => {
+    const admin = await adminHeaders({ url: server.url } as TestServer);
+    const token = admin.authorization!.slice('Bearer '.length);
+    const stream = openSse(onChangeUrl(server.url, undefined, { token }));
+    await waitFor('connected', () => stream.messages.some((m) => m.event === 'connected'));
+    await sleep(65_000);
+    expect(stream.messages.filter((m) => m.event === 'ping').length).toBeGreaterThanOrEqual(5);
+    expect((await rest(server.url, 'POST', '/customers', newCustomer(), admin)).status).toBe(200);
+    await waitFor('the event on the same stream', () => stream.events().length === 1);
+    expect(stream.messages.filter((m) => m.event === 'connected')).toHaveLength(1);
+
+    // The request was logged, its token was not.
+    expect(server.output()).toContain('/trpc/customers.onChange?connectionParams=%5Bredacted%5D');
+    expect(server.output()).not.toContain(token);
+
+    // Exit code 0: stopped gracefully, not by the shutdown timeout's forced exit (1).
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await stream.ended;
+    // Ended without tRPC's "return" message, so a client reconnects (to another instance).
+    expect(stream.messages.some((m) => m.event === 'return')).toBe(false);
+  }, 120_000);
+});
