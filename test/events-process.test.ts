@@ -51,7 +51,7 @@ describe('customers.onChange in a server process', () => {
     expect(stream.messages.filter((m) => m.event === 'connected')).toHaveLength(1);
 
     // The request was logged, its token was not.
-    expect(server.output()).toContain('/trpc/customers.onChange?connectionParams=%5Bredacted%5D');
+    expect(server.output()).toContain('/trpc/customers.onChange?connectionParams=[redacted]');
     expect(server.output()).not.toContain(token);
 
     // Exit code 0: stopped gracefully, not by the shutdown timeout's forced exit (1).
