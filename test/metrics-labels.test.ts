@@ -32,7 +32,7 @@ function batchCombinations(count: number): string[] {
 describe('metrics labels', () => {
   it('knows every operation label at start: procedures on both wires, trpc:batch, trpc:unknown, service routes', async () => {
     const labels = operationLabels(await metrics());
-    for (const [name, procedure] of Object.entries(appRouter._def.procedures as Record<string, { _def: { meta?: { openapi?: unknown } } }>)) {
+    for (const [name, procedure] of Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { openapi?: unknown } } }>)) {
       // A REST label for each procedure with a REST route (a subscription has none); a tRPC one for each.
       if (procedure._def.meta?.openapi) expect(labels, name).toContain(name);
       expect(labels, `trpc:${name}`).toContain(`trpc:${name}`);
