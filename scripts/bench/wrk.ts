@@ -18,7 +18,7 @@ export const WRK = process.env.BENCH_WRK ?? '/usr/bin/wrk';
 export interface WrkSpec {
   base: string;
   paths: string[];
-  /** POST bodies, rotated in step with paths (the i-th request sends bodies[i % n]). */
+  /** POST bodies, rotated on their own (the k-th request of a thread sends the next body). */
   bodies?: string[];
   method: 'GET' | 'POST';
   headers: Record<string, string>;
@@ -78,6 +78,7 @@ local method = ${luaString(spec.method)}
 local headers = { ${headers} }
 local n = #paths
 local i = 0
+local j = 0
 
 -- main state: remember the threads so done() can read their counters
 local threads = {}
@@ -89,12 +90,17 @@ end
 -- each thread's own state
 function init(args)
   i = math.floor(n * ((thread_index or 1) - 1) / ${threads})
+  if bodies then j = math.floor(#bodies * ((thread_index or 1) - 1) / ${threads}) end
 end
 
 function request()
   i = i + 1
   if i > n then i = 1 end
-  if bodies then return wrk.format(method, paths[i], headers, bodies[(i - 1) % #bodies + 1]) end
+  if bodies then
+    j = j + 1
+    if j > #bodies then j = 1 end
+    return wrk.format(method, paths[i], headers, bodies[j])
+  end
   return wrk.format(method, paths[i], headers)
 end
 ${

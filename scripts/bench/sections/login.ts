@@ -36,10 +36,14 @@ const FLOOD_CONNECTIONS: number[] = process.env.BENCH_FLOOD_CONNECTIONS
   : [...GOALS.login.floodConnections];
 const READ_CONNECTIONS = 10;
 /**
- * Accounts the login load rotates over, so it looks like many users signing in: the server runs
- * the password checks of one account one at a time.
+ * Accounts the logins rotate over, so they look like many users signing in. The server runs the
+ * password checks of one account one at a time, so the hash queue (HASH_QUEUE_LIMIT, 64) only
+ * fills, and a flood only meets its 429s, when more accounts than that are in flight at once:
+ * 100 accounts over 200 connections are; over 50, every login queues.
  */
-const ACCOUNTS = 20;
+const ACCOUNTS = 100;
+/** Signups hash too: a few at a time keep the server's hash slots busy without meeting its 429. */
+const SIGNUP_CONCURRENCY = 4;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,17 +107,27 @@ function loginLoad(ctx: BenchContext, target: Target, bodies: string[], connecti
 /**
  * One more login, answered only once the hash queue (FIFO) has drained: the logins wrk
  * abandoned when it stopped are still being hashed, and would otherwise load the next measurement.
- * Right after a flood larger than the hash queue this login may get 429: retry (bounded) until
- * one answers 200.
+ * Right after a flood larger than the hash queue this login may get 429, and one that waits
+ * longer than the server's request timeout (30 s) has its connection closed: retry (bounded)
+ * until one answers 200.
  */
 async function drain(target: Target, body: string) {
   const deadline = Date.now() + 180_000;
   let last = '';
   while (Date.now() < deadline) {
-    const res = await fetch(`${target.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(120_000) });
-    last = `${res.status} ${(await res.text()).slice(0, 200)}`;
-    if (res.status === 200) return;
-    if (res.status !== 429) break;
+    let status: number;
+    try {
+      const res = await fetch(`${target.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(120_000) });
+      status = res.status;
+      last = `${res.status} ${(await res.text()).slice(0, 200)}`;
+    } catch (err) {
+      if (target.child.exit) throw new Error(`${target.name} exited while draining its login queue`);
+      last = `${err instanceof Error ? err.message : String(err)}${err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : ''}`;
+      await sleep(1000);
+      continue;
+    }
+    if (status === 200) return;
+    if (status !== 429) break;
     await sleep(1000);
   }
   throw new Error(`drain login answered ${last}`);
@@ -136,20 +150,22 @@ export const loginSection: Section = {
       if (!carly.authenticated) throw new Error('POST /auth/login answered 404: no login to measure');
       // Accounts made the way users make them; only their correct passwords are ever sent.
       const run = randomBytes(4).toString('hex');
-      const bodies: string[] = [];
-      for (let i = 0; i < ACCOUNTS; i++) {
-        const email = `bench-login-${run}-${i}@example.com`;
-        const password = `Bench-${randomBytes(10).toString('hex')}-login!`;
-        const res = await fetch(`${carly.base}/auth/signup`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email, firstName: 'Bench', lastName: `Login ${i}`, password }),
-          signal: AbortSignal.timeout(60_000),
-        });
-        const text = await res.text();
-        if (res.status !== 200 && res.status !== 201) throw new Error(`POST /auth/signup answered ${res.status}: ${text.slice(0, 300)}`);
-        bodies.push(JSON.stringify({ email, password }));
-      }
+      const bodies: string[] = Array.from({ length: ACCOUNTS }, (_, i) => JSON.stringify({ email: `bench-login-${run}-${i}@example.com`, password: `Bench-${randomBytes(10).toString('hex')}-login!` }));
+      let next = 0;
+      const signUp = async () => {
+        for (let i = next++; i < ACCOUNTS; i = next++) {
+          const { email, password } = JSON.parse(bodies[i]!) as { email: string; password: string };
+          const res = await fetch(`${carly.base}/auth/signup`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email, firstName: 'Bench', lastName: `Login ${i}`, password }),
+            signal: AbortSignal.timeout(60_000),
+          });
+          const text = await res.text();
+          if (res.status !== 200 && res.status !== 201) throw new Error(`POST /auth/signup answered ${res.status}: ${text.slice(0, 300)}`);
+        }
+      };
+      await Promise.all(Array.from({ length: SIGNUP_CONCURRENCY }, signUp));
       await drain(carly, bodies[0]!); // preflight: a correct login answers 200
       const readPaths = emails.map(restPath);
       const loginSeconds = Math.max(options.duration, 10);
