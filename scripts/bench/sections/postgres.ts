@@ -8,7 +8,7 @@ import { datasetKey, emailFor, rowFor, sampleRows } from '../dataset.js';
 import { GOALS } from '../goals.js';
 import { runLoad, describeLoad, type LoadResult } from '../load.js';
 import { check, fmtInt, fmtMs, fmtNum, median } from '../report.js';
-import { waitForQuiet } from '../cpu.js';
+import { cpuSnapshot, cpuUsed, waitForQuiet } from '../cpu.js';
 import { checkRun, getJson, isValid, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
 import { startBarePg, startCarly, type Target } from '../targets.js';
 import { restPath } from './read.js';
@@ -86,11 +86,30 @@ async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number
 }
 
 /** Load on one or more instances at once, connections split evenly; req/s summed. */
-async function loadOn(ctx: BenchContext, title: string, targets: Target[], paths: string[]): Promise<{ rps: number; p99: number[]; runs: LoadResult[] }> {
+async function loadOn(ctx: BenchContext, title: string, targets: Target[], paths: string[], dbPids?: () => Promise<number[]>): Promise<{ rps: number; p99: number[]; runs: LoadResult[] }> {
   const per = Math.max(1, Math.floor(ctx.options.connections / targets.length));
+  const dbBefore = cpuSnapshot(dbPids ? await dbPids() : []);
   const runs = await Promise.all(
-    targets.map((t) => runLoad({ base: t.base, headers: t.headers, paths, connections: per, threads: ctx.options.driverThreads, duration: ctx.options.duration, title, pid: t.child.proc.pid })),
+    targets.map((t) =>
+      runLoad({
+        base: t.base,
+        headers: t.headers,
+        paths,
+        connections: per,
+        threads: ctx.options.driverThreads,
+        duration: ctx.options.duration,
+        title,
+        pid: t.child.proc.pid,
+      }),
+    ),
   );
+  const dbAfter = cpuSnapshot(dbPids ? await dbPids() : []);
+  const dbCores = cpuUsed(dbBefore, dbAfter) / ((dbAfter.at - dbBefore.at) * 1000);
+  // Each run sees its siblings (the other instance, its wrk, the database) as "other processes":
+  // take them out, so a warning means a real neighbour.
+  const cores = (r: LoadResult) => (r.toUs > r.fromUs ? r.serverCores + (r.driverCpuUsPerReq * r.requests) / (r.toUs - r.fromUs) : 0);
+  const own = runs.map(cores);
+  for (const [i, r] of runs.entries()) r.foreignCores = Math.max(0, r.foreignCores - dbCores - own.reduce((s, c, j) => (j === i ? s : s + c), 0));
   runs.forEach((r, i) => {
     ctx.log(`  ${`${title} [${targets[i]!.name}]`.padEnd(34)} ${describeLoad(r)}`);
     checkRun(ctx, `${title} [${targets[i]!.name}]`, r);
@@ -167,7 +186,7 @@ export const postgresSection: Section = {
         for (const [kind, paths] of [['read', readPaths], ['list', [LIST_PATH]]] as const) {
           const one = await measure(ctx, `pg ${kind} one r${round}`, a, [...paths], { dbPids });
           await settle(ctx);
-          const two = await loadOn(ctx, `pg ${kind} two r${round}`, [a, b], [...paths]);
+          const two = await loadOn(ctx, `pg ${kind} two r${round}`, [a, b], [...paths], dbPids);
           res[kind].one.push(one);
           res[kind].two.push(two.runs);
           if (isValid(one) && two.runs.every(isValid)) res[kind].ratio.push(two.rps / one.rps);
