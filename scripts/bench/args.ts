@@ -8,6 +8,8 @@ export interface BenchOptions {
   /** Rounds of alternating variants; each round measures every variant once. */
   rounds: number;
   connections: number;
+  /** wrk threads driving each load. */
+  driverThreads: number;
   /** Seconds of warm-up load per target before the first round (JIT, page cache). */
   warmup: number;
   /** Rows in the read benchmark's database. */
@@ -35,6 +37,7 @@ export const USAGE = `npm run bench -- [flags]
   --duration S       seconds of load per measurement (default 8)
   --rounds N         rounds alternating the variants (default 3)
   --connections N    concurrent connections (default 50)
+  --driver-threads N wrk threads per load (default 1: one core for wrk, one for the server)
   --warmup S         seconds of warm-up load per variant before round 1 (default 5; tRPC needs it)
   --rows N           customers in the read benchmark's database (default 100000)
   --list-rows A,B    row counts the list benchmark compares (default 10000,1000000)
@@ -64,6 +67,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       duration: { type: 'string' },
       rounds: { type: 'string' },
       connections: { type: 'string' },
+      'driver-threads': { type: 'string' },
       warmup: { type: 'string' },
       rows: { type: 'string' },
       'list-rows': { type: 'string' },
@@ -87,6 +91,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     duration: positiveInt('duration', values.duration, 8),
     rounds: Math.round(positiveInt('rounds', values.rounds, 3)),
     connections: Math.round(positiveInt('connections', values.connections, 50)),
+    driverThreads: Math.round(positiveInt('driver-threads', values['driver-threads'], 1)),
     warmup: warmupRaw === '0' ? 0 : positiveInt('warmup', warmupRaw, 5),
     rows: Math.round(positiveInt('rows', values.rows, 100_000)),
     listRows: [Math.round(listRows[0]!), Math.round(listRows[1]!)],

@@ -44,30 +44,36 @@ export function machineBusyUs(): number {
 }
 
 export interface CpuSnapshot {
+  /** performance.now() */
   at: number;
-  target: number;
-  /** This (load generator) process, precise. */
+  /** utime + stime (µs) of each process asked for. */
+  pids: Map<number, number>;
+  /** This (bench) process, precise. */
   self: number;
+  /** All cores' busy time. */
   machine: number;
 }
 
-export const cpuSnapshot = (targetPid?: number): CpuSnapshot => {
+export const cpuSnapshot = (pids: readonly number[] = []): CpuSnapshot => {
   const u = process.cpuUsage();
-  return { at: performance.now(), target: processCpuUs(targetPid), self: u.user + u.system, machine: machineBusyUs() };
+  return { at: performance.now(), pids: new Map(pids.map((p) => [p, processCpuUs(p)])), self: u.user + u.system, machine: machineBusyUs() };
 };
 
-export interface CpuDelta {
-  /** CPU µs the target process used. */
-  targetUs: number;
-  /** Average cores used by processes other than the target and the bench itself. */
-  foreignCores: number;
+/**
+ * CPU µs the processes in `b` used since `a`. A pid that only `b` knows started in between (a
+ * database backend opened by a pool under load) and counts from zero; one gone by `b` is lost.
+ */
+export function cpuUsed(a: CpuSnapshot, b: CpuSnapshot): number {
+  let us = 0;
+  for (const [pid, after] of b.pids) us += after - (a.pids.get(pid) ?? 0);
+  return us;
 }
 
-export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuDelta {
+/** Average cores that processes other than the bench and the `accountedUs` (servers, driver) used between a and b. */
+export function foreignCores(a: CpuSnapshot, b: CpuSnapshot, accountedUs: number): number {
   const wallUs = (b.at - a.at) * 1000;
-  const targetUs = b.target - a.target;
-  const foreignUs = b.machine - a.machine - targetUs - (b.self - a.self);
-  return { targetUs, foreignCores: wallUs > 0 ? Math.max(0, foreignUs / wallUs) : NaN };
+  const foreignUs = b.machine - a.machine - accountedUs - (b.self - a.self);
+  return wallUs > 0 ? Math.max(0, foreignUs / wallUs) : NaN;
 }
 
 /**

@@ -57,7 +57,12 @@ export interface SpawnOptions {
 
 /** Starts `node <args>` (the same Node as the bench) and tracks it. */
 export function spawnNode(name: string, args: string[], options: SpawnOptions): Child {
-  const proc = spawn(process.execPath, args, {
+  return spawnCommand(name, process.execPath, args, options);
+}
+
+/** Starts any program (the load generator) and tracks it like a server. */
+export function spawnCommand(name: string, command: string, args: string[], options: SpawnOptions): Child {
+  const proc = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

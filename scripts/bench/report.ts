@@ -20,6 +20,12 @@ export interface Row {
   p99?: number;
   /** Server CPU per request, µs (median over rounds). */
   cpuUsPerReq?: number;
+  /** CPU of the server's database processes (PostgreSQL backends) per request, µs. */
+  dbCpuUsPerReq?: number;
+  /** The load generator's CPU per request, µs. */
+  driverCpuUsPerReq?: number;
+  /** Rounds in which the driver used more CPU than the server: req/s is then the driver's limit. */
+  driverBoundRuns?: number;
   /** Summed over the rounds. */
   requests?: number;
   non2xx?: number;
@@ -47,8 +53,7 @@ export const fmtInt = (n: number | undefined) => (n === undefined || !Number.isF
 
 export function fmtMs(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '-';
-  // autocannon's latency histogram holds whole milliseconds: do not invent decimals.
-  if (Number.isInteger(n)) return String(n);
+  // wrk measures latency in µs: two decimals of a millisecond below 10 ms.
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
@@ -65,6 +70,12 @@ export class Report {
   warn(message: string) {
     this.warnings.push(message);
     console.error(`  warning: ${message}`);
+  }
+
+  /** A warning printed as its own line, verbatim ("WARNING: ..."). */
+  loud(line: string) {
+    this.warnings.push(line);
+    console.error(line);
   }
 
   add(row: Row) {
@@ -96,11 +107,13 @@ export class Report {
       r.p50 === undefined ? '' : `p50 ${fmtMs(r.p50)} ms`,
       r.p99 === undefined ? '' : `p99 ${fmtMs(r.p99)} ms`,
       r.cpuUsPerReq === undefined || !Number.isFinite(r.cpuUsPerReq) ? '' : `cpu ${fmtInt(r.cpuUsPerReq)} µs/req`,
+      r.dbCpuUsPerReq === undefined || !Number.isFinite(r.dbCpuUsPerReq) ? '' : `db ${fmtInt(r.dbCpuUsPerReq)} µs/req`,
+      r.driverCpuUsPerReq === undefined || !Number.isFinite(r.driverCpuUsPerReq) ? '' : `driver ${fmtInt(r.driverCpuUsPerReq)} µs/req${r.driverBoundRuns ? ` DRIVER-BOUND ×${r.driverBoundRuns}` : ''}`,
       r.non2xx === undefined ? '' : `non-2xx ${fmtInt(r.non2xx)}${(r.errors ?? 0) > 0 ? ` err ${fmtInt(r.errors)}` : ''}${(r.non2xx ?? 0) + (r.errors ?? 0) > 0 ? ' <<< INVALID' : ''}`,
       [...r.checks.map(fmtCheck), r.note ?? ''].filter(Boolean).join('  '),
     ]);
     const widths = cells[0]?.map((_, i) => Math.max(...cells.map((c) => c[i]!.length))) ?? [];
-    const right = new Set([3, 6]);
+    const right = new Set([3, 6, 7]);
     return cells.map((c) =>
       c
         .map((cell, i) => (widths[i] === 0 ? null : right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))

@@ -1,6 +1,6 @@
 import type { BenchOptions } from './args.js';
 import { waitForQuiet } from './cpu.js';
-import { describeLoad, runLoad, type LoadResult } from './load.js';
+import { describeLoad, driverBoundWarning, runLoad, type LoadResult } from './load.js';
 import { median, type Check, type Report, type Row } from './report.js';
 import type { Target } from './targets.js';
 
@@ -26,24 +26,18 @@ export interface Section {
   run(ctx: BenchContext): Promise<void>;
 }
 
-/** A cyclic iterator over precomputed paths, shared by all connections of one run. */
-export function rotate(paths: string[]): () => string {
-  if (paths.length === 0) throw new Error('rotate: no paths');
-  let i = 0;
-  return () => {
-    const p = paths[i]!;
-    i = i + 1 === paths.length ? 0 : i + 1;
-    return p;
-  };
-}
-
 /** One measured load run against a target, logged as it finishes; non-2xx answers are shouted at once. */
 export async function measure(
   ctx: BenchContext,
   title: string,
   target: Target,
   paths: string[],
-  { duration = ctx.options.duration, warmUp = false, connections = ctx.options.connections }: { duration?: number; warmUp?: boolean; connections?: number } = {},
+  {
+    duration = ctx.options.duration,
+    warmUp = false,
+    connections = ctx.options.connections,
+    dbPids,
+  }: { duration?: number; warmUp?: boolean; connections?: number; dbPids?: () => Promise<number[]> } = {},
 ): Promise<LoadResult> {
   if (!warmUp && ctx.options.settle > 0) {
     // On a shared 2-core machine a neighbour's job skews everything: give it a moment to finish.
@@ -57,21 +51,29 @@ export async function measure(
     base: target.base,
     headers: target.headers,
     pid: target.child.proc.pid,
-    nextPath: rotate(paths),
+    ...(dbPids ? { dbPids } : {}),
+    paths,
     connections,
+    threads: ctx.options.driverThreads,
     duration,
     title,
   });
   ctx.log(`  ${title.padEnd(28)} ${describeLoad(result)}`);
   const during = dead();
   if (during) throw during;
+  checkRun(ctx, title, result, warmUp);
+  return result;
+}
+
+/** Shouts what makes a run's numbers wrong (non-2xx, errors) or doubtful (a busy machine, a driver-bound figure). */
+export function checkRun(ctx: BenchContext, title: string, result: LoadResult, warmUp = false) {
   if (result.non2xx || result.errors) {
     ctx.report.problem(`${title}: ${result.non2xx} non-2xx, ${result.errors} errors; status codes ${JSON.stringify(result.statusCodes)}; e.g. ${result.samples[0] ?? '(no body captured)'}`);
   }
   if (result.foreignCores > 0.25 && !warmUp) {
     ctx.report.warn(`${title}: other processes used ${result.foreignCores.toFixed(2)} of the machine's cores during the measurement; its numbers are noisy`);
   }
-  return result;
+  if (result.driverBound && !warmUp) ctx.report.loud(driverBoundWarning(title, result));
 }
 
 /** A run that measured the real path: every answer 2xx, no connection errors. */
@@ -96,6 +98,9 @@ export function summarise(section: string, variant: string, label: string, runs:
     p50: median(valid.map((r) => r.p50)),
     p99: median(valid.map((r) => r.p99)),
     cpuUsPerReq: median(valid.map((r) => r.cpuUsPerReq)),
+    dbCpuUsPerReq: median(valid.map((r) => r.dbCpuUsPerReq)),
+    driverCpuUsPerReq: median(valid.map((r) => r.driverCpuUsPerReq)),
+    driverBoundRuns: valid.filter((r) => r.driverBound).length,
     requests: runs.reduce((s, r) => s + r.requests, 0),
     non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
     errors: runs.reduce((s, r) => s + r.errors, 0),

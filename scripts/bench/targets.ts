@@ -33,6 +33,19 @@ export async function startBare(dbFile: string, name = 'bare'): Promise<Target> 
   return { name, base, headers: {}, authenticated: false, child, stop: () => stopChild(child) };
 }
 
+/** The PostgreSQL floor: node:http + pg (one named prepared statement, a small pool) on `dbUrl`. */
+export async function startBarePg(dbUrl: string, name = 'bare-pg'): Promise<Target> {
+  const port = await freePort();
+  const child = spawnNode(name, [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bare-pg-server.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, BENCH_PG_URL: dbUrl, PORT: String(port) },
+    echo: true,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/health`, child);
+  return { name, base, headers: {}, authenticated: false, child, stop: () => stopChild(child) };
+}
+
 /** Fixed for the bench so it can sign list cursors the way the server does (see list.ts). */
 export const BENCH_JWT_SECRET = 'carly-bench-secret-not-for-production-0123456789abcdef';
 export const BENCH_ADMIN_EMAIL = 'bench-admin@example.com';

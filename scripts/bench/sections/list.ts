@@ -2,12 +2,12 @@ import { CursorCodec } from '../../../server/customers/cursor.js';
 import { deriveKey } from '../../../server/secrets.js';
 import { createdAtFor, emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js';
 import type { LoadResult } from '../load.js';
-import { check } from '../report.js';
-import { getJson, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
+import { GOALS } from '../goals.js';
+import { check, median } from '../report.js';
+import { getJson, isValid, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
 import { BENCH_JWT_SECRET, startCarly, type Target } from '../targets.js';
 
 const PAGE = 50;
-const TARGET_P99_RATIO = 1.5;
 const firstPagePath = `/customers?limit=${PAGE}`;
 const cursorPath = (cursor: string) => `/customers?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`;
 
@@ -112,9 +112,10 @@ export const listSection: Section = {
         const l = runs.get(`${kind}-${label(largeRows)}`)!;
         const p99Ratio = medianRatio(l, s, (r) => r.p99);
         const what = kind === 'first' ? `GET /customers?limit=${PAGE}` : `GET /customers?limit=${PAGE}&cursor=`;
-        ctx.report.add(summarise('list', `${kind}-${label(smallRows)}`, what, s, [], kind === 'cursor' ? small.how : undefined));
+        const cpu = (runs: LoadResult[]) => check('cpu µs/page', median(runs.filter(isValid).map((r) => r.cpuUsPerReq)), '<=', GOALS.list.cpuUsPerPage);
+        ctx.report.add(summarise('list', `${kind}-${label(smallRows)}`, what, s, [cpu(s)], kind === 'cursor' ? small.how : undefined));
         ctx.report.add(
-          summarise('list', `${kind}-${label(largeRows)}`, what, l, [check(`p99 ratio ${label(largeRows)}/${label(smallRows)}`, p99Ratio, '<=', TARGET_P99_RATIO)], kind === 'cursor' ? large.how : undefined),
+          summarise('list', `${kind}-${label(largeRows)}`, what, l, [cpu(l), check(`p99 ratio ${label(largeRows)}/${label(smallRows)}`, p99Ratio, '<=', GOALS.list.p99Ratio)], kind === 'cursor' ? large.how : undefined),
         );
       }
     } finally {

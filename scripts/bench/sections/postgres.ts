@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../../../server/db/orm.js';
-import { datasetKey, emailFor, ensureDataset, rowFor, sampleRows, workingCopy } from '../dataset.js';
+import { isDeepStrictEqual } from 'node:util';
+import { datasetKey, emailFor, rowFor, sampleRows } from '../dataset.js';
+import { GOALS } from '../goals.js';
 import { runLoad, describeLoad, type LoadResult } from '../load.js';
-import { fmtMs, fmtNum, median } from '../report.js';
-import { waitForQuiet } from '../cpu.js';
-import { getJson, isValid, measure, rotate, summarise, type BenchContext, type Section } from '../section.js';
-import { startBare, startCarly, type Target } from '../targets.js';
+import { check, fmtInt, fmtMs, fmtNum, median } from '../report.js';
+import { cpuSnapshot, cpuUsed, waitForQuiet } from '../cpu.js';
+import { checkRun, getJson, isValid, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
+import { startBarePg, startCarly, type Target } from '../targets.js';
 import { restPath } from './read.js';
 
 const POOL_MAX = 10;
@@ -84,19 +86,52 @@ async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number
 }
 
 /** Load on one or more instances at once, connections split evenly; req/s summed. */
-async function loadOn(ctx: BenchContext, title: string, targets: Target[], paths: string[]): Promise<{ rps: number; p99: number[]; runs: LoadResult[] }> {
+async function loadOn(ctx: BenchContext, title: string, targets: Target[], paths: string[], dbPids?: () => Promise<number[]>): Promise<{ rps: number; p99: number[]; runs: LoadResult[] }> {
   const per = Math.max(1, Math.floor(ctx.options.connections / targets.length));
+  const dbBefore = cpuSnapshot(dbPids ? await dbPids() : []);
   const runs = await Promise.all(
-    targets.map((t) => runLoad({ base: t.base, headers: t.headers, nextPath: rotate(paths), connections: per, duration: ctx.options.duration, title, pid: t.child.proc.pid })),
+    targets.map((t) =>
+      runLoad({
+        base: t.base,
+        headers: t.headers,
+        paths,
+        connections: per,
+        threads: ctx.options.driverThreads,
+        duration: ctx.options.duration,
+        title,
+        pid: t.child.proc.pid,
+      }),
+    ),
   );
-  runs.forEach((r, i) => ctx.log(`  ${`${title} [${targets[i]!.name}]`.padEnd(34)} ${describeLoad(r)}`));
-  for (const r of runs) if (!isValid(r)) ctx.report.problem(`${title}: ${r.non2xx} non-2xx, ${r.errors} errors; ${JSON.stringify(r.statusCodes)}; e.g. ${r.samples[0] ?? ''}`);
+  const dbAfter = cpuSnapshot(dbPids ? await dbPids() : []);
+  const dbCores = cpuUsed(dbBefore, dbAfter) / ((dbAfter.at - dbBefore.at) * 1000);
+  // Each run sees its siblings (the other instance, its wrk, the database) as "other processes":
+  // take them out, so a warning means a real neighbour.
+  const cores = (r: LoadResult) => (r.toUs > r.fromUs ? r.serverCores + (r.driverCpuUsPerReq * r.requests) / (r.toUs - r.fromUs) : 0);
+  const own = runs.map(cores);
+  for (const [i, r] of runs.entries()) r.foreignCores = Math.max(0, r.foreignCores - dbCores - own.reduce((s, c, j) => (j === i ? s : s + c), 0));
+  runs.forEach((r, i) => {
+    ctx.log(`  ${`${title} [${targets[i]!.name}]`.padEnd(34)} ${describeLoad(r)}`);
+    checkRun(ctx, `${title} [${targets[i]!.name}]`, r);
+  });
   return { rps: runs.reduce((s, r) => s + r.rps, 0), p99: runs.map((r) => r.p99), runs };
+}
+
+/** The bare server must answer what Carly answers, or the ratio compares different work. */
+async function preflightBare(ctx: BenchContext, bare: Target, carly: Target, emails: string[]) {
+  for (const email of emails) {
+    const b = await getJson(bare.base + restPath(email));
+    const c = await getJson(carly.base + restPath(email), carly.headers);
+    if (b.status !== 200 || c.status !== 200) throw new Error(`preflight: GET ${restPath(email)} answered ${b.status} (bare-pg) and ${c.status} (carly): ${b.text.slice(0, 200)} ${c.text.slice(0, 200)}`);
+    // Key order may differ (jsonb sorts keys); the values must not.
+    if (!isDeepStrictEqual(b.body, c.body)) ctx.report.problem(`postgres preflight: bare-pg body differs from Carly's for ${email}:\n  bare  ${b.text}\n  carly ${c.text}`);
+  }
 }
 
 export const postgresSection: Section = {
   name: 'postgres',
-  description: 'PostgreSQL: REST read and list with one Carly instance vs two on the same database (needs TEST_DATABASE_URL or --pg-url)',
+  description:
+    'PostgreSQL: REST read vs bare node:http + pg (same prepared query, same database); read and list with one Carly instance vs two (needs TEST_DATABASE_URL or --pg-url)',
   byDefault: true,
   async run(ctx) {
     const adminUrl = ctx.options.pgUrl;
@@ -110,7 +145,6 @@ export const postgresSection: Section = {
     const runDb = `carly_bench_run_${process.pid}_${randomBytes(3).toString('hex')}`;
     await withClient(adminUrl, (c) => c.query(`create database "${runDb}" template "${template}"`));
     const dbUrl = withDb(adminUrl, runDb);
-    const sqlite = await ensureDataset(rows, { rebuild: ctx.options.rebuild });
     const emails = sampleRows(rows, 20_000).map(emailFor);
     const readPaths = emails.map(restPath);
     const adminPassword = `Bench-${randomBytes(12).toString('hex')}-9!`;
@@ -122,7 +156,7 @@ export const postgresSection: Section = {
     };
     const started: Target[] = [];
     try {
-      const bare = await startBare(path.join(workingCopy(sqlite, ctx.runDir, 'pg-bare'), 'carly.sqlite'), 'bare-sqlite');
+      const bare = await startBarePg(dbUrl);
       started.push(bare);
       const a = await startCarly({ dataDir: dir('pg-a'), name: 'carly-pg-a', env, adminPassword });
       started.push(a);
@@ -136,29 +170,53 @@ export const postgresSection: Section = {
           if (res.status !== 200) throw new Error(`preflight ${t.name} GET ${p}: ${res.status} ${res.text.slice(0, 300)}`);
         }
       }
+      await preflightBare(ctx, bare, a, [emails[0]!, emailFor(3), emailFor(rows - 1)]);
+      // The backends serving this run's database: their CPU is part of each request's cost.
+      const dbPids = () => withClient(adminUrl, async (c) => (await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [runDb])).rows.map((r) => r.pid));
       if (ctx.options.warmup > 0) {
-        await measure(ctx, 'warm-up bare', bare, readPaths, { duration: ctx.options.warmup, warmUp: true });
+        await measure(ctx, 'warm-up bare-pg', bare, readPaths, { duration: ctx.options.warmup, warmUp: true });
         for (const t of [a, b]) for (const [k, p] of [['read', readPaths], ['list', [LIST_PATH]]] as [string, string[]][]) await measure(ctx, `warm-up ${k} ${t.name}`, t, p, { duration: ctx.options.warmup, warmUp: true });
       }
       const bareRuns: LoadResult[] = [];
-      const res: Record<string, { one: LoadResult[][]; two: LoadResult[][]; ratio: number[] }> = { read: { one: [], two: [], ratio: [] }, list: { one: [], two: [], ratio: [] } };
+      const res: Record<'read' | 'list', { one: LoadResult[]; two: LoadResult[][]; ratio: number[] }> = { read: { one: [], two: [], ratio: [] }, list: { one: [], two: [], ratio: [] } };
       for (let round = 1; round <= ctx.options.rounds; round++) {
         ctx.log(`  round ${round}/${ctx.options.rounds}`);
-        bareRuns.push(await measure(ctx, `bare sqlite read r${round}`, bare, readPaths));
-        for (const [kind, paths] of [['read', readPaths], ['list', [LIST_PATH]]] as [string, string[]][]) {
+        // The floor, then Carly: alone, each with its database backends' CPU; then two Carly instances.
+        bareRuns.push(await measure(ctx, `bare-pg read r${round}`, bare, readPaths, { dbPids }));
+        for (const [kind, paths] of [['read', readPaths], ['list', [LIST_PATH]]] as const) {
+          const one = await measure(ctx, `pg ${kind} one r${round}`, a, [...paths], { dbPids });
           await settle(ctx);
-          const one = await loadOn(ctx, `pg ${kind} one r${round}`, [a], paths);
-          const two = await loadOn(ctx, `pg ${kind} two r${round}`, [a, b], paths);
-          res[kind as 'read' | 'list']!.one.push(one.runs);
-          res[kind as 'read' | 'list']!.two.push(two.runs);
-          if (one.runs.every(isValid) && two.runs.every(isValid)) res[kind as 'read' | 'list']!.ratio.push(two.rps / one.rps);
+          const two = await loadOn(ctx, `pg ${kind} two r${round}`, [a, b], [...paths], dbPids);
+          res[kind].one.push(one);
+          res[kind].two.push(two.runs);
+          if (isValid(one) && two.runs.every(isValid)) res[kind].ratio.push(two.rps / one.rps);
         }
       }
-      ctx.report.add(summarise('postgres', 'bare-sqlite', 'GET /customers/{email} (node:http + SQLite)', bareRuns, [], `${ctx.options.connections} conns; the read section's floor, for scale`));
+      // Server + its PostgreSQL backends: on one machine, that is what a request costs.
+      const systemUs = (r: LoadResult) => r.cpuUsPerReq + r.dbCpuUsPerReq;
+      const carlyRuns = res.read.one;
+      const cpuRatio = medianRatio(bareRuns, carlyRuns, systemUs);
+      const serverRatio = medianRatio(bareRuns, carlyRuns, (r) => r.cpuUsPerReq);
+      const rpsRatio = medianRatio(carlyRuns, bareRuns, (r) => r.rps);
+      ctx.report.add(summarise('postgres', 'bare-pg', 'GET /customers/{email} (node:http + pg)', bareRuns, [], `${ctx.options.connections} conns; named prepared statement, pool of 4`));
       for (const kind of ['read', 'list'] as const) {
         const label = kind === 'read' ? 'GET /customers/{email}' : `GET ${LIST_PATH}`;
-        const r = res[kind as 'read' | 'list']!;
-        ctx.report.add(summarise('postgres', `${kind}-one`, label, r.one.map((x) => x[0]!), [], `1 instance, ${ctx.options.connections} conns, DB_POOL_MAX ${POOL_MAX}`));
+        const r = res[kind];
+        const oneNote = `1 instance, ${ctx.options.connections} conns, DB_POOL_MAX ${POOL_MAX}`;
+        if (kind === 'read') {
+          ctx.report.add(
+            summarise(
+              'postgres',
+              'read-one',
+              label,
+              r.one,
+              [check('cpu ratio (server+db)', cpuRatio, '>=', GOALS.postgres.readRatio), check('req/s ratio', rpsRatio, '>=', GOALS.postgres.readRatio)],
+              `server-only cpu ratio ${fmtNum(serverRatio)}; goal ≈ ${fmtInt(median(bareRuns.filter(isValid).map(systemUs)) / GOALS.postgres.readRatio)} µs/req server+db; ${oneNote}`,
+            ),
+          );
+        } else {
+          ctx.report.add(summarise('postgres', 'list-one', label, r.one, [], oneNote));
+        }
         const sums = r.two.filter((x) => x.every(isValid)).map((x) => x[0]!.rps + x[1]!.rps);
         const p99a = median(r.two.map((x) => x[0]!).filter(isValid).map((x) => x.p99));
         const p99b = median(r.two.map((x) => x[1]!).filter(isValid).map((x) => x.p99));

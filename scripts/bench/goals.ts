@@ -1,0 +1,36 @@
+/**
+ * The performance targets of issue 15 ("Performance, second pass"), in one place so every section
+ * prints its ratio beside the same number the issue states. Ratios are Carly ÷ baseline for
+ * throughput, and baseline µs ÷ Carly µs for server CPU per request (both: higher is better).
+ */
+export const GOALS = {
+  read: {
+    /** REST GET /customers/{email} vs bare node:http + better-sqlite3: CPU-per-request ratio (≈ 90 µs) and req/s ratio. */
+    restRatio: 0.25,
+    /** tRPC customers.get vs the same bare server (≈ 110 µs). */
+    trpcRatio: 0.2,
+    /** At 50 connections; kept from the first pass. */
+    p99Ms: 50,
+  },
+  postgres: {
+    /** GET /customers/{email} on PostgreSQL vs bare node:http + pg running the same prepared query. */
+    readRatio: 0.3,
+  },
+  login: {
+    /** Logins/s vs raw bcrypt compares/s with as many in flight as cores. */
+    loginRatio: 0.95,
+    /** Read p99 during a login flood ÷ idle read p99, at each flood size. */
+    floodP99Ratio: 2,
+    floodConnections: [50, 200],
+  },
+  list: {
+    /** Server CPU per list page of 50. */
+    cpuUsPerPage: 800,
+    /** p99 at the large table ÷ p99 at the small one. */
+    p99Ratio: 1.2,
+  },
+  import: {
+    rowsPerSecond: 100_000,
+    peakRssMb: 200,
+  },
+} as const;
