@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { cpuDelta, cpuSnapshot } from '../cpu.js';
+import { cpuSnapshot, cpuUsed } from '../cpu.js';
 import { REPO_ROOT } from '../dataset.js';
 import { freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median, type Row } from '../report.js';
@@ -89,7 +89,7 @@ interface PatchRun {
 function patchLoad(target: Target, emails: string[], seconds: number, title: string): Promise<PatchRun> {
   let i = 0;
   let n = 0;
-  const before = cpuSnapshot(target.child.proc.pid);
+  const before = cpuSnapshot(target.child.proc.pid === undefined ? [] : [target.child.proc.pid]);
   return autocannon({
     url: target.base,
     connections: PATCH_CONNECTIONS,
@@ -107,7 +107,7 @@ function patchLoad(target: Target, emails: string[], seconds: number, title: str
       },
     ],
   }).then((r) => {
-    const cpu = cpuDelta(before, cpuSnapshot(target.child.proc.pid));
+    const cpu = { targetUs: cpuUsed(before, cpuSnapshot(target.child.proc.pid === undefined ? [] : [target.child.proc.pid])) };
     return {
       rps: r.requests.average,
       p50: r.latency.p50,
@@ -271,7 +271,7 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
       lags.length = 0;
       let failures = 0;
       const t0 = Date.now();
-      const before = cpuSnapshot(pid);
+      const before = cpuSnapshot([pid]);
       for (let k = 0; k < total; k++) {
         const due = t0 + (k * 1000) / rate;
         if (due > Date.now()) await sleep(due - Date.now());
@@ -287,7 +287,7 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
       written += total;
       const deadline = Date.now() + 30_000;
       while (counts.some((c) => c < written) && Date.now() < deadline) await sleep(100);
-      const cpu = cpuDelta(before, cpuSnapshot(pid));
+      const cpu = { targetUs: cpuUsed(before, cpuSnapshot([pid])) };
       rssAfter = Math.max(rssAfter, rssMb(pid));
       const missing = counts.reduce((s, c) => s + Math.max(0, written - c), 0);
       const extra = counts.reduce((s, c) => s + Math.max(0, c - written), 0);
