@@ -46,14 +46,15 @@ export class ApiKeyAuthenticator {
   ) {}
 
   async authenticate(secret: string): Promise<ApiKeyCaller> {
-    const invalid = unauthorized('Invalid API key');
-    if (!isWellFormedSecret(secret)) throw invalid;
+    // Made only when thrown: an Error (its stack trace) is not free, and this runs on every request.
+    const invalid = () => unauthorized('Invalid API key');
+    if (!isWellFormedSecret(secret)) throw invalid();
     const hash = hashSecret(secret);
     const now = this.deps.clock.now().getTime();
     let row: ApiKeyRow | null | undefined = this.cached(hash, now);
     if (!row) {
       row = await this.lookup(hash);
-      if (!row) throw invalid;
+      if (!row) throw invalid();
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
       this.cache.set(hash, { row, until: now + CACHE_TTL_MS });
       if (row.lastUsedAt) this.noteWritten(row.id, row.lastUsedAt.getTime());

@@ -9,22 +9,22 @@ const KEY = /^[\x20-\x7e]{1,255}$/;
  * else → 400.
  */
 export function parseIdempotencyKey(header: string): string {
-  const invalid = badRequest('Idempotency-Key must be 1-255 printable ASCII characters (optionally as a quoted string)');
+  const invalid = () => badRequest('Idempotency-Key must be 1-255 printable ASCII characters (optionally as a quoted string)');
   let key = header.trim();
   if (key.startsWith('"')) {
-    if (key.length < 2 || !key.endsWith('"')) throw invalid;
+    if (key.length < 2 || !key.endsWith('"')) throw invalid();
     let unquoted = '';
     for (let i = 1; i < key.length - 1; i++) {
       let c = key[i]!;
-      if (c === '"') throw invalid;
+      if (c === '"') throw invalid();
       if (c === '\\') {
         c = key[++i]!;
-        if (i >= key.length - 1 || (c !== '"' && c !== '\\')) throw invalid;
+        if (i >= key.length - 1 || (c !== '"' && c !== '\\')) throw invalid();
       }
       unquoted += c;
     }
     key = unquoted;
   }
-  if (!KEY.test(key)) throw invalid;
+  if (!KEY.test(key)) throw invalid();
   return key;
 }

@@ -49,23 +49,16 @@ export class IdempotencyStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.clock.now();
       const em = this.em();
-      const inserted = await em
-        .createQueryBuilder(IdempotencyRecordEntity)
-        .insert({
-          scope,
-          key,
-          operation,
-          fingerprint,
-          state: 'running',
-          lockedAt: now,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-        })
-        .onConflict(['scope', 'key'])
-        .ignore()
-        .execute('run');
+      const date = (d: Date) => em.getPlatform().processDateProperty(d);
+      // One statement claims the key or learns that someone holds it (a first request, the usual
+      // case, costs a single round trip).
+      const [claimed] = await em.execute<{ id: number }[]>(
+        'insert into idempotency_records (scope, "key", operation, fingerprint, state, locked_at, created_at, expires_at) ' +
+          "values (?, ?, ?, ?, 'running', ?, ?, ?) on conflict (scope, \"key\") do nothing returning id",
+        [scope, key, operation, fingerprint, date(now), date(now), date(new Date(now.getTime() + IDEMPOTENCY_TTL_MS))],
+      );
+      if (claimed) return { kind: 'run', claim: this.claimOf(Number(claimed.id)) };
       const row = await em.findOneOrFail(IdempotencyRecordEntity, { scope, key }, { refresh: true });
-      if (inserted.affectedRows === 1) return { kind: 'run', claim: this.claimOf(row.id) };
       if (row.expiresAt.getTime() <= now.getTime()) {
         // A key used after 24 hours is a new request: drop the old record and claim afresh.
         await em.nativeDelete(IdempotencyRecordEntity, { id: row.id, expiresAt: { $lte: now } });

@@ -56,9 +56,17 @@ export const router = t.router;
 /** In-process callers (tests, scripts): `createCallerFactory(appRouter)(ctx)`. */
 export const createCallerFactory = t.createCallerFactory;
 
+type Result = { ok: true } | { ok: false; error: TRPCError };
+
 /** Domain errors thrown by services and middlewares become tRPC errors here, once, for both wires. */
-async function mapDomainErrors<R extends { ok: true } | { ok: false; error: TRPCError }>(next: () => Promise<R>): Promise<R> {
-  const result = await next();
+async function mapDomainErrors<R extends Result>(run: () => Promise<R>): Promise<R> {
+  let result: R;
+  try {
+    result = await run();
+  } catch (err) {
+    if (err instanceof DomainError) throw new TRPCError({ code: err.code, message: err.message, cause: err });
+    throw err;
+  }
   if (!result.ok && result.error.cause instanceof DomainError) {
     const cause = result.error.cause;
     throw new TRPCError({ code: cause.code, message: cause.message, cause });
@@ -66,10 +74,13 @@ async function mapDomainErrors<R extends { ok: true } | { ok: false; error: TRPC
   return result;
 }
 
-/** With tracing on, each call runs in its own span (server/tracing/); off, this is one property check. */
-const base = t.procedure.use(({ ctx, path, type, next }) =>
-  ctx.trace ? ctx.trace.procedure(path, type, () => mapDomainErrors(next)) : mapDomainErrors(next),
-);
+/**
+ * Runs one call's own work: in its trace span when tracing is on (server/tracing/; off, this is
+ * one property check), with domain errors mapped.
+ */
+function runCall<R extends Result>(opts: { ctx: Context; path: string; type: string }, work: () => Promise<R>): Promise<R> {
+  return opts.ctx.trace ? opts.ctx.trace.procedure(opts.path, opts.type, () => mapDomainErrors(work)) : mapDomainErrors(work);
+}
 
 // ---- procedures: who may call, then the call itself -------------------------------------------
 
@@ -86,40 +97,34 @@ const identityOf = (ctx: Context, caller: Caller): RequestIdentity => ({ ...anon
 /**
  * A builder for one access rule: authenticates the bearer credential (JWT or API key), admits the
  * caller by the rule (401/403 before anything runs), then runs the call under its
- * Idempotency-Key, with services acting as that caller. One middleware, so the context is copied
- * once per call. `ctx.caller` is set; `ctx.user` too when the caller is a person.
+ * Idempotency-Key, with services acting as that caller. ONE middleware (tracing and error mapping
+ * included): tRPC copies its options and the context at every middleware, so fewer is cheaper.
+ * `ctx.caller` is set; `ctx.user` is the person (`U`: always set for rules that admit persons only).
  */
-function guarded(access: Access) {
-  return base.meta({ access }).use(async (opts) => {
-    const caller = await opts.ctx.authenticate();
-    const user = admit(caller, access);
-    return runIdempotently(opts, caller, identityOf(opts.ctx, caller), (services) => opts.next({ ctx: { caller, user, services } }));
-  });
-}
-
-/** Like `guarded`, for rules that admit persons only: `ctx.user` is always set. */
-function guardedPerson(access: Access & { level: 'person' | 'admin' }) {
-  return base.meta({ access }).use(async (opts) => {
-    const caller = await opts.ctx.authenticate();
-    const user = admit(caller, access) as AuthUser;
-    return runIdempotently(opts, caller, identityOf(opts.ctx, caller), (services) => opts.next({ ctx: { caller, user, services } }));
-  });
+function guarded<U extends AuthUser | undefined>(access: Access) {
+  return t.procedure.meta({ access }).use((opts) =>
+    runCall(opts, async () => {
+      const caller = await opts.ctx.authenticate();
+      const user = admit(caller, access) as U;
+      return runIdempotently(opts, caller, identityOf(opts.ctx, caller), (services) => opts.next({ ctx: { caller, user, services } }));
+    }),
+  );
 }
 
 /** Anyone may call it; an Idempotency-Key is refused (keys belong to a caller). */
-export const publicProcedure = base.meta({ access: { level: 'public' } }).use(async (opts) =>
-  runIdempotently(opts, null, anonymous(opts.ctx), (services) => opts.next({ ctx: { services } })),
-);
+export const publicProcedure = t.procedure
+  .meta({ access: { level: 'public' } })
+  .use((opts) => runCall(opts, () => runIdempotently(opts, null, anonymous(opts.ctx), (services) => opts.next({ ctx: { services } }))));
 /** A signed-in person of either role; `ctx.user` is set. API keys get 403. */
-export const personProcedure = guardedPerson({ level: 'person' });
+export const personProcedure = guarded<AuthUser>({ level: 'person' });
 /** A signed-in admin; API keys get 403 (no key may manage API keys). */
-export const adminProcedure = guardedPerson({ level: 'admin' });
+export const adminProcedure = guarded<AuthUser>({ level: 'admin' });
 /** An admin, or an API key with `scope` (403 naming the scope otherwise). */
-export const staffProcedure = (scope: Scope) => guarded({ level: 'staff', scope });
+export const staffProcedure = (scope: Scope) => guarded<AuthUser | undefined>({ level: 'staff', scope });
 /**
  * An admin, an API key with `scope`, or a customer on their own record: routes built on it add
  * `.use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))` after `.input()`.
  */
-export const recordProcedure = (scope: Scope) => guarded({ level: 'self', scope });
+export const recordProcedure = (scope: Scope) => guarded<AuthUser | undefined>({ level: 'self', scope });
 
 export { ownRecord } from './access.js';
