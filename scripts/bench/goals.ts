@@ -33,4 +33,11 @@ export const GOALS = {
     rowsPerSecond: 100_000,
     peakRssMb: 200,
   },
+  /** Issue 9 (machine callers). */
+  machine: {
+    /** GET /customers/{email} with an API key vs the same read with a JWT. */
+    apiKeyReadRatio: 0.95,
+    /** POST /customers with an Idempotency-Key vs without. */
+    keyedCreateRatio: 0.8,
+  },
 } as const;

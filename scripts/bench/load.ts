@@ -24,6 +24,8 @@ export interface LoadSpec {
   method?: 'GET' | 'POST';
   /** POST bodies, rotated; sent with the spec's headers. */
   bodies?: string[];
+  /** Idempotency-Key header values, rotated with the bodies (see wrk.ts). */
+  keys?: string[];
   /** Seconds before a request counts as a timeout error (default 10). */
   timeout?: number;
   /** Count every status code (200 vs 429, say); costs the driver ~10% more CPU. */
@@ -96,6 +98,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     base: spec.base,
     paths: spec.paths,
     ...(spec.bodies ? { bodies: spec.bodies } : {}),
+    ...(spec.keys ? { keys: spec.keys } : {}),
     method: spec.method ?? 'GET',
     headers: spec.headers ?? {},
     connections: spec.connections,

@@ -37,7 +37,21 @@ export async function measure(
     warmUp = false,
     connections = ctx.options.connections,
     dbPids,
-  }: { duration?: number; warmUp?: boolean; connections?: number; dbPids?: () => Promise<number[]> } = {},
+    method,
+    bodies,
+    keys,
+    headers,
+  }: {
+    duration?: number;
+    warmUp?: boolean;
+    connections?: number;
+    dbPids?: () => Promise<number[]>;
+    method?: 'GET' | 'POST';
+    bodies?: string[];
+    keys?: string[];
+    /** Instead of the target's own (its bearer token). */
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<LoadResult> {
   if (!warmUp && ctx.options.settle > 0) {
     // On a shared 2-core machine a neighbour's job skews everything: give it a moment to finish.
@@ -49,8 +63,11 @@ export async function measure(
   if (before) throw before;
   const result = await runLoad({
     base: target.base,
-    headers: target.headers,
+    headers: headers ?? target.headers,
     pid: target.child.proc.pid,
+    ...(method ? { method } : {}),
+    ...(bodies ? { bodies } : {}),
+    ...(keys ? { keys } : {}),
     ...(dbPids ? { dbPids } : {}),
     paths,
     connections,

@@ -20,6 +20,8 @@ export interface WrkSpec {
   paths: string[];
   /** POST bodies: request k sends paths[k % paths] with bodies[k % bodies]. */
   bodies?: string[];
+  /** Idempotency-Key headers: request k sends keys[k % keys] (one fresh key per request when as many as requests). */
+  keys?: string[];
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   connections: number;
@@ -74,10 +76,11 @@ local function load(file)
 end
 local paths = load(${luaString(path.join(dir, 'paths.txt'))})
 local bodies = ${spec.bodies ? `load(${luaString(path.join(dir, 'bodies.txt'))})` : 'nil'}
+local keys = ${spec.keys ? `load(${luaString(path.join(dir, 'keys.txt'))})` : 'nil'}
 local method = ${luaString(spec.method)}
 local headers = { ${headers} }
 -- Every request is formatted once, up front: wrk.format per request cost the driver ~3.5 µs each.
-local n = math.max(#paths, bodies and #bodies or 0)
+local n = math.max(#paths, bodies and #bodies or 0, keys and #keys or 0)
 local requests = {}
 local i = 0
 
@@ -92,10 +95,16 @@ end
 function init(args)
   for k = 1, n do
     local p = paths[(k - 1) % #paths + 1]
+    local h = headers
+    if keys then
+      h = {}
+      for name, value in pairs(headers) do h[name] = value end
+      h["Idempotency-Key"] = keys[(k - 1) % #keys + 1]
+    end
     if bodies then
-      requests[k] = wrk.format(method, p, headers, bodies[(k - 1) % #bodies + 1])
+      requests[k] = wrk.format(method, p, h, bodies[(k - 1) % #bodies + 1])
     else
-      requests[k] = wrk.format(method, p, headers)
+      requests[k] = wrk.format(method, p, h)
     end
   end
   i = math.floor(n * ((thread_index or 1) - 1) / ${threads})
@@ -172,6 +181,7 @@ export async function runWrk(spec: WrkSpec, onStart?: (pid: number) => void): Pr
   try {
     fs.writeFileSync(path.join(dir, 'paths.txt'), spec.paths.join('\n') + '\n');
     if (spec.bodies) fs.writeFileSync(path.join(dir, 'bodies.txt'), spec.bodies.join('\n') + '\n');
+    if (spec.keys) fs.writeFileSync(path.join(dir, 'keys.txt'), spec.keys.join('\n') + '\n');
     const threads = Math.max(1, Math.min(spec.threads, spec.connections));
     const script = path.join(dir, 'load.lua');
     fs.writeFileSync(script, luaScript(dir, spec, threads));

@@ -3,6 +3,7 @@ import { eventsSection } from './events.js';
 import { importSection } from './import.js';
 import { listSection } from './list.js';
 import { loginSection } from './login.js';
+import { machineSection } from './machine.js';
 import { postgresSection } from './postgres.js';
 import { profileSection } from './profile.js';
 import { readSection } from './read.js';
@@ -13,4 +14,4 @@ import { tracingSection } from './tracing.js';
  * Every section, in the order a full run takes them. Add new ones here (import throughput,
  * login, ...): one module each, exporting a Section.
  */
-export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection, webhooksSection, tracingSection, eventsSection];
+export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection, webhooksSection, tracingSection, eventsSection, machineSection];
