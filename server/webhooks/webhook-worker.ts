@@ -102,7 +102,11 @@ export class WebhookWorker {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping.abort();
-    await Promise.all(this.loops);
+    // A loop stuck in a database call that never returns (the database is gone) must not hold
+    // the shutdown: wait for the loops at most the grace.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.loops), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     await runInBackground(() => this.dispatcher.drain(graceMs));
     this.recorder.stop();
     await this.recorder.flush();
