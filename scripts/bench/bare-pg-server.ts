@@ -9,6 +9,7 @@ import http from 'node:http';
 import pg from 'pg';
 
 interface Row {
+  public_id: string;
   email: string;
   first_name: string;
   last_name: string;
@@ -34,7 +35,7 @@ const pool = new pg.Pool({ connectionString: url, max: Number(process.env.BENCH_
 
 const BY_EMAIL = {
   name: 'bench_customer_by_email',
-  text: 'select email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = $1',
+  text: 'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = $1',
 };
 
 function send(res: http.ServerResponse, status: number, body: string) {
@@ -50,6 +51,7 @@ async function customer(res: http.ServerResponse, email: string) {
     res,
     200,
     JSON.stringify({
+      id: row.public_id,
       email: row.email,
       firstName: row.first_name,
       lastName: row.last_name,

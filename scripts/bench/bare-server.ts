@@ -7,6 +7,7 @@ import http from 'node:http';
 import Database from 'better-sqlite3';
 
 interface Row {
+  public_id: string;
   email: string;
   first_name: string;
   last_name: string;
@@ -54,6 +55,7 @@ const server = http.createServer((req, res) => {
       res,
       200,
       JSON.stringify({
+        id: row.public_id,
         email: row.email,
         firstName: row.first_name,
         lastName: row.last_name,
