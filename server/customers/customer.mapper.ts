@@ -65,8 +65,13 @@ export const nameKeys = (firstName: string, lastName: string) => ({
   lastNameKey: lastName.toLowerCase(),
 });
 
-/** A new customer's public id: `cus_` and 96 random bits in hex. */
-export const newCustomerId = () => `cus_${randomBytes(12).toString('hex')}`;
+/**
+ * A new customer's public id: `cus_`, the creation time in milliseconds (12 hex digits) and 48
+ * random bits (12 hex digits). Time first, so new ids land at the right edge of the unique
+ * index instead of a random page (an import of a million rows touches far fewer pages); the
+ * random part keeps ids unguessable and unique across instances.
+ */
+export const newCustomerId = () => `cus_${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 
 /** The fields a person edits; what events name as `changed` and audit entries diff. */
 export const EDITABLE_FIELDS = ['email', 'firstName', 'lastName', 'phone', 'company', 'address', 'metadata'] as const;
