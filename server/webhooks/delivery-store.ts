@@ -111,6 +111,12 @@ export class DeliveryStore {
   }
 
   /** Deliveries waiting for an active webhook: how many, and since when the oldest. */
+  /** Whether any webhook is active (the fan-out has nothing to do otherwise). */
+  async anyActiveWebhook(): Promise<boolean> {
+    const rows = await this.em().execute<unknown[]>("select 1 from webhooks where status = 'active' limit 1");
+    return rows.length > 0;
+  }
+
   async queue(): Promise<{ depth: number; oldest: Date | null }> {
     const [row] = await this.em().execute<{ depth: string | number; oldest: DateValue | null }[]>(
       "select count(*) as depth, min(d.created_at) as oldest from webhook_deliveries d join webhooks w on w.id = d.webhook_id where d.state = 'pending' and w.status = 'active'",

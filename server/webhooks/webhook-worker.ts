@@ -15,6 +15,8 @@ import type { SecretBox } from './secret-box.js';
 import { WebhookMetrics } from './webhook-metrics.js';
 
 /** Both loops also look every second, whatever woke them or not (other instances' commits, retries coming due). */
+/** How stale the "any active webhook?" answer may be (another instance's new webhook). */
+const ACTIVE_CHECK_MS = 1000;
 const POLL_MS = 1000;
 
 export interface WebhookWorkerDeps {
@@ -82,8 +84,9 @@ export class WebhookWorker {
     this.loops = [runInBackground(() => this.fanOutLoop()), runInBackground(() => this.dispatchLoop())];
   }
 
-  /** Deliveries may be due (a test message was queued, a webhook re-enabled). */
+  /** Deliveries may be due (a test message was queued, a webhook re-enabled), or webhooks changed. */
   wake(): void {
+    this.activeCheckedAt = 0;
     this.due.notify();
   }
 
@@ -113,12 +116,31 @@ export class WebhookWorker {
     this.sender.close();
   }
 
+  /** Whether any webhook is active, asked at most once a second (and again after a local change). */
+  private activeCheckedAt = 0;
+  private anyActive = true;
+  private async hasActiveWebhooks(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.activeCheckedAt >= ACTIVE_CHECK_MS) {
+      this.anyActive = await runInBackground(() => this.store.anyActiveWebhook());
+      this.activeCheckedAt = now;
+    }
+    return this.anyActive;
+  }
+
   private async fanOutLoop(): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       // Registered before reading, so a commit during the pass still wakes the next one.
       const wait = this.deps.changes.next(POLL_MS, signal);
       try {
+        // With no active webhook there is nothing to fan out: a webhook receives only events
+        // after its creation, so the position may stay behind and catch up when one appears
+        // (skipping the pass spares every commit a transaction on the single SQLite connection).
+        if (!(await this.hasActiveWebhooks())) {
+          await wait.promise;
+          continue;
+        }
         let pass;
         do {
           pass = await this.fanOut.pass(this.claimer);

@@ -106,6 +106,8 @@ export class WebhooksService {
       });
       return toWebhook(entity);
     });
+    // The worker learns at once that there is a webhook to fan events out to.
+    this.deps.onQueued();
     return { webhook, secret };
   }
 
