@@ -15,6 +15,7 @@ import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../server/config.js';
 import { openDatabase } from '../../server/db/orm.js';
+import { newCustomerId } from '../../server/customers/customer.mapper.js';
 
 const [file, dataDir] = process.argv.slice(2);
 if (!file || !dataDir) {
@@ -36,7 +37,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma('cache_size = -32768');
 db.pragma('wal_autocheckpoint = 20000');
 const insert = db.prepare(
-  'insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+  'insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, public_id, version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
 );
 const BATCH = 50_000;
 const flush = db.transaction((rows: unknown[][]) => {
@@ -69,6 +70,8 @@ for await (const raw of lines) {
     JSON.stringify(c.metadata ?? {}),
     c.createdAt ? Date.parse(c.createdAt) : now,
     now,
+    // Every row needs its public id, made as the importer makes it.
+    newCustomerId(),
   ]);
   if (batch.length === BATCH) {
     flush(batch);

@@ -4,6 +4,7 @@ import type { Role } from '../../client-sdk/src/schemas/auth.js';
 import type { ApiKeyRow } from '../api-keys/api-key-authenticator.js';
 import type { HotReads, LiveSessionRow } from './hot-reads.js';
 import { customerFromRow, type CustomerRow } from '../customers/customer.mapper.js';
+import type { PageStatement } from '../customers/page-statement.js';
 
 /** Connections of the read lane, beside the ORM's pool (DB_POOL_MAX). */
 export const POSTGRES_READ_POOL_MAX = 4;
@@ -24,6 +25,8 @@ export class PostgresReads implements HotReads {
     apiKey: 'select id, name, scopes, expires_at, last_used_at, revoked_at from api_keys where secret_hash = $1',
   } as const;
   private readonly pool: pg.Pool;
+  /** List pages' statement names by text (a few dozen shapes at most: customers/page-statement.ts). */
+  private readonly pageNames = new Map<string, string>();
 
   constructor(url: string, statementTimeoutMs: number) {
     this.pool = new pg.Pool({
@@ -63,6 +66,16 @@ export class PostgresReads implements HotReads {
     return row
       ? { id: row.id, name: row.name, scopes: row.scopes, expiresAt: row.expires_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at }
       : null;
+  }
+
+  async customerPage({ sql, params }: PageStatement): Promise<CustomerRow[]> {
+    this.queries++;
+    let name = this.pageNames.get(sql);
+    if (name === undefined) {
+      name = `carly_customer_page_${this.pageNames.size + 1}`;
+      this.pageNames.set(sql, name);
+    }
+    return (await this.pool.query<CustomerRow>({ name, text: sql, values: params })).rows;
   }
 
   async close(): Promise<void> {

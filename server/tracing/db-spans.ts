@@ -46,7 +46,7 @@ export function instrumentOrm(tracer: Tracer, orm: MikroORM, database: Config['d
   connection.rollback = (...args) => inStatementSpan(tracer, isSavepoint(args[0]) ? 'rollback to savepoint' : 'rollback', base, () => rollback(...args));
 }
 
-/** The SQLite read lane's three statements (db/sqlite-reads.ts), wrapped on the instance. */
+/** The read lane's statements (db/sqlite-reads.ts, db/postgres-reads.ts), wrapped on the instance. */
 export function instrumentHotReads(tracer: Tracer, reads: HotReads, database: Config['database']): void {
   const base = { ...databaseAttributes(database), 'carly.db.lane': 'hot-read' };
   const methods = reads as unknown as Record<keyof HotReads['statements'], (...args: unknown[]) => unknown>;
@@ -55,6 +55,8 @@ export function instrumentHotReads(tracer: Tracer, reads: HotReads, database: Co
     const sql = reads.statements[name];
     methods[name] = (...args: unknown[]) => inStatementSpan(tracer, sql, base, () => original(...args));
   }
+  const page = reads.customerPage.bind(reads);
+  reads.customerPage = (statement) => inStatementSpan(tracer, statement.sql, base, () => page(statement));
 }
 
 /** Runs `run` (sync or async) inside a statement span when a span is active; as is otherwise. */

@@ -61,7 +61,7 @@ async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number
   const orm = await openDatabase({ kind: 'postgresql', url });
   await orm.close(true);
   await withClient(url, async (c) => {
-    const cols = ['id', 'email', 'first_name', 'last_name', 'first_name_key', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version'] as const;
+    const cols = ['id', 'public_id', 'email', 'first_name', 'last_name', 'first_name_key', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version'] as const;
     const CHUNK = 2000;
     await c.query('begin');
     for (let from = 0; from < rows; from += CHUNK) {
