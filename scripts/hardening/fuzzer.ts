@@ -478,14 +478,25 @@ function parsedRaw(body: RawBody | undefined): unknown {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
 
-/** The first string (key or value) in a JSON value that is not well-formed Unicode. */
+/**
+ * The first string (key or value) in a JSON value that is not well-formed Unicode. Walked with an
+ * explicit stack: the fuzzer sends values nested deeper than the call stack allows.
+ */
 function illFormedText(value: unknown): string | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? value : undefined;
-  if (Array.isArray(value)) return value.map(illFormedText).find((v) => v !== undefined);
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const bad = LONE_SURROGATE.test(k) ? k : illFormedText(v);
-      if (bad !== undefined) return bad;
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (LONE_SURROGATE.test(next)) return next;
+    } else if (Array.isArray(next)) {
+      for (let i = next.length - 1; i >= 0; i--) pending.push(next[i]);
+    } else if (next && typeof next === 'object') {
+      const entries = Object.entries(next);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i]!;
+        if (LONE_SURROGATE.test(k)) return k;
+        pending.push(v);
+      }
     }
   }
   return undefined;
