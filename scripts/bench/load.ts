@@ -21,7 +21,7 @@ export interface LoadSpec {
    */
   dbPids?: () => Promise<number[]>;
   /** GET when absent. */
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   /** POST bodies, rotated; sent with the spec's headers. */
   bodies?: string[];
   /** Idempotency-Key header values, rotated with the bodies (see wrk.ts). */

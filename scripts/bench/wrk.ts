@@ -22,7 +22,7 @@ export interface WrkSpec {
   bodies?: string[];
   /** Idempotency-Key headers: request k sends keys[k % keys] (one fresh key per request when as many as requests). */
   keys?: string[];
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   headers: Record<string, string>;
   connections: number;
   threads: number;

@@ -10,13 +10,14 @@
  *     just before it commits; same machine, same clock), so it slightly over-states; target
  *     p99 ≤ 50 ms. And the server's RSS growth from before the subscribers connect to after the
  *     load; target ≤ 100 MB.
- * Self-contained (its own autocannon call and SSE clients) so it does not depend on load.ts.
+ * The PATCH load goes through wrk (load.ts), as every other section's: an in-process driver
+ * competes with the servers for the same 2 cores. The SSE subscribers are its own raw HTTP clients.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { cpuSnapshot, cpuUsed } from '../cpu.js';
+import { runLoad } from '../load.js';
 import { REPO_ROOT } from '../dataset.js';
 import { freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median, type Row } from '../report.js';
@@ -26,6 +27,12 @@ import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, CHILD_FLAGS, login, type Target } 
 /** Customers the PATCHes rotate over (created through the API at the start: self-contained, no cached dataset). */
 const ROWS = 2_000;
 const PATCH_CONNECTIONS = 10;
+/**
+ * Distinct PATCH requests formatted per measurement: more than any run sends (≈ 1,000/s × 8 s), so
+ * no request repeats within a run, and each sets a company no earlier request set (a PATCH that
+ * changes nothing writes nothing and records no event).
+ */
+const PATCH_REQUESTS_PER_RUN = 50_000;
 const SUBSCRIBERS = 1_000;
 /**
  * Write rates while 1,000 subscribers listen (events per second, for how long): a steady trickle,
@@ -86,38 +93,29 @@ interface PatchRun {
   cpuUsPerReq: number;
 }
 
-function patchLoad(target: Target, emails: string[], seconds: number, title: string): Promise<PatchRun> {
-  let i = 0;
-  let n = 0;
-  const before = cpuSnapshot(target.child.proc.pid === undefined ? [] : [target.child.proc.pid]);
-  return autocannon({
-    url: target.base,
-    connections: PATCH_CONNECTIONS,
-    duration: seconds,
-    timeout: 10,
-    title,
+let patchRuns = 0;
+
+async function patchLoad(ctx: BenchContext, target: Target, emails: string[], seconds: number, title: string): Promise<PatchRun> {
+  const run = ++patchRuns;
+  const paths: string[] = [];
+  const bodies: string[] = [];
+  for (let k = 0; k < PATCH_REQUESTS_PER_RUN; k++) {
+    paths.push(`/customers/${encodeURIComponent(emails[k % emails.length]!)}`);
+    bodies.push(JSON.stringify({ company: `Company ${run}-${k}` }));
+  }
+  const r = await runLoad({
+    base: target.base,
     headers: { ...target.headers, 'content-type': 'application/json' },
-    requests: [
-      {
-        method: 'PATCH',
-        setupRequest: (request) => {
-          const email = emails[i++ % emails.length]!;
-          return { ...request, path: `/customers/${encodeURIComponent(email)}`, body: JSON.stringify({ company: `Company ${n++}` }) };
-        },
-      },
-    ],
-  }).then((r) => {
-    const cpu = { targetUs: cpuUsed(before, cpuSnapshot(target.child.proc.pid === undefined ? [] : [target.child.proc.pid])) };
-    return {
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      requests: r.requests.total,
-      non2xx: r.non2xx,
-      errors: r.errors,
-      cpuUsPerReq: r.requests.total ? cpu.targetUs / r.requests.total : NaN,
-    };
+    method: 'PATCH',
+    paths,
+    bodies,
+    connections: PATCH_CONNECTIONS,
+    threads: ctx.options.driverThreads,
+    duration: seconds,
+    title,
+    ...(target.child.proc.pid === undefined ? {} : { pid: target.child.proc.pid }),
   });
+  return { rps: r.rps, p50: r.p50, p99: r.p99, requests: r.requests, non2xx: r.non2xx, errors: r.errors, cpuUsPerReq: r.cpuUsPerReq };
 }
 
 const describe = (r: PatchRun) =>
@@ -158,14 +156,14 @@ async function patchThroughput(ctx: BenchContext, emails: string[]) {
     await Promise.all([seed(on, emails), seed(off, emails)]);
     const { options } = ctx;
     if (options.warmup > 0) {
-      for (const t of [on, off]) await patchLoad(t, emails, options.warmup, `warm-up ${t.name}`);
+      for (const t of [on, off]) await patchLoad(ctx, t, emails, options.warmup, `warm-up ${t.name}`);
     }
     const runs: { on: PatchRun[]; off: PatchRun[] } = { on: [], off: [] };
     for (let round = 1; round <= options.rounds; round++) {
       // Alternate which goes first, so neither always gets the quieter moment.
       const order = round % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const);
       for (const which of order) {
-        const r = await patchLoad(which === 'on' ? on : off, emails, options.duration, `patch ${which} r${round}`);
+        const r = await patchLoad(ctx, which === 'on' ? on : off, emails, options.duration, `patch ${which} r${round}`);
         ctx.log(`  PATCH events ${which.padEnd(3)} r${round}  ${describe(r)}`);
         if (!valid(r)) ctx.report.problem(`events: PATCH (events ${which}) round ${round}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         runs[which].push(r);
@@ -248,7 +246,7 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
     await seed(server, emails);
     const pid = server.child.proc.pid!;
     // Warm the write path, then let the heap settle before the baseline.
-    await patchLoad(server, emails, Math.max(2, ctx.options.warmup), 'warm-up fanout');
+    await patchLoad(ctx, server, emails, Math.max(2, ctx.options.warmup), 'warm-up fanout');
     await sleep(2000);
     const rssBefore = rssMb(pid);
     const lags: number[] = [];
