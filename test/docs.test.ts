@@ -1,7 +1,8 @@
 /**
  * The docs that ship with the code stay true: docs/api.md names exactly the REST operations of
  * openapi.json, the README's configuration table names exactly the variables server/config.ts
- * reads, and every docs/ page the README links exists.
+ * reads, and every relative link in the README, docs/ and the SDK README points at a file inside
+ * the repository (a clone has no ../shared).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,10 +32,19 @@ describe('docs', () => {
     expect(named.sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 
-  it('every docs/ page the README links exists', () => {
-    const links = [...read('README.md').matchAll(/\]\((docs\/[^)#]+)/g)].map((m) => m[1]!);
-    expect(links.length).toBeGreaterThan(5);
-    for (const link of links) expect(fs.existsSync(path.join(ROOT, link)), link).toBe(true);
+  it('every relative link in the README, docs/ and the SDK README stays inside the repository and exists', () => {
+    const pages = ['README.md', 'client-sdk/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    let checked = 0;
+    for (const page of pages) {
+      for (const [, target] of read(page).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/i.test(target!)) continue; // http(s), mailto: not files
+        const resolved = path.resolve(ROOT, path.dirname(page), target!);
+        expect(resolved.startsWith(ROOT + path.sep), `${page} links ${target}, outside the repository (a clone has no such file)`).toBe(true);
+        expect(fs.existsSync(resolved), `${page} links ${target}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 });
 
