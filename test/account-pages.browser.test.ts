@@ -7,17 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminHeaders, bearer, signupCustomer } from './helpers/auth.js';
 import { resetLink, waitForMail } from './helpers/outbox.js';
-import { ROOT } from './helpers/process.js';
+import { ARTIFACTS, CHROMIUM, hasChromium, launchChromium } from './helpers/browser.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
 const dialect = process.env.CARLY_TEST_DIALECT ?? 'sqlite';
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 if (!hasChromium) console.warn(`account-pages.browser.test.ts: SKIPPED, ${CHROMIUM} is absent (apt-get install -y chromium)`);
 
@@ -28,10 +25,7 @@ describe.skipIf(!hasChromium)('reset and verify pages in Chromium', () => {
   beforeAll(async () => {
     [server, browser] = await Promise.all([
       startServer(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-      }),
+      launchChromium(),
     ]);
   });
   afterAll(async () => {

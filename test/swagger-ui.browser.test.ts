@@ -7,17 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken } from './helpers/auth.js';
 import { checkRestResponse } from './helpers/openapi-validate.js';
-import { ROOT } from './helpers/process.js';
+import { ARTIFACTS, CHROMIUM, hasChromium, launchChromium } from './helpers/browser.js';
 import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
 const dialect = process.env.CARLY_TEST_DIALECT ?? 'sqlite';
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 if (!hasChromium) {
   console.warn(`swagger-ui.browser.test.ts: SKIPPED, ${CHROMIUM} is absent (apt-get install -y chromium)`);
@@ -30,10 +27,7 @@ describe.skipIf(!hasChromium)(`Swagger UI in Chromium${hasChromium ? '' : ` (ski
   beforeAll(async () => {
     [server, browser] = await Promise.all([
       startServer(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-      }),
+      launchChromium(),
     ]);
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
-import { chainHash, GENESIS_HASH } from './chain-hash.js';
+import { chainHashOfRow, GENESIS_HASH, type ChainedColumns } from './chain-hash.js';
 
 /** The transaction-level advisory lock that lets one chainer at a time extend the chain ('audit' in ASCII). */
 export const AUDIT_CHAIN_LOCK = 0x6175646974;
@@ -13,18 +13,6 @@ const WAKE_DELAY_MS = 20;
 const RETRY_MS = 250;
 /** Anything a wake-up missed (another process's commits, a failed run) is chained by then. */
 const SWEEP_MS = 5_000;
-
-interface UnchainedRow {
-  id: string | number;
-  at: string | number | Date;
-  actor_type: string;
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  outcome: string;
-  request_id: string | null;
-  pii_digest: string | null;
-}
 
 export interface ChainRun {
   chained: number;
@@ -56,7 +44,7 @@ export async function chainBatch(emOf: () => EntityManager): Promise<ChainRun> {
     const [head] = await tx.execute<{ chain_seq: string | number; hash: string }[]>(
       'select chain_seq, hash from audit_entries where chain_seq is not null order by chain_seq desc limit 1',
     );
-    const rows = await tx.execute<UnchainedRow[]>(
+    const rows = await tx.execute<ChainedColumns[]>(
       'select id, at, actor_type, actor_id, action, target_type, outcome, request_id, pii_digest from audit_entries ' +
         'where chain_seq is null' +
         (postgres ? ' and xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint order by xid, id' : ' order by id') +
@@ -68,20 +56,8 @@ export async function chainBatch(emOf: () => EntityManager): Promise<ChainRun> {
     const values: (string | number)[] = [];
     for (const row of rows) {
       seq++;
-      const id = String(row.id);
-      const hash = chainHash(prev, {
-        id,
-        chainSeq: String(seq),
-        at: new Date(row.at),
-        actorType: row.actor_type,
-        actorId: row.actor_id,
-        action: row.action,
-        targetType: row.target_type,
-        outcome: row.outcome,
-        requestId: row.request_id,
-        piiDigest: row.pii_digest,
-      });
-      values.push(id, String(seq), prev, hash);
+      const hash = chainHashOfRow(prev, row, seq);
+      values.push(String(row.id), String(seq), prev, hash);
       prev = hash;
     }
     // One statement for the batch; the same SQL on both databases.

@@ -1,26 +1,17 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { chainHash, GENESIS_HASH, personalDigest, type PersonalFields } from './chain-hash.js';
+import { chainHashOfRow, GENESIS_HASH, personalDigest, type ChainedColumns, type PersonalFields } from './chain-hash.js';
 import { auditEntryId } from './audit-entry.mapper.js';
 
-interface ChainedRow {
-  id: string | number;
+interface ChainedRow extends ChainedColumns {
   chain_seq: string | number;
   prev_hash: string | null;
   hash: string | null;
-  at: string | number | Date;
-  actor_type: string;
-  actor_id: string | null;
   actor_email: string | null;
-  action: string;
-  target_type: string | null;
   target_id: string | null;
-  outcome: string;
   changes: string | PersonalFields['changes'];
-  request_id: string | null;
   ip: string | null;
   user_agent: string | null;
   pii_salt: string | null;
-  pii_digest: string | null;
   pseudonym: string | null;
 }
 
@@ -94,18 +85,7 @@ export async function verifyAuditChain(em: EntityManager): Promise<VerifyResult>
       } else if (row.pseudonym === null || !erasures.has(row.pseudonym)) {
         return broken('its personal fields were replaced without a customer.erased entry recording the erasure');
       }
-      const hash = chainHash(prev!, {
-        id: String(row.id),
-        chainSeq: String(seq),
-        at: new Date(row.at),
-        actorType: row.actor_type,
-        actorId: row.actor_id,
-        action: row.action,
-        targetType: row.target_type,
-        outcome: row.outcome,
-        requestId: row.request_id,
-        piiDigest: row.pii_digest,
-      });
+      const hash = chainHashOfRow(prev!, row, seq);
       if (hash !== row.hash) return broken('its content was changed after it was chained (its hash does not match)');
       prev = hash;
       expectedSeq = seq + 1n;

@@ -59,3 +59,32 @@ export function chainHash(prevHash: string, e: ChainedFields): string {
   const fields = [e.chainSeq, e.id, e.at.toISOString(), e.actorType, e.actorId, e.action, e.targetType, e.outcome, e.requestId, e.piiDigest];
   return sha256(`${prevHash}\n${JSON.stringify(fields)}`);
 }
+
+/** The chained fields as an audit_entries row holds them (either dialect). */
+export interface ChainedColumns {
+  id: string | number;
+  at: string | number | Date;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  outcome: string;
+  request_id: string | null;
+  pii_digest: string | null;
+}
+
+/** `chainHash` of a row at position `seq`: what the chainer writes and audit:verify recomputes. */
+export function chainHashOfRow(prevHash: string, row: ChainedColumns, seq: bigint): string {
+  return chainHash(prevHash, {
+    id: String(row.id),
+    chainSeq: String(seq),
+    at: new Date(row.at),
+    actorType: row.actor_type,
+    actorId: row.actor_id,
+    action: row.action,
+    targetType: row.target_type,
+    outcome: row.outcome,
+    requestId: row.request_id,
+    piiDigest: row.pii_digest,
+  });
+}

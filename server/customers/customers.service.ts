@@ -206,7 +206,7 @@ export class CustomersService {
       const at = this.cursors.decode(query.cursor, query.sort, q);
       const value = isDate ? new Date(at.value) : at.value;
       // Dates are epoch ms in SQLite's columns; the ORM converts them, the read lane binds them as stored.
-      after = { value: isDate && !postgres ? new Date(at.value).getTime() : value, id: at.id };
+      after = { value: isDate && !postgres ? Number(at.value) : value, id: at.id };
       const beyond = descending ? '$lt' : '$gt';
       const reach = descending ? '$lte' : '$gte';
       // key >= v bounds the index range; the tie on equal keys is broken by id.
