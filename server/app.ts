@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { ConfigError, type Config } from './config.js';
 import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
-import { openHotReads } from './db/hot-reads.js';
+import { openReadLane } from './db/read-lane.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { EventType } from '../client-sdk/src/schemas/events.js';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
@@ -39,6 +39,9 @@ import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { deriveKey, loadServerSecret } from './secrets.js';
 import type { Context, RequestInfo } from './trpc/context.js';
 import { ApiKeyAuthenticator } from './api-keys/api-key-authenticator.js';
+import { ApiKeyReads } from './api-keys/api-key-reads.js';
+import { SessionReads } from './auth/session-reads.js';
+import { CustomerReads } from './customers/customer-reads.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { WriteTransactions } from './db/write-transaction.js';
 import { ChangeSignal } from './events/change-signal.js';
@@ -121,7 +124,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
   const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
   const sessionCache = new LiveSessionCache();
-  const reads = openHotReads(config.database);
+  const reads = openReadLane(config.database);
   let ormQueries = 0;
   const onQuery = orm.config.get('onQuery');
   orm.config.set('onQuery', (sql: string, params: unknown[]) => {
@@ -129,7 +132,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     return onQuery(sql, params);
   });
   tracing?.instrumentOrm(orm, config.database);
-  tracing?.instrumentHotReads(reads, config.database);
+  tracing?.instrumentReadLane(reads, config.database);
+  // Each feature prepares its statements on the lane (after tracing wrapped it).
+  const customerReads = new CustomerReads(reads);
+  const sessionReads = new SessionReads(reads);
 
   const http = Fastify({
     // Request logs carry URLs with every query value that could be a token or personal data redacted.
@@ -172,7 +178,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const emOf = () => forkEntityManager(orm);
   const changes = new ChangeSignal();
-  const apiKeyAuth = new ApiKeyAuthenticator({ clock, em: emOf, reads, log: http.log });
+  const apiKeyAuth = new ApiKeyAuthenticator({ clock, em: emOf, reads: new ApiKeyReads(reads), log: http.log });
   const authDeps: AuthDeps = {
     clock,
     hasher,
@@ -180,7 +186,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     cache: sessionCache,
     accessTokens: new AccessTokens(secret, config.auth.accessTokenTtlSeconds, clock),
     sessionTtlDays: config.auth.sessionTtlDays,
-    reads,
+    reads: sessionReads,
     loginAttempts: new LoginAttempts(),
     mailer: new Mailer(config.auth.mailFrom, config.auth.smtpUrl, path.join(config.dataDir, 'outbox'), http.log),
     background: new BackgroundWork(http.log),
@@ -230,11 +236,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       authenticate: () => authenticator.authenticate(info.authorization),
       idempotency,
       makeServices: (identity, answer) => {
-        // Forked on first use only: most reads never touch the ORM (see db/hot-reads.ts).
+        // Forked on first use only: most reads never touch the ORM (see db/read-lane.ts).
         let em: EntityManager | undefined;
         const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
         return {
-          customers: new CustomersService(writes, cursors, evictAccounts, reads),
+          customers: new CustomersService(writes, cursors, evictAccounts, customerReads),
           auth: new AuthService(writes, authDeps, info),
           apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
           webhooks: new WebhooksService(writes, {

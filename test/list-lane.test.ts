@@ -11,14 +11,15 @@ import { CUSTOMER_SORTS, CustomerListInput, type CustomerPage } from '../client-
 import { systemClock } from '../server/clock.js';
 import { CursorCodec } from '../server/customers/cursor.js';
 import { CustomersService } from '../server/customers/customers.service.js';
-import { openHotReads, type HotReads } from '../server/db/hot-reads.js';
+import { CustomerReads } from '../server/customers/customer-reads.js';
+import { openReadLane, type ReadLane } from '../server/db/read-lane.js';
 import { WriteTransactions } from '../server/db/write-transaction.js';
 import { systemIdentity } from '../server/identity/identity.js';
 import { adminHeaders } from './helpers/auth.js';
 import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
-let reads: HotReads;
+let lane: ReadLane;
 let service: CustomersService;
 
 beforeAll(async () => {
@@ -39,12 +40,12 @@ beforeAll(async () => {
     expect(r.status).toBe(200);
     if (i % 3 === 0) await rest(server.url, 'PATCH', `/customers/${encodeURIComponent(r.body.email)}`, { company: `Changed ${i}` }, admin);
   }
-  reads = openHotReads(server.app.config.database);
+  lane = openReadLane(server.app.config.database);
   const writes = new WriteTransactions(() => server.app.orm.em.fork() as EntityManager, systemIdentity('test'), { clock: systemClock, onEventsCommitted: () => {} });
-  service = new CustomersService(writes, new CursorCodec(randomBytes(32)), () => {}, reads);
+  service = new CustomersService(writes, new CursorCodec(randomBytes(32)), () => {}, new CustomerReads(lane));
 });
 afterAll(async () => {
-  await reads.close();
+  await lane.close();
   await server.close();
 });
 

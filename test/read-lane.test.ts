@@ -1,6 +1,6 @@
 /**
- * The read lanes (server/db/hot-reads.ts: SQLite's and PostgreSQL's) answer the hot reads with
- * their own prepared statements instead of MikroORM. They must give exactly the ORM path's
+ * The read lanes (server/db/read-lane.ts: SQLite's and PostgreSQL's) answer the hot reads with
+ * the features' statements prepared once (customer-reads.ts, session-reads.ts, api-key-reads.ts) instead of MikroORM. They must give exactly the ORM path's
  * answers: for every case here — present, missing, deleted, revoked, expired — both are asked
  * and compared, on each database.
  */
@@ -10,22 +10,28 @@ import { toCustomer } from '../server/customers/customer.mapper.js';
 import { ApiKeyEntity } from '../server/db/api-key.entity.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
 import { SessionEntity } from '../server/db/session.entity.js';
-import { openHotReads, type HotReads } from '../server/db/hot-reads.js';
+import { ApiKeyReads } from '../server/api-keys/api-key-reads.js';
+import { SessionReads } from '../server/auth/session-reads.js';
+import { CustomerReads } from '../server/customers/customer-reads.js';
+import { openReadLane, type ReadLane } from '../server/db/read-lane.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 describe(`the read lane answers what the ORM answers (${process.env.CARLY_TEST_DIALECT})`, () => {
   let server: TestServer;
-  let reads: HotReads;
+  let lane: ReadLane;
+  let reads: { customer: CustomerReads['customer']; session: SessionReads['session']; apiKey: ApiKeyReads['apiKey'] };
   let admin: Record<string, string>;
 
   beforeAll(async () => {
     server = await startServer();
     admin = await adminHeaders(server);
-    reads = openHotReads(server.app.config.database);
+    lane = openReadLane(server.app.config.database);
+    const [customers, sessions, apiKeys] = [new CustomerReads(lane), new SessionReads(lane), new ApiKeyReads(lane)];
+    reads = { customer: (email) => customers.customer(email), session: (...args) => sessions.session(...args), apiKey: (hash) => apiKeys.apiKey(hash) };
   });
   afterAll(async () => {
-    await reads.close();
+    await lane.close();
     await server.close();
   });
 

@@ -1,22 +1,11 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { Clock } from '../clock.js';
 import { ApiKeyEntity } from '../db/api-key.entity.js';
-import type { HotReads } from '../db/hot-reads.js';
 import { unauthorized } from '../errors.js';
 import type { ApiKeyCaller } from '../identity/identity.js';
+import type { ApiKeyReads, ApiKeyRow } from './api-key-reads.js';
 import { hashSecret, isWellFormedSecret } from './secret-format.js';
-
-/** What the authenticator needs of a key's row. */
-export interface ApiKeyRow {
-  id: string;
-  name: string;
-  scopes: Scope[];
-  expiresAt: Date | null;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-}
 
 /** How long a key checked against the database is trusted without asking again (revocation on other instances). */
 const CACHE_TTL_MS = 1000;
@@ -40,7 +29,7 @@ export class ApiKeyAuthenticator {
       /** A fresh entity manager (lastUsedAt writes). */
       em: () => EntityManager;
       /** The prepared read of a key by the hash of its secret. */
-      reads: HotReads;
+      reads: ApiKeyReads;
       log: FastifyBaseLogger;
     },
   ) {}

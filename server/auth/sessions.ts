@@ -9,7 +9,7 @@ import type { AuthUser } from './auth-user.js';
 import type { LiveSessionCache } from './session-cache.js';
 import { hashToken, randomToken, type AccessTokens } from './tokens.js';
 import type { Tokens } from '../../client-sdk/src/schemas/auth.js';
-import type { HotReads } from '../db/hot-reads.js';
+import type { SessionReads } from './session-reads.js';
 
 const DAY_MS = 86_400_000;
 
@@ -22,8 +22,8 @@ export interface SessionDeps {
   accessTokens: AccessTokens;
   cache: LiveSessionCache;
   sessionTtlDays: number;
-  /** The hot reads off the ORM (see db/hot-reads.ts). */
-  reads: HotReads;
+  /** The live-session read off the ORM (see session-reads.ts). */
+  reads: SessionReads;
 }
 
 /** Sessions: one row per login, a rotating refresh token, revocation that bites at once. */

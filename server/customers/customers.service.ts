@@ -16,7 +16,7 @@ import type {
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { UserEntity } from '../db/user.entity.js';
-import type { HotReads } from '../db/hot-reads.js';
+import type { CustomerReads } from './customer-reads.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
@@ -88,8 +88,8 @@ export class CustomersService {
     private readonly cursors: CursorCodec,
     /** Told which accounts a delete removed, so their cached sessions end at once. */
     private readonly onAccountsRemoved: (userIds: string[]) => void,
-    /** The prepared read of one customer (see db/hot-reads.ts). */
-    private readonly reads: HotReads,
+    /** The prepared reads of one customer and of list pages (see customer-reads.ts). */
+    private readonly reads: CustomerReads,
   ) {}
 
   private get em(): EntityManager {

@@ -35,7 +35,7 @@ export const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, '\\$&
 const texts = new Map<string, string>();
 
 /**
- * A page of customers as one parameterised SELECT, for the read lanes (db/hot-reads.ts) to
+ * A page of customers as one parameterised SELECT, for the read lane (customer-reads.ts on db/read-lane.ts) to
  * prepare once per shape: the query MikroORM's query builder would build for the same plan
  * (CustomersService.listThroughOrm is the reference; test/list-lane.test.ts compares them), without
  * building, compiling and re-preparing it on every page (profiled: ~500 µs of a 1 ms page).

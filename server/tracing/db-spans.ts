@@ -11,7 +11,7 @@ import {
 import type { MikroORM } from '@mikro-orm/core';
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import type { Config } from '../config.js';
-import type { HotReads } from '../db/hot-reads.js';
+import type { ReadLane } from '../db/read-lane.js';
 import { recordError } from './span-errors.js';
 
 /**
@@ -46,17 +46,22 @@ export function instrumentOrm(tracer: Tracer, orm: MikroORM, database: Config['d
   connection.rollback = (...args) => inStatementSpan(tracer, isSavepoint(args[0]) ? 'rollback to savepoint' : 'rollback', base, () => rollback(...args));
 }
 
-/** The read lane's statements (db/sqlite-reads.ts, db/postgres-reads.ts), wrapped on the instance. */
-export function instrumentHotReads(tracer: Tracer, reads: HotReads, database: Config['database']): void {
+/**
+ * The read lane's statements (db/read-lane.ts): `prepare` is wrapped on the instance, so every
+ * statement a feature prepares after this runs in a span named after its text.
+ */
+export function instrumentReadLane(tracer: Tracer, lane: ReadLane, database: Config['database']): void {
   const base = { ...databaseAttributes(database), 'carly.db.lane': 'hot-read' };
-  const methods = reads as unknown as Record<keyof HotReads['statements'], (...args: unknown[]) => unknown>;
-  for (const name of Object.keys(reads.statements) as (keyof HotReads['statements'])[]) {
-    const original = methods[name].bind(reads);
-    const sql = reads.statements[name];
-    methods[name] = (...args: unknown[]) => inStatementSpan(tracer, sql, base, () => original(...args));
-  }
-  const page = reads.customerPage.bind(reads);
-  reads.customerPage = (statement) => inStatementSpan(tracer, statement.sql, base, () => page(statement));
+  const prepare = lane.prepare.bind(lane);
+  lane.prepare = <Row>(...args: Parameters<ReadLane['prepare']>) => {
+    const statement = prepare<Row>(...args);
+    const { sql } = statement;
+    return {
+      sql,
+      one: (params) => inStatementSpan(tracer, sql, base, () => statement.one(params)),
+      all: (params) => inStatementSpan(tracer, sql, base, () => statement.all(params)),
+    };
+  };
 }
 
 /** Runs `run` (sync or async) inside a statement span when a span is active; as is otherwise. */

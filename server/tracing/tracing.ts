@@ -20,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TracingConfig } from './tracing-config.js';
 import type { Tracing } from './types.js';
 import { httpSpans } from './http-spans.js';
-import { instrumentHotReads, instrumentOrm } from './db-spans.js';
+import { instrumentOrm, instrumentReadLane } from './db-spans.js';
 
 /** How long shutdown waits for the last spans to reach the collector. */
 const SHUTDOWN_FLUSH_MS = 2_000;
@@ -45,7 +45,7 @@ export function startTracing(config: TracingConfig, serviceVersion: string): Tra
       http.instrumentHttp(app, procedureNames);
     },
     instrumentOrm: (orm, database) => instrumentOrm(tracer, orm, database),
-    instrumentHotReads: (reads, database) => instrumentHotReads(tracer, reads, database),
+    instrumentReadLane: (lane, database) => instrumentReadLane(tracer, lane, database),
     forRequest: http.forRequest,
     async shutdown() {
       try {

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Config } from '../config.js';
-import type { HotReads } from '../db/hot-reads.js';
+import type { ReadLane } from '../db/read-lane.js';
 
 /** Runs one procedure call inside its own span, a child of its request's span. */
 export interface ProcedureTracer {
@@ -24,8 +24,8 @@ export interface Tracing {
   instrumentHttp(app: FastifyInstance, procedureNames: Set<string>): void;
   /** A span per SQL statement run through MikroORM, under whatever span is active. */
   instrumentOrm(orm: MikroORM, database: Config['database']): void;
-  /** A span per statement of the SQLite read lane. */
-  instrumentHotReads(reads: HotReads, database: Config['database']): void;
+  /** A span per statement of the read lane (call before features prepare their statements). */
+  instrumentReadLane(lane: ReadLane, database: Config['database']): void;
   /** The procedure tracer of one request (its spans become children of the request's span); undefined when the sampler left the request out. */
   forRequest(request: FastifyRequest): ProcedureTracer | undefined;
   /** Sends the spans still buffered, then unregisters the tracer provider. Never throws. */
