@@ -8,7 +8,6 @@ import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
 import { openReadLane } from './db/read-lane.js';
 import type { EntityManager } from '@mikro-orm/knex';
-import type { EventType } from '../client-sdk/src/schemas/events.js';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';
 import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
 import { Mailer } from './auth/mailer.js';
@@ -44,6 +43,7 @@ import { SessionReads } from './auth/session-reads.js';
 import { CustomerReads } from './customers/customer-reads.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { WriteTransactions } from './db/write-transaction.js';
+import { writeHooks } from './write-hooks.js';
 import { ChangeSignal } from './events/change-signal.js';
 import { AuditChainer } from './audit/audit-chainer.js';
 import { AuditService } from './audit/audit.service.js';
@@ -200,12 +200,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const eventMetrics = new EventMetrics();
   const writeDeps = {
     clock,
-    recordEvents: options.recordEvents ?? true,
-    onEventsCommitted: (types: readonly EventType[]) => {
-      eventMetrics.recordWritten(types);
-      changes.notify();
-    },
-    onAuditCommitted: () => auditChainer.wake(),
+    hooks: writeHooks({
+      recordEvents: options.recordEvents ?? true,
+      onEventsCommitted: (types) => {
+        eventMetrics.recordWritten(types);
+        changes.notify();
+      },
+      onAuditCommitted: () => auditChainer.wake(),
+    }),
   };
   const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, http.log);
   const privacyDeps = {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../server/auth/admin-bootstrap.js';
 import { PasswordHasher } from '../server/auth/passwords.js';
 import { WriteTransactions } from '../server/db/write-transaction.js';
+import { writeHooks } from '../server/write-hooks.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { auditRows, entriesOf, eventualEntryOf, onlyEntryOf, type AuditRow } from './helpers/audit.js';
@@ -266,7 +267,7 @@ describe('an act that does not commit leaves no entry', () => {
     const writes = new WriteTransactions(
       () => server.app.orm.em.fork() as EntityManager,
       { actor: { type: 'system', id: 'test' }, actorEmail: null, requestId: 'rollback-test', ip: null, userAgent: null },
-      { clock: { now: () => new Date() }, onEventsCommitted: () => {} },
+      { clock: { now: () => new Date() }, hooks: writeHooks() },
     );
     const email = `rollback.${Date.now()}@example.com`;
     await expect(

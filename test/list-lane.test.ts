@@ -14,6 +14,7 @@ import { CustomersService } from '../server/customers/customers.service.js';
 import { CustomerReads } from '../server/customers/customer-reads.js';
 import { openReadLane, type ReadLane } from '../server/db/read-lane.js';
 import { WriteTransactions } from '../server/db/write-transaction.js';
+import { writeHooks } from '../server/write-hooks.js';
 import { systemIdentity } from '../server/identity/identity.js';
 import { adminHeaders } from './helpers/auth.js';
 import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
@@ -41,7 +42,7 @@ beforeAll(async () => {
     if (i % 3 === 0) await rest(server.url, 'PATCH', `/customers/${encodeURIComponent(r.body.email)}`, { company: `Changed ${i}` }, admin);
   }
   lane = openReadLane(server.app.config.database);
-  const writes = new WriteTransactions(() => server.app.orm.em.fork() as EntityManager, systemIdentity('test'), { clock: systemClock, onEventsCommitted: () => {} });
+  const writes = new WriteTransactions(() => server.app.orm.em.fork() as EntityManager, systemIdentity('test'), { clock: systemClock, hooks: writeHooks() });
   service = new CustomersService(writes, new CursorCodec(randomBytes(32)), () => {}, new CustomerReads(lane));
 });
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Clock } from '../clock.js';
 import { AuditEntryEntity } from '../db/audit-entry.entity.js';
 import { WriteTransactions } from '../db/write-transaction.js';
+import { writeHooks } from '../write-hooks.js';
 import { systemIdentity } from '../identity/identity.js';
 import { AUDIT_CHAIN_LOCK } from './audit-chainer.js';
 
@@ -22,8 +23,7 @@ const DAY_MS = 86_400_000;
 export async function purgeAuditEntries(orm: MikroORM, clock: Clock, retentionDays: number, onAuditCommitted?: () => void): Promise<number> {
   const writes = new WriteTransactions(() => orm.em.fork() as EntityManager, systemIdentity('housekeeping'), {
     clock,
-    onEventsCommitted: () => {},
-    onAuditCommitted,
+    hooks: writeHooks({ onAuditCommitted }),
   });
   return writes.run(async (tx, log) => {
     if (tx.getPlatform() instanceof PostgreSqlPlatform) await tx.execute(`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);

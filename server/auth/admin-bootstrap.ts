@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { EntityManager as KnexEntityManager } from '@mikro-orm/knex';
 import { WriteTransactions, type ChangeLog } from '../db/write-transaction.js';
+import { writeHooks } from '../write-hooks.js';
 import { systemIdentity } from '../identity/identity.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
@@ -42,7 +43,7 @@ export async function ensureAdmin(
 ): Promise<AdminOutcome> {
   const em = orm.em.fork() as unknown as KnexEntityManager;
   // Audited as the system job that did it: the server's start (ADMIN_EMAIL) or the create-admin command.
-  const writes = new WriteTransactions(() => em, systemIdentity(force ? 'create-admin' : 'admin-bootstrap'), { clock, onEventsCommitted: () => {} });
+  const writes = new WriteTransactions(() => em, systemIdentity(force ? 'create-admin' : 'admin-bootstrap'), { clock, hooks: writeHooks() });
   const now = clock.now();
   if (request.email && request.password) {
     assertAcceptablePassword(request.password);

@@ -3,9 +3,7 @@ import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { Clock } from '../clock.js';
-import type { RequestIdentity } from '../identity/identity.js';
-import { newSalt, personalDigest } from '../audit/chain-hash.js';
-import { AuditEntryEntity, type AuditOutcome } from './audit-entry.entity.js';
+import type { AuditOutcome } from './audit-entry.entity.js';
 
 /** A change event to record with the change (see db/event.entity.ts). */
 export interface NewEvent {
@@ -44,79 +42,81 @@ export interface AnswerRecorder {
   record(em: EntityManager, value: unknown): Promise<void>;
 }
 
-/** The PostgreSQL channel every commit that wrote events notifies (a wake-up only). */
-export const EVENTS_CHANNEL = 'carly_events';
+/**
+ * Who a transaction writes as, stamped on what it records: the request identity
+ * (identity/identity.ts's RequestIdentity fits it; db/ imports no layer above it).
+ */
+export interface WriterIdentity {
+  actor: Actor | null;
+  /** The caller's email, for audit entries; null for API keys and the system. */
+  actorEmail: string | null;
+  requestId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** What one transaction recorded beside its change, and as whom: what its hooks write and announce. */
+export interface Recorded {
+  events: readonly NewEvent[];
+  entries: readonly NewAuditEntry[];
+  /** Who acted: the identity's actor, or whom the change named (ChangeLog.actAs); null if nobody. */
+  actor: Actor | null;
+  /** `actor`, or the system's anonymous actor when nobody is known. */
+  who: Actor;
+  actorEmail: string | null;
+  identity: WriterIdentity;
+  /** The clock's time after the change flushed. */
+  at: Date;
+  postgres: boolean;
+  /**
+   * The transaction's id, stamped on its events and audit entries for commit-order reads: on
+   * PostgreSQL `pg_current_xact_id()` (asked once, by the first hook that needs it; the change
+   * already wrote, so the id exists); SQLite has one writer at a time, so id order is commit
+   * order and the stamp is 0.
+   */
+  xid: () => Promise<string>;
+}
 
 /**
- * The transaction's id, stamped on its events and audit entries for commit-order reads: on
- * PostgreSQL `pg_current_xact_id()` (the change already wrote, so the id exists); SQLite has one
- * writer at a time, so id order is commit order and the stamp is 0.
+ * Feature work done with every write transaction, given at build time (db/ imports no feature):
+ * events/event-rows.ts writes the change's events and wakes their readers, audit/audit-rows.ts
+ * writes its audit entries (salted for the chain) and wakes the chainer.
  */
+export interface WriteHook {
+  /** Inside the transaction, after the change flushed, before the Idempotency-Key's answer is stored. */
+  beforeCommit?(em: EntityManager, recorded: Recorded): Promise<void>;
+  /** After the commit. */
+  afterCommit?(recorded: Recorded): void;
+}
+
+export interface WriteTransactionDeps {
+  clock: Clock;
+  /** Run in this order, each phase (write-hooks.ts builds the server's list). */
+  hooks: readonly WriteHook[];
+}
+
+/** See Recorded.xid. */
 async function currentXid(em: EntityManager, postgres: boolean): Promise<string> {
   if (!postgres) return '0';
   const [row] = await em.execute<{ xid: string }[]>('select pg_current_xact_id()::text as xid');
   return row!.xid;
 }
 
-const EVENT_COLUMNS = 'xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data';
-const EVENT_ROW = `(${EVENT_COLUMNS.split(', ').map(() => '?').join(', ')})`;
-
-/**
- * Inserts a change's events (see db/event.entity.ts) with one plain statement: it runs on every
- * write, so without the ORM's query building (the events bench showed that as a visible share of
- * a PATCH's CPU). On PostgreSQL the same statement also notifies the instances listening:
- * delivered at commit, a wake-up, never the data.
- */
-async function insertEvents(
-  em: EntityManager,
-  postgres: boolean,
-  events: readonly NewEvent[],
-  common: { xid: string; at: unknown; who: Actor; requestId: string | null },
-): Promise<void> {
-  const params: unknown[] = [];
-  for (const e of events) {
-    params.push(
-      common.xid,
-      e.type,
-      common.at,
-      e.customer?.id ?? null,
-      e.customer?.email ?? null,
-      e.customer?.version ?? null,
-      JSON.stringify(e.changed),
-      common.who.type,
-      common.who.id,
-      common.requestId,
-      e.data ? JSON.stringify(e.data) : null,
-    );
-  }
-  const insert = `insert into events (${EVENT_COLUMNS}) values ${events.map(() => EVENT_ROW).join(', ')}`;
-  await em.execute(postgres ? `with recorded as (${insert}) select pg_notify('${EVENTS_CHANNEL}', '')` : insert, params, postgres ? 'all' : 'run');
-}
-
-export interface WriteTransactionDeps {
-  clock: Clock;
-  /** Called after a commit that wrote events, with their types (wakes live readers in this process, counts them). */
-  onEventsCommitted: (types: readonly EventType[]) => void;
-  /** Called after a commit that wrote audit entries (wakes the chainer, see audit/audit-chainer.ts). */
-  onAuditCommitted?: () => void;
-  /** Benchmarks only: false skips writing events, to measure what the log costs. Default true. */
-  recordEvents?: boolean;
-}
-
 /**
  * The one way a request writes: ONE transaction holds the change, its events, its audit
  * entries and the stored answer of its Idempotency-Key, so they commit together or not at all.
- * Events and entries carry the request identity; nobody re-derives who acted.
+ * Events and entries carry the request identity; nobody re-derives who acted. How they are
+ * written is the hooks' work (WriteHook), in their features.
  */
 export class WriteTransactions {
   constructor(
     private readonly emOf: () => EntityManager,
-    private readonly identity: RequestIdentity,
+    private readonly identity: WriterIdentity,
     private readonly deps: WriteTransactionDeps,
     private readonly answer?: AnswerRecorder,
   ) {}
 
-  get requestIdentity(): RequestIdentity {
+  get requestIdentity(): WriterIdentity {
     return this.identity;
   }
 
@@ -143,49 +143,28 @@ export class WriteTransactions {
         actorEmail = email;
       },
     };
+    let recorded: Recorded | undefined;
     const result = await this.emOf().transactional(async (em) => {
       const value = await change(em, log);
-      if (this.deps.recordEvents === false) events.length = 0;
       await em.flush();
       const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
-      const now = this.deps.clock.now();
-      const who = actor ?? { type: 'system' as const, id: 'anonymous' };
-      const xid = events.length || entries.length ? await currentXid(em, postgres) : '0';
-      if (events.length) await insertEvents(em, postgres, events, { xid, at: em.getPlatform().processDateProperty(now), who, requestId: this.identity.requestId });
-      if (entries.length) {
-        await em.insertMany(
-          AuditEntryEntity,
-          entries.map((a) => {
-            const personal = {
-              actorEmail: a.personal ? a.personal.actorEmail : actorEmail,
-              targetId: a.target?.id ?? null,
-              changes: a.changes ?? null,
-              ip: a.personal ? a.personal.ip : this.identity.ip,
-              userAgent: a.personal ? a.personal.userAgent : this.identity.userAgent,
-            };
-            const piiSalt = newSalt();
-            return {
-              xid,
-              at: now,
-              actorType: who.type,
-              actorId: actor ? who.id : null,
-              action: a.action,
-              targetType: a.target?.type ?? null,
-              outcome: a.outcome ?? 'success',
-              requestId: this.identity.requestId,
-              ...personal,
-              piiSalt,
-              piiDigest: personalDigest(piiSalt, personal),
-              pseudonym: a.personal?.pseudonym ?? null,
-            };
-          }),
-        );
-      }
+      let xid: Promise<string> | undefined;
+      recorded = {
+        events,
+        entries,
+        actor,
+        who: actor ?? { type: 'system', id: 'anonymous' },
+        actorEmail,
+        identity: this.identity,
+        at: this.deps.clock.now(),
+        postgres,
+        xid: () => (xid ??= currentXid(em, postgres)),
+      };
+      for (const hook of this.deps.hooks) await hook.beforeCommit?.(em, recorded);
       if (options.answer !== false) await this.answer?.record(em, value);
       return value;
     });
-    if (events.length) this.deps.onEventsCommitted(events.map((e) => e.type));
-    if (entries.length) this.deps.onAuditCommitted?.();
+    for (const hook of this.deps.hooks) hook.afterCommit?.(recorded!);
     return result;
   }
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
-import { EVENTS_CHANNEL } from '../db/write-transaction.js';
+import { EVENTS_CHANNEL } from './event-rows.js';
 
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 10_000;

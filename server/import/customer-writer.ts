@@ -5,7 +5,7 @@ import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { Col, ROW_WIDTH } from './import-row.js';
 import { newCustomerId } from '../customers/customer.mapper.js';
-import { EVENTS_CHANNEL } from '../db/write-transaction.js';
+import { EVENTS_CHANNEL } from '../events/event-rows.js';
 
 /**
  * Upserts imported customers by email, in transactions the caller delimits. Each row is applied
