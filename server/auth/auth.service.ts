@@ -21,7 +21,7 @@ import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { nameKeys, newCustomerId, toCustomer } from '../customers/customer.mapper.js';
 import { recordCreated } from '../customers/customers.service.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
-import type { RequestInfo } from '../trpc/context.js';
+import type { RequestInfo } from '../identity/request-info.js';
 import type { AuthUser } from './auth-user.js';
 import type { BackgroundWork } from './background.js';
 import type { LoginAttempts } from './login-attempts.js';

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { SessionEntity } from '../db/session.entity.js';
 import type { UserEntity } from '../db/user.entity.js';
 import { unauthorized } from '../errors.js';
-import type { RequestInfo } from '../trpc/context.js';
+import type { RequestInfo } from '../identity/request-info.js';
 import type { AuthUser } from './auth-user.js';
 import type { LiveSessionCache } from './session-cache.js';
 import { hashToken, randomToken, type AccessTokens } from './tokens.js';

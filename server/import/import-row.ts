@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CustomerCreateInput } from '../../client-sdk/src/schemas/customer.js';
 import { nameKeys } from '../customers/customer.mapper.js';
-import { toFieldIssues } from '../trpc/issues.js';
+import { toFieldIssues } from '../field-issues.js';
 
 /**
  * One row of a customer export: the API's create fields, optionally with the original createdAt,

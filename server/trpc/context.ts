@@ -7,20 +7,9 @@ import type { EventsService } from '../events/events.service.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { PrivacyService } from '../privacy/privacy.service.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
+import type { RequestInfo } from '../identity/request-info.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { ProcedureTracer } from '../tracing/types.js';
-
-/** What the HTTP layer knows about the request; filled by the adapter, never by a procedure. */
-export interface RequestInfo {
-  requestId: string;
-  ip: string;
-  userAgent: string | null;
-  authorization: string | null;
-  /** The raw `Idempotency-Key` header, if sent. */
-  idempotencyKey: string | null;
-  /** How many procedure calls this HTTP request carries (a tRPC batch carries several). */
-  calls: number;
-}
 
 /** The services a procedure may use, bound to one call's entity manager and identity. */
 export interface Services {
