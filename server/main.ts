@@ -21,6 +21,7 @@ async function main() {
   const reservation = await reservePort(config.host, config.port);
   // One made by an older version may be 0755; what is created in it from here on is 0600/0700.
   tightenPrivateDir(config.dataDir);
+  // Built and started: every step of its lifecycle (database, workers, first admin, listener) is up.
   const { http } = await buildApp(config);
   await reservation.release();
   const url = await http.listen({ host: config.host, port: config.port });
@@ -45,7 +46,7 @@ async function main() {
     // Connections the kernel accepted just before the signal are taken first (ACCEPT_DRAIN_MS).
     setTimeout(() => net.Server.prototype.close.call(http.server), ACCEPT_DRAIN_MS);
     // Then close() waits for in-flight requests, ends idle connections, and its onClose hook
-    // closes the ORM.
+    // stops the app's lifecycle, last step first (server/lifecycle.ts: workers, then the database).
     const closeFastify = () => http.close();
     new Promise((resolve) => setTimeout(resolve, ACCEPT_DRAIN_MS + GRACE_MS)).then(closeFastify).then(
       () => {

@@ -1,0 +1,236 @@
+import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import { ConfigError, type Config } from './config.js';
+import { DomainError } from './errors.js';
+import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
+import { openReadLane } from './db/read-lane.js';
+import { inBackground } from './db/background-work.js';
+import { WriteTransactions, type AnswerRecorder } from './db/write-transaction.js';
+import { AuthService, type AuthDeps } from './auth/auth.service.js';
+import { ensureAdmin, logAdminOutcome } from './auth/admin-bootstrap.js';
+import { Mailer } from './auth/mailer.js';
+import { PasswordHasher } from './auth/passwords.js';
+import { LiveSessionCache } from './auth/session-cache.js';
+import { SessionReads } from './auth/session-reads.js';
+import { KeyedMutex } from './auth/keyed-mutex.js';
+import { BackgroundWork } from './auth/background.js';
+import { LoginAttempts } from './auth/login-attempts.js';
+import { AccessTokens } from './auth/tokens.js';
+import type { Clock } from './clock.js';
+import { CursorCodec } from './customers/cursor.js';
+import { CustomerReads } from './customers/customer-reads.js';
+import { CustomersService } from './customers/customers.service.js';
+import { scheduleHousekeeping } from './ops/housekeeping.js';
+import { deriveKey, loadServerSecret } from './secrets.js';
+import { ApiKeyAuthenticator } from './api-keys/api-key-authenticator.js';
+import { ApiKeyReads } from './api-keys/api-key-reads.js';
+import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { writeHooks } from './write-hooks.js';
+import { ChangeSignal } from './events/change-signal.js';
+import { AuditChainer } from './audit/audit-chainer.js';
+import { AuditService } from './audit/audit.service.js';
+import { PrivacyService } from './privacy/privacy.service.js';
+import { scrubSqliteFiles } from './privacy/sqlite-scrub.js';
+import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { Authenticator } from './identity/authenticator.js';
+import type { RequestIdentity } from './identity/identity.js';
+import type { RequestInfo } from './identity/request-info.js';
+import { EventFeed } from './events/event-feed.js';
+import { EventLog } from './events/event-log.js';
+import { EventMetrics } from './events/event-metrics.js';
+import { EventsService } from './events/events.service.js';
+import { listenForEvents, type EventsListener } from './events/pg-listener.js';
+import { SERVICE_VERSION } from './version.js';
+import { seedSampleData } from './seed.js';
+import { SecretBox } from './webhooks/secret-box.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
+import { WebhookWorker } from './webhooks/webhook-worker.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Tracing } from './tracing/types.js';
+
+export interface DomainOptions {
+  clock: Clock;
+  /** The server's logger (made by the HTTP layer, so every line has one format). */
+  log: FastifyBaseLogger;
+  tracing: Tracing | undefined;
+  /** Benchmarks only: false writes no change events, to measure what the event log costs. */
+  recordEvents: boolean;
+  /** Where the domain's parts are added, in start order (they stop in reverse). */
+  lifecycle: Lifecycle;
+}
+
+/** The services one procedure call uses, bound to its entity manager and identity. */
+export type DomainServices = ReturnType<Domain['servicesFor']>;
+
+export type Domain = Awaited<ReturnType<typeof buildDomain>>;
+
+/**
+ * Builds everything that is not a wire: the database and its read lane, the services, the
+ * background workers (webhooks, the audit chainer, housekeeping), and their start/stop steps.
+ * Nothing here knows Fastify, tRPC or HTTP: the wires (server/http, server/trpc) are built on it
+ * by app.ts. Starts nothing: `lifecycle.start()` does.
+ */
+export async function buildDomain(config: Config, { clock, log, tracing, recordEvents, lifecycle }: DomainOptions) {
+  const orm = await openDatabase(config.database);
+  const secret = loadServerSecret(config.dataDir, config.auth.jwtSecret);
+  const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
+  const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
+  const sessionCache = new LiveSessionCache();
+  const lane = openReadLane(config.database);
+  let ormQueries = 0;
+  const onQuery = orm.config.get('onQuery');
+  orm.config.set('onQuery', (sql: string, params: unknown[]) => {
+    if (!inBackground()) ormQueries++;
+    return onQuery(sql, params);
+  });
+  tracing?.instrumentOrm(orm, config.database);
+  tracing?.instrumentReadLane(lane, config.database);
+  // Each feature prepares its statements on the lane (after tracing wrapped it).
+  const customerReads = new CustomerReads(lane);
+  const sessionReads = new SessionReads(lane);
+
+  const emOf = () => forkEntityManager(orm);
+  const changes = new ChangeSignal();
+  const apiKeyAuth = new ApiKeyAuthenticator({ clock, em: emOf, reads: new ApiKeyReads(lane), log });
+  const authDeps: AuthDeps = {
+    clock,
+    hasher,
+    accountLocks: new KeyedMutex(),
+    cache: sessionCache,
+    accessTokens: new AccessTokens(secret, config.auth.accessTokenTtlSeconds, clock),
+    sessionTtlDays: config.auth.sessionTtlDays,
+    reads: sessionReads,
+    loginAttempts: new LoginAttempts(),
+    mailer: new Mailer(config.auth.mailFrom, config.auth.smtpUrl, path.join(config.dataDir, 'outbox'), log),
+    background: new BackgroundWork(log),
+    links: { reset: config.resetUrl, verify: config.verifyUrl },
+    log,
+  };
+  const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
+  const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
+  const idempotency = new IdempotencyStore(emOf, clock);
+  const auditChainer = new AuditChainer(emOf, log);
+  const eventMetrics = new EventMetrics();
+  const writeDeps = {
+    clock,
+    hooks: writeHooks({
+      recordEvents,
+      onEventsCommitted: (types) => {
+        eventMetrics.recordWritten(types);
+        changes.notify();
+      },
+      onAuditCommitted: () => auditChainer.wake(),
+    }),
+  };
+  const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, log);
+  const privacyDeps = {
+    clock,
+    onAccountsRemoved: evictAccounts,
+    afterErase: async () => {
+      if (!(await scrubSqliteFiles(emOf()))) log.warn('after an erasure the SQLite WAL stayed busy; it is truncated at the next checkpoint');
+    },
+  };
+  const webhookBox = new SecretBox(deriveKey(secret, 'webhooks.secret'));
+  const webhooks = new WebhookWorker({
+    em: emOf,
+    clock,
+    postgres: config.database.kind === 'postgresql',
+    config: config.webhooks,
+    box: webhookBox,
+    changes,
+    writeDeps,
+    log,
+    userAgent: `Carly-Webhooks/${SERVICE_VERSION}`,
+  });
+
+  /** A procedure call's services, acting as `identity`, storing `answer` (its Idempotency-Key's) with its change. */
+  const servicesFor = (info: RequestInfo, identity: RequestIdentity, answer?: AnswerRecorder) => {
+    // Forked on first use only: most reads never touch the ORM (see db/read-lane.ts).
+    let em: EntityManager | undefined;
+    const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
+    return {
+      customers: new CustomersService(writes, cursors, evictAccounts, customerReads),
+      auth: new AuthService(writes, authDeps, info),
+      apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
+      webhooks: new WebhooksService(writes, {
+        clock,
+        box: webhookBox,
+        allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+        onDeleted: (id) => webhooks.forget(id),
+        onQueued: () => webhooks.wake(),
+      }),
+      audit: new AuditService(writes),
+      privacy: new PrivacyService(writes, privacyDeps),
+      events: new EventsService(writes, eventFeed, clock, eventMetrics),
+    };
+  };
+
+  let stopHousekeeping: (() => void) | undefined;
+  let listener: EventsListener | undefined;
+  lifecycle
+    .add({ name: 'database', stop: () => orm.close() })
+    .add({ name: 'password hasher', stop: () => hasher.close() })
+    .add({ name: 'read lane', stop: () => lane.close() })
+    .add({ name: 'audit chainer', stop: () => auditChainer.stop() })
+    // Mail and reset work queued by answers already sent finishes before the database closes.
+    .add({ name: 'background work', stop: () => authDeps.background.idle() })
+    .add({
+      name: 'housekeeping',
+      start: () => {
+        stopHousekeeping = scheduleHousekeeping(orm, clock, log, {
+          auditRetentionDays: config.audit.retentionDays,
+          onAuditCommitted: () => auditChainer.wake(),
+        });
+      },
+      stop: () => stopHousekeeping?.(),
+    })
+    .add({ name: 'sample data and first admin', start: () => seedAndBootstrap(orm, hasher, clock, config, log) })
+    .add({ name: 'password hasher warm-up', start: () => hasher.warmUp() })
+    .add({
+      name: 'webhook worker',
+      start: () => webhooks.start(),
+      // Attempts on the wire get a moment to finish (a third of the shutdown budget, at most 5 s).
+      stop: () => webhooks.stop(Math.min(5000, config.shutdownTimeoutMs / 3)),
+    })
+    .add({
+      name: 'events listener',
+      // Other instances' commits wake this one's readers (PostgreSQL); a wake-up only, never the data.
+      start: () => {
+        if (config.database.kind === 'postgresql') listener = listenForEvents(config.database.url, () => changes.notify(), log);
+      },
+      stop: () => listener?.stop(),
+    });
+
+  return {
+    config,
+    clock,
+    orm,
+    /** Database statements run since start, through the ORM and the read lane (a diagnostic for tests). */
+    queryCount: () => ormQueries + lane.queries,
+    authenticator,
+    idempotency,
+    eventFeed,
+    eventMetrics,
+    webhooks,
+    servicesFor,
+  };
+}
+
+/**
+ * Instances starting at once on one empty database seed it and create the first admin one
+ * after another (PostgreSQL advisory lock), so neither trips on the other's rows.
+ */
+async function seedAndBootstrap(orm: MikroORM, hasher: PasswordHasher, clock: Clock, config: Config, log: FastifyBaseLogger): Promise<void> {
+  await withStartupLock(orm, async () => {
+    if (config.seedSampleData) await seedSampleData(orm, log);
+    try {
+      logAdminOutcome(log, await ensureAdmin(orm, hasher, clock, config.dataDir, { email: config.auth.adminEmail, password: config.auth.adminPassword }));
+    } catch (err) {
+      // A refused ADMIN_PASSWORD (e.g. a common one) is a configuration error: say which variable.
+      if (err instanceof DomainError) throw new ConfigError(`Invalid configuration:\n  ADMIN_PASSWORD: ${err.message}`);
+      throw err;
+    }
+  });
+}
