@@ -5,7 +5,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { ConfigError, type Config } from './config.js';
 import { DomainError } from './errors.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
-import { openReadLane } from './db/read-lane.js';
+import { openReadLane } from './db/open-read-lane.js';
 import { inBackground } from './db/background-work.js';
 import { WriteTransactions, type AnswerRecorder } from './db/write-transaction.js';
 import { AuthService, type AuthDeps } from './auth/auth.service.js';

@@ -13,7 +13,8 @@ import { SessionEntity } from '../server/db/session.entity.js';
 import { ApiKeyReads } from '../server/api-keys/api-key-reads.js';
 import { SessionReads } from '../server/auth/session-reads.js';
 import { CustomerReads } from '../server/customers/customer-reads.js';
-import { openReadLane, type ReadLane } from '../server/db/read-lane.js';
+import { openReadLane } from '../server/db/open-read-lane.js';
+import type { ReadLane } from '../server/db/read-lane.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 

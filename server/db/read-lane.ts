@@ -1,6 +1,4 @@
 import type { Config } from '../config.js';
-import { PostgresReadLane, POSTGRES_READ_POOL_MAX } from './postgres-read-lane.js';
-import { SqliteReadLane } from './sqlite-read-lane.js';
 
 /** A statement a feature registers with the read lane (its text for the lane's dialect). */
 export interface ReadStatement {
@@ -24,7 +22,7 @@ export interface PreparedRead<Row> {
  * hydrating each one-row query). A mechanism only: each feature registers its statements and maps
  * its rows (customers/customer-reads.ts, auth/session-reads.ts, api-keys/api-key-reads.ts), and
  * test/read-lane.test.ts checks their answers against the ORM's on both dialects.
- * SQLite answers synchronously, PostgreSQL with a promise.
+ * SQLite answers synchronously, PostgreSQL with a promise. open-read-lane.ts opens the configured one.
  */
 export interface ReadLane {
   readonly dialect: Config['database']['kind'];
@@ -33,15 +31,6 @@ export interface ReadLane {
   /** Statements run so far (a diagnostic: App.queryCount). */
   readonly queries: number;
   close(): void | Promise<void>;
-}
-
-export { POSTGRES_READ_POOL_MAX };
-
-/** The read lane for the configured database. */
-export function openReadLane(database: Config['database']): ReadLane {
-  return database.kind === 'sqlite'
-    ? new SqliteReadLane(database.file)
-    : new PostgresReadLane(database.url, database.statementTimeoutMs ?? 10_000);
 }
 
 /** `map` applied to a lane's answer, staying synchronous when the answer is (SQLite). */
