@@ -13,6 +13,8 @@ export class PostgresReadLane implements ReadLane {
   readonly dialect = 'postgresql' as const;
   queries = 0;
   private readonly pool: pg.Pool;
+  /** Each name's text: PostgreSQL refuses one name prepared with two texts, so a clash fails here, at once. */
+  private readonly names = new Map<string, string>();
 
   constructor(url: string, statementTimeoutMs: number) {
     this.pool = new pg.Pool({
@@ -26,6 +28,9 @@ export class PostgresReadLane implements ReadLane {
   }
 
   prepare<Row>({ name, sql }: ReadStatement): PreparedRead<Row> {
+    const taken = this.names.get(name);
+    if (taken !== undefined && taken !== sql) throw new Error(`read lane: the statement name ${name} is taken by another text`);
+    this.names.set(name, sql);
     const all = async (params: readonly unknown[]): Promise<Row[]> => {
       this.queries++;
       return (await this.pool.query<Row & pg.QueryResultRow>({ name, text: sql, values: params as unknown[] })).rows;
