@@ -45,7 +45,7 @@ import { ChangeSignal } from './events/change-signal.js';
 import { AuditChainer } from './audit/audit-chainer.js';
 import { AuditService } from './audit/audit.service.js';
 import { PrivacyService } from './privacy/privacy.service.js';
-import { scrubSqliteFiles } from './privacy/sqlite-scrub.js';
+import { WalScrubber } from './privacy/sqlite-scrub.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import { appRouter } from './trpc/root.js';
@@ -202,12 +202,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     onAuditCommitted: () => auditChainer.wake(),
   };
   const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, http.log);
+  const walScrubber = new WalScrubber(config.database.kind === 'sqlite' ? config.database.file : null, http.log);
   const privacyDeps = {
     clock,
     onAccountsRemoved: evictAccounts,
-    afterErase: async () => {
-      if (!(await scrubSqliteFiles(emOf()))) http.log.warn('after an erasure the SQLite WAL stayed busy; it is truncated at the next checkpoint');
-    },
+    afterErase: () => walScrubber.afterErase(),
   };
   const webhookBox = new SecretBox(deriveKey(secret, 'webhooks.secret'));
   const webhooks = new WebhookWorker({
@@ -301,6 +300,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Mail and reset work queued by answers already sent finishes before the database closes.
     await authDeps.background.idle();
     await auditChainer.stop();
+    walScrubber.stop();
     await listener?.stop();
     await reads.close();
     await hasher.close();
