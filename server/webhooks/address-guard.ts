@@ -27,11 +27,15 @@ const GLOBAL_UNICAST_V6: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('2000::'), 3
  */
 export function forbiddenAddressReason(address: string): string | null {
   if (!ipaddr.isValid(address)) return 'not an IP address';
-  const parsed = ipaddr.process(address);
-  const range = parsed.range();
-  if (range !== 'unicast') return RANGE_NAMES[range] ?? `a special-purpose address (${range})`;
-  if (parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return 'a special-purpose address (outside IPv6 global unicast 2000::/3)';
-  return null;
+  // In the WHATWG URL's canonical form (as a webhook URL's host arrives): ipaddr.js reads the
+  // dotted `::1.2.3.4` (IPv4-compatible) as if it were `::ffff:1.2.3.4` (IPv4-mapped).
+  const raw = ipaddr.parse(net.isIPv6(address) ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address);
+  if (raw.kind() === 'ipv6' && !(raw as ipaddr.IPv6).isIPv4MappedAddress() && !(raw as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) {
+    const range = raw.range();
+    return range === 'unicast' ? 'a special-purpose address (outside IPv6 global unicast 2000::/3)' : (RANGE_NAMES[range] ?? `a special-purpose address (${range})`);
+  }
+  const range = ipaddr.process(raw.toString()).range();
+  return range === 'unicast' ? null : (RANGE_NAMES[range] ?? `a special-purpose address (${range})`);
 }
 
 /**
