@@ -101,7 +101,7 @@ export async function verifyAuditChain(em: EntityManager): Promise<VerifyResult>
 /** A `customer.erased` entry as audit:verify holds unsalted entries to it. */
 interface RecordedErasure {
   chained: boolean;
-  /** Entry id → digest of what the erasure wrote there; null for an erasure older than this record (before 0.1 shipped it). */
+  /** Entry id → digest of what the erasure wrote there; null for an erasure recorded before erasures listed what they rewrote. */
   rewrote: Map<string, string> | null;
 }
 
