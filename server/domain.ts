@@ -32,7 +32,7 @@ import { ChangeSignal } from './events/change-signal.js';
 import { AuditChainer } from './audit/audit-chainer.js';
 import { AuditService } from './audit/audit.service.js';
 import { PrivacyService } from './privacy/privacy.service.js';
-import { scrubSqliteFiles } from './privacy/sqlite-scrub.js';
+import { WalScrubber } from './privacy/sqlite-scrub.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import type { RequestIdentity } from './identity/identity.js';
@@ -125,12 +125,11 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     }),
   };
   const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, log);
+  const walScrubber = new WalScrubber(config.database.kind === 'sqlite' ? config.database.file : null, log);
   const privacyDeps = {
     clock,
     onAccountsRemoved: evictAccounts,
-    afterErase: async () => {
-      if (!(await scrubSqliteFiles(emOf()))) log.warn('after an erasure the SQLite WAL stayed busy; it is truncated at the next checkpoint');
-    },
+    afterErase: () => walScrubber.afterErase(),
   };
   const webhookBox = new SecretBox(deriveKey(secret, 'webhooks.secret'));
   const webhooks = new WebhookWorker({
@@ -174,6 +173,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     .add({ name: 'password hasher', stop: () => hasher.close() })
     .add({ name: 'read lane', stop: () => lane.close() })
     .add({ name: 'audit chainer', stop: () => auditChainer.stop() })
+    .add({ name: 'erasure WAL scrubber', stop: () => walScrubber.stop() })
     // Mail and reset work queued by answers already sent finishes before the database closes.
     .add({ name: 'background work', stop: () => authDeps.background.idle() })
     .add({

@@ -169,6 +169,56 @@ describe('the hash chain', () => {
     expect(touched.every((e) => e.piiSalt === null)).toBe(true);
     expect(JSON.stringify(await auditRows(server))).not.toContain(user.email);
     expect(await verifyChain(server)).toMatchObject({ ok: true, unchained: 0 });
+    // The erasure's own entry commits to exactly the entries it rewrote.
+    const rewrote = erasure!.changes!.rewrote![1] as [string, string][];
+    expect(rewrote.map(([id]) => id).sort()).toEqual(touched.map((e) => e.id).sort());
+  });
+
+  it('a forged entry reusing an erasure\'s pseudonym fails audit:verify, and so does an edit of an entry the erasure rewrote (issue 23, item 3)', async () => {
+    const [erasure] = await auditRows(server, "action = 'customer.erased'");
+    const token = erasure!.changes!.pseudonym![1] as string;
+    const [rewritten] = await auditRows(server, 'pseudonym = $1 and ip is not null', [token]);
+    // An unrelated chained entry: its actor, target, changes and IP forged into the pseudonym's
+    // form, its salt dropped, the erasure's pseudonym claimed. The chain's hashes are untouched.
+    const victim = (await auditRows(server, "pii_salt is not null and ip is not null and action = 'auth.login'")).at(-1)!;
+    const [saved] = await sqlQuery<Record<string, unknown>>(db(), 'select actor_email, target_id, changes, ip from audit_entries where id = $1', [victim.id]);
+    const changes = typeof saved!.changes === 'string' || saved!.changes === null ? saved!.changes : JSON.stringify(saved!.changes);
+    const forge: Sql = [
+      `update audit_entries set actor_email = $1, target_id = $2, changes = '{"company":[null,"erased-${token}"]}', ip = $3, pii_salt = null, pseudonym = $4 where id = $5`,
+      [`erased-${token}@erased.invalid`, `erased-${token}@erased.invalid`, `erased-${token}`, token, victim.id],
+    ];
+    const undo: Sql = [
+      'update audit_entries set actor_email = $1, target_id = $2, changes = $3, ip = $4, pii_salt = $5, pseudonym = null where id = $6',
+      [saved!.actor_email, saved!.target_id, changes, saved!.ip, victim.piiSalt, victim.id],
+    ];
+    await sqlQuery(db(), ...forge);
+    try {
+      const r = await auditVerify(server);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toContain(`BROKEN at entry aud_${victim.id}`);
+      expect(r.stderr).toContain('the customer.erased entry it names did not rewrite it');
+    } finally {
+      await sqlQuery(db(), ...undo);
+    }
+    expect(await verifyChain(server)).toMatchObject({ ok: true });
+    // An entry the erasure did rewrite, edited afterwards (its IP put back to some address).
+    await tamper(
+      ["update audit_entries set ip = '203.0.113.9' where id = $1", [rewritten!.id]],
+      ['update audit_entries set ip = $1 where id = $2', [rewritten!.ip, rewritten!.id]],
+      rewritten!.id,
+      /differ from what the customer\.erased entry it names wrote there/,
+    );
+    // The erasure entry's list cannot be extended to cover a forgery: it is salted and chained.
+    const [raw] = await sqlQuery<{ changes: unknown }>(db(), 'select changes from audit_entries where id = $1', [erasure!.id]);
+    const original = typeof raw!.changes === 'string' ? raw!.changes : JSON.stringify(raw!.changes);
+    const extended = JSON.parse(original);
+    extended.rewrote[1].push([victim.id, 'f'.repeat(64)]);
+    await tamper(
+      ['update audit_entries set changes = $1 where id = $2', [JSON.stringify(extended), erasure!.id]],
+      ['update audit_entries set changes = $1 where id = $2', [original, erasure!.id]],
+      erasure!.id,
+      /actor email, target, changes, IP or user agent/,
+    );
   });
 });
 

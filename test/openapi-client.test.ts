@@ -301,7 +301,7 @@ export async function typedUse(): Promise<void> {
     expect((await person.POST('/customers/{email}/erase', { params: { path: { email } }, body: { confirm: 'not.me@example.com' } })).response.status).toBe(400);
     const erased = await person.POST('/customers/{email}/erase', { params: { path: { email } }, body: { confirm: email } });
     expect(erased.response.status).toBe(200);
-    expect(erased.data).toEqual({ erased: true });
+    expect(erased.data).toEqual({ erased: true, scrubPending: false });
     expect((await person.GET('/auth/me', {})).response.status).toBe(401);
     expect((await admin.POST('/customers/{email}/erase', { params: { path: { email } }, body: { confirm: email } })).response.status).toBe(404);
   });

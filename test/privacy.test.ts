@@ -147,7 +147,7 @@ describe('erase (GDPR art. 17)', () => {
 
     const erased = await rest(server.url, 'POST', `${customerPath(p.email)}/erase`, { confirm: p.email.toUpperCase() }, { ...admin, 'idempotency-key': key });
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);
-    expect(erased.body).toEqual({ erased: true });
+    expect(erased.body).toEqual({ erased: true, scrubPending: false });
 
     // No row of any table holds the email, names, phone, address, metadata or user agent.
     const text = await databaseText(database);
@@ -202,7 +202,7 @@ describe('erase (GDPR art. 17)', () => {
     // The same key replays the answer; another key finds nobody; the admin's earlier stored answer about the person is gone too.
     const replay = await rest(server.url, 'POST', `${customerPath(p.email)}/erase`, { confirm: p.email.toUpperCase() }, { ...admin, 'idempotency-key': key });
     expect(replay.status).toBe(200);
-    expect(replay.body).toEqual({ erased: true });
+    expect(replay.body).toEqual({ erased: true, scrubPending: false });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     const again = await rest(server.url, 'POST', `${customerPath(p.email)}/erase`, { confirm: p.email }, { ...admin, 'idempotency-key': `${key}-2` });
     expect(again.status).toBe(404);
@@ -278,7 +278,7 @@ describe('the same over tRPC (the SDK wire)', () => {
     const page = await staff.audit.list.query({ target: p.customerId, since: new Date(Date.now() - 60_000) });
     expect(page.items.map((e) => e.action)).toContain('customer.exported');
     await expect(self.customers.erase.mutate({ email: p.email, confirm: 'x@example.com' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
-    expect(await self.customers.erase.mutate({ email: p.email, confirm: p.email })).toEqual({ erased: true });
+    expect(await self.customers.erase.mutate({ email: p.email, confirm: p.email })).toEqual({ erased: true, scrubPending: false });
     await expect(self.auth.me.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
   });
 });

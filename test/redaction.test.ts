@@ -163,9 +163,24 @@ describe('secrets never reach the logs or the API', () => {
       if (issued) keep(issued);
     }
 
+    // An API key or a JWT in a URL, wherever it is: a bare query parameter (no `=`), a parameter's
+    // name, a path segment (issue 23, item 5).
+    // Made with rest(), not call(): its answer shows the secret once, by design.
+    const key = await rest(url, 'POST', '/api-keys', { name: 'in a url', scopes: ['customers:read'] }, bearer(admin.body.tokens.accessToken));
+    expect(key.status).toBe(200);
+    const secret = key.body.secret as string;
+    const jwt = after.body.tokens.accessToken as string;
+    tokens.push(secret);
+    for (const p of [`/customers?${secret}`, `/customers?limit=5&${secret}`, `/customers?${secret}=1`, `/customers/${jwt}`, `/customers?${jwt}`, `/trpc/customers.list?${secret}`]) {
+      const r = await fetch(url + p, { headers: bearer(admin.body.tokens.accessToken) });
+      expect(r.status, p).toBeLessThan(500);
+    }
+
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     const output = server.output();
+    expect(output).toContain('/customers?[redacted]');
+    expect(output).toContain('/customers/[redacted]');
 
     // The logs are real: trace-level request logging ran, and the mailer named the outbox file.
     expect(output).toMatch(/incoming request/);

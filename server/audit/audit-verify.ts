@@ -28,7 +28,8 @@ const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as
  *   chain and no `audit.purged` entry (the retention purge) accounts for those before it;
  * - its `prevHash` is not the hash of the entry before it;
  * - its personal fields no longer match their salted digest (edited), or they were emptied of
- *   their salt without an `customer.erased` entry recording the pseudonym that replaced them;
+ *   their salt and are not exactly what a chained `customer.erased` entry recorded writing there
+ *   (`unsaltedRefusal`);
  * - its hash is not SHA-256(previous hash + its fields).
  * Entries not chained yet are counted, not checked (the chainer reaches them within seconds).
  */
@@ -82,8 +83,9 @@ export async function verifyAuditChain(em: EntityManager): Promise<VerifyResult>
         if (personalDigest(row.pii_salt, personal) !== row.pii_digest) {
           return broken('its actor email, target, changes, IP or user agent were changed after it was written');
         }
-      } else if (row.pseudonym === null || !erasures.has(row.pseudonym)) {
-        return broken('its personal fields were replaced without a customer.erased entry recording the erasure');
+      } else {
+        const refused = unsaltedRefusal(row, personal, erasures);
+        if (refused) return broken(refused);
       }
       const hash = chainHashOfRow(prev!, row, seq);
       if (hash !== row.hash) return broken('its content was changed after it was chained (its hash does not match)');
@@ -96,15 +98,49 @@ export async function verifyAuditChain(em: EntityManager): Promise<VerifyResult>
   return { ok: true, verified, first, last: last ? String(last.chain_seq) : null, headHash: last?.hash ?? null, unchained };
 }
 
-/** The pseudonyms erasures put in place of people's data, as their `customer.erased` entries record them. */
-async function recordedErasures(em: EntityManager): Promise<Set<string>> {
-  const rows = await em.execute<{ changes: string | PersonalFields['changes'] }[]>("select changes from audit_entries where action = 'customer.erased'");
-  const out = new Set<string>();
+/** A `customer.erased` entry as audit:verify holds unsalted entries to it. */
+interface RecordedErasure {
+  chained: boolean;
+  /** Entry id → digest of what the erasure wrote there; null for an erasure recorded before erasures listed what they rewrote. */
+  rewrote: Map<string, string> | null;
+}
+
+/** The erasures by pseudonym, as their `customer.erased` entries record them. */
+async function recordedErasures(em: EntityManager): Promise<Map<string, RecordedErasure>> {
+  const rows = await em.execute<{ chain_seq: string | number | null; changes: string | PersonalFields['changes'] }[]>(
+    "select chain_seq, changes from audit_entries where action = 'customer.erased'",
+  );
+  const out = new Map<string, RecordedErasure>();
   for (const row of rows) {
-    const pseudonym = row.changes === null ? undefined : json(row.changes)?.pseudonym?.[1];
-    if (typeof pseudonym === 'string') out.add(pseudonym);
+    const changes = row.changes === null ? null : json(row.changes);
+    const pseudonym = changes?.pseudonym?.[1];
+    if (typeof pseudonym !== 'string') continue;
+    const rewrote = changes?.rewrote?.[1];
+    out.set(pseudonym, {
+      chained: row.chain_seq !== null,
+      rewrote: Array.isArray(rewrote) ? new Map((rewrote as [string, string][]).map(([id, digest]) => [String(id), digest])) : null,
+    });
   }
   return out;
+}
+
+/**
+ * Why an entry without its salt does not check out, or null when it does: it must be exactly what
+ * the erasure named by its pseudonym wrote there. That erasure's entry is chained (an entry not
+ * chained yet can be written by anyone), lists this entry among those it rewrote, with the digest
+ * of the fields it wrote; the erasure entry is salted and chained itself, so neither the list nor
+ * the digests can be changed. (Erasures recorded before the list existed vouch by pseudonym only.)
+ */
+function unsaltedRefusal(row: ChainedRow, personal: PersonalFields, erasures: Map<string, RecordedErasure>): string | null {
+  if (row.action === 'customer.erased') return 'it is an erasure entry without its salt: what it records can no longer be checked';
+  const erasure = row.pseudonym === null ? undefined : erasures.get(row.pseudonym);
+  if (!erasure) return 'its personal fields were replaced without a customer.erased entry recording the erasure';
+  if (!erasure.chained) return 'the customer.erased entry it names is not chained yet (if an erasure just happened, verify again in a few seconds)';
+  if (!erasure.rewrote) return null;
+  const wrote = erasure.rewrote.get(String(row.id));
+  if (wrote === undefined) return 'its personal fields were replaced, but the customer.erased entry it names did not rewrite it';
+  if (personalDigest(row.pseudonym!, personal) !== wrote) return 'its personal fields differ from what the customer.erased entry it names wrote there';
+  return null;
 }
 
 /** The hash of entry `seq`, as the `audit.purged` entry that deleted it through `seq` recorded it. */

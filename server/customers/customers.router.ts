@@ -89,7 +89,7 @@ export const customersRouter = router({
           'One transaction: deletes the customer, its account, sessions, reset tokens, rate-limit counts and Idempotency-Key records, and replaces ' +
           "the person's email, names, address, phone, IP and user agent in the audit entries and events it keeps by a random pseudonym; records a " +
           '`customer.erased` event (id only) and an audit entry. Every token of the account answers 401 at once; the email may sign up again.',
-        errorResponses: { 404: 'No such customer (or erased already)' },
+        errorResponses: { 403: 'Not allowed, or the record belongs to an admin account (never erased through the API)', 404: 'No such customer (or erased already)' },
       },
     })
     .input(EraseInput)
@@ -99,7 +99,13 @@ export const customersRouter = router({
 
   delete: staffProcedure('customers:write')
     .meta({
-      openapi: { method: 'DELETE', path: '/customers/{email}', tags, summary: 'Delete a customer, its account and its sessions', errorResponses: { 404: 'No such customer' } },
+      openapi: {
+        method: 'DELETE',
+        path: '/customers/{email}',
+        tags,
+        summary: 'Delete a customer, its account and its sessions',
+        errorResponses: { 403: 'Not allowed, or the record belongs to an admin account (never deleted through the API)', 404: 'No such customer' },
+      },
     })
     .input(CustomerKeyInput)
     .output(DeletedSchema)

@@ -20,6 +20,7 @@ import type { CustomerReads } from './customer-reads.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
+import { refuseIfAdminRecord } from './admin-record.js';
 import { likePrefix, pageStatement, type PagePlan, type SortColumn } from './page-statement.js';
 import { changedFields, creationChanges, customerFromRow, nameKeys, newCustomerId, toCustomer, type CustomerRow } from './customer.mapper.js';
 
@@ -160,6 +161,7 @@ export class CustomersService {
     let removedAccounts: string[] = [];
     const answer = await this.writes.run(async (em, log) => {
       const entity = await this.require(em, email);
+      await refuseIfAdminRecord(em, entity.id);
       const accounts = await em.createQueryBuilder(UserEntity).select('id').where({ customer: entity.id }).execute<{ id: string }[]>('all', false);
       removedAccounts = accounts.map((a) => a.id);
       em.remove(entity);

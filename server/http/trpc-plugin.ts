@@ -49,6 +49,8 @@ export async function registerTrpc(
           const retry = errors.map((e) => toContractError(e).retryAfterSeconds).find(Boolean);
           const headers: Record<string, string> = { ...ctx?.responseHeaders };
           if (retry) headers['retry-after'] = String(retry);
+          // 405 (a query sent as POST, a mutation as GET): say which method the procedure takes.
+          if (errors.some((e) => toContractError(e).body.code === 'METHOD_NOT_SUPPORTED')) headers.allow = type === 'mutation' ? 'POST' : 'GET';
           // A stream's connection is not reused: when a stream ends (its maximum duration, a
           // shutdown) the socket closes with it, instead of idling until the keep-alive timeout
           // and holding up a graceful shutdown; the client reconnects on a new one anyway.

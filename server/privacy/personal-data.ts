@@ -21,6 +21,7 @@ import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
 import { UserEntity } from '../db/user.entity.js';
 import { toEvent } from '../events/event-log.js';
 import type { Pseudonym } from './pseudonym.js';
+import { personalDigest, type PersonalFields } from '../audit/chain-hash.js';
 
 /**
  * THE list of every table that holds personal data, and for each: how to find one person's rows,
@@ -34,8 +35,14 @@ import type { Pseudonym } from './pseudonym.js';
 export interface Subject {
   email: string;
   customer: CustomerEntity;
-  /** The account linked to the record, or a customer account with its email (a claim not yet verified). */
+  /**
+   * The customer account linked to the record, or a customer account with its email (a claim not
+   * yet verified). Never an admin account: an admin's sessions and audit trail are not reachable
+   * through the customer operations (docs/security.md, "Admin accounts and customer records").
+   */
   accounts: UserEntity[];
+  /** Admin accounts linked to the record (promoted from a customer): erase and delete refuse these. */
+  adminAccounts: string[];
 }
 
 export const accountIds = (s: Subject) => s.accounts.map((a) => a.id);
@@ -51,8 +58,11 @@ export interface PersonalDataTable<S extends Section = Section> {
   export(em: EntityManager, subject: Subject): Promise<PersonalDataExport[S]>;
   /** `delete`: the rows go; `pseudonymise`: kept (with a reason in the docs), the person's data replaced. */
   erasure: 'delete' | 'pseudonymise';
-  /** Erases the person's rows inside the erasure's transaction; answers how many rows it touched. */
-  erase(em: EntityManager, subject: Subject, pseudonym: Pseudonym): Promise<number>;
+  /**
+   * Erases the person's rows inside the erasure's transaction; answers how many rows it touched.
+   * The audit trail's entry also fills `rewrite` (what the erasure's own audit entry commits to).
+   */
+  erase(em: EntityManager, subject: Subject, pseudonym: Pseudonym, rewrite: AuditRewrite): Promise<number>;
 }
 
 /** Keeps each entry's section and export types tied together while listing them in one array. */
@@ -74,17 +84,42 @@ const throttleKeysOf = async (em: EntityManager, email: string): Promise<Throttl
 
 const scopesOf = (s: Subject) => s.accounts.map((a) => `user:${a.id}`);
 
-/** The audit entries a person acted in or was the target of. */
-const auditWhere = (s: Subject) => {
+/** An audit entry as the export and the erasure read it. */
+interface AuditRow {
+  id: string | number;
+  actor_id: string | null;
+  actor_email: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  changes: string | Record<string, [unknown, unknown]> | null;
+  ip: string | null;
+  user_agent: string | null;
+  pii_salt: string | null;
+  pseudonym: string | null;
+}
+
+/**
+ * The person's audit entries, found by identity: entries their account acted in (`actor_id`),
+ * entries about their account or customer record (`target_id`), and failed sign-ins or reset
+ * requests on their email made while no account had it (`target_type = 'email'`). With
+ * `mentions` (erasure), also entries that hold their email in `changes` (an earlier email of a
+ * record). Never by the actor's email text, and never an entry by or about an admin account
+ * through the email: a record created with an admin's email does not reach the admin's trail.
+ */
+async function auditRowsOf(em: EntityManager, s: Subject, mentions: boolean): Promise<AuditRow[]> {
   const ids = accountIds(s);
-  return {
-    $or: [
-      ...(ids.length ? [{ actorId: { $in: ids } }] : []),
-      { actorEmail: s.email },
-      { targetId: { $in: [...ids, s.customer.publicId, s.email] } },
-    ],
-  };
-};
+  const targets = [...ids, s.customer.publicId];
+  const admins = (await em.execute<{ id: string }[]>("select id from users where role = 'admin'")).map((r) => r.id);
+  const notAdmin = admins.length
+    ? ` and (actor_id is null or actor_id not in (${placeholders(admins)})) and (target_id is null or target_id not in (${placeholders(admins)}))`
+    : '';
+  const byEmail = `((target_type = 'email' and target_id = ?)${mentions ? ` or ${contains(em, 'changes')}` : ''})`;
+  return em.execute<AuditRow[]>(
+    'select id, actor_id, actor_email, target_type, target_id, changes, ip, user_agent, pii_salt, pseudonym from audit_entries where ' +
+      `${ids.length ? `actor_id in (${placeholders(ids)}) or ` : ''}target_id in (${placeholders(targets)}) or (${byEmail}${notAdmin}) order by id`,
+    [...ids, ...targets, s.email, ...(mentions ? [s.email] : []), ...admins, ...admins],
+  );
+}
 
 const EVENT_COLUMNS = 'id, xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data';
 
@@ -203,15 +238,18 @@ export const PERSONAL_DATA: readonly PersonalDataTable[] = [
     entity: AuditEntryEntity,
     holds:
       "The audit trail (AUDIT_RETENTION_DAYS): the actor's email, IP and user agent, the target, and before/after values of the customer's fields. " +
-      "Found by account id (actor or target), customer id (target), the email (actor or target), and the email anywhere in the changes.",
+      "Found by identity: account id (actor or target), customer id (target); by the email only as the target of a failed sign-in or reset request " +
+      'made while no account had it, and (erasure) in the changes. Never through an admin account.',
     section: 'auditEntries',
     async export(em, s) {
       const ids = accountIds(s);
-      return (await em.find(AuditEntryEntity, auditWhere(s), { orderBy: { id: 'asc' } })).map((row) => {
+      const found = (await auditRowsOf(em, s, false)).map((r) => String(r.id));
+      const rows = found.length ? await em.find(AuditEntryEntity, { id: { $in: found } }, { orderBy: { id: 'asc' } }) : [];
+      return rows.map((row) => {
         const entry = toAuditEntry(row);
         // Another person who acted on this one (an admin) is not theirs to see (GDPR art. 15(4)):
         // the copy says a person did it, not who, from where or with what.
-        const someoneElse = entry.actor.type === 'user' && !(entry.actor.id !== null && ids.includes(entry.actor.id)) && entry.actor.email !== s.email;
+        const someoneElse = entry.actor.type === 'user' && !(entry.actor.id !== null && ids.includes(entry.actor.id));
         return someoneElse ? { ...entry, actor: { type: 'user' as const, id: null, email: null }, ip: null, userAgent: null } : entry;
       });
     },
@@ -247,38 +285,32 @@ export const NO_PERSONAL_DATA: readonly { entity: EntityName<object>; reason: st
   },
 ];
 
-interface AuditRow {
-  id: string | number;
-  actor_id: string | null;
-  actor_email: string | null;
-  target_id: string | null;
-  changes: string | Record<string, [unknown, unknown]> | null;
-  ip: string | null;
-  user_agent: string | null;
-}
-
 const EDITABLE = new Set<string>(EDITABLE_FIELDS);
+
+/** What an erasure did to the audit trail: each entry it rewrote, with the digest of what it wrote there. */
+export interface AuditRewrite {
+  /** `[entry id, personalDigest(pseudonym token, the entry's personal fields after the erasure)]`, by id. */
+  entries: [string, string][];
+}
 
 /**
  * Replaces the person's data in the audit entries that hold it, keeping each entry's shape, and
  * drops each entry's salt (the chain still verifies: see audit/chain-hash.ts):
- * - entries they acted in (or with their email): actor email, IP and user agent;
+ * - entries their account acted in: actor email, IP and user agent;
  * - entries about their record or account: the customer fields' before/after values (email,
  *   names, phone, company, address, metadata), and IP and user agent when nobody was signed in
  *   (a failed login on their email was probably theirs);
  * - a target that is their email (a failed login before the account existed);
  * - their email anywhere else in the changes.
+ * Records, for the erasure's own entry, which entries it rewrote and what it wrote (`AuditRewrite`):
+ * audit:verify accepts an unsalted entry only when exactly that is in it.
  */
-async function pseudonymiseAuditEntries(em: EntityManager, s: Subject, p: Pseudonym): Promise<number> {
+async function pseudonymiseAuditEntries(em: EntityManager, s: Subject, p: Pseudonym, rewrite: AuditRewrite): Promise<number> {
   const ids = accountIds(s);
   const targets = [...ids, s.customer.publicId, s.email];
-  const rows = await em.execute<AuditRow[]>(
-    'select id, actor_id, actor_email, target_id, changes, ip, user_agent from audit_entries where ' +
-      `${ids.length ? `actor_id in (${placeholders(ids)}) or ` : ''}actor_email = ? or target_id in (${placeholders(targets)}) or ${contains(em, 'changes')}`,
-    [...ids, s.email, ...targets, s.email],
-  );
+  const rows = await auditRowsOf(em, s, true);
   for (const row of rows) {
-    const byPerson = (row.actor_id !== null && ids.includes(row.actor_id)) || row.actor_email === s.email;
+    const byPerson = row.actor_id !== null && ids.includes(row.actor_id);
     const aboutPerson = row.target_id !== null && targets.includes(row.target_id);
     const changes = typeof row.changes === 'string' ? (JSON.parse(row.changes) as Record<string, [unknown, unknown]>) : row.changes;
     let pseudonymised: Record<string, [unknown, unknown]> | null = null;
@@ -289,19 +321,15 @@ async function pseudonymiseAuditEntries(em: EntityManager, s: Subject, p: Pseudo
       }
     }
     const hideOrigin = byPerson || (aboutPerson && row.actor_id === null);
-    await em.nativeUpdate(
-      AuditEntryEntity,
-      { id: String(row.id) },
-      {
-        actorEmail: row.actor_email !== null && (byPerson || row.actor_email === s.email) ? p.email : row.actor_email,
-        targetId: row.target_id === s.email ? p.email : row.target_id,
-        changes: pseudonymised,
-        ip: hideOrigin && row.ip !== null ? p.text : row.ip,
-        userAgent: hideOrigin && row.user_agent !== null ? p.text : row.user_agent,
-        piiSalt: null,
-        pseudonym: p.token,
-      },
-    );
+    const personal: PersonalFields = {
+      actorEmail: row.actor_email !== null && byPerson ? p.email : row.actor_email,
+      targetId: row.target_id === s.email ? p.email : row.target_id,
+      changes: pseudonymised,
+      ip: hideOrigin && row.ip !== null ? p.text : row.ip,
+      userAgent: hideOrigin && row.user_agent !== null ? p.text : row.user_agent,
+    };
+    await em.nativeUpdate(AuditEntryEntity, { id: String(row.id) }, { ...personal, piiSalt: null, pseudonym: p.token });
+    rewrite.entries.push([String(row.id), personalDigest(p.token, personal)]);
   }
   return rows.length;
 }
@@ -314,6 +342,7 @@ export const tableOf = (em: EntityManager, entity: EntityName<object>): string =
 export async function findSubject(em: EntityManager, email: string): Promise<Subject | null> {
   const customer = await em.findOne(CustomerEntity, { email });
   if (!customer) return null;
-  const accounts = await em.find(UserEntity, { $or: [{ customer: customer.id }, { email, role: 'customer' }] }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-  return { email, customer, accounts };
+  const found = await em.find(UserEntity, { $or: [{ customer: customer.id }, { email, role: 'customer' }] }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  const accounts = found.filter((a) => a.role !== 'admin');
+  return { email, customer, accounts, adminAccounts: found.filter((a) => a.role === 'admin').map((a) => a.id) };
 }

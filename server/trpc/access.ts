@@ -1,4 +1,4 @@
-import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
+import { grantsScope, SCOPE_IMPLIES, type Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { forbidden } from '../errors.js';
 import type { Caller } from '../identity/identity.js';
@@ -26,7 +26,7 @@ export function admit(caller: Caller, access: Access): AuthUser | undefined {
     if (access.level === 'person' || access.level === 'admin') {
       throw forbidden('API keys cannot call this operation; it needs a signed-in person');
     }
-    if (access.level !== 'public' && !caller.apiKey.scopes.includes(access.scope)) {
+    if (access.level !== 'public' && !grantsScope(caller.apiKey.scopes, access.scope)) {
       throw forbidden(`This API key lacks the scope ${access.scope}`);
     }
     return undefined;
@@ -60,8 +60,14 @@ export function describeAccess(access: Access): string {
     case 'admin':
       return 'An admin (access token); API keys cannot call this.';
     case 'staff':
-      return `An admin, or an API key with scope \`${access.scope}\`.`;
+      return `An admin, or an API key with scope ${scopeWords(access.scope)}.`;
     case 'self':
-      return `An admin, an API key with scope \`${access.scope}\`, or the customer whose record it is.`;
+      return `An admin, an API key with scope ${scopeWords(access.scope)}, or the customer whose record it is.`;
   }
+}
+
+/** `customers:read` (or `customers:write`, which implies it): the scopes that admit a key. */
+function scopeWords(scope: Scope): string {
+  const implying = (Object.keys(SCOPE_IMPLIES) as Scope[]).filter((s) => SCOPE_IMPLIES[s].includes(scope));
+  return `\`${scope}\`` + (implying.length ? ` (or ${implying.map((s) => `\`${s}\``).join(', ')}, which implies it)` : '');
 }

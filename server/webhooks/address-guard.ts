@@ -12,28 +12,50 @@ const RANGE_NAMES: Record<string, string> = {
   unspecified: 'the unspecified address',
 };
 
+/** IPv6 global unicast (RFC 4291 2.4): the only IPv6 block that may receive webhooks. */
+const GLOBAL_UNICAST_V6: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('2000::'), 3];
+
 /**
  * Why an address may not receive webhooks, or null when it may. Only global unicast addresses
  * pass: loopback, private, link-local (169.254.169.254, the cloud metadata service), unique-local,
  * carrier-grade NAT, multicast, reserved and the IPv6 ranges that embed an IPv4 address are all
- * refused. IPv4-mapped IPv6 (::ffff:127.0.0.1) is judged as the IPv4 address it maps.
+ * refused. IPv4-mapped IPv6 (::ffff:127.0.0.1) is judged as the IPv4 address it maps. An IPv6
+ * address must also lie in 2000::/3: everything outside it is unassigned or special, and some of
+ * it reaches IPv4 hosts (the deprecated IPv4-compatible form `::127.0.0.1` = `::7f00:1`, which
+ * ipaddr.js calls plain "unicast"). Inside 2000::/3, ipaddr.js's special ranges (6to4, Teredo,
+ * documentation, benchmarking, ORCHID, AMT, ...) are refused by their name.
  */
 export function forbiddenAddressReason(address: string): string | null {
   if (!ipaddr.isValid(address)) return 'not an IP address';
-  const parsed = ipaddr.process(address);
-  const range = parsed.range();
-  if (range === 'unicast') return null;
-  return RANGE_NAMES[range] ?? `a special-purpose address (${range})`;
+  // In the WHATWG URL's canonical form (as a webhook URL's host arrives): ipaddr.js reads the
+  // dotted `::1.2.3.4` (IPv4-compatible) as if it were `::ffff:1.2.3.4` (IPv4-mapped).
+  const raw = ipaddr.parse(net.isIPv6(address) ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address);
+  if (raw.kind() === 'ipv6' && !(raw as ipaddr.IPv6).isIPv4MappedAddress() && !(raw as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) {
+    const range = raw.range();
+    return range === 'unicast' ? 'a special-purpose address (outside IPv6 global unicast 2000::/3)' : (RANGE_NAMES[range] ?? `a special-purpose address (${range})`);
+  }
+  const range = ipaddr.process(raw.toString()).range();
+  return range === 'unicast' ? null : (RANGE_NAMES[range] ?? `a special-purpose address (${range})`);
 }
 
-/** A connection refused by the address guard: never retried sooner than any other failure. */
+/**
+ * A connection refused by the address guard: never retried sooner than any other failure.
+ * For a name, the message says neither what it resolved to nor which kind of address that was:
+ * the delivery's error is shown to whoever manages webhooks (an API key with `webhooks:manage`),
+ * who could otherwise map internal names. The detail stays on the error (`address`, `reason`)
+ * for the server's own log.
+ */
 export class ForbiddenAddressError extends Error {
   readonly code = 'ERR_WEBHOOK_FORBIDDEN_ADDRESS';
-  constructor(host: string, address: string, reason: string) {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly reason: string,
+  ) {
     super(
       host === address
         ? `refused: ${address} is ${reason} (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)`
-        : `refused: ${host} resolves to ${address}, ${reason} (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)`,
+        : `refused: ${host} resolves to a private or special-purpose address (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)`,
     );
     this.name = 'ForbiddenAddressError';
   }

@@ -6,6 +6,23 @@ export const API_KEY_SCOPES = ['customers:read', 'customers:write', 'events:read
 export const ScopeSchema = z.enum(API_KEY_SCOPES).meta({ id: 'Scope' });
 export type Scope = z.infer<typeof ScopeSchema>;
 
+/**
+ * What a scope gives beyond its name (docs/api.md, "Scopes"). `customers:write` answers with the
+ * record it changed, so an empty PATCH would read any record: writing implies reading.
+ * `webhooks:manage` can point a webhook at every event type: managing webhooks implies reading events.
+ */
+export const SCOPE_IMPLIES: Readonly<Record<Scope, readonly Scope[]>> = {
+  'customers:read': [],
+  'customers:write': ['customers:read'],
+  'events:read': [],
+  'webhooks:manage': ['events:read'],
+  'audit:read': [],
+};
+
+/** Whether a key with `held` scopes may act under `needed`: it holds it, or a scope that implies it. */
+export const grantsScope = (held: readonly Scope[], needed: Scope): boolean =>
+  held.includes(needed) || held.some((s) => SCOPE_IMPLIES[s].includes(needed));
+
 export const ApiKeySchema = z
   .object({
     id: z.string().meta({ example: 'key_3f9a1c0d8e7b6a5f4e3d2c1b' }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActorTypeSchema, TimestampSchema, text } from './common.js';
+import { ActorTypeSchema, TimestampSchema, queryLimit, text } from './common.js';
 
 export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
 
@@ -44,7 +44,7 @@ export const AuditPageSchema = z
   .meta({ id: 'AuditPage' });
 export type AuditPage = z.output<typeof AuditPageSchema>;
 
-const limit = z.coerce.number<number>().int().min(1).max(200).default(50).meta({ description: 'Page size, 1-200' });
+const limit = queryLimit(200, 50);
 /** A point in time in a query string (ISO 8601), or a `Date` through the SDK. */
 const instant = z.coerce.date<Date | string>().meta({ type: 'string', format: 'date-time', example: '2027-01-01T00:00:00.000Z' });
 const cursor = AuditEntryIdSchema.optional().meta({ description: 'The nextCursor of the previous page' });

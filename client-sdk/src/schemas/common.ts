@@ -33,6 +33,16 @@ export const queryInt = (min: number, max: number) =>
   );
 
 /**
+ * THE `limit` of every list (customers, events, audit, activity, deliveries, search): one strict
+ * integer parser for all of them, so none accepts `0x10`, `1e2`, `+5`, `" 5 "` or `5.0` (z.coerce
+ * did, through Number()).
+ */
+export const queryLimit = (max: number, fallback: number) =>
+  queryInt(1, max)
+    .default(fallback)
+    .meta({ description: `Page size, 1-${max}, in decimal digits`, override: { default: fallback } });
+
+/**
  * Keys JavaScript treats specially: `__proto__` is dropped by JSON-to-object copies (so a key that
  * was acknowledged would not be stored), and superjson refuses all three on the tRPC wire. Refused
  * as keys of every map, on both wires.
@@ -73,6 +83,7 @@ export const ErrorCodeSchema = z.enum([
   'UNAUTHORIZED',
   'FORBIDDEN',
   'NOT_FOUND',
+  'METHOD_NOT_SUPPORTED',
   'CONFLICT',
   'PRECONDITION_FAILED',
   'UNSUPPORTED_MEDIA_TYPE',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmailSchema, RESERVED_KEYS, TimestampSchema, queryInt, text } from './common.js';
+import { EmailSchema, RESERVED_KEYS, TimestampSchema, queryLimit, text } from './common.js';
 import { COUNTRY_CODES } from './countries.js';
 
 const COUNTRY_SET = new Set(COUNTRY_CODES);
@@ -146,7 +146,7 @@ export type CustomerSort = z.infer<typeof CustomerSortSchema>;
 
 export const CustomerListInput = z
   .strictObject({
-    limit: queryInt(1, 200).default(50).meta({ description: 'Page size, 1-200, in decimal digits', override: { default: 50 } }),
+    limit: queryLimit(200, 50),
     cursor: text()
       .max(1000)
       .optional()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActorSchema, TimestampSchema, text } from './common.js';
+import { ActorSchema, TimestampSchema, queryLimit, text } from './common.js';
 
 export const EVENT_TYPES = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.erased', 'customers.imported'] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
@@ -52,7 +52,7 @@ export const EventListInput = z
     after: EventIdSchema.optional().meta({
       description: 'Return events after this one (an event id, usually the previous answer\'s nextCursor); omit to start at the oldest event kept',
     }),
-    limit: z.coerce.number<number>().int().min(1).max(500).default(100).meta({ description: 'Page size, 1-500' }),
+    limit: queryLimit(500, 100),
     types: EventTypesList.optional(),
   })
   .meta({ id: 'EventListQuery' });

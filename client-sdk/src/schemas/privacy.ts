@@ -56,4 +56,14 @@ export const EraseInput = z
   .meta({ id: 'Erase' });
 export type EraseInput = z.input<typeof EraseInput>;
 
-export const ErasedSchema = z.object({ erased: z.literal(true) }).meta({ id: 'Erased' });
+export const ErasedSchema = z
+  .object({
+    erased: z.literal(true),
+    scrubPending: z.boolean().meta({
+      description:
+        'SQLite only: true when a reader kept the write-ahead log busy, so erased bytes remain in the -wal file until the checkpoint, ' +
+        'retried in the background (and logged), finishes; false when no copy is left in the database files (always false on PostgreSQL)',
+    }),
+  })
+  .meta({ id: 'Erased' });
+export type Erased = z.output<typeof ErasedSchema>;

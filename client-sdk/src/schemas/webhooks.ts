@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EventTypeSchema } from './events.js';
-import { TimestampSchema, text } from './common.js';
+import { TimestampSchema, queryLimit, text } from './common.js';
 
 export const WEBHOOK_STATUSES = ['active', 'disabled'] as const;
 export const WebhookStatusSchema = z.enum(WEBHOOK_STATUSES).meta({ id: 'WebhookStatus' });
@@ -117,7 +117,7 @@ export type WebhookAttempt = z.output<typeof WebhookAttemptSchema>;
 export const WebhookDeliveriesInput = z
   .strictObject({
     id: text().min(1).max(64),
-    limit: z.coerce.number<number>().int().min(1).max(200).default(50).meta({ description: 'Page size, 1-200' }),
+    limit: queryLimit(200, 50),
     cursor: text()
       .regex(/^att_[1-9][0-9]{0,17}$/, 'Invalid cursor: pass nextCursor as received')
       .optional()
