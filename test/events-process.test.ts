@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { adminHeaders } from './helpers/auth.js';
 import { onChangeUrl, openSse, sleep, waitFor } from './helpers/events.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
+import { spawnServer, stopProcess, type ServerProcess } from './helpers/process.js';
 import { newCustomer, rest, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
 
 /**
@@ -35,10 +35,7 @@ describe('customers.onChange in a server process', () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (server.child.exitCode === null) {
-      server.child.kill('SIGKILL');
-      await server.exited;
-    }
+    await stopProcess(server, 'SIGKILL');
     await drop?.();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
