@@ -31,7 +31,7 @@ export function spawnTracked(args: string[], env: Record<string, string>): Child
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** Runs `server/main.ts` as its own process, as `npm start` does, and waits until it listens. */
-export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const child = spawnTracked(['--import', 'tsx', 'server/main.ts'], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...env });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
