@@ -1,24 +1,43 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: the whole suite on SQLite always, and again on PostgreSQL when
- * TEST_DATABASE_URL is set (each test file then makes and drops its own databases).
+ * Projects (docs/development.md):
+ * - `unit`: pure functions (test/unit/), no server, no database: seconds. `npm run test:unit`.
+ * - `sqlite`: every other file, on SQLite, always.
+ * - `postgresql`: the same files again when TEST_DATABASE_URL is set (each test file then makes
+ *   and drops its own databases).
  */
 const dialects = ['sqlite', ...(process.env.TEST_DATABASE_URL && process.env.CARLY_TEST_POSTGRES !== 'off' ? ['postgresql'] : [])];
 
 export default defineConfig({
   test: {
-    projects: dialects.map((dialect) => ({
-      test: {
-        name: dialect,
-        include: ['test/**/*.test.ts'],
-        env: { CARLY_TEST_DIALECT: dialect },
-        // Each file starts its own servers on its own data; files run in parallel processes.
-        pool: 'forks',
-        // Generous: many tests spawn real server processes, and the machine may be shared.
-        testTimeout: 60_000,
-        hookTimeout: 120_000,
+    // Files mostly wait (on servers they spawn, on the network, on builds), so more of them run at
+    // once than there are cores; vitest's default (cores - 1) ran the suite one file at a time on 2
+    // cores. VITEST_MAX_WORKERS (or --maxWorkers) overrides it.
+    maxWorkers: Math.max(2, os.availableParallelism() + 1),
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
       },
-    })),
+      ...dialects.map((dialect) => ({
+        test: {
+          name: dialect,
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**', '**/node_modules/**'],
+          env: { CARLY_TEST_DIALECT: dialect },
+          // SQLite: one migrated database file per run, copied by startServer (test/helpers/server.ts).
+          globalSetup: dialect === 'sqlite' ? ['test/helpers/sqlite-template.setup.ts'] : [],
+          // Each file starts its own servers on its own data; files run in parallel processes.
+          pool: 'forks' as const,
+          // Generous: many tests spawn real server processes, and the machine may be shared.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      })),
+    ],
   },
 });

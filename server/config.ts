@@ -35,6 +35,16 @@ const ConfigSchema = z.object({
   RESET_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
   VERIFY_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  // An idle socket is closed after this; live streams ping every 10 s, so it must be longer (0 = never).
+  HTTP_CONNECTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .refine((ms) => ms === 0 || ms > 10_000, 'must be 0 (none) or more than 10000 (live streams ping every 10 s)')
+    .default(60_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(86_400_000).default(5_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(defaultHashConcurrency()),
@@ -85,6 +95,8 @@ export interface Config {
   /** The page a verification mail links to: `${publicUrl}/verify` unless VERIFY_URL says otherwise. */
   verifyUrl: string;
   shutdownTimeoutMs: number;
+  /** Node's HTTP server limits, so slow or idle clients cannot hold sockets forever (0 = none). */
+  httpTimeouts: { connectionMs: number; keepAliveMs: number; requestMs: number };
   webhooks: {
     /** Seconds to wait before each retry: the Nth entry follows the Nth failed attempt. */
     retryDelaysSeconds: number[];
@@ -154,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resetUrl: c.RESET_URL ?? `${publicUrl}/reset`,
     verifyUrl: c.VERIFY_URL ?? `${publicUrl}/verify`,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    httpTimeouts: { connectionMs: c.HTTP_CONNECTION_TIMEOUT_MS, keepAliveMs: c.HTTP_KEEP_ALIVE_TIMEOUT_MS, requestMs: c.HTTP_REQUEST_TIMEOUT_MS },
     webhooks: {
       retryDelaysSeconds: c.WEBHOOK_RETRY_DELAYS.split(',').map((s) => Number(s.trim())),
       allowPrivateNetworks: c.WEBHOOK_ALLOW_PRIVATE_NETWORKS,

@@ -11,6 +11,8 @@ describe('configuration', () => {
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.database).toEqual({ kind: 'sqlite', file: path.resolve('./data/carly.sqlite') });
     expect(c.publicUrl).toBe('http://127.0.0.1:8000');
+    expect(c.httpTimeouts).toEqual({ connectionMs: 60_000, keepAliveMs: 5_000, requestMs: 30_000 });
+    expect(loadConfig({ HTTP_CONNECTION_TIMEOUT_MS: '0', HTTP_REQUEST_TIMEOUT_MS: '2500' }).httpTimeouts).toEqual({ connectionMs: 0, keepAliveMs: 5_000, requestMs: 2_500 });
   });
 
   it('selects PostgreSQL from DATABASE_URL and turns the sample data off in production', () => {
@@ -36,6 +38,9 @@ describe('configuration', () => {
     ['NODE_ENV', 'staging'],
     ['DB_POOL_MAX', '0'],
     ['DB_STATEMENT_TIMEOUT_MS', '-1'],
+    // Shorter than the live streams' 10 s ping: a quiet stream would be cut.
+    ['HTTP_CONNECTION_TIMEOUT_MS', '5000'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '0'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));

@@ -1,15 +1,13 @@
-import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarlyEvent } from '../client-sdk/src/schemas/events.js';
-import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { forkEntityManager } from '../server/db/orm.js';
 import { EventLog } from '../server/events/event-log.js';
 import { adminHeaders } from './helpers/auth.js';
 import { allEvents, headOf, sleep, subscribe, visibilityBarrier, waitFor } from './helpers/events.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
+import { startCluster, type Cluster } from './helpers/cluster.js';
+import type { ServerProcess } from './helpers/process.js';
+import { customerPath, newCustomer, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
 
 /**
  * PostgreSQL only: transactions commit in any order, so an event's identity value says nothing
@@ -91,37 +89,17 @@ describe.skipIf(!usingPostgres())('the visibility rule (PostgreSQL)', () => {
 });
 
 describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', () => {
-  let drop: (() => Promise<void>) | undefined;
+  let cluster: Cluster | undefined;
   let url: string;
-  const servers: ServerProcess[] = [];
-  const dataDirs: string[] = [];
+  let servers: ServerProcess[] = [];
 
   beforeAll(async () => {
-    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
-    drop = scratch.drop;
-    url = scratch.url;
-    const shared = {
-      DATABASE_URL: url,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      BCRYPT_COST: '4',
-      ADMIN_EMAIL: TEST_ADMIN.email,
-      ADMIN_PASSWORD: TEST_ADMIN.password,
-    };
-    for (let i = 0; i < 2; i++) {
-      const dataDir = tempDir('carly-events-');
-      dataDirs.push(dataDir);
-      servers.push(await spawnServer({ ...shared, DATA_DIR: dataDir }, 60_000));
-    }
+    cluster = await startCluster();
+    servers = cluster.instances;
+    url = cluster.databaseUrl;
   }, 120_000);
 
-  afterAll(async () => {
-    for (const p of servers) {
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
-    await drop?.();
-    for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  afterAll(() => cluster?.stop());
 
   it('writes through both, one held open 2 s: a poller on A and subscribers on A then B see every event once, in commit order', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { migrations } from '../server/db/migrations/postgresql/index.js';
 import { openDatabase } from '../server/db/orm.js';
 import { SAMPLE_FILE } from '../server/seed.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
+import { startCluster, type Cluster } from './helpers/cluster.js';
+import type { ServerProcess } from './helpers/process.js';
+import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
 import { bearer, signupCustomer } from './helpers/auth.js';
 
 /**
@@ -41,46 +41,19 @@ async function expectBootstrappedOnce(url: string) {
 }
 
 describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', () => {
-  let drop: (() => Promise<void>) | undefined;
+  let cluster: Cluster | undefined;
   let url: string;
   let a: ServerProcess;
   let b: ServerProcess;
-  const dataDirs: string[] = [];
 
   beforeAll(async () => {
-    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
-    drop = scratch.drop;
-    url = scratch.url;
-    const shared = {
-      DATABASE_URL: url,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      BCRYPT_COST: '4',
-      ADMIN_EMAIL: TEST_ADMIN.email,
-      ADMIN_PASSWORD: TEST_ADMIN.password,
-      // Both would load the sample customers into the empty database: only one may.
-      SEED_SAMPLE_DATA: 'true',
-    };
-    const start = () => {
-      const dataDir = tempDir('carly-multi-');
-      dataDirs.push(dataDir);
-      return spawnServer({ ...shared, DATA_DIR: dataDir }, 60_000);
-    };
-    // At the same moment, on an empty database.
-    const started = await Promise.allSettled([start(), start()]);
-    for (const s of started) if (s.status === 'fulfilled') (a ? (b = s.value) : (a = s.value));
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    // At the same moment, on an empty database. Both would load the sample customers: only one may.
+    cluster = await startCluster({ together: true, env: { SEED_SAMPLE_DATA: 'true' } });
+    [a, b] = cluster.instances as [ServerProcess, ServerProcess];
+    url = cluster.databaseUrl;
   }, 120_000);
 
-  afterAll(async () => {
-    for (const p of [a, b]) {
-      if (!p) continue;
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
-    await drop?.();
-    for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  afterAll(() => cluster?.stop());
 
   const adminToken = async (server: ServerProcess) => {
     const r = await rest(server.url, 'POST', '/auth/login', TEST_ADMIN);

@@ -36,7 +36,7 @@ describe('OpenAPI document', () => {
       expect(op.responses['500'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
       expect(op.responses['500'].content['application/json'].example).toBeTruthy();
     }
-    const customer = (doc.components?.schemas as any).Customer;
+    const customer = (doc.components!.schemas as any).Customer;
     expect(customer.properties.createdAt).toMatchObject({ type: 'string', format: 'date-time' });
   });
 

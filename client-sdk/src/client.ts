@@ -82,6 +82,7 @@ export interface CallOptions {
 }
 
 /** Whether every field of an input may be left out, so the whole input may be. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is meant here: "an object with no fields" fits I only when all of I's fields are optional.
 type OptionalInput<I> = undefined extends I ? true : {} extends I ? true : false;
 
 type ProcedureMethod<P extends AnyTRPCProcedure> = OptionalInput<inferProcedureInput<P>> extends true

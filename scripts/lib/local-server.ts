@@ -19,6 +19,8 @@ export interface LocalServerOptions {
   postgresAdminUrl?: string;
   app?: AppOptions;
   tempPrefix?: string;
+  /** Called with the new data dir before the app starts (tests copy a migrated SQLite file in). */
+  prepareDataDir?: (dataDir: string) => void;
 }
 
 /**
@@ -28,6 +30,7 @@ export interface LocalServerOptions {
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), options.tempPrefix ?? 'carly-test-'));
+  options.prepareDataDir?.(dataDir);
   const scratch = options.postgresAdminUrl ? await createScratchPostgres(options.postgresAdminUrl) : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',

@@ -20,7 +20,7 @@ export function registerBodyGuard(app: FastifyInstance, bodyLimit: number) {
     if (length !== undefined && Number(length) > bodyLimit) {
       throw new DomainError('PAYLOAD_TOO_LARGE', 'Request body is larger than the limit');
     }
-    const mediaType = headers['content-type']?.split(';', 1)[0]!.trim().toLowerCase();
+    const mediaType = headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
     if (mediaType !== 'application/json') throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
   });
 }

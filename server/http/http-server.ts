@@ -65,10 +65,10 @@ export function createHttpServer(config: Config, tracing: Tracing | undefined): 
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    // Slow or idle clients must not hold sockets forever.
-    connectionTimeout: 60_000,
-    keepAliveTimeout: 5_000,
-    requestTimeout: 30_000,
+    // Slow or idle clients must not hold sockets forever (HTTP_*_TIMEOUT_MS).
+    connectionTimeout: config.httpTimeouts.connectionMs,
+    keepAliveTimeout: config.httpTimeouts.keepAliveMs,
+    requestTimeout: config.httpTimeouts.requestMs,
     // Long enough that an over-long email reaches the schema (and gets its 400 with issues).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     clientErrorHandler,

@@ -11,17 +11,36 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * Every process a test spawned that is still running. Whatever a test's hooks forget, or a failed
+ * start leaves behind, is killed when the test file's worker exits: no server outlives its file.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Spawns `node args…` in the repository, tracked so it cannot outlive the test file. */
+export function spawnTracked(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 /** Runs `server/main.ts` as its own process, as `npm start` does, and waits until it listens. */
-export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+  const child = spawnTracked(['--import', 'tsx', 'server/main.ts'], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...env });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A server that did not start in time is killed, not left running beside the next attempt.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = out.match(/"url":"(http:\/\/[^"]+)"/);
@@ -39,14 +58,32 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Pr
   });
 }
 
-/** Runs a command to completion and returns its exit code and output. */
+/**
+ * Stops a spawned server: `signal` (SIGTERM by default), then SIGKILL if it has not exited within
+ * `graceMs`. Resolves with its exit code (null when killed by a signal); at once if it had exited.
+ */
+export async function stopProcess(p: ServerProcess | undefined, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<number | null> {
+  if (!p) return null;
+  if (!hasExited(p.child)) {
+    p.child.kill(signal);
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+    try {
+      return await p.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return p.exited;
+}
+
+/** Runs a command to completion and returns its exit code and output; SIGKILL after `timeoutMs`. */
 export function run(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(args, env);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
+import { inject } from 'vitest';
 import type { App, AppOptions } from '../../server/app.js';
 import type { AppRouter } from '../../server/trpc/root.js';
 import { startLocalServer } from '../../scripts/lib/local-server.js';
@@ -19,6 +20,13 @@ export interface TestServer {
 
 export const TEST_ADMIN = { email: 'admin@test.local', password: 'admin-test-password-7Q' };
 
+function copySqliteTemplate(dataDir: string): void {
+  const template = inject('sqliteTemplate');
+  if (!template) return;
+  fs.copyFileSync(template, path.join(dataDir, 'carly.sqlite'));
+  fs.chmodSync(path.join(dataDir, 'carly.sqlite'), 0o600);
+}
+
 export const usingPostgres = () => process.env.CARLY_TEST_DIALECT === 'postgresql' && Boolean(process.env.TEST_DATABASE_URL);
 
 export function tempDir(prefix = 'carly-test-'): string {
@@ -30,10 +38,14 @@ export function tempDir(prefix = 'carly-test-'): string {
  * a SQLite file, or a throwaway PostgreSQL database when TEST_DATABASE_URL is set.
  */
 export async function startServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
+  const onSqliteInDataDir = !usingPostgres() && !env.DATABASE_URL && !env.DATA_DIR;
   const server = await startLocalServer({
     env: { ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, ...env },
     postgresAdminUrl: usingPostgres() && !env.DATABASE_URL ? process.env.TEST_DATABASE_URL : undefined,
     app: options,
+    // A copy of the run's migrated SQLite file (test/helpers/sqlite-template.setup.ts): the same
+    // database a first start makes, without migrating it again.
+    prepareDataDir: onSqliteInDataDir ? copySqliteTemplate : undefined,
   });
   return {
     ...server,
