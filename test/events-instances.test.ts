@@ -9,7 +9,7 @@ import { EventLog } from '../server/events/event-log.js';
 import { adminHeaders } from './helpers/auth.js';
 import { allEvents, headOf, sleep, subscribe, visibilityBarrier, waitFor } from './helpers/events.js';
 import { spawnServer, type ServerProcess } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, postgresOnly, rest, startServer, tempDir, TEST_ADMIN, type TestServer, usingPostgres } from './helpers/server.js';
 
 /**
  * PostgreSQL only: transactions commit in any order, so an event's identity value says nothing
@@ -47,7 +47,7 @@ async function holdWrite(url: string, email: string) {
   };
 }
 
-describe.skipIf(!usingPostgres())('the visibility rule (PostgreSQL)', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('the visibility rule (PostgreSQL)'), () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer();
@@ -90,7 +90,7 @@ describe.skipIf(!usingPostgres())('the visibility rule (PostgreSQL)', () => {
   });
 });
 
-describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('two instances on one PostgreSQL database'), () => {
   let drop: (() => Promise<void>) | undefined;
   let url: string;
   const servers: ServerProcess[] = [];

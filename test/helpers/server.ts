@@ -21,6 +21,15 @@ export const TEST_ADMIN = { email: 'admin@test.local', password: 'admin-test-pas
 
 export const usingPostgres = () => process.env.CARLY_TEST_DIALECT === 'postgresql' && Boolean(process.env.TEST_DATABASE_URL);
 
+/**
+ * The title of a PostgreSQL-only test or suite (`describe.skipIf(!usingPostgres())(postgresOnly('…'))`):
+ * where it is skipped, the title says why, so a skipped line in the report is not a mystery.
+ */
+export const postgresOnly = (title: string) =>
+  usingPostgres()
+    ? title
+    : `${title} (skipped: PostgreSQL only, ${process.env.TEST_DATABASE_URL ? 'runs in the postgresql project' : 'set TEST_DATABASE_URL=postgres://… to run it'})`;
+
 export function tempDir(prefix = 'carly-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
