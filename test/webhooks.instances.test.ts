@@ -107,7 +107,7 @@ describe('an instance killed with SIGKILL in the middle of an attempt', () => {
     }
     expect(items.map((a) => [a.attempt, a.status])).toEqual([
       [2, 'succeeded'],
-      [1, 'failed'],
+      [1, 'retrying'],
     ]);
     expect(items[1]!.error).toMatch(/^interrupted/);
     await sleep(1000);
