@@ -128,13 +128,31 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Variables whose value may carry a credential (a password in a URL, a header with a token):
+ * their value is never repeated in an error, only their name.
+ */
+const MAY_HOLD_A_SECRET = /SECRET|PASSWORD|TOKEN|KEY|HEADERS|URL/;
+
+/**
+ * One line of a configuration error: the variable, what is wrong, and what it received, so
+ * `PORT=abc` reads `PORT: must be a number (got "abc")` rather than zod's "received NaN", which
+ * describes the coerced value, not the one the person typed.
+ */
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = issue.path.join('.');
+  const message = issue.code === 'invalid_type' && issue.expected === 'number' ? 'must be a number' : issue.message;
+  const raw = env[name];
+  return raw === undefined || MAY_HOLD_A_SECRET.test(name) ? `${name}: ${message}` : `${name}: ${message} (got ${JSON.stringify(raw)})`;
+}
+
 /** Reads and checks the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, so `PORT= npm start` means the default.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ConfigSchema.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => `  ${describeIssue(i, present)}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;

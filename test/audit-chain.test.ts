@@ -6,7 +6,7 @@ import { auditRows, verifyChain, waitForChain } from './helpers/audit.js';
 import { TestClock } from './helpers/clock.js';
 import { sqlQuery } from './helpers/database.js';
 import { run } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 const DAY = 86_400_000;
 
@@ -274,7 +274,7 @@ describe('retention', () => {
   });
 });
 
-describe.skipIf(!usingPostgres())('two instances appending to one PostgreSQL database', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('two instances appending to one PostgreSQL database'), () => {
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {

@@ -46,6 +46,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
   });
 
+  it('echoes the value it refused, as typed (not the coerced NaN), and never a secret\'s value', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow('PORT: must be a number (got "abc")');
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: .*\(got "70000"\)/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL: .*\(got "loud"\)/);
+    let message = '';
+    try {
+      loadConfig({ JWT_SECRET: 'short-secret-value', DATABASE_URL: 'mysql://user:hunter2@db/x' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/JWT_SECRET: must be at least 32 characters/);
+    expect(message).toMatch(/DATABASE_URL: must start with/);
+    expect(message).not.toContain('short-secret-value');
+    expect(message).not.toContain('hunter2');
+  });
+
   it('exits at start with code 2 and a message naming the variable', async () => {
     const r = await run(['--import', 'tsx', path.join(ROOT, 'server/main.ts')], { PORT: 'not-a-port', DATA_DIR: tempDir() });
     expect(r.code).toBe(2);

@@ -7,7 +7,7 @@ import { adminHeaders } from './helpers/auth.js';
 import { allEvents, headOf, sleep, subscribe, visibilityBarrier, waitFor } from './helpers/events.js';
 import { startCluster, type Cluster } from './helpers/cluster.js';
 import type { ServerProcess } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, postgresOnly, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
 
 /**
  * PostgreSQL only: transactions commit in any order, so an event's identity value says nothing
@@ -45,7 +45,7 @@ async function holdWrite(url: string, email: string) {
   };
 }
 
-describe.skipIf(!usingPostgres())('the visibility rule (PostgreSQL)', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('the visibility rule (PostgreSQL)'), () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer();
@@ -88,7 +88,7 @@ describe.skipIf(!usingPostgres())('the visibility rule (PostgreSQL)', () => {
   });
 });
 
-describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('two instances on one PostgreSQL database'), () => {
   let cluster: Cluster | undefined;
   let url: string;
   let servers: ServerProcess[] = [];

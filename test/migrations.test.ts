@@ -22,7 +22,7 @@ describe('committed migrations are not behind the entities (run `npm run migrati
     expect(await pendingSchemaChange({ kind: 'sqlite', file: path.join(tempDir(), 'm.sqlite') })).toBe('');
   });
 
-  it.skipIf(!process.env.TEST_DATABASE_URL)('postgresql', async () => {
+  it.skipIf(!process.env.TEST_DATABASE_URL)(process.env.TEST_DATABASE_URL ? 'postgresql' : 'postgresql (skipped: set TEST_DATABASE_URL=postgres://… to run it)', async () => {
     const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
     try {
       expect(await pendingSchemaChange({ kind: 'postgresql', url: scratch.url })).toBe('');

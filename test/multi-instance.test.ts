@@ -7,7 +7,7 @@ import { openDatabase } from '../server/db/orm.js';
 import { SAMPLE_FILE } from '../server/seed.js';
 import { startCluster, type Cluster } from './helpers/cluster.js';
 import type { ServerProcess } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, postgresOnly, rest, startServer, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
 import { bearer, signupCustomer } from './helpers/auth.js';
 
 /**
@@ -40,7 +40,7 @@ async function expectBootstrappedOnce(url: string) {
   expect(Number(customers!.n)).toBe(SAMPLE_COUNT);
 }
 
-describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('two instances on one PostgreSQL database'), () => {
   let cluster: Cluster | undefined;
   let url: string;
   let a: ServerProcess;
@@ -183,7 +183,7 @@ describe.skipIf(!usingPostgres())('two instances on one PostgreSQL database', ()
   });
 });
 
-describe.skipIf(!usingPostgres())('instances starting at once on an empty PostgreSQL database (four in one process: the tightest race)', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('instances starting at once on an empty PostgreSQL database (four in one process: the tightest race)'), () => {
   it.each([
     ['an empty database', false],
     ['a migrated database with no data yet (the seed and first-admin race alone)', true],

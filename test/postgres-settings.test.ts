@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
-import { rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
+import { postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 /** DB_POOL_MAX, DB_STATEMENT_TIMEOUT_MS and the URL's own parameters reach PostgreSQL. */
-describe.skipIf(!usingPostgres())('PostgreSQL connection settings', () => {
+describe.skipIf(!usingPostgres())(postgresOnly('PostgreSQL connection settings'), () => {
   let server: TestServer;
   let drop: () => Promise<void>;
 

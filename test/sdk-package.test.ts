@@ -51,6 +51,16 @@ let server: TestServer;
 let work: string;
 let tarball: string;
 let consumer: string;
+let ts7: string;
+
+/** The ```json block of the SDK README's "TypeScript settings" section. */
+function readmeTsconfig(): string {
+  const readme = fs.readFileSync(path.join(SDK_DIR, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## TypeScript settings'));
+  const match = /```json\n([\s\S]*?)\n```/.exec(section);
+  if (!match) throw new Error('client-sdk/README.md has no tsconfig.json under "TypeScript settings"');
+  return match[1]!;
+}
 let packed: { files: { path: string; size: number }[]; size: number; unpackedSize: number; filename: string };
 
 describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sqlite project only)', () => {
@@ -83,7 +93,14 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
       90_000,
     );
     expect(install.code, show(install)).toBe(0);
-  }, 150_000);
+    fs.mkdirSync(path.join(consumer, 'src'));
+    // TypeScript 7 beside it, for the README's promise that its tsconfig works on 5.x and 7.x.
+    ts7 = path.join(work, 'ts7');
+    fs.mkdirSync(ts7);
+    fs.writeFileSync(path.join(ts7, 'package.json'), JSON.stringify({ name: 'ts7', private: true }));
+    const installTs7 = await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', 'typescript@7.0.2'], ts7, 90_000);
+    expect(installTs7.code, show(installTs7)).toBe(0);
+  }, 240_000);
 
   afterAll(async () => {
     await server?.close();
@@ -131,37 +148,22 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
     const rewrite = (file: string) => {
       const source = fs.readFileSync(path.join(TYPES_DIR, file), 'utf8');
       expect(source).toContain(`'${SOURCE_IMPORT}'`);
-      fs.writeFileSync(path.join(consumer, file), source.replaceAll(`'${SOURCE_IMPORT}'`, "'@carly/client'"));
+      fs.writeFileSync(path.join(consumer, 'src', file), source.replaceAll(`'${SOURCE_IMPORT}'`, "'@carly/client'"));
     };
     rewrite('sample.ts');
     rewrite('client.types.ts');
     fs.copyFileSync(path.join(TYPES_DIR, 'sample.cjs'), path.join(consumer, 'sample.cjs'));
-    fs.writeFileSync(
-      path.join(consumer, 'tsconfig.json'),
-      JSON.stringify(
-        {
-          compilerOptions: {
-            target: 'ES2022',
-            // With skipLibCheck off, @trpc/client's own declarations need DOM's fetch types and
-            // @trpc/server's need Disposable (the SDK README says so).
-            lib: ['ES2023', 'DOM', 'ESNext.Disposable'],
-            module: 'NodeNext',
-            moduleResolution: 'NodeNext',
-            types: ['node'],
-            skipLibCheck: false,
-            outDir: 'out',
-          },
-          files: ['sample.ts', 'client.types.ts'],
-        },
-        null,
-        2,
-      ),
-    );
-    const tsc = await sh(process.execPath, [path.join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.', '--strict'], consumer);
-    expect(tsc.code, show(tsc)).toBe(0);
+    // The SDK README's tsconfig.json, as printed there: a reader copies exactly this.
+    fs.writeFileSync(path.join(consumer, 'tsconfig.json'), readmeTsconfig());
+    for (const tsc of [path.join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), path.join(ts7, 'node_modules', 'typescript', 'bin', 'tsc')]) {
+      fs.rmSync(path.join(consumer, 'dist'), { recursive: true, force: true });
+      const compiled = await sh(process.execPath, [tsc, '-p', '.'], consumer);
+      expect(compiled.code, `${tsc}\n${show(compiled)}`).toBe(0);
+      expect(fs.existsSync(path.join(consumer, 'dist', 'sample.js')), tsc).toBe(true);
+    }
 
     const env = { CARLY_URL: server.url, CARLY_EMAIL: TEST_ADMIN.email, CARLY_PASSWORD: TEST_ADMIN.password };
-    const run = await sh(process.execPath, ['out/sample.js'], consumer, env);
+    const run = await sh(process.execPath, ['dist/sample.js'], consumer, env);
     expect(run.code, show(run)).toBe(0);
     const steps = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { step: string; [k: string]: unknown });
     expect(steps.map((s) => s.step)).toEqual(['login', 'create', 'list', 'iterate', 'stale-update', 'invalid', 'delete', 'done']);
@@ -174,7 +176,7 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
   }, 180_000);
 
   it('the type tests fail to compile when an expectation is wrong (the check has teeth)', async () => {
-    const source = fs.readFileSync(path.join(consumer, 'client.types.ts'), 'utf8');
+    const source = fs.readFileSync(path.join(consumer, 'src', 'client.types.ts'), 'utf8');
     const broken = source.replace("// @ts-expect-error: firstName and lastName are required\n", '');
     expect(broken).not.toBe(source);
     fs.writeFileSync(path.join(consumer, 'broken.types.ts'), broken);

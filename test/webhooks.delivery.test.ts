@@ -172,8 +172,8 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
     const attempts = await h.until(() => h.attempts(id), (a) => a.length === 3);
     expect(attempts.map((a) => [a.attempt, a.status, a.responseStatus, a.error])).toEqual([
       [3, 'succeeded', 200, null],
-      [2, 'failed', 500, 'HTTP 500'],
-      [1, 'failed', 500, 'HTTP 500'],
+      [2, 'retrying', 500, 'HTTP 500'],
+      [1, 'retrying', 500, 'HTTP 500'],
     ]);
     expect(attempts.map((a) => a.nextAttemptAt === null)).toEqual([true, false, false]);
     expect(new Set(attempts.map((a) => a.eventId))).toEqual(ids);
@@ -214,7 +214,7 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
     const { id, receiver } = await h.hook((request) => (request.path === '/hook' ? { status: 302, headers: { location: '/elsewhere' } } : { status: 200 }));
     await h.customer();
     const attempts = await h.until(() => h.attempts(id), (a) => a.length >= 1);
-    expect(attempts[0]).toMatchObject({ status: 'failed', responseStatus: 302, error: 'HTTP 302 (redirects are not followed)' });
+    expect(attempts[0]).toMatchObject({ status: 'retrying', responseStatus: 302, error: 'HTTP 302 (redirects are not followed)' });
     expect(receiver.at('/elsewhere')).toHaveLength(0);
     await rest(server.url, 'DELETE', `/webhooks/${id}`, undefined, admin);
   });

@@ -33,6 +33,7 @@ export const PROCEDURES = {
   'webhooks.delete': { type: 'mutation', input: true, auth: true, idempotent: true },
   'webhooks.rotateSecret': { type: 'mutation', input: true, auth: true, idempotent: false },
   'webhooks.deliveries': { type: 'query', input: true, auth: true, idempotent: false },
+  'webhooks.resend': { type: 'mutation', input: true, auth: true, idempotent: true },
   'webhooks.test': { type: 'mutation', input: true, auth: true, idempotent: true },
   'audit.list': { type: 'query', input: true, auth: true, idempotent: false },
   'events.list': { type: 'query', input: true, auth: true, idempotent: false },

@@ -12,6 +12,10 @@ export class WebhookAttemptEntity {
   attempt!: number;
   status!: WebhookAttemptStatus;
   responseStatus: number | null = null;
+  /** The receiver's diagnostic headers, as JSON (an allowlist: never cookies or credentials). */
+  responseHeaders: string | null = null;
+  /** The first 4 KiB of the receiver's answer. */
+  responseBody: string | null = null;
   durationMs: number | null = null;
   error: string | null = null;
   createdAt!: Date;
@@ -29,6 +33,8 @@ export const WebhookAttemptSchema = new EntitySchema<WebhookAttemptEntity>({
     attempt: { type: 'integer' },
     status: { type: 'string', length: 16 },
     responseStatus: { type: 'integer', nullable: true },
+    responseHeaders: { type: 'text', nullable: true },
+    responseBody: { type: 'text', nullable: true },
     durationMs: { type: 'integer', nullable: true },
     error: { type: 'string', length: 500, nullable: true },
     createdAt: { type: 'Date' },

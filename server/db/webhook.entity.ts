@@ -20,6 +20,13 @@ export class WebhookEntity {
   updatedAt!: Date;
   /** Since when every attempt has failed; null while it succeeds. Five days of it disable the webhook. */
   failingSince: Date | null = null;
+  /**
+   * The receiver asked us to slow down (a 429, or a timeout, with no Retry-After): no attempt to
+   * it before this time. Null when it is not slowed down.
+   */
+  slowUntil: Date | null = null;
+  /** The current slow-down pause in seconds: doubles at each further 429/timeout, cleared by a success. */
+  slowDownSeconds: number | null = null;
 }
 
 export const WebhookSchema = new EntitySchema<WebhookEntity>({
@@ -37,5 +44,7 @@ export const WebhookSchema = new EntitySchema<WebhookEntity>({
     createdAt: { type: 'Date' },
     updatedAt: { type: 'Date' },
     failingSince: { type: 'Date', nullable: true },
+    slowUntil: { type: 'Date', nullable: true },
+    slowDownSeconds: { type: 'integer', nullable: true },
   },
 });

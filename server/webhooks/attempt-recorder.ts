@@ -6,6 +6,7 @@ import type { DeliveryState } from '../db/webhook-delivery.entity.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import type { PostOutcome } from './http-sender.js';
 import { nextAttemptDelayMs } from './retry-schedule.js';
+import { loadSignal, slowDown, type LoadSignal } from './slow-down.js';
 import { dateOrNull, placeholders, type DateValue } from './delivery-store.js';
 
 /** A webhook whose attempts have all failed this long is disabled (as Svix does). */
@@ -32,12 +33,17 @@ export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'interrupted
 interface Decision {
   status: WebhookAttemptStatus;
   responseStatus: number | null;
+  /** The kept answer headers as JSON, and the first 4 KiB of the answer; null when no answer came. */
+  responseHeaders: string | null;
+  responseBody: string | null;
   durationMs: number | null;
   error: string | null;
   state: DeliveryState;
   nextAttemptAt: Date | null;
   /** How this attempt bears on the webhook's health: null when it says nothing about the receiver. */
   health: 'success' | 'failure' | 'gone' | null;
+  /** What the attempt says about the receiver's load (slow-down.ts); null: nothing. */
+  load: LoadSignal | null;
   outcome: DeliveryOutcome;
 }
 
@@ -46,33 +52,41 @@ const describeStatus = (status: number): string =>
 
 /** What an attempt's outcome means for its delivery and its webhook. */
 export function decide(result: AttemptResult, now: Date, retryDelaysSeconds: readonly number[]): Decision {
+  const decision = decideState(result, now, retryDelaysSeconds);
+  // A failed attempt that will be tried again is `retrying`; `failed` means given up.
+  return decision.status === 'failed' && decision.state === 'pending' ? { ...decision, status: 'retrying' } : decision;
+}
+
+function decideState(result: AttemptResult, now: Date, retryDelaysSeconds: readonly number[]): Decision {
   const retry = (retryAfter: number | null) => {
     const delay = nextAttemptDelayMs(result.attempt, retryDelaysSeconds, retryAfter);
     return delay === null
       ? { state: 'failed' as const, nextAttemptAt: null, outcome: 'failed' as const }
       : { state: 'pending' as const, nextAttemptAt: new Date(now.getTime() + delay), outcome: 'retrying' as const };
   };
+  const noAnswer = { responseStatus: null, responseHeaders: null, responseBody: null, load: null };
   if (result.kind === 'eventMissing') {
-    return { status: 'failed', responseStatus: null, durationMs: null, error: 'the event is no longer in the event log (kept 30 days)', state: 'failed', nextAttemptAt: null, health: null, outcome: 'failed' };
+    return { status: 'failed', ...noAnswer, durationMs: null, error: 'the event is no longer in the event log (kept 30 days)', state: 'failed', nextAttemptAt: null, health: null, outcome: 'failed' };
   }
   if (result.kind === 'interrupted') {
-    return { status: 'failed', responseStatus: null, durationMs: null, error: 'interrupted: the instance sending it stopped before it recorded a result', state: 'pending', nextAttemptAt: null, health: null, outcome: 'interrupted' };
+    return { status: 'failed', ...noAnswer, durationMs: null, error: 'interrupted: the instance sending it stopped before it recorded a result', state: 'pending', nextAttemptAt: null, health: null, outcome: 'interrupted' };
   }
   const o = result.outcome;
   if (o.kind === 'aborted') {
     // Cut off by our own shutdown: due again at once (another instance, or this one restarted, takes it).
-    return { status: 'failed', responseStatus: null, durationMs: o.durationMs, error: 'interrupted: the server shut down during the attempt', state: 'pending', nextAttemptAt: now, health: null, outcome: 'interrupted' };
+    return { status: 'failed', ...noAnswer, durationMs: o.durationMs, error: 'interrupted: the server shut down during the attempt', state: 'pending', nextAttemptAt: now, health: null, outcome: 'interrupted' };
   }
   if (o.kind === 'error') {
-    return { status: 'failed', responseStatus: null, durationMs: o.durationMs, error: o.error, ...retry(null), health: 'failure' };
+    return { status: 'failed', ...noAnswer, load: loadSignal(o), durationMs: o.durationMs, error: o.error, ...retry(null), health: 'failure' };
   }
+  const answer = { responseStatus: o.status, responseHeaders: JSON.stringify(o.headers), responseBody: o.body, load: loadSignal(o), durationMs: o.durationMs };
   if (o.status >= 200 && o.status < 300) {
-    return { status: 'succeeded', responseStatus: o.status, durationMs: o.durationMs, error: null, state: 'succeeded', nextAttemptAt: null, health: 'success', outcome: 'delivered' };
+    return { status: 'succeeded', ...answer, error: null, state: 'succeeded', nextAttemptAt: null, health: 'success', outcome: 'delivered' };
   }
   if (o.status === 410) {
-    return { status: 'failed', responseStatus: 410, durationMs: o.durationMs, error: describeStatus(410), state: 'failed', nextAttemptAt: null, health: 'gone', outcome: 'failed' };
+    return { status: 'failed', ...answer, error: describeStatus(410), state: 'failed', nextAttemptAt: null, health: 'gone', outcome: 'failed' };
   }
-  return { status: 'failed', responseStatus: o.status, durationMs: o.durationMs, error: describeStatus(o.status), ...retry(o.retryAfterSeconds), health: 'failure' };
+  return { status: 'failed', ...answer, error: describeStatus(o.status), ...retry(o.retryAfterSeconds), health: 'failure' };
 }
 
 export interface RecorderDeps {
@@ -157,11 +171,13 @@ export class AttemptRecorder {
       const now = this.deps.clock.now();
       const ids = [...new Set(batch.map((r) => r.webhookId))].sort();
       // Locked in id order, so two instances recording never deadlock, and a delete waits for us.
-      const hooks = await em.execute<{ id: string; status: string; failing_since: DateValue | null }[]>(
-        `select id, status, failing_since from webhooks where id in (${placeholders(ids.length)}) order by id${this.deps.postgres ? ' for update' : ''}`,
+      const hooks = await em.execute<{ id: string; status: string; failing_since: DateValue | null; slow_until: DateValue | null; slow_down_seconds: number | null }[]>(
+        `select id, status, failing_since, slow_until, slow_down_seconds from webhooks where id in (${placeholders(ids.length)}) order by id${this.deps.postgres ? ' for update' : ''}`,
         ids,
       );
       const present = new Map(hooks.map((h) => [h.id, { status: h.status, failingSince: dateOrNull(h.failing_since) }]));
+      const slowDowns = new Map(hooks.map((h) => [h.id, { until: dateOrNull(h.slow_until), pauseSeconds: h.slow_down_seconds === null ? null : Number(h.slow_down_seconds) }]));
+      const slowed = new Set<string>();
       const attempts: unknown[][] = [];
       const outcomes: DeliveryOutcome[] = [];
       const health = new Map<string, { last: 'success' | 'failure'; gone: boolean }>();
@@ -175,7 +191,16 @@ export class AttemptRecorder {
           outcomes.push(d.outcome);
         } else {
           posted.push({ result, d });
+          if (d.load) {
+            slowDowns.set(result.webhookId, slowDown(slowDowns.get(result.webhookId)!, d.load, now));
+            slowed.add(result.webhookId);
+          }
         }
+      }
+      // A slowed-down endpoint's retries wait for the pause to end, whatever the schedule says.
+      for (const { result, d } of posted) {
+        const until = slowDowns.get(result.webhookId)?.until;
+        if (until && d.nextAttemptAt && d.nextAttemptAt < until) d.nextAttemptAt = until;
       }
       const updated = await this.updateDeliveries(em, posted);
       for (const { result, d } of posted) {
@@ -190,20 +215,24 @@ export class AttemptRecorder {
       }
       if (attempts.length) {
         await em.execute(
-          'insert into webhook_attempts (delivery_id, webhook_id, event_id, attempt, status, response_status, duration_ms, error, created_at, next_attempt_at) values ' +
-            attempts.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ') +
+          'insert into webhook_attempts (delivery_id, webhook_id, event_id, attempt, status, response_status, response_headers, response_body, duration_ms, error, created_at, next_attempt_at) values ' +
+            attempts.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ') +
             ' on conflict (delivery_id, attempt) do nothing',
           attempts.flat(),
           'run',
         );
       }
       for (const [id, h] of health) await this.updateHealth(em, log, id, present.get(id)!, h, now);
+      for (const id of slowed) {
+        const { until, pauseSeconds } = slowDowns.get(id)!;
+        await em.execute('update webhooks set slow_until = ?, slow_down_seconds = ? where id = ?', [until, pauseSeconds, id], 'run');
+      }
       return outcomes;
     });
   }
 
   private attemptRow(result: AttemptResult, d: Decision): unknown[] {
-    return [Number(result.deliveryId), result.webhookId, result.eventId, result.attempt, d.status, d.responseStatus, d.durationMs, d.error?.slice(0, 500) ?? null, result.startedAt, d.nextAttemptAt];
+    return [Number(result.deliveryId), result.webhookId, result.eventId, result.attempt, d.status, d.responseStatus, d.responseHeaders, d.responseBody, d.durationMs, d.error?.slice(0, 500) ?? null, result.startedAt, d.nextAttemptAt];
   }
 
   /**

@@ -61,9 +61,10 @@ export class DeliveryStore {
       const due = await em.execute<{ id: string | number; webhook_id: string }[]>(
         `select d.id, d.webhook_id from webhook_deliveries d ` +
           `where d.state = 'pending' and d.next_attempt_at <= ? and (d.lease_until is null or d.lease_until <= ?) ` +
-          `and d.webhook_id in (select w.id from webhooks w where w.status = 'active')${excluded} ` +
+          // An endpoint slowed down (slow-down.ts) gets nothing until its pause ends.
+          `and d.webhook_id in (select w.id from webhooks w where w.status = 'active' and (w.slow_until is null or w.slow_until <= ?))${excluded} ` +
           `order by d.next_attempt_at, d.id limit ${Math.max(1, Math.floor(limit))}${this.postgres ? ' for update of d skip locked' : ''}`,
-        [now, now, ...full],
+        [now, now, now, ...full],
       );
       const taken: string[] = [];
       const counts = new Map<string, number>();

@@ -14,6 +14,8 @@ interface Subscriber {
   id: string;
   events: string[];
   createdAt: Date;
+  /** Slowed down until then (slow-down.ts): its new deliveries wait. */
+  slowUntil: Date | null;
   hook: ActiveWebhook;
 }
 
@@ -97,13 +99,14 @@ export class FanOut {
         const page = { items, position: items[items.length - 1]!.id };
         const subscribers = (
           await em.execute<
-            { id: string; url: string; events: string | string[]; created_at: DateValue; secret_enc: string; previous_secret_enc: string | null; previous_secret_expires_at: DateValue | null }[]
-          >("select id, url, events, created_at, secret_enc, previous_secret_enc, previous_secret_expires_at from webhooks where status = 'active'")
+            { id: string; url: string; events: string | string[]; created_at: DateValue; secret_enc: string; previous_secret_enc: string | null; previous_secret_expires_at: DateValue | null; slow_until: DateValue | null }[]
+          >("select id, url, events, created_at, secret_enc, previous_secret_enc, previous_secret_expires_at, slow_until from webhooks where status = 'active'")
         ).map(
           (r): Subscriber => ({
             id: r.id,
             events: parseEvents(r.events),
             createdAt: dateOrNull(r.created_at)!,
+            slowUntil: dateOrNull(r.slow_until),
             hook: { id: r.id, url: r.url, secretEnc: r.secret_enc, previousSecretEnc: r.previous_secret_enc, previousSecretExpiresAt: dateOrNull(r.previous_secret_expires_at) },
           }),
         );
@@ -116,12 +119,14 @@ export class FanOut {
             // A webhook receives what happens from its creation on, never what came before.
             if (event.occurredAt < s.createdAt) continue;
             if (!s.events.includes('*') && !s.events.includes(event.type)) continue;
-            const slot = claimer?.reserve(s.id) ?? null;
+            // A slowed-down endpoint (slow-down.ts): queued, due when its pause ends, not sent now.
+            const paused = s.slowUntil !== null && s.slowUntil > now;
+            const slot = paused ? null : (claimer?.reserve(s.id) ?? null);
             if (slot) {
               taken.push({ webhookId: s.id, slot });
               slots.set(`${s.id} ${event.id}`, slot);
             }
-            rows.push([s.id, event.id, event.id.slice('evt_'.length), slot ? 1 : 0, slot ? leaseUntil : null, now, now]);
+            rows.push([s.id, event.id, event.id.slice('evt_'.length), slot ? 1 : 0, slot ? leaseUntil : null, paused ? s.slowUntil : now, now]);
           }
         }
         const created = new Set<string>();

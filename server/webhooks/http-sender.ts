@@ -1,11 +1,21 @@
 import http from 'node:http';
 import https from 'node:https';
 import { checkLiteralHost, ForbiddenAddressError, guardedLookup, socketHost } from './address-guard.js';
+import { BodyPrefix, keptHeaders } from './response-capture.js';
 
 /** What one POST came to. */
 export type PostOutcome =
-  | { kind: 'response'; status: number; retryAfterSeconds: number | null; durationMs: number }
-  | { kind: 'error'; error: string; durationMs: number }
+  | {
+      kind: 'response';
+      status: number;
+      retryAfterSeconds: number | null;
+      durationMs: number;
+      /** The diagnostic headers (response-capture.ts) and the first 4 KiB of the body, kept with the attempt. */
+      headers: Record<string, string>;
+      body: string;
+    }
+  /** `timedOut`: no complete answer within the timeout (a sign of an overloaded receiver). */
+  | { kind: 'error'; error: string; durationMs: number; timedOut?: boolean }
   /** Stopped by us (shutdown, or the webhook was deleted), not by the receiver. */
   | { kind: 'aborted'; durationMs: number };
 
@@ -15,7 +25,7 @@ export interface SenderOptions {
   userAgent: string;
 }
 
-/** At most this many bytes of an answer are read (and thrown away): only its status matters. */
+/** At most this many bytes of an answer are read: its status matters, and its first 4 KiB are kept. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** `Retry-After` as seconds: delta-seconds or an HTTP date; null when absent or unreadable. */
@@ -72,7 +82,7 @@ export class WebhookSender {
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length), 'user-agent': this.options.userAgent },
       });
       const timer = setTimeout(() => {
-        finish({ kind: 'error', error: `timeout: no complete answer within ${this.options.timeoutMs / 1000} s`, durationMs: elapsed() });
+        finish({ kind: 'error', error: `timeout: no complete answer within ${this.options.timeoutMs / 1000} s`, durationMs: elapsed(), timedOut: true });
         request.destroy();
       }, this.options.timeoutMs);
       const onAbort = () => {
@@ -82,10 +92,12 @@ export class WebhookSender {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       request.on('response', (response) => {
-        // The answer counts once it has fully arrived (a 2xx within the timeout); its body is discarded.
+        // The answer counts once it has fully arrived (a 2xx within the timeout); its first 4 KiB are kept.
         let read = 0;
+        const body = new BodyPrefix();
         response.on('data', (chunk: Buffer) => {
           read += chunk.length;
+          body.add(chunk);
           if (read > MAX_ANSWER_BYTES) response.destroy();
         });
         const done = () =>
@@ -94,6 +106,8 @@ export class WebhookSender {
             status: response.statusCode ?? 0,
             retryAfterSeconds: parseRetryAfter(response.headers['retry-after'], Date.now()),
             durationMs: elapsed(),
+            headers: keptHeaders(response.headers),
+            body: body.text(),
           });
         response.on('end', done);
         // A receiver that sends more than we read: its status still stands.

@@ -80,6 +80,13 @@ export class WebhookWorker {
   }
 
   async start(): Promise<void> {
+    // Said at every start, so a development setting that reached production shows in its logs.
+    if (this.deps.config.allowPrivateNetworks) {
+      this.deps.log.warn(
+        { setting: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS' },
+        'webhooks: WEBHOOK_ALLOW_PRIVATE_NETWORKS=true turns the SSRF guard off: webhooks may reach loopback, private and link-local addresses (tests and development only)',
+      );
+    }
     await runInBackground(() => this.fanOut.ensurePosition());
     this.loops = [runInBackground(() => this.fanOutLoop()), runInBackground(() => this.dispatchLoop())];
   }

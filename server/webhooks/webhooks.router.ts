@@ -6,6 +6,8 @@ import {
   WebhookDeliveriesInput,
   WebhookIdInput,
   WebhookListSchema,
+  WebhookResendInput,
+  WebhookResentSchema,
   WebhookSchema,
   WebhookSecretSchema,
   WebhookTestSentSchema,
@@ -109,6 +111,23 @@ export const webhooksRouter = router({
     .input(WebhookDeliveriesInput)
     .output(WebhookAttemptPageSchema)
     .query(({ ctx, input }) => ctx.services.webhooks.deliveries(input)),
+
+  resend: manage
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/webhooks/{id}/deliveries/{deliveryId}/resend',
+        tags,
+        summary: 'Send one delivery again, now',
+        description:
+          'A new attempt now for the delivery (`deliveryId` from the deliveries list), whatever its state: retrying, given up or delivered. ' +
+          'The same event and `webhook-id`, so receivers deduplicate; the attempt numbers go on, and if it fails the retry schedule continues from its number.',
+        errorResponses: { 404: 'No such webhook or delivery', 409: 'The webhook is disabled, or an attempt of this delivery is on the wire' },
+      },
+    })
+    .input(WebhookResendInput)
+    .output(WebhookResentSchema)
+    .mutation(({ ctx, input }) => ctx.services.webhooks.resend(input)),
 
   test: manage
     .meta({

@@ -4,6 +4,7 @@ import type {
   WebhookAttempt,
   WebhookCreateData,
   WebhookDeliveriesQuery,
+  WebhookResendInput,
   WebhookUpdateData,
 } from '../../client-sdk/src/schemas/webhooks.js';
 import type { Clock } from '../clock.js';
@@ -31,10 +32,13 @@ export const toWebhook = (w: WebhookEntity): Webhook => ({
 
 const toAttempt = (a: WebhookAttemptEntity): WebhookAttempt => ({
   id: `att_${a.id}`,
+  deliveryId: `dlv_${a.delivery.id}`,
   eventId: a.eventId,
   attempt: a.attempt,
   status: a.status,
   responseStatus: a.responseStatus,
+  responseHeaders: a.responseHeaders === null ? null : (JSON.parse(a.responseHeaders) as Record<string, string>),
+  responseBody: a.responseBody,
   durationMs: a.durationMs,
   error: a.error,
   createdAt: a.createdAt,
@@ -205,6 +209,33 @@ export class WebhooksService {
     );
     const page = rows.slice(0, query.limit);
     return { items: page.map(toAttempt), nextCursor: rows.length > query.limit ? `att_${page[page.length - 1]!.id}` : null };
+  }
+
+  /**
+   * A new attempt now for one delivery, whatever its state: a retrying one is not left to wait
+   * for its schedule, a given-up or delivered one is sent again (same event, same `webhook-id`, so
+   * receivers deduplicate). The attempt numbers go on; if the new attempt fails, the retry schedule
+   * continues from its number (a delivery past the schedule is given up again). 409 while an
+   * attempt of it is on the wire, or the webhook is disabled.
+   */
+  async resend(input: WebhookResendInput): Promise<{ deliveryId: string; eventId: string; attempt: number }> {
+    const deliveryId = input.deliveryId.slice('dlv_'.length);
+    const answer = await this.writes.run(async (em, log) => {
+      const entity = await em.findOne(WebhookEntity, { id: input.id });
+      if (!entity) throw notFound(`No webhook with id ${input.id}`);
+      const delivery = await em.findOne(WebhookDeliveryEntity, { id: deliveryId, webhook: input.id });
+      if (!delivery) throw notFound(`No delivery ${input.deliveryId} for webhook ${input.id}`);
+      if (entity.status !== 'active') throw conflict('This webhook is disabled; set its status to active first');
+      const now = this.deps.clock.now();
+      if (delivery.leaseUntil && delivery.leaseUntil > now) throw conflict('An attempt of this delivery is on the wire now; follow it in the deliveries list');
+      const previous = delivery.state;
+      delivery.state = 'pending';
+      delivery.nextAttemptAt = now;
+      log.audit({ action: 'webhook.deliveryResent', target: { type: 'webhook', id: input.id }, changes: { [input.deliveryId]: [previous, 'pending'] } });
+      return { deliveryId: input.deliveryId, eventId: delivery.eventId, attempt: delivery.attempts + 1 };
+    });
+    this.deps.onQueued();
+    return answer;
   }
 
   /** Queues a `webhook.test` message, due now; its attempts show in the deliveries list. */

@@ -29,6 +29,15 @@ function copySqliteTemplate(dataDir: string): void {
 
 export const usingPostgres = () => process.env.CARLY_TEST_DIALECT === 'postgresql' && Boolean(process.env.TEST_DATABASE_URL);
 
+/**
+ * The title of a PostgreSQL-only test or suite (`describe.skipIf(!usingPostgres())(postgresOnly('…'))`):
+ * where it is skipped, the title says why, so a skipped line in the report is not a mystery.
+ */
+export const postgresOnly = (title: string) =>
+  usingPostgres()
+    ? title
+    : `${title} (skipped: PostgreSQL only, ${process.env.TEST_DATABASE_URL ? 'runs in the postgresql project' : 'set TEST_DATABASE_URL=postgres://… to run it'})`;
+
 export function tempDir(prefix = 'carly-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

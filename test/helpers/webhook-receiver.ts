@@ -16,6 +16,8 @@ export interface Answer {
   headers?: Record<string, string>;
   /** Answer only after this long (a slow or hung receiver). */
   delayMs?: number;
+  /** The answer's body ('ok' unless told). */
+  body?: string;
 }
 export type Responder = (request: Received, n: number) => Answer;
 
@@ -48,7 +50,7 @@ export class Receiver {
         const send = () => {
           if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers ?? {});
-          res.end('ok');
+          res.end(answer.body ?? 'ok');
         };
         if (answer.delayMs) setTimeout(send, answer.delayMs).unref();
         else send();

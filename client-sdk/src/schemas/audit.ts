@@ -8,6 +8,19 @@ export const AuditEntryIdSchema = text()
   .regex(/^aud_[1-9][0-9]{0,17}$/, 'Not an audit entry id (aud_…)')
   .meta({ description: 'An audit entry id, as received', example: 'aud_2051' });
 
+/**
+ * `[before, after]`. zod renders a tuple as JSON Schema 2020-12's `prefixItems` with `items: false`,
+ * which tools built for OpenAPI 3.0 (Prism, several generators) read as "an array with no items":
+ * the document says it the way every tool reads, an array of exactly 2 values of any type.
+ */
+const BeforeAfterSchema = z.tuple([z.unknown(), z.unknown()]).meta({
+  description: '`[before, after]`: the value before the change and after it',
+  override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+    delete jsonSchema.prefixItems;
+    jsonSchema.items = {};
+  },
+});
+
 export const AuditEntrySchema = z
   .object({
     id: z.string().meta({ example: 'aud_2051' }),
@@ -26,7 +39,7 @@ export const AuditEntrySchema = z
       .meta({ id: 'AuditTarget' }),
     outcome: z.enum(AUDIT_OUTCOMES).meta({ description: '`failure`: refused (a wrong password); `denied`: not allowed or suppressed by a rule' }),
     changes: z
-      .record(z.string(), z.tuple([z.unknown(), z.unknown()]))
+      .record(z.string(), BeforeAfterSchema)
       .nullable()
       .meta({ description: '`{ field: [before, after] }` of the fields that changed; never a password, hash, token or secret', example: { company: [null, 'Analytical Engines Ltd'] } }),
     requestId: z.string().nullable().meta({ description: 'The `x-request-id` of the request that did it' }),

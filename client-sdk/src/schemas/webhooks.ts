@@ -95,17 +95,30 @@ export type WebhookUpdateData = z.output<typeof WebhookUpdateInput>;
 
 export const WebhookDeletedSchema = z.object({ deleted: z.literal(true), id: z.string() }).meta({ id: 'WebhookDeleted' });
 
-export const WEBHOOK_ATTEMPT_STATUSES = ['succeeded', 'failed'] as const;
-export const WebhookAttemptStatusSchema = z.enum(WEBHOOK_ATTEMPT_STATUSES);
+/**
+ * `succeeded`: answered 2xx. `retrying`: this attempt failed and another is scheduled
+ * (`nextAttemptAt`). `failed`: this attempt failed and the delivery was given up (the retry
+ * schedule is spent, the receiver answered 410, or the event left the log).
+ */
+export const WEBHOOK_ATTEMPT_STATUSES = ['succeeded', 'retrying', 'failed'] as const;
+export const WebhookAttemptStatusSchema = z.enum(WEBHOOK_ATTEMPT_STATUSES).meta({
+  description: '`succeeded`: answered 2xx; `retrying`: failed, another attempt is scheduled (`nextAttemptAt`); `failed`: failed and given up',
+});
 export type WebhookAttemptStatus = z.infer<typeof WebhookAttemptStatusSchema>;
 
 export const WebhookAttemptSchema = z
   .object({
     id: z.string().meta({ example: 'att_311' }),
+    deliveryId: z.string().meta({ description: 'The delivery (one event to this webhook) the attempt belongs to; resend it with POST /webhooks/{id}/deliveries/{deliveryId}/resend', example: 'dlv_207' }),
     eventId: z.string().meta({ description: 'The event sent: the `webhook-id` header, the same on every attempt', example: 'evt_1042' }),
     attempt: z.number().int().meta({ description: '1 for the first attempt' }),
     status: WebhookAttemptStatusSchema,
     responseStatus: z.number().int().nullable().meta({ description: "The receiver's HTTP status; null when no answer came" }),
+    responseHeaders: z.record(z.string(), z.string()).nullable().meta({
+      description: "The receiver's answer headers that help diagnose it (content-type, retry-after, server, request ids…); never cookies or credentials. Null when no answer came",
+      example: { 'content-type': 'application/json', 'retry-after': '30' },
+    }),
+    responseBody: z.string().nullable().meta({ description: "The first 4 KiB of the receiver's answer body (as UTF-8 text); null when no answer came", example: '{"error":"busy"}' }),
     durationMs: z.number().int().nullable(),
     error: z.string().nullable().meta({ description: 'Why it failed, when it did', example: 'HTTP 500' }),
     createdAt: TimestampSchema,
@@ -139,3 +152,19 @@ export const WebhookTestSentSchema = z
     eventId: z.string().meta({ description: 'The `webhook-id` of the test message; follow it in the deliveries list', example: 'whtest_9c2e4f6a8b0d1e3f5a7c9e1b' }),
   })
   .meta({ id: 'WebhookTestSent' });
+
+export const WebhookResendInput = z
+  .strictObject({
+    id: text().min(1).max(64),
+    deliveryId: text().regex(/^dlv_[1-9][0-9]{0,17}$/, 'Invalid delivery id: pass deliveryId as listed'),
+  })
+  .meta({ id: 'WebhookResend' });
+export type WebhookResendInput = z.input<typeof WebhookResendInput>;
+
+export const WebhookResentSchema = z
+  .object({
+    deliveryId: z.string().meta({ example: 'dlv_207' }),
+    eventId: z.string().meta({ description: 'The event sent again: the same `webhook-id` as before, so receivers can deduplicate', example: 'evt_1042' }),
+    attempt: z.number().int().meta({ description: 'The number the new attempt will have' }),
+  })
+  .meta({ id: 'WebhookResent' });

@@ -1,0 +1,21 @@
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261206174253 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`alter table "webhooks" add column "slow_until" timestamptz null, add column "slow_down_seconds" int null;`);
+
+    this.addSql(`alter table "webhook_attempts" add column "response_headers" text null, add column "response_body" text null;`);
+
+    // A failed attempt with another one scheduled was recorded as 'failed'; it is 'retrying' now
+    // ('failed' means given up).
+    this.addSql(`update webhook_attempts set status = 'retrying' where status = 'failed' and next_attempt_at is not null;`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`alter table "webhook_attempts" drop column "response_headers", drop column "response_body";`);
+
+    this.addSql(`alter table "webhooks" drop column "slow_until", drop column "slow_down_seconds";`);
+  }
+
+}
