@@ -59,11 +59,11 @@ export class WalScrubber {
         return true;
       }
     }
-    if (this.pendingSince === null) {
-      this.pendingSince = Date.now();
-      this.log.warn('after an erasure a reader kept the SQLite WAL busy: erased data stays in the -wal file until the checkpoint, retried in the background, finishes');
-      this.schedule(this.options.pauseMs);
-    }
+    this.log.warn('after an erasure a reader kept the SQLite WAL busy: erased data stays in the -wal file until the checkpoint, retried in the background, finishes');
+    // The bound counts from the latest erasure still waiting; one timer serves them all.
+    const waiting = this.pendingSince !== null;
+    this.pendingSince = Date.now();
+    if (!waiting) this.schedule(this.options.pauseMs);
     return false;
   }
 
