@@ -59,16 +59,24 @@ export class WalScrubber {
         return true;
       }
     }
-    if (this.pendingSince === null) {
-      this.pendingSince = Date.now();
-      this.log.warn('after an erasure a reader kept the SQLite WAL busy: erased data stays in the -wal file until the checkpoint, retried in the background, finishes');
-      this.schedule(this.options.pauseMs);
-    }
+    this.log.warn('after an erasure a reader kept the SQLite WAL busy: erased data stays in the -wal file until the checkpoint, retried in the background, finishes');
+    // The bound counts from the latest erasure still waiting; one timer serves them all.
+    const waiting = this.pendingSince !== null;
+    this.pendingSince = Date.now();
+    if (!waiting) this.schedule(this.options.pauseMs);
     return false;
   }
 
-  /** Stops the background retries (shutdown: closing the last connection checkpoints anyway). */
+  /** Stops the background retries (shutdown: closing the last connection checkpoints, if no other process still reads). */
   stop(): void {
+    if (this.pendingSince !== null) {
+      this.log.warn('stopping with the SQLite WAL checkpoint after an erasure unfinished: closing the database checkpoints it unless another process still reads the file');
+      this.pendingSince = null;
+    }
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -91,7 +99,7 @@ export class WalScrubber {
 
   private finish(): void {
     if (this.pendingSince === null) return;
-    this.stop();
+    this.clearTimer();
     this.log.info('the SQLite WAL holding erased data is checkpointed and truncated');
     this.pendingSince = null;
   }
