@@ -39,7 +39,7 @@ describe('decide (what an attempt means for its delivery and webhook)', () => {
     ...base,
     attempt,
     kind: 'posted',
-    outcome: { kind: 'response', status, retryAfterSeconds, durationMs: 12 },
+    outcome: { kind: 'response', status, retryAfterSeconds, durationMs: 12, headers: { 'content-type': 'text/plain' }, body: 'ok' },
   });
   const dueInMs = (d: ReturnType<typeof decide>) => (d.nextAttemptAt ? d.nextAttemptAt.getTime() - now.getTime() : null);
 
@@ -47,6 +47,9 @@ describe('decide (what an attempt means for its delivery and webhook)', () => {
     expect(decide(posted(1, 204), now, DELAYS)).toEqual({
       status: 'succeeded',
       responseStatus: 204,
+      responseHeaders: '{"content-type":"text/plain"}',
+      responseBody: 'ok',
+      load: { kind: 'fine' },
       durationMs: 12,
       error: null,
       state: 'succeeded',
@@ -58,7 +61,7 @@ describe('decide (what an attempt means for its delivery and webhook)', () => {
 
   it('a 5xx with retries left stays pending, due after the scheduled delay (within the jitter)', () => {
     const d = decide(posted(1, 503), now, DELAYS);
-    expect(d).toMatchObject({ responseStatus: 503, error: 'HTTP 503', state: 'pending', health: 'failure', outcome: 'retrying' });
+    expect(d).toMatchObject({ status: 'retrying', responseStatus: 503, error: 'HTTP 503', state: 'pending', health: 'failure', outcome: 'retrying' });
     expect(dueInMs(d)).toBeGreaterThanOrEqual(4_000);
     expect(dueInMs(d)).toBeLessThanOrEqual(6_000);
   });
@@ -80,8 +83,8 @@ describe('decide (what an attempt means for its delivery and webhook)', () => {
   });
 
   it('a network error is retried like a 5xx, with the error as the reason', () => {
-    const d = decide({ ...base, attempt: 2, kind: 'posted', outcome: { kind: 'error', error: 'ECONNREFUSED', durationMs: 3 } }, now, DELAYS);
-    expect(d).toMatchObject({ responseStatus: null, error: 'ECONNREFUSED', state: 'pending', health: 'failure', outcome: 'retrying' });
+    const d = decide({ ...base, attempt: 2, kind: 'posted', outcome: { kind: 'error', error: 'ECONNREFUSED', durationMs: 3, timedOut: false } }, now, DELAYS);
+    expect(d).toMatchObject({ status: 'retrying', responseStatus: null, error: 'ECONNREFUSED', state: 'pending', health: 'failure', outcome: 'retrying' });
     expect(dueInMs(d)).toBeGreaterThanOrEqual(240_000);
     expect(dueInMs(d)).toBeLessThanOrEqual(360_000);
   });
