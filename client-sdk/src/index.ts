@@ -3,6 +3,7 @@
  * server validates with (use them to validate forms with exactly the server's rules).
  */
 export * from './schemas/index.js';
+export * from './query/index.js';
 export { createCarlyClient } from './client.js';
 export type {
   CallOptions,
