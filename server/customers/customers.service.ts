@@ -20,6 +20,7 @@ import type { HotReads } from '../db/hot-reads.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
+import { indexCustomer, unindexCustomer } from '../search/search-writes.js';
 import { likePrefix, pageStatement, type PagePlan, type SortColumn } from './page-statement.js';
 import { changedFields, creationChanges, customerFromRow, nameKeys, newCustomerId, toCustomer, type CustomerRow } from './customer.mapper.js';
 
@@ -104,6 +105,7 @@ export class CustomersService {
           ...data,
           publicId: newCustomerId(),
           ...nameKeys(data.firstName, data.lastName),
+          ...(await indexCustomer(em, data)),
           createdAt: now,
           updatedAt: now,
           version: 1,
@@ -137,6 +139,7 @@ export class CustomersService {
           Object.assign(changes, nameKeys(changes.firstName ?? entity.firstName, changes.lastName ?? entity.lastName));
         }
         em.assign(entity, changes, { mergeObjectProperties: false });
+        em.assign(entity, await indexCustomer(em, entity));
         // The UPDATE carries `WHERE version = ?`: of concurrent writers holding the same version,
         // exactly one succeeds and the rest get OptimisticLockError, so nothing is overwritten.
         await em.flush();
@@ -163,6 +166,8 @@ export class CustomersService {
       const accounts = await em.createQueryBuilder(UserEntity).select('id').where({ customer: entity.id }).execute<{ id: string }[]>('all', false);
       removedAccounts = accounts.map((a) => a.id);
       em.remove(entity);
+      await em.flush();
+      await unindexCustomer(em, entity.searchWords);
       log.event({ type: 'customer.deleted', customer: { id: entity.publicId, email: entity.email, version: entity.version }, changed: [] });
       log.audit({ action: 'customer.deleted', target: { type: 'customer', id: entity.publicId } });
       return { deleted: true as const, email: entity.email };

@@ -20,6 +20,9 @@ export type Dialect = Config['database']['kind'];
  */
 export const migrationsDir = (dialect: Dialect) => path.join(REPO_ROOT, 'server', 'db', 'migrations', dialect);
 
+/** Tables no entity describes, made by migrations: the FTS5 search index (customers_search) and its shadow tables. */
+export const SCHEMA_SKIPPED_TABLES: readonly RegExp[] = [/^customers_search(_|$)/];
+
 interface SqliteConnection {
   pragma(source: string): unknown;
 }
@@ -32,6 +35,9 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
     // Entities are declared with EntitySchema: no reflection, no discovery cache needed.
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,
+    // SQLite's FTS5 search index and its shadow tables are made by a migration (search/), not
+    // described by entities: the schema diff must leave them alone.
+    schemaGenerator: { skipTables: [...SCHEMA_SKIPPED_TABLES] },
     migrations: {
       // New migrations are written here (npm run migration:create); the server runs the static list.
       path: migrationsDir(database.kind),
