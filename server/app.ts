@@ -21,6 +21,7 @@ import { AccessTokens } from './auth/tokens.js';
 import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomersService } from './customers/customers.service.js';
+import { CustomerSearch } from './search/customer-search.js';
 import { registerAccountPages } from './http/account-pages.js';
 import { registerBodyGuard } from './http/body-guard.js';
 import { isCacheable, NO_STORE } from './http/cache-control.js';
@@ -235,6 +236,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
         return {
           customers: new CustomersService(writes, cursors, evictAccounts, reads),
+          search: new CustomerSearch(() => writes.entityManager, cursors),
           auth: new AuthService(writes, authDeps, info),
           apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
           webhooks: new WebhooksService(writes, {

@@ -64,11 +64,12 @@ class Parser {
   private clauses = 0;
 
   constructor(query: string) {
+    // Checked before the query is split into characters: a long one costs nothing more.
+    if (charLength(query) > QUERY_MAX_LENGTH) this.fail(QUERY_MAX_LENGTH + 1, `a query has at most ${QUERY_MAX_LENGTH} characters`);
     this.chars = [...query];
   }
 
   parse(): QueryNode {
-    if (this.chars.length > QUERY_MAX_LENGTH) this.fail(QUERY_MAX_LENGTH + 1, `a query has at most ${QUERY_MAX_LENGTH} characters`);
     const node = this.or(0);
     this.skipSpaces();
     if (this.i < this.chars.length) {
