@@ -20,7 +20,7 @@ import type { HotReads } from '../db/hot-reads.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
-import { indexCustomer, unindexCustomer } from '../search/search-writes.js';
+import { forgetReplacedWords, indexCustomer, unindexCustomer } from '../search/search-writes.js';
 import { likePrefix, pageStatement, type PagePlan, type SortColumn } from './page-statement.js';
 import { changedFields, creationChanges, customerFromRow, nameKeys, newCustomerId, toCustomer, type CustomerRow } from './customer.mapper.js';
 
@@ -134,6 +134,7 @@ export class CustomersService {
           throw conflict(`Stale version: you sent ${version}, the customer is at ${entity.version}`);
         }
         const before = toCustomer(entity);
+        const wordsBefore = entity.searchWords;
         const changes: Partial<CustomerEntity> = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
         if (changes.firstName !== undefined || changes.lastName !== undefined) {
           Object.assign(changes, nameKeys(changes.firstName ?? entity.firstName, changes.lastName ?? entity.lastName));
@@ -143,6 +144,7 @@ export class CustomersService {
         // The UPDATE carries `WHERE version = ?`: of concurrent writers holding the same version,
         // exactly one succeeds and the rest get OptimisticLockError, so nothing is overwritten.
         await em.flush();
+        await forgetReplacedWords(em, wordsBefore, entity.searchWords);
         const after = toCustomer(entity);
         const changed = changedFields(before, after);
         if (Object.keys(changed).length > 0) {

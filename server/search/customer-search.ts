@@ -12,7 +12,7 @@ type RankedRow = CustomerRow & { search_rank: number | string };
 /**
  * `customers.search`: the ids the query and q match (query-sql.ts; the q words below), then one
  * page of them in order — rank (q: every word matched by prefix → 0, some word needed an edit →
- * 1), created descending, id descending — after the cursor's position. The order is a total
+ * 1), created descending, public id descending — after the cursor's position. The order is a total
  * order over values a customer keeps while unchanged, so a walk returns each customer that
  * matched before it began and was not changed during it exactly once (keyset paging).
  */
@@ -23,6 +23,17 @@ export class CustomerSearch {
   ) {}
 
   async search(input: CustomerSearchQuery): Promise<CustomerSearchPage> {
+    const { text, params, tie } = await this.statement(input);
+    const rows = await this.em().execute<RankedRow[]>(text, params);
+    const page = rows.slice(0, input.limit);
+    const last = page[page.length - 1];
+    const nextCursor =
+      rows.length > input.limit && last ? this.cursors.encodeTied(tie, [Number(last.search_rank), new Date(last.created_at).getTime(), last.public_id]) : null;
+    return { items: page.map(customerFromRow), nextCursor };
+  }
+
+  /** The page's SELECT (`?` parameters) and the walk's identity; test/search-plan.test.ts explains it. */
+  async statement(input: CustomerSearchQuery): Promise<{ text: string; params: unknown[]; tie: string }> {
     const em = this.em();
     const dialect = dialectOf(em);
     const sql = new QuerySql(dialect);
@@ -41,23 +52,22 @@ export class CustomerSearch {
     });
     const matched = sets.length ? sets.map((s) => sql.operand(s)).join(' intersect ') : ALL_IDS;
 
-    const columns = CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
-    let text = `select * from (select ${columns}, ${rankSql} as search_rank from customers c where c.id in (${matched})) as r`;
-    if (after) {
-      const [rankAt, createdAt, id] = after as [number, number, number];
-      // Template parts are evaluated left to right: each `?` is bound where it appears.
-      text += ` where (r.search_rank > ${sql.bind(rankAt)} or (r.search_rank = ${sql.bind(rankAt)} and (r.created_at < ${sql.bindDate(createdAt)} or (r.created_at = ${sql.bindDate(createdAt)} and r.id < ${sql.bind(id)}))))`;
-    }
+    // The tie-break is the public id (the id clients see), compared by code point on both databases.
+    const collate = dialect === 'postgresql' ? ' collate "C"' : '';
     // SQLite: `+` keeps the planner from walking the created_at index and probing the match set
     // row by row (a scan of every customer for a selective query); it sorts the matches instead.
     const plus = dialect === 'sqlite' ? '+' : '';
-    text += ` order by r.search_rank, ${plus}r.created_at desc, ${plus}r.id desc limit ${sql.bind(input.limit + 1)}`;
-    const rows = await em.execute<RankedRow[]>(text, sql.params);
-    const page = rows.slice(0, input.limit);
-    const last = page[page.length - 1];
-    const nextCursor =
-      rows.length > input.limit && last ? this.cursors.encodeTied(tie, [Number(last.search_rank), new Date(last.created_at).getTime(), Number(last.id)]) : null;
-    return { items: page.map(customerFromRow), nextCursor };
+    const columns = CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
+    let text = `select * from (select ${columns}, ${rankSql} as search_rank from customers c where c.id in (${matched})) as r`;
+    if (after) {
+      const [rankAt, createdAt, id] = after as [number, number, string];
+      // Template parts are evaluated left to right: each `?` is bound where it appears.
+      text +=
+        ` where (r.search_rank > ${sql.bind(rankAt)} or (r.search_rank = ${sql.bind(rankAt)} and (r.created_at < ${sql.bindDate(createdAt)}` +
+        ` or (r.created_at = ${sql.bindDate(createdAt)} and r.public_id${collate} < ${sql.bind(id)}))))`;
+    }
+    text += ` order by r.search_rank, ${plus}r.created_at desc, ${plus}r.public_id${collate} desc limit ${sql.bind(input.limit + 1)}`;
+    return { text, params: sql.params, tie };
   }
 
   /** The ids with a word starting with `word`: ` word` in search_words, through the trigram index (one character has no trigram: compared row by row). */

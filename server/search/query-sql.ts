@@ -91,18 +91,17 @@ export class QuerySql {
     // The stored JSON is JSON.stringify's (search-keys.ts): these are substrings of it exactly.
     const keyText = `${JSON.stringify(key)}:`;
     const needles = op === ':' ? [`${keyText}${JSON.stringify(folded)}`] : [keyText, JSON.stringify(folded).slice(1, -1)];
+    // Parameters are bound in the order their `?` appear: build the text left to right.
     if (this.dialect === 'postgresql') {
-      const value = `(metadata_fold::jsonb ->> ${this.bind(key)})`;
-      const check = op === ':' ? `${value} = ${this.bind(folded)}` : `strpos(${value}, ${this.bind(folded)}) > 0`;
-      return `select id from customers where ${needles.map((n) => `metadata_fold like ${this.bind(likeContains(n))}`).join(' and ')} and ${check}`;
+      let text = `select id from customers where ${needles.map((n) => `metadata_fold like ${this.bind(likeContains(n))}`).join(' and ')}`;
+      text += ` and ${op === ':' ? '' : 'strpos('}(metadata_fold::jsonb ->> ${this.bind(key)})`;
+      return text + (op === ':' ? ` = ${this.bind(folded)}` : `, ${this.bind(folded)}) > 0`);
     }
     const candidates = this.fts(needles.map((n) => `metadata_fold : ${ftsPhrase(n)}`).join(' AND '));
-    const check = op === ':' ? `j.value = ${this.bind(folded)}` : `instr(j.value, ${this.bind(folded)}) > 0`;
     // json_each's key is the key unescaped; the FTS match only narrowed the rows.
-    return (
-      `select c.id from (${candidates}) as f join customers c on c.id = f.id ` +
-      `where exists (select 1 from json_each(c.metadata_fold) as j where j.key = ${this.bind(key)} and j.type = 'text' and ${check})`
-    );
+    let text = `select c.id from (${candidates}) as f join customers c on c.id = f.id `;
+    text += `where exists (select 1 from json_each(c.metadata_fold) as j where j.key = ${this.bind(key)} and j.type = 'text' and `;
+    return text + (op === ':' ? `j.value = ${this.bind(folded)})` : `instr(j.value, ${this.bind(folded)}) > 0)`);
   }
 }
 

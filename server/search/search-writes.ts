@@ -13,6 +13,13 @@ export async function indexCustomer(em: EntityManager, fields: SearchedFields): 
   return searchKeys(fields);
 }
 
+/** After an update is flushed (same transaction): the words the customer no longer has, and nobody else has, leave the dictionary. */
+export async function forgetReplacedWords(em: EntityManager, before: string, after: string): Promise<void> {
+  const kept = new Set(wordsOf(after));
+  const removed = wordsOf(before).filter((w) => !kept.has(w));
+  if (removed.length) await forgetWords((sql, params) => em.execute(sql, params), removed, (word) => wordStillUsed(em, word));
+}
+
 /** After deleting or erasing a customer (same transaction): its words no other customer has leave the dictionary. */
 export async function unindexCustomer(em: EntityManager, searchWords: string): Promise<void> {
   await forgetWords((sql, params) => em.execute(sql, params), wordsOf(searchWords), (word) => wordStillUsed(em, word));
