@@ -14,6 +14,7 @@ export type {
   ChangeHandlers,
   CustomerIterateInput,
   CustomerIteration,
+  CustomerSearchAllInput,
   EventIterateInput,
   EventIteration,
   ProcedureMethods,
