@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { MikroORM } from '@mikro-orm/core';
-import { migrationsDir, ormOptions } from '../server/db/orm.js';
+import { migrationsDir, ormOptions, SCHEMA_UNDESCRIBED_INDEXES } from '../server/db/orm.js';
 import { writeMigrationIndex } from './lib/migration-index.js';
 import { withScratchPostgres } from './lib/scratch-postgres.js';
 
@@ -16,6 +16,12 @@ async function create(orm: MikroORM, dialect: 'sqlite' | 'postgresql') {
   const migrator = orm.getMigrator();
   await migrator.up();
   const result = await migrator.createMigration(undefined, false, (await migrator.getExecutedMigrations()).length === 0);
+  if (result.fileName) {
+    // The diff would drop indexes no entity can describe (db/orm.ts SCHEMA_UNDESCRIBED_INDEXES).
+    const file = path.join(migrationsDir(dialect), result.fileName);
+    const kept = fs.readFileSync(file, 'utf8').split('\n').filter((line) => !SCHEMA_UNDESCRIBED_INDEXES.some((name) => line.includes(`drop index \\"${name}\\"`) || line.includes(`drop index "${name}"`)));
+    fs.writeFileSync(file, kept.join('\n'));
+  }
   writeMigrationIndex(migrationsDir(dialect));
   console.log(result.fileName ? `${dialect}: wrote ${result.fileName}` : `${dialect}: no changes`);
 }

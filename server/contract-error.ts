@@ -41,7 +41,7 @@ export const CLIENT_ERRORS: Record<number, { code: ErrorCode; message: string }>
 export function toContractError(err: unknown): ContractError {
   if (err instanceof TRPCError) {
     const cause = err.cause as (Error & { issues?: ZodError['issues'] }) | undefined;
-    if (cause instanceof DomainError) return fromCode(cause.code, cause.message, cause.retryAfterSeconds);
+    if (cause instanceof DomainError) return fromCode(cause.code, cause.message, cause.retryAfterSeconds, cause.issues);
     if (err.code === 'BAD_REQUEST' && cause?.name === 'ZodError' && cause.issues) {
       return { status: 400, body: { code: 'BAD_REQUEST', message: 'Input validation failed', issues: toFieldIssues(cause.issues) } };
     }
@@ -49,7 +49,7 @@ export function toContractError(err: unknown): ContractError {
     if (KNOWN.has(err.code) && err.code !== 'INTERNAL_SERVER_ERROR') return fromCode(err.code as ErrorCode, err.message);
     return internal();
   }
-  if (err instanceof DomainError) return fromCode(err.code, err.message, err.retryAfterSeconds);
+  if (err instanceof DomainError) return fromCode(err.code, err.message, err.retryAfterSeconds, err.issues);
   const e = err as { code?: string; statusCode?: number; name?: string } | null;
   const known = e?.code ? FASTIFY_CODES[e.code] : undefined;
   if (known) return fromCode(known.code, known.message);
@@ -62,8 +62,8 @@ export function toContractError(err: unknown): ContractError {
   return internal();
 }
 
-function fromCode(code: ErrorCode, message: string, retryAfterSeconds?: number): ContractError {
-  return { status: HTTP_STATUS[code], body: { code, message }, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) };
+function fromCode(code: ErrorCode, message: string, retryAfterSeconds?: number, issues?: { path: string; message: string }[]): ContractError {
+  return { status: HTTP_STATUS[code], body: { code, message, ...(issues ? { issues } : {}) }, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) };
 }
 
 function internal(): ContractError {

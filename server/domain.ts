@@ -22,6 +22,7 @@ import type { Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomerReads } from './customers/customer-reads.js';
 import { CustomersService } from './customers/customers.service.js';
+import { CustomerSearch } from './search/customer-search.js';
 import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { deriveKey, loadServerSecret } from './secrets.js';
 import { ApiKeyAuthenticator } from './api-keys/api-key-authenticator.js';
@@ -151,6 +152,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
     return {
       customers: new CustomersService(writes, cursors, evictAccounts, customerReads),
+      search: new CustomerSearch(() => writes.entityManager, cursors),
       auth: new AuthService(writes, authDeps, info),
       apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
       webhooks: new WebhooksService(writes, {

@@ -10,6 +10,8 @@ export class DomainError extends Error {
     message: string,
     /** Seconds a client should wait before retrying (429, 503). */
     readonly retryAfterSeconds?: number,
+    /** Field issues of a 400, in the contract's shape, when the input was checked past its schema (a search query). */
+    readonly issues?: { path: string; message: string }[],
   ) {
     super(message);
     this.name = 'DomainError';
@@ -21,6 +23,8 @@ export const conflict = (message: string) => new DomainError('CONFLICT', message
 export const forbidden = (message = 'You may not do this') => new DomainError('FORBIDDEN', message);
 export const unauthorized = (message = 'Sign in first') => new DomainError('UNAUTHORIZED', message);
 export const badRequest = (message: string) => new DomainError('BAD_REQUEST', message);
+/** 400 "Input validation failed" with field issues, as a schema failure answers. */
+export const invalidInput = (issues: { path: string; message: string }[]) => new DomainError('BAD_REQUEST', 'Input validation failed', undefined, issues);
 export const unprocessable = (message: string) => new DomainError('UNPROCESSABLE_CONTENT', message);
 export const preconditionFailed = (message: string) => new DomainError('PRECONDITION_FAILED', message);
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>

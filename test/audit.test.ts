@@ -4,6 +4,7 @@ import { ensureAdmin } from '../server/auth/admin-bootstrap.js';
 import { PasswordHasher } from '../server/auth/passwords.js';
 import { WriteTransactions } from '../server/db/write-transaction.js';
 import { writeHooks } from '../server/write-hooks.js';
+import { searchKeys } from '../server/search/search-keys.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { auditRows, entriesOf, eventualEntryOf, onlyEntryOf, type AuditRow } from './helpers/audit.js';
@@ -272,7 +273,8 @@ describe('an act that does not commit leaves no entry', () => {
     const email = `rollback.${Date.now()}@example.com`;
     await expect(
       writes.run(async (em, log) => {
-        em.create(CustomerEntity, { email, firstName: 'Roll', lastName: 'Back', firstNameKey: 'roll', lastNameKey: 'back', publicId: `cus_rb${Date.now()}`, version: 1, metadata: {}, createdAt: new Date(), updatedAt: new Date() });
+        const fields = { email, firstName: 'Roll', lastName: 'Back', phone: null, company: null, address: null, metadata: {} };
+        em.create(CustomerEntity, { ...fields, ...searchKeys(fields), firstNameKey: 'roll', lastNameKey: 'back', publicId: `cus_rb${Date.now()}`, version: 1, createdAt: new Date(), updatedAt: new Date() });
         await em.flush();
         log.audit({ action: 'customer.created', target: { type: 'customer', id: 'cus_rollback' } });
         throw new Error('fails after writing');

@@ -162,6 +162,20 @@ describe('erase (GDPR art. 17)', () => {
       }
     }
 
+    // Search knows nothing of them: no match, and none of their words (first name, last names, email,
+    // company, also the last name an admin replaced) left in the typo dictionary.
+    for (const q of [p.firstName, p.lastName, p.company]) {
+      const found = await rest(server.url, 'GET', `/customers/search?q=${encodeURIComponent(q)}`, undefined, admin);
+      expect(found.status).toBe(200);
+      expect(found.body.items, q).toEqual([]);
+    }
+    const theirWords = [p.firstName, p.lastName, `${p.lastName}-Smythe`, p.email, p.company].flatMap((v) => v.normalize('NFKD').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+    // Words with the person's stamp are theirs alone (others share philippa, quennell, example, ...).
+    const personal = theirWords.filter((w) => w.length >= 4 && /\d/.test(w));
+    expect(personal.length).toBeGreaterThan(2);
+    const left = await sqlQuery<{ word: string }>(database, `select word from search_words where word in (${personal.map((_, i) => `$${i + 1}`).join(', ')})`, personal);
+    expect(left).toEqual([]);
+
     // Every token of the account answers 401 at once.
     for (const t of p.tokens) {
       expect((await rest(server.url, 'GET', '/auth/me', undefined, bearer(t.accessToken))).status).toBe(401);

@@ -12,6 +12,7 @@ import {
   CustomerCreateInput,
   isCarlyError,
   PROCEDURES,
+  queryError,
   toCarlyError,
   type CarlyClient,
   type Customer,
@@ -100,6 +101,26 @@ describe('customers through the SDK', () => {
     expect(deleted).toEqual({ deleted: true, email: input.email });
     const gone = await rejection(carly.customers.get({ email: input.email }));
     expect(gone).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
+
+  it('search: one page typed, searchAll walks every page in order; a malformed query is a CarlyError with the position', async () => {
+    const recorder = recordingFetch();
+    const carly = await adminClient({ fetch: recorder.fetch });
+    const tag = `srch${Date.now()}`;
+    for (let i = 0; i < 5; i++) await carly.customers.create(newCustomer({ email: `${tag}.${i}@example.com`, lastName: `Quixotic${i}` }));
+    const page = await carly.customers.search({ query: `email~${tag}`, limit: 2 });
+    expect(page.items).toHaveLength(2);
+    expect(page.items[0]!.createdAt).toBeInstanceOf(Date);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    const before = recorder.count('customers.search');
+    const walked: string[] = [];
+    for await (const c of carly.customers.searchAll({ query: `email~${tag}`, q: 'quixotic', limit: 2 })) walked.push(c.email);
+    expect(walked).toEqual([4, 3, 2, 1, 0].map((i) => `${tag}.${i}@example.com`));
+    expect(recorder.count('customers.search') - before).toBe(3);
+    expect(queryError('name~')?.message).toBe('position 6: expected a value after "~"');
+    const err = await carly.customers.search({ query: 'name~' }).catch((e: unknown) => e);
+    expect(isCarlyError(err) && err.status).toBe(400);
+    expect(isCarlyError(err) && err.issues).toEqual([{ path: 'query', message: 'position 6: expected a value after "~"' }]);
   });
 
   it('iterate walks every page, each customer once', async () => {

@@ -108,9 +108,15 @@ type ListProcedure = Record_['customers']['list'];
 export type CustomerIterateInput = Omit<NonNullable<inferProcedureInput<ListProcedure>>, 'cursor'>;
 type ListedCustomer = inferProcedureOutput<ListProcedure>['items'][number];
 
+type SearchProcedure = Record_['customers']['search'];
+/** `customers.search` input without `cursor`: what `customers.searchAll` takes (`query`, `q`, `limit` per page). */
+export type CustomerSearchAllInput = Omit<inferProcedureInput<SearchProcedure>, 'cursor'>;
+
 export interface CustomerIteration {
   /** Walks every page of `customers.list` and yields each customer once. */
   iterate(input?: CustomerIterateInput, options?: CallOptions): AsyncGenerator<ListedCustomer, void, undefined>;
+  /** Walks every page of `customers.search` (same `query` and `q`, `limit` per page) and yields each match in order. */
+  searchAll(input: CustomerSearchAllInput, options?: CallOptions): AsyncGenerator<ListedCustomer, void, undefined>;
 }
 
 /** The callbacks of `customers.onChange`. */
@@ -372,6 +378,18 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     do {
       const pageInput: ListInput = cursor === undefined ? { ...input } : { ...input, cursor };
       const page = (await call('customers.list', declared('customers.list')!, pageInput, opts)) as Page;
+      yield* page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  };
+
+  type SearchInput = inferProcedureInput<SearchProcedure>;
+  type SearchPage = inferProcedureOutput<SearchProcedure>;
+  customers.searchAll = async function* searchAll(input: CustomerSearchAllInput, opts?: CallOptions) {
+    let cursor: string | undefined;
+    do {
+      const pageInput: SearchInput = cursor === undefined ? { ...input } : { ...input, cursor };
+      const page = (await call('customers.search', declared('customers.search')!, pageInput, opts)) as SearchPage;
       yield* page.items;
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);

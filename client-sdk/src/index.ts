@@ -3,6 +3,7 @@
  * server validates with (use them to validate forms with exactly the server's rules).
  */
 export * from './schemas/index.js';
+export * from './query/index.js';
 export { createCarlyClient } from './client.js';
 export type {
   CallOptions,
@@ -13,6 +14,7 @@ export type {
   ChangeHandlers,
   CustomerIterateInput,
   CustomerIteration,
+  CustomerSearchAllInput,
   EventIterateInput,
   EventIteration,
   ProcedureMethods,

@@ -16,6 +16,7 @@ export const PROCEDURES = {
   'auth.activity': { type: 'query', input: true, auth: true, idempotent: false },
   'auth.revokeSession': { type: 'mutation', input: true, auth: true, idempotent: true },
   'customers.list': { type: 'query', input: true, auth: true, idempotent: false },
+  'customers.search': { type: 'query', input: true, auth: true, idempotent: false },
   'customers.create': { type: 'mutation', input: true, auth: true, idempotent: true },
   'customers.get': { type: 'query', input: true, auth: true, idempotent: false },
   'customers.update': { type: 'mutation', input: true, auth: true, idempotent: true },

@@ -19,6 +19,7 @@ import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { UserEntity } from '../db/user.entity.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { nameKeys, newCustomerId, toCustomer } from '../customers/customer.mapper.js';
+import { indexCustomer } from '../search/search-writes.js';
 import { recordCreated } from '../customers/customers.service.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
 import type { RequestInfo } from '../identity/request-info.js';
@@ -113,6 +114,7 @@ export class AuthService {
               ...fields,
               publicId: newCustomerId(),
               ...nameKeys(fields.firstName, fields.lastName),
+              ...(await indexCustomer(tx, fields)),
               createdAt: now,
               updatedAt: now,
               version: 1,

@@ -35,6 +35,28 @@ export class CursorCodec {
     return { sort: s, q: cq, value, id };
   }
 
+  /**
+   * A cursor for another kind of walk (search): `position` signed together with `tie`, the
+   * walk's own identity (its query), so it is refused for any other walk and by `decode`.
+   */
+  encodeTied(tie: string, position: (string | number)[]): string {
+    const body = Buffer.from(JSON.stringify(['tied', tie, ...position])).toString('base64url');
+    return `${body}.${this.sign(body)}`;
+  }
+
+  /** The position of a cursor `encodeTied` made with the same `tie`; 400 otherwise. */
+  decodeTied(cursor: string, tie: string): (string | number)[] {
+    const invalid = () => badRequest('Invalid cursor: pass the nextCursor of the previous page, with the same query and q');
+    const [body, mac, extra] = cursor.split('.');
+    if (!body || !mac || extra !== undefined) throw invalid();
+    const expected = Buffer.from(this.sign(body));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+    const [kind, t, ...position] = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown[];
+    if (kind !== 'tied' || t !== tie) throw invalid();
+    return position as (string | number)[];
+  }
+
   private sign(body: string): string {
     return createHmac('sha256', this.key).update(body).digest('base64url').slice(0, 32);
   }

@@ -8,7 +8,9 @@ import {
   DeletedSchema,
 } from '../../client-sdk/src/schemas/customer.js';
 import { EraseInput, ErasedSchema, PersonalDataExportSchema } from '../../client-sdk/src/schemas/privacy.js';
+import { CustomerSearchInput, CustomerSearchPageSchema } from '../../client-sdk/src/schemas/search.js';
 import { onChange } from '../events/events.router.js';
+import { SEARCH_DESCRIPTION } from '../search/search-description.js';
 import { ownRecord, recordProcedure, router, staffProcedure } from '../trpc/init.js';
 
 const tags = ['customers'];
@@ -20,6 +22,13 @@ export const customersRouter = router({
     .input(CustomerListInput)
     .output(CustomerPageSchema)
     .query(({ ctx, input }) => ctx.services.customers.list(input)),
+
+  // Before the /customers/{email} routes: `search` is a path of its own, never an email.
+  search: staffProcedure('customers:read')
+    .meta({ openapi: { method: 'GET', path: '/customers/search', tags, summary: 'Search customers: a query language and typo-tolerant free text', description: SEARCH_DESCRIPTION } })
+    .input(CustomerSearchInput)
+    .output(CustomerSearchPageSchema)
+    .query(({ ctx, input }) => ctx.services.search.search(input)),
 
   create: staffProcedure('customers:write')
     .meta({

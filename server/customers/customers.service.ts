@@ -21,6 +21,7 @@ import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
 import type { CursorCodec } from './cursor.js';
 import { refuseIfAdminRecord } from './admin-record.js';
+import { forgetReplacedWords, indexCustomer, unindexCustomer } from '../search/search-writes.js';
 import { likePrefix, pageStatement, type PagePlan, type SortColumn } from './page-statement.js';
 import { changedFields, creationChanges, customerFromRow, nameKeys, newCustomerId, toCustomer, type CustomerRow } from './customer.mapper.js';
 
@@ -105,6 +106,7 @@ export class CustomersService {
           ...data,
           publicId: newCustomerId(),
           ...nameKeys(data.firstName, data.lastName),
+          ...(await indexCustomer(em, data)),
           createdAt: now,
           updatedAt: now,
           version: 1,
@@ -133,14 +135,17 @@ export class CustomersService {
           throw conflict(`Stale version: you sent ${version}, the customer is at ${entity.version}`);
         }
         const before = toCustomer(entity);
+        const wordsBefore = entity.searchWords;
         const changes: Partial<CustomerEntity> = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
         if (changes.firstName !== undefined || changes.lastName !== undefined) {
           Object.assign(changes, nameKeys(changes.firstName ?? entity.firstName, changes.lastName ?? entity.lastName));
         }
         em.assign(entity, changes, { mergeObjectProperties: false });
+        em.assign(entity, await indexCustomer(em, entity));
         // The UPDATE carries `WHERE version = ?`: of concurrent writers holding the same version,
         // exactly one succeeds and the rest get OptimisticLockError, so nothing is overwritten.
         await em.flush();
+        await forgetReplacedWords(em, wordsBefore, entity.searchWords);
         const after = toCustomer(entity);
         const changed = changedFields(before, after);
         if (Object.keys(changed).length > 0) {
@@ -165,6 +170,8 @@ export class CustomersService {
       const accounts = await em.createQueryBuilder(UserEntity).select('id').where({ customer: entity.id }).execute<{ id: string }[]>('all', false);
       removedAccounts = accounts.map((a) => a.id);
       em.remove(entity);
+      await em.flush();
+      await unindexCustomer(em, entity.searchWords);
       log.event({ type: 'customer.deleted', customer: { id: entity.publicId, email: entity.email, version: entity.version }, changed: [] });
       log.audit({ action: 'customer.deleted', target: { type: 'customer', id: entity.publicId } });
       return { deleted: true as const, email: entity.email };

@@ -15,6 +15,19 @@ export class CustomerEntity {
   company: string | null = null;
   address: Address | null = null;
   metadata: Record<string, string> = {};
+  /**
+   * Folded copies for search (NFKD, marks removed, lower-cased; phone as digits), computed by
+   * the writers in code (search/search-keys.ts), never by the database: see docs/architecture.md.
+   */
+  firstNameFold!: string;
+  lastNameFold!: string;
+  nameFold!: string;
+  phoneFold: string | null = null;
+  companyFold: string | null = null;
+  cityFold: string | null = null;
+  countryFold: string | null = null;
+  searchWords!: string;
+  metadataFold!: string;
   createdAt!: Date;
   updatedAt!: Date;
   version!: number;
@@ -37,6 +50,17 @@ export const CustomerSchema = new EntitySchema<CustomerEntity>({
     company: { type: 'string', length: 200, nullable: true },
     address: { type: 'json', nullable: true },
     metadata: { type: 'json' },
+    // Text, not varchar(n): NFKD can make a string longer (ﬁ → fi). The SQLite migration added the
+    // NOT NULL ones with a default ('') it cannot drop; the back-fill replaced it everywhere.
+    firstNameFold: { type: 'text', ignoreSchemaChanges: ['default'] },
+    lastNameFold: { type: 'text', ignoreSchemaChanges: ['default'] },
+    nameFold: { type: 'text', ignoreSchemaChanges: ['default'] },
+    phoneFold: { type: 'text', nullable: true },
+    companyFold: { type: 'text', nullable: true },
+    cityFold: { type: 'text', nullable: true },
+    countryFold: { type: 'text', nullable: true, index: 'customers_country_fold_index' },
+    searchWords: { type: 'text', ignoreSchemaChanges: ['default'] },
+    metadataFold: { type: 'text', ignoreSchemaChanges: ['default'] },
     createdAt: { type: 'Date', onCreate: () => new Date() },
     // Set by the ORM only when a flush really changes the row.
     updatedAt: { type: 'Date', onCreate: () => new Date(), onUpdate: () => new Date() },

@@ -5,6 +5,7 @@ import { EventSchema } from './event.entity.js';
 import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
 import { EmailVerificationTokenSchema } from './email-verification-token.entity.js';
 import { ResetTokenSchema } from './reset-token.entity.js';
+import { SearchWordSchema } from './search-word.entity.js';
 import { SessionSchema } from './session.entity.js';
 import { ThrottleEventSchema } from './throttle-event.entity.js';
 import { UserSchema } from './user.entity.js';
@@ -29,4 +30,5 @@ export const entities = [
   WebhookDeliverySchema,
   WebhookAttemptSchema,
   WebhookFanoutSchema,
+  SearchWordSchema,
 ];

@@ -3,7 +3,9 @@ import type { MikroORM } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { CustomerEntity } from '../db/customer.entity.js';
-import { Col, ROW_WIDTH } from './import-row.js';
+import { Col, ROW_WIDTH, SEARCH_COLUMNS } from './import-row.js';
+import { addToDictionary } from '../search/dictionary.js';
+import { dictionaryRows, wordsOf } from '../search/search-keys.js';
 import { newCustomerId } from '../customers/customer.mapper.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 
@@ -75,9 +77,9 @@ class UpsertSql {
     const column = (p: keyof CustomerEntity) => q(meta.properties[p]!.fieldNames[0]!);
     const table = q(meta.tableName);
     const inserted = (
-      ['email', 'firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', 'createdAt', 'updatedAt', 'version', 'publicId'] as const
+      ['email', 'firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', ...SEARCH_COLUMNS, 'createdAt', 'updatedAt', 'version', 'publicId'] as const
     ).map(column);
-    const replaced = (['firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', 'updatedAt'] as const)
+    const replaced = (['firstName', 'lastName', 'firstNameKey', 'lastNameKey', 'phone', 'company', 'address', 'metadata', ...SEARCH_COLUMNS, 'updatedAt'] as const)
       .map(column)
       .map((c) => `${c} = excluded.${c}`);
     const version = column('version');
@@ -89,7 +91,7 @@ class UpsertSql {
     this.returning = ` returning ${column('email')} as "email", ${version} as "version"`;
   }
 
-  /** The statement for `rows` tuples of 13 parameters, optionally returning each row's email and new version. */
+  /** The statement for `rows` tuples of PARAMS_PER_ROW parameters, optionally returning each row's email and new version. */
   forRows(rows: number, returning: boolean): string {
     const key = returning ? -rows : rows;
     let s = this.cache.get(key);
@@ -163,6 +165,8 @@ async function openSqliteWriter(
   let now: unknown = null;
   let released = false;
   const params: unknown[] = Array(PARAMS_PER_ROW);
+  const addWord = db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing');
+  const dictionary = new NewWords();
 
   return {
     preferredBatchSize: 50_000,
@@ -180,6 +184,7 @@ async function openSqliteWriter(
           inserted++;
           lastRowid = lastInsertRowid;
         }
+        for (const [variant, word] of dictionaryRows(dictionary.unseen(values[row * ROW_WIDTH + Col.searchWords] as string))) addWord.run(variant, word);
       }
       return inserted;
     },
@@ -192,6 +197,7 @@ async function openSqliteWriter(
     },
     async rollback() {
       if (db.inTransaction) db.exec('rollback');
+      dictionary.forget();
     },
     async close() {
       if (released) return;
@@ -210,7 +216,26 @@ async function openSqliteWriter(
   };
 }
 
-/** Rows per statement elsewhere: 13 parameters each stays well under PostgreSQL's 65,535. */
+/**
+ * The words an import has already put in the typo dictionary (names and companies repeat a lot:
+ * each distinct word is written once per import, not once per row). Forgotten on a rollback,
+ * which takes the words back out with it.
+ */
+class NewWords {
+  private seen = new Set<string>();
+  unseen(searchWords: string): string[] {
+    // Bounded (emails' local parts are mostly unique words): past the cap, words are re-written (no-ops) rather than remembered.
+    if (this.seen.size > 200_000) this.seen.clear();
+    const fresh = wordsOf(searchWords).filter((w) => !this.seen.has(w));
+    for (const w of fresh) this.seen.add(w);
+    return fresh;
+  }
+  forget(): void {
+    this.seen.clear();
+  }
+}
+
+/** Rows per statement elsewhere: 22 parameters each stays well under PostgreSQL's 65,535. */
 const STATEMENT_ROWS = 1000;
 
 /**
@@ -223,6 +248,7 @@ async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promis
   const date = (ms: number) => platform.processDateProperty(new Date(ms)) as unknown;
   let trx: Knex.Transaction | null = null;
   let now: unknown = null;
+  const dictionary = new NewWords();
 
   const end = async (how: 'commit' | 'rollback') => {
     const t = trx;
@@ -264,6 +290,10 @@ async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promis
         const returned = Array.isArray(result) ? result : (result.rows ?? []);
         for (const r of returned) if (Number(r.version) === merged.get(r.email)?.[2]) inserted++;
       }
+      const words: string[] = [];
+      for (let row = 0; row < rows; row++) words.push(...dictionary.unseen(values[row * ROW_WIDTH + Col.searchWords] as string));
+      const t = trx;
+      await addToDictionary((statement, bindings) => t.raw(statement, bindings as Knex.RawBinding[]), words);
       return inserted;
     },
     async recordImported(counts) {
@@ -277,7 +307,10 @@ async function openKnexWriter(orm: MikroORM, knex: Knex, sql: UpsertSql): Promis
       await trx.raw(`select pg_notify('${EVENTS_CHANNEL}', '')`);
     },
     commit: () => end('commit'),
-    rollback: () => end('rollback'),
+    rollback: () => {
+      dictionary.forget();
+      return end('rollback');
+    },
     close: () => end('rollback'),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CustomerCreateInput } from '../../client-sdk/src/schemas/customer.js';
 import { nameKeys } from '../customers/customer.mapper.js';
+import { searchKeys } from '../search/search-keys.js';
 import { toFieldIssues } from '../field-issues.js';
 
 /**
@@ -23,9 +24,11 @@ export type ImportRow = z.output<typeof ImportRowSchema>;
  * A validated row as the columns it is written to, flattened into a plain array of strings,
  * numbers and nulls: cheap to pass between threads and to bind to a statement.
  *   email, firstName, lastName, firstNameKey, lastNameKey, phone, company,
- *   address (JSON text or null), metadata (JSON text), createdAt (epoch ms or null = "now")
+ *   address (JSON text or null), metadata (JSON text),
+ *   the search columns (search/search-keys.ts, in SEARCH_COLUMNS order), createdAt (epoch ms or null = "now")
  */
-export const ROW_WIDTH = 10;
+export const SEARCH_COLUMNS = ['firstNameFold', 'lastNameFold', 'nameFold', 'phoneFold', 'companyFold', 'cityFold', 'countryFold', 'searchWords', 'metadataFold'] as const;
+export const ROW_WIDTH = 19;
 export const Col = {
   email: 0,
   firstName: 1,
@@ -36,7 +39,10 @@ export const Col = {
   company: 6,
   address: 7,
   metadata: 8,
-  createdAt: 9,
+  /** The first of the SEARCH_COLUMNS. */
+  search: 9,
+  searchWords: 16,
+  createdAt: 18,
 } as const;
 
 /** A run of consecutive array elements: the accepted ones flattened into `values`, the others in `rejected`. */
@@ -67,6 +73,7 @@ export function prepareRow(value: unknown, out: (string | number | null)[]): str
   }
   const row = parsed.data;
   const keys = nameKeys(row.firstName, row.lastName);
+  const search = searchKeys(row);
   out.push(
     row.email,
     row.firstName,
@@ -77,6 +84,7 @@ export function prepareRow(value: unknown, out: (string | number | null)[]): str
     row.company,
     row.address === null ? null : JSON.stringify(row.address),
     JSON.stringify(row.metadata),
+    ...SEARCH_COLUMNS.map((c) => search[c]),
     row.createdAt ? row.createdAt.getTime() : null,
   );
   return null;

@@ -16,10 +16,12 @@ import { WebhookEntity } from '../db/webhook.entity.js';
 import { WebhookDeliveryEntity } from '../db/webhook-delivery.entity.js';
 import { WebhookAttemptEntity } from '../db/webhook-attempt.entity.js';
 import { WebhookFanoutEntity } from '../db/webhook-fanout.entity.js';
+import { SearchWordEntity } from '../db/search-word.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
 import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
 import { UserEntity } from '../db/user.entity.js';
 import { toEvent } from '../events/event-log.js';
+import { unindexCustomer } from '../search/search-writes.js';
 import type { Pseudonym } from './pseudonym.js';
 import { personalDigest, type PersonalFields } from '../audit/chain-hash.js';
 
@@ -217,7 +219,12 @@ export const PERSONAL_DATA: readonly PersonalDataTable[] = [
     section: 'customer',
     export: async (_em, s) => toCustomer(s.customer),
     erasure: 'delete',
-    erase: (em, s) => em.nativeDelete(CustomerEntity, { id: s.customer.id }),
+    erase: async (em, s) => {
+      const deleted = await em.nativeDelete(CustomerEntity, { id: s.customer.id });
+      // The search index follows the row (FTS5 triggers / GIN); the typo dictionary is told.
+      await unindexCustomer(em, s.customer.searchWords);
+      return deleted;
+    },
   }),
   table({
     entity: EventEntity,
@@ -282,6 +289,12 @@ export const NO_PERSONAL_DATA: readonly { entity: EntityName<object>; reason: st
   {
     entity: WebhookFanoutEntity,
     reason: 'One row: how far the webhook fan-out has read the event log.',
+  },
+  {
+    entity: SearchWordEntity,
+    reason:
+      "The typo dictionary: distinct folded words of customers' names, emails and companies, linked to no one. Deleting or erasing " +
+      'a customer removes each of its words no other customer has (the customers entry above), so no erased person is left in it.',
   },
 ];
 

@@ -2,6 +2,7 @@ import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
+import type { CustomerSearch } from '../search/customer-search.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
 import type { EventsService } from '../events/events.service.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
@@ -14,6 +15,7 @@ import type { ProcedureTracer } from '../tracing/types.js';
 /** The services a procedure may use, bound to one call's entity manager and identity. */
 export interface Services {
   customers: CustomersService;
+  search: CustomerSearch;
   auth: AuthService;
   apiKeys: ApiKeysService;
   webhooks: WebhooksService;

@@ -1,0 +1,123 @@
+import type { Clause, QueryNode, TextField } from '../../client-sdk/src/query/index.js';
+import { charLength } from '../../client-sdk/src/query/index.js';
+import { ftsPhrase, likeContains, type SearchDialect } from './word-index.js';
+
+/**
+ * Compiles a query's syntax tree to one SELECT of customer ids, with `?` parameters only (no
+ * query text is ever spliced into the SQL). Each clause is a set found through an index, and the
+ * tree is set algebra over them: AND → INTERSECT (a negated item → EXCEPT), OR → UNION, a lone
+ * negation → every id EXCEPT the set. Set algebra is two-valued by construction: a clause on a
+ * missing value (null column, absent key) is simply not in its set, so its negation holds.
+ *
+ * The indexes per clause (docs/architecture.md):
+ * - `:` on text: email, id (unique indexes), country (its own index); the others through the
+ *   trigram index (FTS5 on SQLite, GIN on PostgreSQL) and an exact check. On SQLite a value under
+ *   3 characters has no trigram and is compared row by row.
+ * - `~`: the trigram index (id and country have none: id~ is rare, country~ (3+ characters on a
+ *   2-letter code) is never true but is still answered by a scan).
+ * - metadata: the trigram index over the folded metadata JSON finds `"key":"value"` (or the key
+ *   and the value), JSON functions check the exact key and value.
+ * - created / updated: their (column, id) indexes.
+ */
+export class QuerySql {
+  readonly params: unknown[] = [];
+  private aliases = 0;
+
+  constructor(readonly dialect: SearchDialect) {}
+
+  /** The SELECT of the ids a node matches. */
+  ids(node: QueryNode): string {
+    switch (node.kind) {
+      case 'and': {
+        const positive = node.items.filter((n) => n.kind !== 'not');
+        const negative = node.items.filter((n) => n.kind === 'not').map((n) => (n as { item: QueryNode }).item);
+        const head = positive.length ? positive.map((n) => this.operand(this.ids(n))).join(' intersect ') : ALL_IDS;
+        return [head, ...negative.map((n) => this.operand(this.ids(n)))].join(' except ');
+      }
+      case 'or':
+        return node.items.map((n) => this.operand(this.ids(n))).join(' union ');
+      case 'not':
+        return `${ALL_IDS} except ${this.operand(this.ids(node.item))}`;
+      default:
+        return this.clause(node);
+    }
+  }
+
+  /** One operand of a compound SELECT: SQLite allows no parentheses there, both allow a subquery in FROM. */
+  operand(select: string): string {
+    return `select id from (${select}) as s${++this.aliases}`;
+  }
+
+  bind(value: unknown): string {
+    this.params.push(value);
+    return '?';
+  }
+
+  /** A date bound as its column stores it: epoch ms on SQLite, a timestamptz on PostgreSQL. */
+  bindDate(ms: number): string {
+    return this.dialect === 'sqlite' ? this.bind(ms) : `cast(${this.bind(new Date(ms).toISOString())} as timestamptz)`;
+  }
+
+  /** The ids whose FTS5 row matches an FTS5 query (SQLite). */
+  fts(match: string): string {
+    return `select rowid as id from customers_search where customers_search match ${this.bind(match)}`;
+  }
+
+  private clause(c: Clause): string {
+    if (c.kind === 'date') {
+      const column = c.field === 'created' ? 'created_at' : 'updated_at';
+      const where = [c.from === null ? null : `${column} >= ${this.bindDate(c.from)}`, c.to === null ? null : `${column} < ${this.bindDate(c.to)}`];
+      return `select id from customers where ${where.filter(Boolean).join(' and ')}`;
+    }
+    if (c.kind === 'metadata') return this.metadata(c.key, c.op, c.folded);
+    const column = COLUMN[c.field];
+    const trigram = TRIGRAM_INDEXED.has(c.field);
+    if (c.op === ':') {
+      if (!trigram || c.field === 'email') return `select id from customers where ${column} = ${this.bind(c.folded)}`;
+      if (this.dialect === 'postgresql') return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))} and ${column} = ${this.bind(c.folded)}`;
+      if (charLength(c.folded) < 3) return `select id from customers where ${column} = ${this.bind(c.folded)}`;
+      return `select c.id from (${this.fts(`${column} : ${ftsPhrase(c.folded)}`)}) as f join customers c on c.id = f.id where c.${column} = ${this.bind(c.folded)}`;
+    }
+    if (!trigram) {
+      return this.dialect === 'postgresql'
+        ? `select id from customers where strpos(${column}, ${this.bind(c.folded)}) > 0`
+        : `select id from customers where instr(${column}, ${this.bind(c.folded)}) > 0`;
+    }
+    if (this.dialect === 'postgresql') return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))}`;
+    return this.fts(`${column} : ${ftsPhrase(c.folded)}`);
+  }
+
+  private metadata(key: string, op: ':' | '~', folded: string): string {
+    // The stored JSON is JSON.stringify's (search-keys.ts): these are substrings of it exactly.
+    const keyText = `${JSON.stringify(key)}:`;
+    const needles = op === ':' ? [`${keyText}${JSON.stringify(folded)}`] : [keyText, JSON.stringify(folded).slice(1, -1)];
+    // Parameters are bound in the order their `?` appear: build the text left to right.
+    if (this.dialect === 'postgresql') {
+      let text = `select id from customers where ${needles.map((n) => `metadata_fold like ${this.bind(likeContains(n))}`).join(' and ')}`;
+      text += ` and ${op === ':' ? '' : 'strpos('}(metadata_fold::jsonb ->> ${this.bind(key)})`;
+      return text + (op === ':' ? ` = ${this.bind(folded)}` : `, ${this.bind(folded)}) > 0`);
+    }
+    const candidates = this.fts(needles.map((n) => `metadata_fold : ${ftsPhrase(n)}`).join(' AND '));
+    // json_each's key is the key unescaped; the FTS match only narrowed the rows.
+    let text = `select c.id from (${candidates}) as f join customers c on c.id = f.id `;
+    text += `where exists (select 1 from json_each(c.metadata_fold) as j where j.key = ${this.bind(key)} and j.type = 'text' and `;
+    return text + (op === ':' ? `j.value = ${this.bind(folded)})` : `instr(j.value, ${this.bind(folded)}) > 0)`);
+  }
+}
+
+/** Every customer id (a negation's universe): a walk of the smallest index. */
+export const ALL_IDS = 'select id from customers';
+
+const COLUMN: Record<TextField, string> = {
+  id: 'public_id',
+  email: 'email',
+  firstName: 'first_name_fold',
+  lastName: 'last_name_fold',
+  name: 'name_fold',
+  phone: 'phone_fold',
+  company: 'company_fold',
+  city: 'city_fold',
+  country: 'country_fold',
+};
+/** Fields in the trigram index (the FTS5 table's columns; the GIN index's). */
+const TRIGRAM_INDEXED = new Set<TextField>(['email', 'firstName', 'lastName', 'name', 'phone', 'company', 'city']);

@@ -1,0 +1,77 @@
+import type { Address } from '../../client-sdk/src/schemas/customer.js';
+import { charLength, foldPhone, foldText, oneDeletions, words } from '../../client-sdk/src/query/index.js';
+import { TYPO_MIN_LENGTH } from '../../client-sdk/src/query/free-text.js';
+
+/** The fields search reads: what a writer knows about the customer after its change. */
+export interface SearchedFields {
+  email: string;
+  firstName: string;
+  lastName: string;
+  phone: string | null;
+  company: string | null;
+  address: Address | null;
+  metadata: Record<string, string>;
+}
+
+/** The folded columns of the customers row (db/customer.entity.ts), computed here and never by the database. */
+export interface SearchKeys {
+  firstNameFold: string;
+  lastNameFold: string;
+  nameFold: string;
+  phoneFold: string | null;
+  companyFold: string | null;
+  cityFold: string | null;
+  countryFold: string | null;
+  /** The distinct words of email, names and company between single spaces, with one before and after (` ada lovelace example com `), so ` lov` finds a word prefix and ` ada ` a whole word by substring. */
+  searchWords: string;
+  /** The metadata as JSON with folded values (keys as they are), for `metadata["k"]`: the index finds `"k":"v"` as a substring, JSON functions check it. */
+  metadataFold: string;
+}
+
+/** The words `q` matches against: of email, first name, last name and company, folded, without repeats. */
+export function customerWords(f: Pick<SearchedFields, 'email' | 'firstName' | 'lastName' | 'company'>): string[] {
+  return [...new Set([...words(f.email), ...words(f.firstName), ...words(f.lastName), ...(f.company === null ? [] : words(f.company))])];
+}
+
+export function searchKeys(f: SearchedFields): SearchKeys {
+  const firstNameFold = foldText(f.firstName);
+  const lastNameFold = foldText(f.lastName);
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(f.metadata)) metadata[k] = foldText(v);
+  return {
+    firstNameFold,
+    lastNameFold,
+    nameFold: `${firstNameFold} ${lastNameFold}`,
+    phoneFold: f.phone === null ? null : foldPhone(f.phone),
+    companyFold: f.company === null ? null : foldText(f.company),
+    cityFold: f.address === null ? null : foldText(f.address.city),
+    countryFold: f.address === null ? null : foldText(f.address.country),
+    searchWords: ` ${customerWords(f).join(' ')} `,
+    metadataFold: JSON.stringify(metadata),
+  };
+}
+
+/** The words of a `searchWords` column value. */
+export const wordsOf = (searchWords: string) => searchWords.split(' ').filter(Boolean);
+
+/**
+ * Customer words shorter than this are never within one edit of a 5-character query word, so
+ * they need no entry in the typo dictionary.
+ */
+export const DICTIONARY_MIN_LENGTH = TYPO_MIN_LENGTH - 1;
+
+/**
+ * The symmetric-delete dictionary's rows for some words: [variant, word] for the word itself
+ * and each of its one-deletion variants. Two words are within one edit (OSA) only if one is the
+ * other, or one is a deletion variant of the other, or they share a deletion variant: looking up
+ * a query word and its deletions finds every candidate, whatever trigrams the typo destroyed.
+ */
+export function dictionaryRows(wordList: Iterable<string>): [string, string][] {
+  const rows: [string, string][] = [];
+  for (const word of wordList) {
+    if (charLength(word) < DICTIONARY_MIN_LENGTH) continue;
+    rows.push([word, word]);
+    for (const variant of oneDeletions(word)) rows.push([variant, word]);
+  }
+  return rows;
+}
