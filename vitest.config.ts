@@ -29,8 +29,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/unit/**', '**/node_modules/**'],
           env: { CARLY_TEST_DIALECT: dialect },
-          // SQLite: one migrated database file per run, copied by startServer (test/helpers/server.ts).
-          globalSetup: dialect === 'sqlite' ? ['test/helpers/sqlite-template.setup.ts'] : [],
+          // One migrated database per run, which startServer copies (test/helpers/server.ts).
+          globalSetup: ['test/helpers/database-templates.setup.ts'],
           // Each file starts its own servers on its own data; files run in parallel processes.
           pool: 'forks' as const,
           // Generous: many tests spawn real server processes, and the machine may be shared.

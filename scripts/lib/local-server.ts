@@ -17,6 +17,8 @@ export interface LocalServerOptions {
   env?: Record<string, string>;
   /** A PostgreSQL server's URL: the app gets a throwaway database on it, dropped at close. */
   postgresAdminUrl?: string;
+  /** With postgresAdminUrl: make the throwaway database as a copy of this one (tests: one migrated per run). */
+  postgresTemplate?: string;
   app?: AppOptions;
   tempPrefix?: string;
   /** Called with the new data dir before the app starts (tests copy a migrated SQLite file in). */
@@ -31,7 +33,7 @@ export interface LocalServerOptions {
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), options.tempPrefix ?? 'carly-test-'));
   options.prepareDataDir?.(dataDir);
-  const scratch = options.postgresAdminUrl ? await createScratchPostgres(options.postgresAdminUrl) : undefined;
+  const scratch = options.postgresAdminUrl ? await createScratchPostgres(options.postgresAdminUrl, { template: options.postgresTemplate }) : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,

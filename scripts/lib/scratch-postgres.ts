@@ -20,6 +20,8 @@ export interface ScratchOptions {
    * server's default, to show that results do not depend on it.
    */
   icuLocale?: string;
+  /** Copy this database (by name; nobody may be connected to it), e.g. one already migrated. */
+  template?: string;
 }
 
 export async function createScratchPostgres(adminUrl: string, options: ScratchOptions = {}): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -28,7 +30,9 @@ export async function createScratchPostgres(adminUrl: string, options: ScratchOp
   await admin.connect();
   const locale = options.icuLocale
     ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE ${admin.escapeLiteral(options.icuLocale)}`
-    : '';
+    : options.template
+      ? ` TEMPLATE ${admin.escapeIdentifier(options.template)}`
+      : '';
   try {
     await admin.query(`CREATE DATABASE ${name}${locale}`);
   } finally {

@@ -49,10 +49,19 @@ export function tempDir(prefix = 'carly-test-'): string {
 export async function startServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
   const onSqliteInDataDir = !usingPostgres() && !env.DATABASE_URL && !env.DATA_DIR;
   const server = await startLocalServer({
-    env: { ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, ...env },
+    env: {
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
+      // The tests' fetch (undici) drops an idle socket after 4 s; a server that closes it first
+      // races a request reusing it (ECONNRESET, seen on the loaded box). Keep-alive is no test's subject.
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '30000',
+      ...env,
+    },
     postgresAdminUrl: usingPostgres() && !env.DATABASE_URL ? process.env.TEST_DATABASE_URL : undefined,
+    // Likewise a copy of the run's migrated PostgreSQL database (test/helpers/database-templates.setup.ts).
+    postgresTemplate: usingPostgres() ? inject('postgresTemplate') : undefined,
     app: options,
-    // A copy of the run's migrated SQLite file (test/helpers/sqlite-template.setup.ts): the same
+    // A copy of the run's migrated SQLite file (test/helpers/database-templates.setup.ts): the same
     // database a first start makes, without migrating it again.
     prepareDataDir: onSqliteInDataDir ? copySqliteTemplate : undefined,
   });
