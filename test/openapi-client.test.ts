@@ -275,6 +275,15 @@ export async function typedUse(): Promise<void> {
     expect((await admin.PATCH('/webhooks/{id}', { ...path, body: { description: 'renamed' } })).data.description).toBe('renamed');
     expect((await admin.POST('/webhooks/{id}/test', path)).response.status).toBe(200);
     expect((await admin.GET('/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: 10 } } })).response.status).toBe(200);
+    // The test message's first attempt (example.com is not reachable from here, or refuses) is recorded; then resend it.
+    let attempts: { deliveryId: string }[] = [];
+    for (let i = 0; i < 400 && !attempts.length; i++) {
+      attempts = (await admin.GET('/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: 10 } } })).data.items;
+      if (!attempts.length) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const resent = await admin.POST('/webhooks/{id}/deliveries/{deliveryId}/resend', { params: { path: { id, deliveryId: attempts[0]!.deliveryId } } });
+    expect(resent.response.status).toBe(200);
+    expect(resent.data.deliveryId).toBe(attempts[0]!.deliveryId);
     expect((await admin.POST('/webhooks/{id}/rotate-secret', path)).data.secret).toMatch(/^whsec_/);
     expect((await admin.DELETE('/webhooks/{id}', path)).response.status).toBe(200);
     expect((await admin.GET('/webhooks/{id}', path)).response.status).toBe(404);

@@ -128,6 +128,26 @@ function enumValues(side: Side, schema: unknown): Set<unknown> | null {
 
 const variantOfType = (side: Side, schema: unknown, type: string) => variants(side, schema).find((v) => [v.type].flat().includes(type));
 
+interface ObjectShape {
+  required: Set<string>;
+  properties: Record<string, unknown>;
+  additionalProperties: unknown;
+}
+
+/** The object alternative of both schemas, when both have one: what their properties are compared on. */
+function objectPair(before: Side, b: unknown, after: Side, a: unknown): [ObjectShape, ObjectShape] | null {
+  const shape = (v: Schema | undefined): ObjectShape | null =>
+    v ? { required: new Set((v.required as string[] | undefined) ?? []), properties: (v.properties ?? {}) as Record<string, unknown>, additionalProperties: v.additionalProperties } : null;
+  const [bo, ao] = [shape(variantOfType(before, b, 'object')), shape(variantOfType(after, a, 'object'))];
+  return bo && ao ? [bo, ao] : null;
+}
+
+/** The item schemas of both schemas' array alternatives, when both have one. */
+function itemsPair(before: Side, b: unknown, after: Side, a: unknown): [unknown, unknown] | null {
+  const [ba, aa] = [variantOfType(before, b, 'array'), variantOfType(after, a, 'array')];
+  return ba?.items !== undefined && aa?.items !== undefined ? [ba.items, aa.items] : null;
+}
+
 /** `after` must accept every value `before` accepted. */
 function compareInput(before: Side, b: unknown, after: Side, a: unknown, where: string, report: Report): void {
   const bt = types(before, b);
@@ -142,24 +162,20 @@ function compareInput(before: Side, b: unknown, after: Side, a: unknown, where: 
     if (dropped.length) report(`${where}: no longer accepts ${list(dropped)}`);
   }
   compareRanges(before, b, after, a, where, report);
-  const bo = variantOfType(before, b, 'object');
-  const ao = variantOfType(after, a, 'object');
-  if (bo && ao) {
-    const bRequired = new Set((bo.required as string[] | undefined) ?? []);
-    const bProps = (bo.properties ?? {}) as Record<string, unknown>;
-    const aProps = (ao.properties ?? {}) as Record<string, unknown>;
-    for (const name of (ao.required as string[] | undefined) ?? []) {
-      if (!bRequired.has(name)) report(`${where}.${name}: ${name in bProps ? 'now required' : 'new required property'}`);
+  const objects = objectPair(before, b, after, a);
+  if (objects) {
+    const [bo, ao] = objects;
+    for (const name of ao.required) {
+      if (!bo.required.has(name)) report(`${where}.${name}: ${name in bo.properties ? 'now required' : 'new required property'}`);
     }
-    for (const [name, schema] of Object.entries(bProps)) {
-      if (name in aProps) compareInput(before, schema, after, aProps[name], `${where}.${name}`, report);
+    for (const [name, schema] of Object.entries(bo.properties)) {
+      if (name in ao.properties) compareInput(before, schema, after, ao.properties[name], `${where}.${name}`, report);
       else if (ao.additionalProperties === false) report(`${where}.${name}: no longer accepted`);
     }
     if (ao.additionalProperties === false && bo.additionalProperties !== false && bo.additionalProperties !== undefined) report(`${where}: no longer accepts other properties`);
   }
-  const ba = variantOfType(before, b, 'array');
-  const aa = variantOfType(after, a, 'array');
-  if (ba && aa && ba.items !== undefined && aa.items !== undefined) compareInput(before, ba.items, after, aa.items, `${where}[]`, report);
+  const items = itemsPair(before, b, after, a);
+  if (items) compareInput(before, items[0], after, items[1], `${where}[]`, report);
 }
 
 /** Lower bounds that rose and upper bounds that fell: inputs once valid are refused. */
@@ -191,22 +207,18 @@ function compareOutput(before: Side, b: unknown, after: Side, a: unknown, where:
     const added = ae ? [...ae].filter((v) => !be.has(v)) : ['(any)'];
     if (added.length) report(`${where}: new value ${added.map((v) => JSON.stringify(v)).join(', ')}`);
   }
-  const bo = variantOfType(before, b, 'object');
-  const ao = variantOfType(after, a, 'object');
-  if (bo && ao) {
-    const aRequired = new Set((ao.required as string[] | undefined) ?? []);
-    const bProps = (bo.properties ?? {}) as Record<string, unknown>;
-    const aProps = (ao.properties ?? {}) as Record<string, unknown>;
-    for (const name of (bo.required as string[] | undefined) ?? []) {
-      if (!(name in aProps)) report(`${where}.${name}: removed`);
-      else if (!aRequired.has(name)) report(`${where}.${name}: no longer always present`);
+  const objects = objectPair(before, b, after, a);
+  if (objects) {
+    const [bo, ao] = objects;
+    for (const name of bo.required) {
+      if (!(name in ao.properties)) report(`${where}.${name}: removed`);
+      else if (!ao.required.has(name)) report(`${where}.${name}: no longer always present`);
     }
-    for (const [name, schema] of Object.entries(bProps)) {
-      if (name in aProps) compareOutput(before, schema, after, aProps[name], `${where}.${name}`, report);
-      else if (!((bo.required as string[] | undefined) ?? []).includes(name)) report(`${where}.${name}: removed`);
+    for (const [name, schema] of Object.entries(bo.properties)) {
+      if (name in ao.properties) compareOutput(before, schema, after, ao.properties[name], `${where}.${name}`, report);
+      else if (!bo.required.has(name)) report(`${where}.${name}: removed`);
     }
   }
-  const ba = variantOfType(before, b, 'array');
-  const aa = variantOfType(after, a, 'array');
-  if (ba && aa && ba.items !== undefined && aa.items !== undefined) compareOutput(before, ba.items, after, aa.items, `${where}[]`, report);
+  const items = itemsPair(before, b, after, a);
+  if (items) compareOutput(before, items[0], after, items[1], `${where}[]`, report);
 }

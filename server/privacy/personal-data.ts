@@ -284,7 +284,10 @@ export const NO_PERSONAL_DATA: readonly { entity: EntityName<object>; reason: st
   },
   {
     entity: WebhookAttemptEntity,
-    reason: "Each attempt's status, timing and the receiver's error text; no customer data.",
+    reason:
+      "Each attempt's status, timing, error text and the receiver's answer (diagnostic headers, the first 4 KiB of its body): the operator's " +
+      'own endpoint talking, not a customer record. A receiver that echoes what it was sent would put event data there; like every attempt it ' +
+      'is deleted with its delivery after 30 days, and never exported or logged.',
   },
   {
     entity: WebhookFanoutEntity,
