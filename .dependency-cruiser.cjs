@@ -28,8 +28,16 @@ module.exports = {
       name: 'db-imports-no-feature',
       comment: 'server/db/ holds mechanisms only: features give it their work (hooks, registered statements), it never reaches into them.',
       severity: 'error',
-      from: { path: '^server/db/' },
+      from: { path: '^server/db/', pathNot: '^server/db/migrations/' },
       to: { path: '^server/', pathNot: DB_MAY_IMPORT },
+    },
+    {
+      name: 'migrations-backfill-only',
+      comment:
+        "A data migration must compute exactly what today's writers compute (search folding), so migrations may call a feature's back-fill module; nothing else of a feature.",
+      severity: 'error',
+      from: { path: '^server/db/migrations/' },
+      to: { path: '^server/', pathNot: [DB_MAY_IMPORT, '^server/[^/]+/backfill[.]ts$'].flat() },
     },
     {
       name: 'services-know-no-wire',
