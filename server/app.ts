@@ -22,6 +22,7 @@ import { systemClock, type Clock } from './clock.js';
 import { CursorCodec } from './customers/cursor.js';
 import { CustomersService } from './customers/customers.service.js';
 import { registerAccountPages } from './http/account-pages.js';
+import { registerConsole } from './http/console/index.js';
 import { registerBodyGuard } from './http/body-guard.js';
 import { isCacheable, NO_STORE } from './http/cache-control.js';
 import { registerErrorHandling } from './http/errors-hook.js';
@@ -264,6 +265,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (tracing) ctx.trace = tracing.forRequest(request);
     return ctx;
   };
+  /** The console's session routes run auth procedures in-process, as the browser that asked. */
+  const consoleCaller = (request: FastifyRequest, authorization: string | null) =>
+    createCallerFactory(appRouter)(
+      contextFor({ requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authorization, idempotencyKey: null, calls: 1 }),
+    );
   const createCaller = (request: Partial<RequestInfo> = {}) =>
     createCallerFactory(appRouter)(
       contextFor({ requestId: randomUUID(), ip: '127.0.0.1', userAgent: null, authorization: null, idempotencyKey: null, calls: 1, ...request }),
@@ -279,6 +285,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerWebhookMetrics(metrics, webhooks.metrics, { queue: () => webhooks.queue(), now: () => clock.now() });
   registerServiceRoutes(http, orm, config.database.kind, SERVICE_VERSION, openapi);
   registerAccountPages(http);
+  registerConsole(http, { callerFor: consoleCaller, publicUrl: config.publicUrl, sessionTtlDays: config.auth.sessionTtlDays });
   await registerSwaggerUi(http, openapi);
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
   registerRestRoutes(http, appRouter, createContext);

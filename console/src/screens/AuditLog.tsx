@@ -1,0 +1,106 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { trpc } from '../carly.js';
+import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+
+interface Filters {
+  actor?: string;
+  target?: string;
+  action?: string;
+  since?: Date;
+  until?: Date;
+}
+
+/** The audit log, newest first, filtered by actor, target, action and time; paged by cursor. */
+export function AuditLog() {
+  const [filters, setFilters] = useState<Filters>({});
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors.at(-1);
+  const log = useQuery({ ...trpc.audit.list.queryOptions({ limit: 50, ...filters, ...(cursor ? { cursor } : {}) }), placeholderData: keepPreviousData });
+
+  const apply = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const text = (name: string) => String(form.get(name) ?? '').trim() || undefined;
+    const day = (name: string, end: boolean) => {
+      const v = text(name);
+      return v ? new Date(`${v}T${end ? '23:59:59.999' : '00:00:00'}Z`) : undefined;
+    };
+    const next: Filters = {};
+    for (const [k, v] of Object.entries({ actor: text('actor'), target: text('target'), action: text('action'), since: day('since', false), until: day('until', true) })) {
+      if (v !== undefined) (next as Record<string, unknown>)[k] = v;
+    }
+    setFilters(next);
+    setCursors([]);
+  };
+
+  return (
+    <>
+      <h1>Audit log</h1>
+      <form onSubmit={apply} className="filters" aria-label="Filters">
+        <div className="field">
+          <label htmlFor="f-actor">Actor (email or id)</label>
+          <input id="f-actor" name="actor" />
+        </div>
+        <div className="field">
+          <label htmlFor="f-target">Target id</label>
+          <input id="f-target" name="target" />
+        </div>
+        <div className="field">
+          <label htmlFor="f-action">Action (e.g. auth.*)</label>
+          <input id="f-action" name="action" />
+        </div>
+        <div className="field">
+          <label htmlFor="f-since">From (day)</label>
+          <input id="f-since" name="since" type="date" />
+        </div>
+        <div className="field">
+          <label htmlFor="f-until">Until (day)</label>
+          <input id="f-until" name="until" type="date" />
+        </div>
+        <button type="submit">Apply filters</button>
+      </form>
+      <ErrorMessage error={log.error} />
+      {log.isPending ? (
+        <Loading what="the audit log" />
+      ) : !log.data?.items.length ? (
+        <Empty>No entries match.</Empty>
+      ) : (
+        <TableBox label="Audit entries">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Action</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Target</th>
+                <th scope="col">Address</th>
+              </tr>
+            </thead>
+            <tbody>
+              {log.data.items.map((e) => (
+                <tr key={e.id}>
+                  <td>{when(e.at)}</td>
+                  <td>{e.action}</td>
+                  <td>{e.outcome}</td>
+                  <td className="wrap">{e.actor.email ?? `${e.actor.type} ${e.actor.id ?? ''}`}</td>
+                  <td className="mono">{e.target ? `${e.target.type} ${e.target.id}` : '—'}</td>
+                  <td>{e.ip ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableBox>
+      )}
+      <div className="pager">
+        <button type="button" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
+          Newer entries
+        </button>
+        <button type="button" disabled={!log.data?.nextCursor} onClick={() => log.data?.nextCursor && setCursors((c) => [...c, log.data.nextCursor!])}>
+          Older entries
+        </button>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,100 @@
+import { EVENT_TYPES, WebhookCreateInput } from '@carly/client';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { queryClient, trpc } from '../carly.js';
+import { CopyField } from '../ui/CopyField.js';
+import { Link } from '../ui/Link.js';
+import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+
+/** Webhooks: create (the signing secret shown once) and the list; each one opens its own page. */
+export function Webhooks() {
+  const hooks = useQuery(trpc.webhooks.list.queryOptions());
+  const create = useMutation({
+    ...trpc.webhooks.create.mutationOptions(),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() }),
+  });
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const chosen = form.getAll('events').map(String);
+    const description = String(form.get('description') ?? '').trim();
+    const input = { url: String(form.get('url') ?? ''), events: chosen.length ? chosen : ['*'], ...(description ? { description } : {}) };
+    const checked = WebhookCreateInput.safeParse(input);
+    if (!checked.success) return setProblem(checked.error.issues.map((i) => i.message).join('. '));
+    setProblem(null);
+    create.mutate(checked.data);
+  };
+
+  return (
+    <>
+      <h1>Webhooks</h1>
+      <section aria-labelledby="new-hook-title">
+        <h2 id="new-hook-title">New webhook</h2>
+        <form onSubmit={submit} noValidate>
+          <div className="field">
+            <label htmlFor="hook-url">Receiver URL</label>
+            <input id="hook-url" name="url" type="url" required placeholder="https://example.com/hooks/carly" />
+          </div>
+          <fieldset>
+            <legend>Events (none ticked: every event)</legend>
+            {EVENT_TYPES.map((type) => (
+              <label key={type} className="check">
+                <input type="checkbox" name="events" value={type} /> {type}
+              </label>
+            ))}
+          </fieldset>
+          <div className="field">
+            <label htmlFor="hook-description">Description (optional)</label>
+            <input id="hook-description" name="description" />
+          </div>
+          {problem && (
+            <p role="alert" className="error">
+              {problem}
+            </p>
+          )}
+          <ErrorMessage error={create.error} />
+          <button type="submit" disabled={create.isPending}>
+            Create webhook
+          </button>
+        </form>
+        {create.data && <CopyField label={`Signing secret of ${create.data.webhook.url}`} value={create.data.secret} />}
+      </section>
+      <section aria-labelledby="hooks-title">
+        <h2 id="hooks-title">Webhooks</h2>
+        <ErrorMessage error={hooks.error} />
+        {hooks.isPending ? (
+          <Loading what="webhooks" />
+        ) : !hooks.data?.items.length ? (
+          <Empty>No webhooks yet.</Empty>
+        ) : (
+          <TableBox label="Webhooks">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">URL</th>
+                  <th scope="col">Events</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {hooks.data.items.map((h) => (
+                  <tr key={h.id}>
+                    <td className="wrap">
+                      <Link to={`/webhooks/${encodeURIComponent(h.id)}`}>{h.url}</Link>
+                    </td>
+                    <td className="wrap">{h.events.join(', ')}</td>
+                    <td>{h.status}{h.failingSince ? `, failing since ${when(h.failingSince)}` : ''}</td>
+                    <td>{when(h.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableBox>
+        )}
+      </section>
+    </>
+  );
+}
