@@ -8,6 +8,8 @@ const dialects = ['sqlite', ...(process.env.TEST_DATABASE_URL && process.env.CAR
 
 export default defineConfig({
   test: {
+    // The web console is built once per run (a hash check when nothing changed), for the files that load it.
+    globalSetup: ['test/helpers/console-build.ts'],
     projects: dialects.map((dialect) => ({
       test: {
         name: dialect,

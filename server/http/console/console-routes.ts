@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_CSP } from './console-csp.js';
 import { loadConsoleFiles, type ConsoleFile } from './console-files.js';
 
@@ -19,14 +19,17 @@ export function registerConsoleFiles(app: FastifyInstance, files = loadConsoleFi
       .send(file.body);
   const index = files?.get('index.html');
 
-  app.get('/console', { config: { operation: 'console:redirect' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 308));
-  app.get('/console/*', { config: { operation: 'console:page' }, schema: { hide: true } }, async (request, reply) => {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!files || !index) return reply.code(503).header('content-security-policy', CONSOLE_CSP).type('text/plain; charset=utf-8').send(NOT_BUILT);
-    const rest = (request.params as { '*': string })['*'];
+    const rest = (request.params as { '*'?: string })['*'] ?? '';
     const file = files.get(rest);
     if (file && rest !== 'index.html') return send(reply, file);
     // A missing hashed asset is a real 404 (an old page asking for a replaced build), not the page.
     if (rest.startsWith('assets/')) return reply.code(404).send({ code: 'NOT_FOUND', message: 'No such console asset' });
     return send(reply, index);
-  });
+  };
+  // The router ignores trailing slashes: /console and /console/ both land on the first route (the
+  // page's asset URLs are absolute, so either address works).
+  app.get('/console', { config: { operation: 'console:page' }, schema: { hide: true } }, handler);
+  app.get('/console/*', { config: { operation: 'console:page' }, schema: { hide: true } }, handler);
 }
