@@ -18,13 +18,13 @@ export function Conflict(props: { mine: UpdateInput; theirs: Customer; onReapply
         <table>
           <thead>
             <tr>
-              <th scope="col">Field</th>
+              <th scope="col">Field you changed</th>
               <th scope="col">Your change</th>
               <th scope="col">Current (version {props.theirs.version})</th>
             </tr>
           </thead>
           <tbody>
-            {FIELDS.map((f) => (
+            {FIELDS.filter((f) => f in props.mine).map((f) => (
               <tr key={f} className={show(props.mine[f]) !== show(props.theirs[f]) ? 'differs' : undefined}>
                 <th scope="row">{f}</th>
                 <td>{show(props.mine[f])}</td>

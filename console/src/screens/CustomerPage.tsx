@@ -9,7 +9,7 @@ import { CustomerDetails } from './CustomerDetails.js';
 import { CustomerForm } from './CustomerForm.js';
 import { CustomerHistory } from './CustomerHistory.js';
 import { DangerZone } from './DangerZone.js';
-import { fieldsOf } from './customer-form.js';
+import { fieldsOf, inputOf } from './customer-form.js';
 import { OwnSessions } from './OwnSessions.js';
 import { PersonalExport } from './PersonalExport.js';
 
@@ -22,7 +22,10 @@ type UpdateInput = Parameters<typeof carly.customers.update>[0];
  */
 export function CustomerPage({ email, admin }: { email: string; admin: boolean }) {
   const customer = useQuery(trpc.customers.get.queryOptions({ email }));
-  const [editing, setEditing] = useState(false);
+  // The version the person started editing from: live updates may move the record on meanwhile,
+  // and saving must then be refused as stale (409), not silently overwrite.
+  const [editing, setEditing] = useState<Customer | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
   const [conflict, setConflict] = useState<{ mine: UpdateInput; theirs: Customer } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [customer.data?.id]);
@@ -41,14 +44,15 @@ export function CustomerPage({ email, admin }: { email: string; admin: boolean }
     try {
       const updated = await carly.customers.update(input);
       queryClient.setQueryData(trpc.customers.get.queryKey({ email }), updated);
-      setEditing(false);
+      setEditing(null);
       setConflict(null);
+      setFailure(null);
     } catch (err) {
       if (!isConflict(err)) throw err;
       const theirs = await carly.customers.get({ email });
       queryClient.setQueryData(trpc.customers.get.queryKey({ email }), theirs);
       setConflict({ mine: input, theirs });
-      setEditing(false);
+      setEditing(null);
     }
   };
 
@@ -58,30 +62,31 @@ export function CustomerPage({ email, admin }: { email: string; admin: boolean }
       <p className="muted">
         {c.email} · version {c.version}
       </p>
+      <ErrorMessage error={failure} />
       {conflict ? (
         <Conflict
           mine={conflict.mine}
           theirs={conflict.theirs}
-          onReapply={() => save({ ...conflict.mine, version: conflict.theirs.version })}
+          onReapply={() => save({ ...conflict.mine, version: conflict.theirs.version }).catch(setFailure)}
           onDiscard={() => setConflict(null)}
         />
-      ) : editing ? (
+      ) : editing !== null ? (
         <section aria-labelledby="edit-title">
           <h2 id="edit-title">Edit</h2>
           <CustomerForm
-            initial={fieldsOf(c)}
+            initial={fieldsOf(editing)}
             schema={CustomerUpdateInput}
             emailEditable={false}
             submitLabel="Save changes"
-            toInput={({ email: _email, ...fields }) => ({ email: c.email, ...fields, version: c.version })}
+            toInput={(input) => changesOf(editing, input)}
             onSubmit={(input) => save(input as UpdateInput)}
-            onCancel={() => setEditing(false)}
+            onCancel={() => setEditing(null)}
           />
         </section>
       ) : (
         <>
           <CustomerDetails customer={c} />
-          <button type="button" onClick={() => setEditing(true)}>
+          <button type="button" onClick={() => setEditing(c)}>
             Edit
           </button>
         </>
@@ -91,4 +96,17 @@ export function CustomerPage({ email, admin }: { email: string; admin: boolean }
       {admin && <DangerZone email={c.email} />}
     </>
   );
+}
+
+/**
+ * Only the fields the person changed, against the version they started from (sent as `version`):
+ * reapplied after a conflict, they land on top of the other change instead of undoing it.
+ */
+function changesOf(base: Customer, input: ReturnType<typeof inputOf>): UpdateInput {
+  const before = inputOf(fieldsOf(base));
+  const changed: Record<string, unknown> = {};
+  for (const key of ['firstName', 'lastName', 'phone', 'company', 'address', 'metadata'] as const) {
+    if (JSON.stringify(input[key]) !== JSON.stringify(before[key])) changed[key] = input[key];
+  }
+  return { email: base.email, ...changed, version: base.version };
 }
