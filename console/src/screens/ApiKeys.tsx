@@ -3,7 +3,8 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { queryClient, trpc } from '../carly.js';
 import { CopyField } from '../ui/CopyField.js';
-import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 
 /** API keys: create with scopes (the secret shown once, with a copy button), list, revoke. */
 export function ApiKeys() {
@@ -70,42 +71,30 @@ export function ApiKeys() {
         ) : !keys.data?.items.length ? (
           <Empty>No API keys yet.</Empty>
         ) : (
-          <TableBox label="API keys">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Starts with</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">State</th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data.items.map((k) => (
-                  <tr key={k.id}>
-                    <td>{k.name}</td>
-                    <td className="mono">{k.start}…</td>
-                    <td className="wrap">{k.scopes.join(', ')}</td>
-                    <td>{when(k.createdAt)}</td>
-                    <td>{when(k.lastUsedAt)}</td>
-                    <td>{k.expiresAt ? when(k.expiresAt) : 'never'}</td>
-                    <td>
-                      {k.revokedAt ? (
-                        `revoked ${when(k.revokedAt)}`
-                      ) : (
-                        <button type="button" onClick={() => revoke.mutate({ id: k.id })} aria-label={`Revoke ${k.name}`}>
-                          Revoke
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
+          <DataTable
+            label="API keys"
+            rows={keys.data.items}
+            rowKey={(k) => k.id}
+            columns={[
+              { header: 'Name', cell: (k) => k.name },
+              { header: 'Starts with', cell: (k) => `${k.start}…`, className: 'mono' },
+              { header: 'Scopes', cell: (k) => k.scopes.join(', '), className: 'wrap' },
+              { header: 'Created', cell: (k) => when(k.createdAt) },
+              { header: 'Last used', cell: (k) => when(k.lastUsedAt) },
+              { header: 'Expires', cell: (k) => (k.expiresAt ? when(k.expiresAt) : 'never') },
+              {
+                header: 'State',
+                cell: (k) =>
+                  k.revokedAt ? (
+                    `revoked ${when(k.revokedAt)}`
+                  ) : (
+                    <button type="button" onClick={() => revoke.mutate({ id: k.id })} aria-label={`Revoke ${k.name}`}>
+                      Revoke
+                    </button>
+                  ),
+              },
+            ]}
+          />
         )}
       </section>
     </>

@@ -1,7 +1,9 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { trpc } from '../carly.js';
-import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { Pager, useCursorPages } from '../ui/Pager.js';
+import { actorText, Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 
 interface Filters {
   actor?: string;
@@ -14,8 +16,8 @@ interface Filters {
 /** The audit log, newest first, filtered by actor, target, action and time; paged by cursor. */
 export function AuditLog() {
   const [filters, setFilters] = useState<Filters>({});
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors.at(-1);
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const log = useQuery({ ...trpc.audit.list.queryOptions({ limit: 50, ...filters, ...(cursor ? { cursor } : {}) }), placeholderData: keepPreviousData });
 
   const apply = (event: FormEvent<HTMLFormElement>) => {
@@ -31,7 +33,7 @@ export function AuditLog() {
       if (v !== undefined) (next as Record<string, unknown>)[k] = v;
     }
     setFilters(next);
-    setCursors([]);
+    pages.reset();
   };
 
   return (
@@ -66,41 +68,21 @@ export function AuditLog() {
       ) : !log.data?.items.length ? (
         <Empty>No entries match.</Empty>
       ) : (
-        <TableBox label="Audit entries">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Target</th>
-                <th scope="col">Address</th>
-              </tr>
-            </thead>
-            <tbody>
-              {log.data.items.map((e) => (
-                <tr key={e.id}>
-                  <td>{when(e.at)}</td>
-                  <td>{e.action}</td>
-                  <td>{e.outcome}</td>
-                  <td className="wrap">{e.actor.email ?? `${e.actor.type} ${e.actor.id ?? ''}`}</td>
-                  <td className="mono">{e.target ? `${e.target.type} ${e.target.id}` : '—'}</td>
-                  <td>{e.ip ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable
+          label="Audit entries"
+          rows={log.data.items}
+          rowKey={(e) => e.id}
+          columns={[
+            { header: 'When', cell: (e) => when(e.at) },
+            { header: 'Action', cell: (e) => e.action },
+            { header: 'Outcome', cell: (e) => e.outcome },
+            { header: 'Actor', cell: actorText, className: 'wrap' },
+            { header: 'Target', cell: (e) => (e.target ? `${e.target.type} ${e.target.id}` : '—'), className: 'mono' },
+            { header: 'Address', cell: (e) => e.ip ?? '—' },
+          ]}
+        />
       )}
-      <div className="pager">
-        <button type="button" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Newer entries
-        </button>
-        <button type="button" disabled={!log.data?.nextCursor} onClick={() => log.data?.nextCursor && setCursors((c) => [...c, log.data.nextCursor!])}>
-          Older entries
-        </button>
-      </div>
+      <Pager back={pages.back} forward={pages.forward(log.data?.nextCursor)} labels={['Newer entries', 'Older entries']} />
     </>
   );
 }

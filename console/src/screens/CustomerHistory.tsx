@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { trpc } from '../carly.js';
-import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { actorText, Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 
 const changesText = (changes: Record<string, [unknown, unknown]> | null) =>
   changes
@@ -21,30 +22,17 @@ export function CustomerHistory({ customerId }: { customerId: string }) {
       ) : !history.data?.items.length ? (
         <Empty>Nothing recorded yet.</Empty>
       ) : (
-        <TableBox label="History">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">Who</th>
-                <th scope="col">Changes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {history.data.items.map((e) => (
-                <tr key={e.id}>
-                  <td>{when(e.at)}</td>
-                  <td>
-                    {e.action} ({e.outcome})
-                  </td>
-                  <td>{e.actor.email ?? `${e.actor.type} ${e.actor.id ?? ''}`}</td>
-                  <td className="wrap">{changesText(e.changes)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable
+          label="History"
+          rows={history.data.items}
+          rowKey={(e) => e.id}
+          columns={[
+            { header: 'When', cell: (e) => when(e.at) },
+            { header: 'What', cell: (e) => `${e.action} (${e.outcome})` },
+            { header: 'Who', cell: actorText },
+            { header: 'Changes', cell: (e) => changesText(e.changes), className: 'wrap' },
+          ]}
+        />
       )}
     </section>
   );

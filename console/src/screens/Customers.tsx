@@ -3,7 +3,9 @@ import { useState } from 'react';
 import { trpc } from '../carly.js';
 import { customerPath } from '../router.js';
 import { Link } from '../ui/Link.js';
-import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { Pager, useCursorPages } from '../ui/Pager.js';
+import { Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 import { useDebounced } from '../ui/useDebounced.js';
 
 const PAGE = 25;
@@ -15,8 +17,8 @@ const PAGE = 25;
 export function Customers() {
   const [typed, setTyped] = useState('');
   const q = useDebounced(typed.trim(), 250);
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors.at(-1);
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useQuery({
     ...trpc.customers.list.queryOptions({ limit: PAGE, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) }),
     placeholderData: keepPreviousData,
@@ -39,7 +41,7 @@ export function Customers() {
           autoComplete="off"
           onChange={(e) => {
             setTyped(e.target.value);
-            setCursors([]);
+            pages.reset();
           }}
         />
       </div>
@@ -49,46 +51,23 @@ export function Customers() {
       ) : items.length === 0 ? (
         <Empty>{q ? `No customer matches “${q}”.` : 'No customers yet. Create the first one.'}</Empty>
       ) : (
-        <TableBox label="Customers">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Company</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <Link to={customerPath(c.email)}>{`${c.firstName} ${c.lastName}`}</Link>
-                  </td>
-                  <td>{c.email}</td>
-                  <td>{c.company ?? '—'}</td>
-                  <td>{when(c.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable
+          label="Customers"
+          rows={items}
+          rowKey={(c) => c.id}
+          columns={[
+            { header: 'Name', cell: (c) => <Link to={customerPath(c.email)}>{`${c.firstName} ${c.lastName}`}</Link> },
+            { header: 'Email', cell: (c) => c.email },
+            { header: 'Company', cell: (c) => c.company ?? '—' },
+            { header: 'Updated', cell: (c) => when(c.updatedAt) },
+          ]}
+        />
       )}
-      <div className="pager">
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Previous page
-        </button>
+      <Pager back={pages.back} forward={pages.forward(list.data?.nextCursor)} labels={['Previous page', 'Next page']}>
         <span className="muted" role="status">
-          {list.isFetching && !list.isPending ? 'Updating…' : `Page ${cursors.length + 1}`}
+          {list.isFetching && !list.isPending ? 'Updating…' : `Page ${pages.page}`}
         </span>
-        <button
-          type="button"
-          disabled={!list.data?.nextCursor}
-          onClick={() => list.data?.nextCursor && setCursors((c) => [...c, list.data.nextCursor!])}
-        >
-          Next page
-        </button>
-      </div>
+      </Pager>
     </>
   );
 }

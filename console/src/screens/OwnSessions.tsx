@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { queryClient, trpc } from '../carly.js';
-import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 
 /** The signed-in person's own sessions, each revocable (auth.sessions, auth.revokeSession). */
 export function OwnSessions() {
@@ -18,38 +19,28 @@ export function OwnSessions() {
       ) : !sessions.data?.items.length ? (
         <Empty>No live sessions.</Empty>
       ) : (
-        <TableBox label="Your sessions">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Browser</th>
-                <th scope="col">Address</th>
-                <th scope="col">Action</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.items.map((s) => (
-                <tr key={s.id}>
-                  <td>{when(s.createdAt)}</td>
-                  <td>{when(s.lastUsedAt)}</td>
-                  <td className="wrap">{s.userAgent ?? '—'}</td>
-                  <td>{s.ip ?? '—'}</td>
-                  <td>
-                    {s.current ? (
-                      'This session'
-                    ) : (
-                      <button type="button" onClick={() => revoke.mutate({ id: s.id })} aria-label={`Revoke the session started ${when(s.createdAt)}`}>
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable
+          label="Your sessions"
+          rows={sessions.data.items}
+          rowKey={(s) => s.id}
+          columns={[
+            { header: 'Started', cell: (s) => when(s.createdAt) },
+            { header: 'Last used', cell: (s) => when(s.lastUsedAt) },
+            { header: 'Browser', cell: (s) => s.userAgent ?? '—', className: 'wrap' },
+            { header: 'Address', cell: (s) => s.ip ?? '—' },
+            {
+              header: 'Action',
+              cell: (s) =>
+                s.current ? (
+                  'This session'
+                ) : (
+                  <button type="button" onClick={() => revoke.mutate({ id: s.id })} aria-label={`Revoke the session started ${when(s.createdAt)}`}>
+                    Revoke
+                  </button>
+                ),
+            },
+          ]}
+        />
       )}
     </section>
   );

@@ -1,7 +1,8 @@
 import type { PersonalDataExport } from '@carly/client';
 import { useState } from 'react';
 import { carly } from '../carly.js';
-import { Empty, ErrorMessage, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { Empty, ErrorMessage, when } from '../ui/Status.js';
 
 /**
  * The person's data export (customers.export, GDPR art. 15): downloaded as a JSON file, and, for
@@ -48,58 +49,35 @@ export function PersonalExport({ email, showSessions }: { email: string; showSes
           {data.sessions.length === 0 ? (
             <Empty>No sessions.</Empty>
           ) : (
-            <TableBox label="Sessions">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Started</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Ends</th>
-                    <th scope="col">Revoked</th>
-                    <th scope="col">Browser</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.sessions.map((s) => (
-                    <tr key={s.id}>
-                      <td>{when(s.createdAt)}</td>
-                      <td>{when(s.lastUsedAt)}</td>
-                      <td>{when(s.expiresAt)}</td>
-                      <td>{when(s.revokedAt)}</td>
-                      <td className="wrap">{s.userAgent ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableBox>
+            <DataTable
+              label="Sessions"
+              rows={data.sessions}
+              rowKey={(s) => s.id}
+              columns={[
+                { header: 'Started', cell: (s) => when(s.createdAt) },
+                { header: 'Last used', cell: (s) => when(s.lastUsedAt) },
+                { header: 'Ends', cell: (s) => when(s.expiresAt) },
+                { header: 'Revoked', cell: (s) => when(s.revokedAt) },
+                { header: 'Browser', cell: (s) => s.userAgent ?? '—', className: 'wrap' },
+              ]}
+            />
           )}
           <p className="muted">An admin cannot end another person's session through the API (only the person can, or a password reset ends them all).</p>
           <h3>Change events</h3>
           {data.events.length === 0 ? (
             <Empty>No events.</Empty>
           ) : (
-            <TableBox label="Change events">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Fields</th>
-                    <th scope="col">By</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.events.map((e) => (
-                    <tr key={e.id}>
-                      <td>{when(e.occurredAt)}</td>
-                      <td>{e.type}</td>
-                      <td className="wrap">{e.changed.join(', ') || '—'}</td>
-                      <td>{`${e.actor.type} ${e.actor.id ?? ''}`}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableBox>
+            <DataTable
+              label="Change events"
+              rows={data.events}
+              rowKey={(e) => e.id}
+              columns={[
+                { header: 'When', cell: (e) => when(e.occurredAt) },
+                { header: 'Type', cell: (e) => e.type },
+                { header: 'Fields', cell: (e) => e.changed.join(', ') || '—', className: 'wrap' },
+                { header: 'By', cell: (e) => `${e.actor.type} ${e.actor.id ?? ''}` },
+              ]}
+            />
           )}
         </>
       )}

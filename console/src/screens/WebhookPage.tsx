@@ -1,15 +1,16 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
 import { queryClient, trpc } from '../carly.js';
 import { navigate } from '../router.js';
 import { CopyField } from '../ui/CopyField.js';
-import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { Pager, useCursorPages } from '../ui/Pager.js';
+import { Empty, ErrorMessage, hookState, Loading, when } from '../ui/Status.js';
 
 /** One webhook: disable/enable, rotate its secret, send a test, delete; its delivery attempts, paged. */
 export function WebhookPage({ id }: { id: string }) {
   const hook = useQuery(trpc.webhooks.get.queryOptions({ id }));
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors.at(-1);
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const deliveries = useQuery(trpc.webhooks.deliveries.queryOptions({ id, limit: 20, ...(cursor ? { cursor } : {}) }));
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() });
   const update = useMutation({ ...trpc.webhooks.update.mutationOptions(), onSuccess: refresh });
@@ -39,7 +40,7 @@ export function WebhookPage({ id }: { id: string }) {
       <h1 className="wrap">Webhook to {h.url}</h1>
       <dl className="details">
         <dt>State</dt>
-        <dd>{h.status}{h.failingSince ? `, failing since ${when(h.failingSince)}` : ''}</dd>
+        <dd>{hookState(h)}</dd>
         <dt>Events</dt>
         <dd>{h.events.join(', ')}</dd>
         <dt>Description</dt>
@@ -72,43 +73,22 @@ export function WebhookPage({ id }: { id: string }) {
         ) : !deliveries.data?.items.length ? (
           <Empty>No delivery attempts yet.</Empty>
         ) : (
-          <TableBox label="Deliveries">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Attempt</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Receiver answered</th>
-                  <th scope="col">Time</th>
-                  <th scope="col">Next attempt</th>
-                </tr>
-              </thead>
-              <tbody>
-                {deliveries.data.items.map((d) => (
-                  <tr key={d.id}>
-                    <td>{when(d.createdAt)}</td>
-                    <td className="mono">{d.eventId}</td>
-                    <td>{d.attempt}</td>
-                    <td>{d.status}</td>
-                    <td className="wrap">{d.responseStatus ?? 'no answer'}{d.error ? ` (${d.error})` : ''}</td>
-                    <td>{d.durationMs === null ? '—' : `${d.durationMs} ms`}</td>
-                    <td>{when(d.nextAttemptAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
+          <DataTable
+            label="Deliveries"
+            rows={deliveries.data.items}
+            rowKey={(d) => d.id}
+            columns={[
+              { header: 'When', cell: (d) => when(d.createdAt) },
+              { header: 'Event', cell: (d) => d.eventId, className: 'mono' },
+              { header: 'Attempt', cell: (d) => d.attempt },
+              { header: 'Result', cell: (d) => d.status },
+              { header: 'Receiver answered', cell: (d) => `${d.responseStatus ?? 'no answer'}${d.error ? ` (${d.error})` : ''}`, className: 'wrap' },
+              { header: 'Time', cell: (d) => (d.durationMs === null ? '—' : `${d.durationMs} ms`) },
+              { header: 'Next attempt', cell: (d) => when(d.nextAttemptAt) },
+            ]}
+          />
         )}
-        <div className="pager">
-          <button type="button" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Newer attempts
-          </button>
-          <button type="button" disabled={!deliveries.data?.nextCursor} onClick={() => deliveries.data?.nextCursor && setCursors((c) => [...c, deliveries.data.nextCursor!])}>
-            Older attempts
-          </button>
-        </div>
+        <Pager back={pages.back} forward={pages.forward(deliveries.data?.nextCursor)} labels={['Newer attempts', 'Older attempts']} />
       </section>
     </>
   );

@@ -4,7 +4,8 @@ import { useState, type FormEvent } from 'react';
 import { queryClient, trpc } from '../carly.js';
 import { CopyField } from '../ui/CopyField.js';
 import { Link } from '../ui/Link.js';
-import { Empty, ErrorMessage, Loading, TableBox, when } from '../ui/Status.js';
+import { DataTable } from '../ui/DataTable.js';
+import { Empty, ErrorMessage, hookState, Loading, when } from '../ui/Status.js';
 
 /** Webhooks: create (the signing secret shown once) and the list; each one opens its own page. */
 export function Webhooks() {
@@ -69,30 +70,17 @@ export function Webhooks() {
         ) : !hooks.data?.items.length ? (
           <Empty>No webhooks yet.</Empty>
         ) : (
-          <TableBox label="Webhooks">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">URL</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {hooks.data.items.map((h) => (
-                  <tr key={h.id}>
-                    <td className="wrap">
-                      <Link to={`/webhooks/${encodeURIComponent(h.id)}`}>{h.url}</Link>
-                    </td>
-                    <td className="wrap">{h.events.join(', ')}</td>
-                    <td>{h.status}{h.failingSince ? `, failing since ${when(h.failingSince)}` : ''}</td>
-                    <td>{when(h.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
+          <DataTable
+            label="Webhooks"
+            rows={hooks.data.items}
+            rowKey={(h) => h.id}
+            columns={[
+              { header: 'URL', cell: (h) => <Link to={`/webhooks/${encodeURIComponent(h.id)}`}>{h.url}</Link>, className: 'wrap' },
+              { header: 'Events', cell: (h) => h.events.join(', '), className: 'wrap' },
+              { header: 'State', cell: hookState },
+              { header: 'Created', cell: (h) => when(h.createdAt) },
+            ]}
+          />
         )}
       </section>
     </>

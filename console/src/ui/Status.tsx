@@ -32,4 +32,10 @@ export function TableBox({ label, children }: { label: string; children: ReactNo
   );
 }
 
+/** Who acted, as an audit entry names them. */
+export const actorText = (e: { actor: { type: string; id: string | null; email: string | null } }) => e.actor.email ?? `${e.actor.type} ${e.actor.id ?? ''}`;
+
+/** A webhook's state in words. */
+export const hookState = (h: { status: string; failingSince: Date | null }) => `${h.status}${h.failingSince ? `, failing since ${when(h.failingSince)}` : ''}`;
+
 export const when = (d: Date | string | null | undefined) => (d ? new Date(d).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '—');
