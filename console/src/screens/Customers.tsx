@@ -1,6 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { trpc } from '../carly.js';
+import { firstCustomersPage } from './customers-query.js';
 import { customerPath } from '../router.js';
 import { Link } from '../ui/Link.js';
 import { DataTable } from '../ui/DataTable.js';
@@ -8,7 +9,6 @@ import { Pager, useCursorPages } from '../ui/Pager.js';
 import { Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 import { useDebounced } from '../ui/useDebounced.js';
 
-const PAGE = 25;
 
 /**
  * Customers, one page at a time (never the whole table): `customers.list` with `q` as the person
@@ -20,7 +20,7 @@ export function Customers() {
   const pages = useCursorPages();
   const cursor = pages.cursor;
   const list = useQuery({
-    ...trpc.customers.list.queryOptions({ limit: PAGE, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) }),
+    ...trpc.customers.list.queryOptions({ ...firstCustomersPage, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) }),
     placeholderData: keepPreviousData,
   });
   const items = list.data?.items ?? [];
