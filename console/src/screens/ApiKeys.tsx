@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { queryClient, trpc } from '../carly.js';
 import { CopyField } from '../ui/CopyField.js';
 import { DataTable } from '../ui/DataTable.js';
+import { FormEnd } from '../ui/FormEnd.js';
 import { Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 
 /** API keys: create with scopes (the secret shown once, with a copy button), list, revoke. */
@@ -51,15 +52,7 @@ export function ApiKeys() {
             <label htmlFor="key-expires">Expires on (optional)</label>
             <input id="key-expires" name="expiresAt" type="date" />
           </div>
-          {problem && (
-            <p role="alert" className="error">
-              {problem}
-            </p>
-          )}
-          <ErrorMessage error={create.error} />
-          <button type="submit" disabled={create.isPending}>
-            Create key
-          </button>
+          <FormEnd problem={problem} error={create.error} busy={create.isPending} label="Create key" />
         </form>
         {create.data && <CopyField label={`Secret of “${create.data.apiKey.name}”`} value={create.data.secret} />}
       </section>

@@ -5,6 +5,7 @@ import { queryClient, trpc } from '../carly.js';
 import { CopyField } from '../ui/CopyField.js';
 import { Link } from '../ui/Link.js';
 import { DataTable } from '../ui/DataTable.js';
+import { FormEnd } from '../ui/FormEnd.js';
 import { Empty, ErrorMessage, hookState, Loading, when } from '../ui/Status.js';
 
 /** Webhooks: create (the signing secret shown once) and the list; each one opens its own page. */
@@ -50,15 +51,7 @@ export function Webhooks() {
             <label htmlFor="hook-description">Description (optional)</label>
             <input id="hook-description" name="description" />
           </div>
-          {problem && (
-            <p role="alert" className="error">
-              {problem}
-            </p>
-          )}
-          <ErrorMessage error={create.error} />
-          <button type="submit" disabled={create.isPending}>
-            Create webhook
-          </button>
+          <FormEnd problem={problem} error={create.error} busy={create.isPending} label="Create webhook" />
         </form>
         {create.data && <CopyField label={`Signing secret of ${create.data.webhook.url}`} value={create.data.secret} />}
       </section>
