@@ -229,7 +229,9 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? '' : ` (sk
       await expectAccessible(page, 'stale version');
       await screenshot(page, 'customer-conflict');
       await page.getByRole('button', { name: 'Reapply my changes' }).click();
-      await page.getByText('Mine Ltd', { exact: true }).waitFor();
+      // Saved: the conflict panel is gone and the record shows version 3 (the panel also says "Mine Ltd").
+      await page.getByRole('heading', { name: 'Someone else changed this customer' }).waitFor({ state: 'detached' });
+      await page.getByText(`${email} · version 3`).waitFor();
       const saved = await rest(server.url, 'GET', customerPath(email), undefined, admin);
       expect(saved.body).toMatchObject({ company: 'Mine Ltd', phone: '+1 555 0100', version: 3 });
 
