@@ -48,6 +48,14 @@ export interface CarlyClientOptions {
    * that changed them resolves only after this returns (or its promise settles).
    */
   onTokens?: (tokens: Tokens | null) => void | Promise<void>;
+  /**
+   * Where a new access token comes from after a 401, for apps that do not hold the refresh token
+   * themselves (a browser app whose refresh token lives in an HttpOnly cookie, rotated by its own
+   * server route, like Carly's console). Return the new access token, or `null` when the session
+   * is over (the client then drops its token and calls `onTokens(null)`). With it, the client
+   * never calls `auth.refresh`; give the first token with `setAccessToken`.
+   */
+  refreshAccessToken?: () => Promise<string | null>;
   /** Extra headers for every request. */
   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
   /** Send calls made in the same tick as one HTTP request (default `true`). Mutations with an Idempotency-Key always go alone. */
@@ -164,7 +172,17 @@ export type CarlyClient = Omit<Methods, 'customers' | 'events'> & {
   readonly tokens: TokenPair | null;
   /** Replace the held tokens (e.g. after reading them from storage); `null` signs out locally. Does not call `onTokens`. */
   setTokens(tokens: TokenPair | null): void;
+  /** The access token held now (with or without a refresh token), or `null`. */
+  readonly accessToken: string | null;
+  /**
+   * Hold an access token alone (the refresh token stays elsewhere: see `refreshAccessToken`);
+   * `null` signs out locally. Does not call `onTokens`.
+   */
+  setAccessToken(accessToken: string | null): void;
 };
+
+/** What the client holds: an access token, and the refresh token unless the app keeps it elsewhere. */
+type HeldTokens = { accessToken: string; refreshToken: string | null };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const DEFAULT_RETRY: Required<RetryOptions> = { retries: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
@@ -207,7 +225,8 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
   const base = options.url.replace(/\/+$/, '');
   const url = base.endsWith('/trpc') ? base : `${base}/trpc`;
   if (options.apiKey && options.tokens) throw new TypeError('createCarlyClient: pass either apiKey or tokens, not both');
-  let tokens: TokenPair | null = options.tokens ? { accessToken: options.tokens.accessToken, refreshToken: options.tokens.refreshToken } : null;
+  // The refresh token is absent when the app refreshes by itself (`refreshAccessToken`).
+  let tokens: HeldTokens | null = options.tokens ? { accessToken: options.tokens.accessToken, refreshToken: options.tokens.refreshToken } : null;
   let refreshing: Promise<boolean> | null = null;
   const fetchImpl = guardedFetch(options.fetch ?? (globalThis.fetch as CarlyFetch), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
@@ -242,9 +261,33 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     if (!held) return Promise.resolve(false);
     // Someone refreshed since this call was sent: retry with the new token, spend nothing.
     if (held.accessToken !== usedToken) return Promise.resolve(true);
+    const refreshOwn = options.refreshAccessToken;
+    if (refreshOwn) {
+      refreshing = (async () => {
+        try {
+          const accessToken = await refreshOwn();
+          // Signed out (or signed in again) meanwhile: that state wins.
+          if (tokens !== held) return tokens !== null;
+          if (accessToken === null) {
+            await changeTokens(null);
+            return false;
+          }
+          tokens = { accessToken, refreshToken: null };
+          return true;
+        } catch {
+          // A network failure keeps the session: the call fails, a later one may refresh again.
+          return false;
+        } finally {
+          refreshing = null;
+        }
+      })();
+      return refreshing;
+    }
+    const refreshToken = held.refreshToken;
+    if (refreshToken === null) return Promise.resolve(false);
     refreshing = (async () => {
       try {
-        const result = (await plain.mutation('auth.refresh', { refreshToken: held.refreshToken })) as { tokens: Tokens };
+        const result = (await plain.mutation('auth.refresh', { refreshToken })) as { tokens: Tokens };
         await changeTokens(result.tokens);
         return true;
       } catch (err) {
@@ -437,7 +480,14 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     setTokens(next: TokenPair | null) {
       tokens = next ? { accessToken: next.accessToken, refreshToken: next.refreshToken } : null;
     },
+    setAccessToken(accessToken: string | null) {
+      tokens = accessToken ? { accessToken, refreshToken: null } : null;
+    },
   });
-  Object.defineProperty(client, 'tokens', { enumerable: true, get: () => (tokens ? { ...tokens } : null) });
+  Object.defineProperty(client, 'tokens', {
+    enumerable: true,
+    get: (): TokenPair | null => (tokens && tokens.refreshToken !== null ? { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken } : null),
+  });
+  Object.defineProperty(client, 'accessToken', { enumerable: true, get: () => tokens?.accessToken ?? null });
   return client as unknown as CarlyClient;
 }

@@ -9,12 +9,13 @@ import { buildOpenApiDocument } from '../openapi.js';
 import { registerMetrics } from '../ops/metrics.js';
 import { toContractError } from '../contract-error.js';
 import type { Context } from '../trpc/context.js';
-import { SSE_OPTIONS } from '../trpc/init.js';
+import { createCallerFactory, SSE_OPTIONS } from '../trpc/init.js';
 import { appRouter } from '../trpc/root.js';
 import type { Tracing } from '../tracing/types.js';
 import { SERVICE_VERSION } from '../version.js';
 import { registerWebhookMetrics } from '../webhooks/webhook-metrics.js';
 import { registerAccountPages } from './account-pages.js';
+import { registerConsole } from './console/index.js';
 import { registerBodyGuard } from './body-guard.js';
 import { isCacheable, NO_STORE } from './cache-control.js';
 import { clientErrorHandler } from './client-errors.js';
@@ -119,6 +120,12 @@ export async function registerHttp(
     return ctx;
   };
 
+  /** The console's session routes run auth procedures in-process, as the browser that asked. */
+  const consoleCaller = (request: FastifyRequest, authorization: string | null) =>
+    createCallerFactory(appRouter)(
+      contextFor({ requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authorization, idempotencyKey: null, calls: 1 }),
+    );
+
   const openapi = buildOpenApiDocument(SERVICE_VERSION);
   // First, so that it sees every route registered after it (its label values are fixed at start).
   const metrics = registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)), domain.eventMetrics.all);
@@ -129,6 +136,7 @@ export async function registerHttp(
   registerWebhookMetrics(metrics, webhooks.metrics, { queue: () => webhooks.queue(), now: () => clock.now() });
   registerServiceRoutes(http, domain.orm, config.database.kind, SERVICE_VERSION, openapi);
   registerAccountPages(http);
+  registerConsole(http, { callerFor: consoleCaller, publicUrl: config.publicUrl, sessionTtlDays: config.auth.sessionTtlDays });
   await registerSwaggerUi(http, openapi);
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
   registerRestRoutes(http, appRouter, createContext);

@@ -1,4 +1,5 @@
 import type { Section } from '../section.js';
+import { consoleSection } from './console.js';
 import { eventsSection } from './events.js';
 import { importSection } from './import.js';
 import { listSection } from './list.js';
@@ -14,4 +15,4 @@ import { tracingSection } from './tracing.js';
  * Every section, in the order a full run takes them. Add new ones here (import throughput,
  * login, ...): one module each, exporting a Section.
  */
-export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection, webhooksSection, tracingSection, eventsSection, machineSection];
+export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection, webhooksSection, tracingSection, eventsSection, consoleSection, machineSection];
