@@ -19,6 +19,7 @@ const STEPS = [
   'password hasher',
   'read lane',
   'audit chainer',
+  'erasure WAL scrubber',
   'background work',
   'housekeeping',
   'sample data and first admin',
