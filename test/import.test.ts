@@ -178,6 +178,13 @@ describe('npm run import: a good file', () => {
       // Searchable like any customer (the lower-cased name keys are written too).
       const found = await rest(server.url, 'GET', '/customers?q=zo', undefined, headers);
       expect(found.body.items.map((c: { email: string }) => c.email)).toContain('zoe.sorensen@example.org');
+      // And by customers.search: the importer writes the folded columns and the typo dictionary
+      // (ø has no decomposition: `sorensen` is one substitution from `sørensen`).
+      for (const params of ['query=firstName%3Azoe', 'query=name~%22zoe%20s%C3%B8r%22', 'q=sorensen', 'q=%E7%A7%80%E8%8B%B1']) {
+        const r = await rest(server.url, 'GET', `/customers/search?${params}`, undefined, headers);
+        expect(r.status, params).toBe(200);
+        expect(r.body.items.map((c: { email: string }) => c.email), params).toEqual([params.endsWith('%E8%8B%B1') ? 'wang.xiuying@example.net' : 'zoe.sorensen@example.org']);
+      }
     } finally {
       await server.close();
     }

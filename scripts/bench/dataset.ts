@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import type { Address } from '../../client-sdk/src/schemas/customer.js';
+import { dictionaryRows, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 import { loadConfig } from '../../server/config.js';
 import { migrationsDir, openDatabase } from '../../server/db/orm.js';
 
@@ -21,7 +23,7 @@ export const isAlive = (pid: number) => {
 };
 
 /** Bump when the generated rows change, so cached databases are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2; // 2: the search columns and the typo dictionary
 
 /**
  * Synthetic customers, a pure function of the row index, so the bench can name existing emails
@@ -60,7 +62,7 @@ export function rowFor(i: number) {
   const h = mix(i, 3);
   const [city, country] = pick(CITIES, i, 4);
   const createdAt = createdAtFor(i);
-  return {
+  const row = {
     id: i + 1,
     // As the app makes them (cus_ + 24 hex digits), but deterministic.
     public_id: `cus_${(i + 1).toString(16).padStart(24, '0')}`,
@@ -82,7 +84,35 @@ export function rowFor(i: number) {
     updated_at: createdAt + (mix(i, 7) % (30 * 86_400)) * 1000,
     version: 1 + (mix(i, 8) % 3),
   };
+  // The search columns, as every writer computes them (server/search/search-keys.ts).
+  const k = searchKeys({
+    email: row.email,
+    firstName,
+    lastName,
+    phone: row.phone,
+    company: row.company,
+    address: row.address === null ? null : (JSON.parse(row.address) as Address),
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+  });
+  return {
+    ...row,
+    first_name_fold: k.firstNameFold,
+    last_name_fold: k.lastNameFold,
+    name_fold: k.nameFold,
+    phone_fold: k.phoneFold,
+    company_fold: k.companyFold,
+    city_fold: k.cityFold,
+    country_fold: k.countryFold,
+    search_words: k.searchWords,
+    metadata_fold: k.metadataFold,
+  };
 }
+
+/** The columns rowFor gives, in its order. */
+export const ROW_COLUMNS = [
+  'id', 'public_id', 'email', 'first_name', 'last_name', 'first_name_key', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version',
+  'first_name_fold', 'last_name_fold', 'name_fold', 'phone_fold', 'company_fold', 'city_fold', 'country_fold', 'search_words', 'metadata_fold',
+] as const;
 
 export interface Dataset {
   rows: number;
@@ -138,12 +168,19 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
       .prepare("select name, sql from sqlite_master where type = 'index' and tbl_name = 'customers' and sql is not null")
       .all() as { name: string; sql: string }[];
     for (const ix of indexes) db.exec(`drop index \`${ix.name}\``);
-    const insert = db.prepare(
-      'insert into customers (id, public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version) ' +
-        'values (@id, @public_id, @email, @first_name, @last_name, @first_name_key, @last_name_key, @phone, @company, @address, @metadata, @created_at, @updated_at, @version)',
-    );
+    const insert = db.prepare(`insert into customers (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+    // The typo dictionary, as the app's writers fill it (search/dictionary.ts).
+    const addWord = db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing');
+    const seen = new Set<string>();
     const chunk = db.transaction((from: number, to: number) => {
-      for (let i = from; i < to; i++) insert.run(rowFor(i));
+      for (let i = from; i < to; i++) {
+        const row = rowFor(i);
+        insert.run(row);
+        const fresh = wordsOf(row.search_words).filter((w) => !seen.has(w));
+        for (const w of fresh) seen.add(w);
+        for (const [variant, word] of dictionaryRows(fresh)) addWord.run(variant, word);
+      }
+      if (seen.size > 500_000) seen.clear();
     });
     for (let from = 0; from < rows; from += 50_000) chunk(from, Math.min(rows, from + 50_000));
     for (const ix of indexes) db.exec(ix.sql);

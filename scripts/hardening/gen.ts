@@ -7,6 +7,7 @@
  * generated as `Ref` markers and resolved when the request is built.
  */
 import fc from 'fast-check';
+import { freeText, searchQuery } from './search-gen.js';
 import type { Contract, JsonSchema, Operation } from './contract.js';
 
 export const REF = Symbol('ref');
@@ -185,6 +186,8 @@ export function validArb(c: Contract, schema: JsonSchema, key = '', opId = ''): 
     if (key === 'id' && s.format === 'uuid') return fc.oneof(fc.constant(ref('selfSessionId')), fc.uuid());
     if (key === 'country') return fc.constantFrom(...COUNTRIES);
     if (key === 'cursor') return fc.base64String({ maxLength: 60 });
+    if (key === 'query' && opId === 'customers-search') return searchQuery;
+    if (key === 'q' && opId === 'customers-search') return freeText;
     if (s.pattern) return fc.stringMatching(new RegExp(s.pattern));
     if (s.format === 'uuid') return fc.uuid();
     return textOf(s.minLength ?? 0, s.maxLength ?? 60);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../../../server/db/orm.js';
 import { isDeepStrictEqual } from 'node:util';
-import { datasetKey, emailFor, rowFor, sampleRows } from '../dataset.js';
+import { dictionaryRows, wordsOf } from '../../../server/search/search-keys.js';
+import { datasetKey, emailFor, ROW_COLUMNS, rowFor, sampleRows } from '../dataset.js';
 import { GOALS } from '../goals.js';
 import { runLoad, describeLoad, type LoadResult } from '../load.js';
 import { check, fmtInt, fmtMs, fmtNum, median } from '../report.js';
@@ -61,7 +62,7 @@ async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number
   const orm = await openDatabase({ kind: 'postgresql', url });
   await orm.close(true);
   await withClient(url, async (c) => {
-    const cols = ['id', 'public_id', 'email', 'first_name', 'last_name', 'first_name_key', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version'] as const;
+    const cols = ROW_COLUMNS;
     const CHUNK = 2000;
     await c.query('begin');
     for (let from = 0; from < rows; from += CHUNK) {
@@ -75,6 +76,14 @@ async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number
         for (const col of cols) values.push(col === 'created_at' || col === 'updated_at' ? new Date(r[col] as number) : r[col]);
       }
       await c.query(`insert into customers (${cols.join(',')}) values ${tuples.join(',')}`, values);
+    }
+    // The typo dictionary, as the app's writers fill it (search/dictionary.ts).
+    const words = new Set<string>();
+    for (let i = 0; i < rows; i++) for (const w of wordsOf(rowFor(i).search_words)) words.add(w);
+    const entries = dictionaryRows(words);
+    for (let from = 0; from < entries.length; from += 5000) {
+      const part = entries.slice(from, from + 5000);
+      await c.query(`insert into search_words (variant, word) values ${part.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(',')} on conflict do nothing`, part.flat());
     }
     await c.query("select setval(pg_get_serial_sequence('customers', 'id'), (select max(id) from customers))");
     await c.query('commit');
