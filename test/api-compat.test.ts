@@ -118,6 +118,20 @@ describe('the breaking-change check', () => {
     ]);
   });
 
+  it("treats an error answer's code as an open set, but not a success answer's enum", () => {
+    const withError = (codes: string[]) => {
+      const d = clone(base) as any;
+      d.components.schemas.Error = { type: 'object', properties: { code: { type: 'string', enum: codes }, message: { type: 'string' } }, required: ['code', 'message'] };
+      d.paths['/things'].post.responses['400'] = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      return d;
+    };
+    const released = withError(['BAD_REQUEST']);
+    const current = withError(['BAD_REQUEST', 'METHOD_NOT_SUPPORTED']);
+    expect(breakingChanges(released, current)).toEqual([]);
+    current.components.schemas.Error.properties.message = { type: 'integer' };
+    expect(breakingChanges(released, current).map((c) => `${c.operation}: ${c.change}`)).toEqual(['POST /things: response 400.message: may now be of type number']);
+  });
+
   it('catches a removed success response', () => {
     const after = clone(base) as any;
     after.paths['/things'].post.responses = { '201': {} };

@@ -7,7 +7,8 @@
  * Breaking: a removed path or operation; a removed success response; a new required input (a
  * parameter, a body, a body property); an input type narrowed (a type, enum value or range it no
  * longer accepts); a response field removed or no longer always present; a response value of a
- * type or enum value clients have not seen (e.g. a new `status`). Everything added on the input
+ * type or enum value clients have not seen (e.g. a new `status`), except a new `code` in an error
+ * answer (an open set: clients act on the status). Everything added on the input
  * side as optional, and every new operation, is compatible.
  */
 
@@ -66,6 +67,9 @@ class Side {
 
 type Report = (change: string) => void;
 
+/** A new value of an error answer's top-level `code`. */
+const ERROR_CODE_ADDED = /^response [^.:]+\.code: new value /;
+
 function compareOperation(before: Side, after: Side, report: Report): void {
   // Parameters: by where and name.
   const params = (side: Side) =>
@@ -91,7 +95,11 @@ function compareOperation(before: Side, after: Side, report: Report): void {
     }
     const schemaOf = (r: Schema) => ((r.content as Schema | undefined)?.['application/json'] as Schema | undefined)?.schema;
     if (schemaOf(response) !== undefined && schemaOf(now) !== undefined) {
-      compareOutput(before, schemaOf(response), after, schemaOf(now), `response ${status}`, report);
+      // An error's `code` is an open set (docs/api.md, Errors): clients act on the status and show
+      // the message, so a new code in an error answer breaks nobody; a new value in a success does.
+      const inError = !status.startsWith('2');
+      const reportOf = inError ? (change: string) => (ERROR_CODE_ADDED.test(change) ? undefined : report(change)) : report;
+      compareOutput(before, schemaOf(response), after, schemaOf(now), `response ${status}`, reportOf);
     }
   }
 }
