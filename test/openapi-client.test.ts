@@ -163,6 +163,13 @@ export async function typedUse(): Promise<void> {
       cursor = page.data.nextCursor ?? undefined;
     } while (cursor);
     expect(emails).toEqual([0, 1, 2].map((i) => `${tag}.${i}@example.com`));
+    // Search: newest first, a page of 2 of the 3, then the rest through the cursor tied to the query.
+    const found = await admin.GET('/customers/search', { params: { query: { q: tag, limit: 2 } } });
+    expect(found.response.status).toBe(200);
+    expect(found.data.items.map((c: { email: string }) => c.email)).toEqual([2, 1].map((i) => `${tag}.${i}@example.com`));
+    const rest = await admin.GET('/customers/search', { params: { query: { q: tag, cursor: found.data.nextCursor } } });
+    expect(rest.data.items.map((c: { email: string }) => c.email)).toEqual([`${tag}.0@example.com`]);
+    expect((await admin.GET('/customers/search', { params: { query: { query: 'email~' } } })).response.status).toBe(400);
     expect((await admin.GET('/customers', { params: { query: { cursor: 'forged' } } })).response.status).toBe(400);
     expect((await admin.GET('/customers', { params: { query: { limit: 0 } } })).response.status).toBe(400);
 
