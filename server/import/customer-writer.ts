@@ -161,7 +161,8 @@ async function openSqliteWriter(
   // inserted (not when the upsert turns into an update), and the table's AUTOINCREMENT never
   // reuses a rowid, so a changed value means a new customer. (RETURNING would tell too, but it
   // makes SQLite buffer every row's result and costs about a quarter of the insert itself.)
-  let lastRowid = (db.prepare('select last_insert_rowid()').pluck().get() as number | bigint) ?? 0;
+  const readLastRowid = db.prepare('select last_insert_rowid()').pluck();
+  let lastRowid = (readLastRowid.get() as number | bigint) ?? 0;
   let now: unknown = null;
   let released = false;
   const params: unknown[] = Array(PARAMS_PER_ROW);
@@ -184,7 +185,10 @@ async function openSqliteWriter(
           inserted++;
           lastRowid = lastInsertRowid;
         }
-        for (const [variant, word] of dictionaryRows(dictionary.unseen(values[row * ROW_WIDTH + Col.searchWords] as string))) addWord.run(variant, word);
+        const entries = dictionaryRows(dictionary.unseen(values[row * ROW_WIDTH + Col.searchWords] as string));
+        for (const [variant, word] of entries) addWord.run(variant, word);
+        // Those inserts moved the connection's last insert rowid: take it as the new baseline.
+        if (entries.length) lastRowid = readLastRowid.get() as number | bigint;
       }
       return inserted;
     },
