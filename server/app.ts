@@ -21,6 +21,8 @@ export interface App {
   lifecycle: Lifecycle;
   /** Database statements run since start, through the ORM and the read lane (a diagnostic for tests). */
   queryCount: () => number;
+  /** bcrypt compares run since start, real or dummy (a diagnostic for tests). */
+  passwordCompares: () => number;
   /**
    * Calls procedures in-process, without HTTP (tRPC's createCaller): the same validation, access
    * rules, idempotency and services as both wires, for fast procedure and service tests. Pass
@@ -64,5 +66,5 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     createCallerFactory(appRouter)(
       contextFor({ requestId: randomUUID(), ip: '127.0.0.1', userAgent: null, authorization: null, idempotencyKey: null, calls: 1, ...request }),
     );
-  return { http, orm: domain.orm, config, lifecycle, queryCount: domain.queryCount, createCaller };
+  return { http, orm: domain.orm, config, lifecycle, queryCount: domain.queryCount, passwordCompares: domain.passwordCompares, createCaller };
 }

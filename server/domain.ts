@@ -211,6 +211,8 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     orm,
     /** Database statements run since start, through the ORM and the read lane (a diagnostic for tests). */
     queryCount: () => ormQueries + lane.queries,
+    /** bcrypt compares run since start, real or dummy (a diagnostic for tests). */
+    passwordCompares: () => hasher.compares,
     authenticator,
     idempotency,
     eventFeed,

@@ -29,15 +29,21 @@ describe('a mistyped key is refused without a database lookup', () => {
   it('401 for a bad checksum, and the database is not asked', async () => {
     const admin = await adminHeaders(server);
     const { secret } = await createKey(server, admin, ['customers:read']);
-    // Let the start-up and sign-in bookkeeping settle, then count.
-    await sleep(200);
-    const before = server.app.queryCount();
-    for (const bad of [corrupt(secret), 'carly_sk_' + 'x'.repeat(36), 'carly_sk_short']) {
-      const r = await rest(server.url, 'GET', '/customers', undefined, bearer(bad));
-      expect(r.status).toBe(401);
-      expect(r.body).toEqual({ code: 'UNAUTHORIZED', message: 'Invalid API key' });
+    // Background loops (audit chaining, webhook fan-out, housekeeping) also query now and then, so
+    // a round that overlapped one is tried again; a lookup per bad key would show in every round.
+    let before = 0;
+    let quietRound = false;
+    for (let round = 0; round < 5 && !quietRound; round++) {
+      await sleep(200);
+      before = server.app.queryCount();
+      for (const bad of [corrupt(secret), 'carly_sk_' + 'x'.repeat(36), 'carly_sk_short']) {
+        const r = await rest(server.url, 'GET', '/customers', undefined, bearer(bad));
+        expect(r.status).toBe(401);
+        expect(r.body).toEqual({ code: 'UNAUTHORIZED', message: 'Invalid API key' });
+      }
+      quietRound = server.app.queryCount() === before;
     }
-    expect(server.app.queryCount()).toBe(before);
+    expect(quietRound).toBe(true);
     // The counter does count: a well-formed key is looked up.
     const r = await rest(server.url, 'GET', '/customers', undefined, bearer(secret));
     expect(r.status).toBe(200);

@@ -22,6 +22,8 @@ export class PasswordHasher {
   private readonly gate: BoundedSemaphore;
   private readonly workers: HashWorkers;
   private dummy: Promise<string> | undefined;
+  /** bcrypt compares finished, real or dummy (a diagnostic: tests prove an unknown account pays for one). */
+  private comparesDone = 0;
 
   constructor(
     readonly cost: number,
@@ -39,14 +41,24 @@ export class PasswordHasher {
   /** bcrypt ignores bytes past 72, so a longer password can never be the right one. */
   async verify(password: string, hash: string): Promise<boolean> {
     if (Buffer.byteLength(password, 'utf8') > MAX_BYTES) return this.verifyNothing(password);
-    return this.gate.run(() => this.workers.compare(password, hash));
+    return this.counted(this.gate.run(() => this.workers.compare(password, hash)));
   }
 
   /** Burns the same time as a real check, for an account that does not exist. */
   async verifyNothing(password: string): Promise<false> {
     const dummy = await this.dummyHash();
-    await this.gate.run(() => this.workers.compare(password, dummy));
+    await this.counted(this.gate.run(() => this.workers.compare(password, dummy)));
     return false;
+  }
+
+  get compares(): number {
+    return this.comparesDone;
+  }
+
+  private async counted<T>(work: Promise<T>): Promise<T> {
+    const result = await work;
+    this.comparesDone++;
+    return result;
   }
 
   /** Compute the dummy hash at start so the first unknown-email login is not faster or slower. */
