@@ -29,6 +29,7 @@ import { toContractError } from './contract-error.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { serializeRequest } from './http/log-redaction.js';
 import { registerRestRoutes } from './http/rest.js';
+import { registerBulkRoutes } from './http/bulk-routes.js';
 import { computeSecurityHeaders } from './http/security-headers.js';
 import { registerServiceRoutes } from './http/service-routes.js';
 import { registerSwaggerUi } from './http/swagger-ui.js';
@@ -281,6 +282,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerAccountPages(http);
   await registerSwaggerUi(http, openapi);
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
+  // Before the procedures' routes: /customers/export and /customers/import must not be taken for /customers/{email}.
+  await registerBulkRoutes(http, {
+    orm,
+    database: config.database,
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    idempotency,
+    writes: (identity, answer?) => new WriteTransactions(emOf, identity, writeDeps, answer),
+    onEventsCommitted: writeDeps.onEventsCommitted,
+    importMaxBytes: config.importMaxBytes,
+  });
   registerRestRoutes(http, appRouter, createContext);
 
   const stopHousekeeping = scheduleHousekeeping(orm, clock, http.log, {

@@ -5,7 +5,7 @@ import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { Clock } from '../clock.js';
 import type { RequestIdentity } from '../identity/identity.js';
 import { newSalt, personalDigest } from '../audit/chain-hash.js';
-import { AuditEntryEntity, type AuditOutcome } from './audit-entry.entity.js';
+import { AuditEntryEntity, type AuditDetails, type AuditOutcome } from './audit-entry.entity.js';
 
 /** A change event to record with the change (see db/event.entity.ts). */
 export interface NewEvent {
@@ -21,6 +21,8 @@ export interface NewAuditEntry {
   target?: { type: string; id: string } | null;
   outcome?: AuditOutcome;
   changes?: Record<string, [unknown, unknown]> | null;
+  /** What a bulk act did (db/audit-entry.entity.ts `details`). */
+  details?: AuditDetails | null;
   /**
    * Replaces the request identity's email, IP and user agent in this entry: an erasure by the
    * person themselves records them as the pseudonym, not as who they were.
@@ -162,6 +164,7 @@ export class WriteTransactions {
               changes: a.changes ?? null,
               ip: a.personal ? a.personal.ip : this.identity.ip,
               userAgent: a.personal ? a.personal.userAgent : this.identity.userAgent,
+              details: a.details ?? null,
             };
             const piiSalt = newSalt();
             return {

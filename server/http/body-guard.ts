@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads its own body as a stream, with its own size limit and media types (POST /customers/import). */
+    streamedBody?: boolean;
+  }
+}
+
 /**
  * Every request body on every route: JSON only, at most BODY_LIMIT_BYTES, decided from the
  * headers before a byte of the body is read.
@@ -17,6 +24,7 @@ export function registerBodyGuard(app: FastifyInstance, bodyLimit: number) {
     const length = headers['content-length'];
     const hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     if (!hasBody || request.method === 'GET' || request.method === 'HEAD') return;
+    if (request.routeOptions.config?.streamedBody) return;
     if (length !== undefined && Number(length) > bodyLimit) {
       throw new DomainError('PAYLOAD_TOO_LARGE', 'Request body is larger than the limit');
     }

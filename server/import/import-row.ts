@@ -23,9 +23,10 @@ export type ImportRow = z.output<typeof ImportRowSchema>;
  * A validated row as the columns it is written to, flattened into a plain array of strings,
  * numbers and nulls: cheap to pass between threads and to bind to a statement.
  *   email, firstName, lastName, firstNameKey, lastNameKey, phone, company,
- *   address (JSON text or null), metadata (JSON text), createdAt (epoch ms or null = "now")
+ *   address (JSON text or null), metadata (JSON text), createdAt (epoch ms or null = "now"),
+ *   carried (a bit per optional field the row carried: CARRIED below)
  */
-export const ROW_WIDTH = 10;
+export const ROW_WIDTH = 11;
 export const Col = {
   email: 0,
   firstName: 1,
@@ -37,7 +38,22 @@ export const Col = {
   address: 7,
   metadata: 8,
   createdAt: 9,
+  carried: 10,
 } as const;
+
+/**
+ * Which optional fields a row carried. For an existing customer a row replaces the fields it
+ * carries and keeps the ones it omits (the contract); the schema's defaults alone cannot tell
+ * "omitted" from "sent as null", so the raw element is looked at.
+ */
+export const CARRIED = { phone: 1, company: 2, address: 4, metadata: 8 } as const;
+
+function carriedMask(value: unknown): number {
+  let mask = 0;
+  const raw = value as Record<string, unknown>;
+  for (const [field, bit] of Object.entries(CARRIED)) if (raw[field] !== undefined) mask |= bit;
+  return mask;
+}
 
 /** A run of consecutive array elements: the accepted ones flattened into `values`, the others in `rejected`. */
 export interface RowSlice {
@@ -78,6 +94,7 @@ export function prepareRow(value: unknown, out: (string | number | null)[]): str
     row.address === null ? null : JSON.stringify(row.address),
     JSON.stringify(row.metadata),
     row.createdAt ? row.createdAt.getTime() : null,
+    carriedMask(value),
   );
   return null;
 }
