@@ -95,6 +95,8 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+/** A request must have arrived whole within this (except an import's streamed body: http/body-guard.ts). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Never logged, wherever they appear in a logged object. */
 export const LOG_REDACT = [
@@ -147,7 +149,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Slow or idle clients must not hold sockets forever.
     connectionTimeout: 60_000,
     keepAliveTimeout: 5_000,
-    requestTimeout: 30_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // Long enough that an over-long email reaches the schema (and gets its 400 with issues).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     clientErrorHandler,
@@ -169,7 +171,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (!isCacheable(request.url)) reply.headers(NO_STORE);
     done();
   });
-  registerBodyGuard(http, config.bodyLimit);
+  registerBodyGuard(http, config.bodyLimit, REQUEST_TIMEOUT_MS);
 
   const emOf = () => forkEntityManager(orm);
   const changes = new ChangeSignal();

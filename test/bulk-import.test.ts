@@ -72,7 +72,7 @@ describe('POST /customers/import', () => {
     for (const e of events) expect(e.actor).toMatchObject({ type: 'user' });
     expect(new Set(events.map((e) => e.requestId)).size).toBe(1);
 
-    const [entry] = await auditRows(server, "action = 'customers.imported' and target_id = ?", [r.body.importId]);
+    const [entry] = await auditRows(server, "action = 'customers.imported' and target_id = $1", [r.body.importId]);
     expect(entry).toMatchObject({ outcome: 'success', targetType: 'import' });
     const listed = await rest(server.url, 'GET', `/audit?action=customers.imported&target=${r.body.importId}`, undefined, admin);
     expect(listed.body.items[0].details).toEqual({ importId: r.body.importId, read: 5, inserted: 1, updated: 1, unchanged: 1, rejected: 2, complete: 1 });
@@ -116,7 +116,7 @@ describe('POST /customers/import', () => {
     const roomy = await startServer({ IMPORT_MAX_BYTES: String(4 * 1024 * 1024) });
     try {
       const headers = await adminHeaders(roomy);
-      const rows = Array.from({ length: 6000 }, (_, i) => newCustomer({ company: `Company number ${i} with a long enough name`, metadata: { n: String(i) } }));
+      const rows = Array.from({ length: 6000 }, (_, i) => newCustomer({ company: `Company number ${i} with a name long enough to pass 1 MiB`, metadata: { n: String(i) } }));
       const body = ndjson(rows);
       expect(body.length).toBeGreaterThan(1024 * 1024);
       const r = await importBody(roomy, headers, body);

@@ -35,7 +35,7 @@ export interface ExportSnapshot {
 }
 
 /** Rows per page read from the database (a page is then written before the next is read). */
-const PAGE_ROWS = 500;
+const PAGE_ROWS = 200;
 
 export function openExportSnapshot(database: Config['database'], filter: CustomerFilter | null): Promise<ExportSnapshot> {
   return database.kind === 'sqlite' ? Promise.resolve(sqliteSnapshot(database.file, filter)) : postgresSnapshot(database.url, filter);

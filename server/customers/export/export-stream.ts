@@ -4,6 +4,9 @@ import { customerFromRow } from '../customer.mapper.js';
 import { csvHeaderLine, csvLine, ndjsonLine, type ExportFormat } from './export-formats.js';
 import type { ExportSnapshot } from './export-snapshot.js';
 
+/** Text per write to the socket: small enough that what waits for a slow reader stays small. */
+const CHUNK_CHARS = 64 * 1024;
+
 /** What an export sent: rows and bytes (before compression), and whether it reached the end. */
 export interface ExportTally {
   rows: number;
@@ -28,14 +31,24 @@ export function exportBody(snapshot: ExportSnapshot, format: ExportFormat, gzip:
         tally.bytes += header.length;
         yield header;
       }
-      for await (const page of snapshot.rows()) {
-        let text = '';
-        for (const row of page) text += line(customerFromRow(row));
+      let text = '';
+      let rows = 0;
+      const take = () => {
         const chunk = Buffer.from(text);
-        tally.rows += page.length;
+        tally.rows += rows;
         tally.bytes += chunk.length;
-        yield chunk;
+        text = '';
+        rows = 0;
+        return chunk;
+      };
+      for await (const page of snapshot.rows()) {
+        for (const row of page) {
+          text += line(customerFromRow(row));
+          rows++;
+          if (text.length >= CHUNK_CHARS) yield take();
+        }
       }
+      if (rows > 0) yield take();
       tally.complete = true;
     } finally {
       await snapshot.close();
