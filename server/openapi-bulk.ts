@@ -1,4 +1,6 @@
 import type { OpenAPIObject } from 'trpc-to-openapi';
+import { z } from 'zod';
+import { ImportReportSchema } from '../client-sdk/src/schemas/bulk.js';
 
 /**
  * The two streaming REST routes (http/bulk-routes.ts) are not procedures, so trpc-to-openapi does
@@ -18,30 +20,7 @@ const common = {
   500: errorResponse('Unexpected failure; the x-request-id header ties it to the log', { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' }),
 };
 
-const IMPORT_REPORT = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['importId', 'read', 'inserted', 'updated', 'unchanged', 'rejected', 'rejects'],
-  properties: {
-    importId: { type: 'string', example: 'imp_5f0c1d2e3a4b5c6d7e8f9a0b', description: 'Names the import in its audit entry (target `import`)' },
-    read: { type: 'integer', description: 'Non-empty lines (NDJSON) or elements (array) read, malformed ones included' },
-    inserted: { type: 'integer' },
-    updated: { type: 'integer' },
-    unchanged: { type: 'integer', description: 'Rows whose carried fields already equalled what is stored: nothing written, no event' },
-    rejected: { type: 'integer' },
-    rejects: {
-      type: 'array',
-      maxItems: 1000,
-      description: 'The first 1,000 rejected rows',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['line', 'message'],
-        properties: { line: { type: 'integer', description: '1-based line (NDJSON) or element (array)' }, message: { type: 'string' } },
-      },
-    },
-  },
-};
+const IMPORT_REPORT = (z.toJSONSchema(ImportReportSchema, { io: 'output' }) as { $defs?: Record<string, unknown> }).$defs?.ImportReport;
 
 export function addBulkPaths(doc: OpenAPIObject): void {
   doc.components!.schemas!.ImportReport = IMPORT_REPORT as never;

@@ -11,6 +11,7 @@ export type {
   CarlyFetch,
   ChangeFollowing,
   ChangeHandlers,
+  BulkTransfer,
   CustomerIterateInput,
   CustomerIteration,
   EventIterateInput,
@@ -18,6 +19,7 @@ export type {
   ProcedureMethods,
   TokenPair,
 } from './client.js';
+export type { BulkCallOptions, BulkExport, BulkExportInput, BulkImportRow } from './bulk-client.js';
 export { CarlyError, HttpStatusError, isCarlyError, toCarlyError } from './errors.js';
 export type { CarlyErrorCode, CarlyErrorOptions, FieldIssue } from './errors.js';
 export type { RetryOptions } from './retry.js';

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { WriteTransactions } from '../db/write-transaction.js';
-import type { ImportSummary } from './importer.js';
+import type { ImportReport } from '../../client-sdk/src/schemas/bulk.js';
 
-/** What POST /customers/import answers (the contract's report). */
-export interface ImportReport extends ImportSummary {
-  importId: string;
-  rejects: { line: number; message: string }[];
-}
+export type { ImportReport };
 
 /** Rejected rows the report lists; `rejected` counts them all. */
 export const REPORTED_REJECTS = 1000;

@@ -6,3 +6,4 @@ export * from './events.js';
 export * from './webhooks.js';
 export * from './audit.js';
 export * from './privacy.js';
+export * from './bulk.js';

@@ -1,7 +1,7 @@
 import type { Customer } from '../../../client-sdk/src/schemas/customer.js';
+import type { ExportFormat } from '../../../client-sdk/src/schemas/bulk.js';
 
-export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export { EXPORT_FORMATS, type ExportFormat } from '../../../client-sdk/src/schemas/bulk.js';
 
 export const CONTENT_TYPES: Record<ExportFormat, string> = {
   ndjson: 'application/x-ndjson; charset=utf-8',
