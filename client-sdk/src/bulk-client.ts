@@ -114,7 +114,7 @@ export async function bulkExport(t: BulkTransport, input: BulkExportInput = {}, 
 
 /**
  * `carly.customers.bulkImport`: POST /customers/import with the rows as NDJSON, sent as they are
- * produced (an async iterable streams; memory stays flat). Answers the import's report.
+ * produced (an async iterable streams; memory stays flat). Answers the report of the import.
  */
 export async function bulkImport(t: BulkTransport, rows: Iterable<BulkImportRow> | AsyncIterable<BulkImportRow>, options: BulkCallOptions = {}): Promise<ImportReport> {
   const encoder = new TextEncoder();
@@ -138,6 +138,6 @@ export async function bulkImport(t: BulkTransport, rows: Iterable<BulkImportRow>
   const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
   if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   // A streamed body cannot be sent twice: no refresh-and-retry here (sign in first, or use an API key).
-  const res = await send(t, '/customers/import', { method: 'POST', body, headers, signal: options.signal, duplex: 'half' }, 'customers.bulkImport', false);
+  const res = await send(t, `/customers/import`, { method: 'POST', body, headers, signal: options.signal, duplex: 'half' }, 'customers.bulkImport', false);
   return ImportReportSchema.parse(await res.json());
 }

@@ -154,7 +154,7 @@ export interface BulkTransfer {
    * Leave the loop early to end the export. Needs an admin or an API key with `customers:export`.
    */
   bulkExport(input?: BulkExportInput, options?: BulkCallOptions): Promise<BulkExport>;
-  /** POST /customers/import: streams the rows as NDJSON and answers the import's report. Admin or `customers:write`. */
+  /** POST /customers/import: streams the rows as NDJSON and answers the report of the import. Admin or `customers:write`. */
   bulkImport(rows: Iterable<BulkImportRow> | AsyncIterable<BulkImportRow>, options?: BulkCallOptions): Promise<ImportReport>;
 }
 
