@@ -59,7 +59,8 @@ export interface SliceCounts {
 }
 
 /** JSON text from the database (SQLite) or a parsed value (PostgreSQL's jsonb), as canonical text. */
-const canonical = (v: unknown): string | null => (v === null || v === undefined ? null : canonicalJson(typeof v === 'string' ? JSON.parse(v) : v));
+const canonical = (v: unknown): string | null =>
+  v === null || v === undefined ? null : v === '{}' ? '{}' : canonicalJson(typeof v === 'string' ? JSON.parse(v) : v);
 
 export function stateFromRow(row: StoredCustomerRow): CustomerState {
   return {
