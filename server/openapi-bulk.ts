@@ -43,7 +43,7 @@ export function addBulkPaths(doc: OpenAPIObject): void {
       ],
       responses: {
         200: {
-          description: 'The customers, streamed',
+          description: 'The customers, streamed: `application/x-ndjson` (the schema is that of each line, one Customer) or `text/csv`',
           headers: {
             ...requestId,
             'Carly-Events-After': {
@@ -53,7 +53,7 @@ export function addBulkPaths(doc: OpenAPIObject): void {
             'Content-Encoding': { description: '`gzip` when the request accepts it', schema: { type: 'string', enum: ['gzip'] } },
           },
           content: {
-            'application/x-ndjson': { schema: { $ref: '#/components/schemas/Customer' }, description: 'Each line is one Customer' },
+            'application/x-ndjson': { schema: { $ref: '#/components/schemas/Customer' } },
             'text/csv': { schema: { type: 'string' } },
           },
         },

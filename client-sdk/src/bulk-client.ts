@@ -138,6 +138,7 @@ export async function bulkImport(t: BulkTransport, rows: Iterable<BulkImportRow>
   const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
   if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   // A streamed body cannot be sent twice: no refresh-and-retry here (sign in first, or use an API key).
+  // A template literal: the SDK build's import scanner takes the word import before a quote for an import statement.
   const res = await send(t, `/customers/import`, { method: 'POST', body, headers, signal: options.signal, duplex: 'half' }, 'customers.bulkImport', false);
   return ImportReportSchema.parse(await res.json());
 }
