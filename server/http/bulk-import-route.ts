@@ -20,6 +20,8 @@ export interface BulkRouteDeps {
 }
 
 export const IMPORT_OPERATION = 'customers.import';
+/** Bodies this large, or of unknown length (chunked), are parsed on a worker thread. */
+const WORKER_THRESHOLD_BYTES = 1024 * 1024;
 
 const FORMATS: Record<string, ImportFormat> = { 'application/x-ndjson': 'ndjson', 'application/json': 'array' };
 
@@ -73,6 +75,8 @@ export async function importRoute(deps: BulkRouteDeps, request: FastifyRequest, 
   try {
     run = await importFromStream(deps.orm, request.raw, writes, {
       format,
+      // A parser thread keeps a large import's parsing off the event loop; it takes a moment to start, which a small body does not repay.
+      parseInWorker: length === null || Number(length) >= WORKER_THRESHOLD_BYTES,
       maxBytes: deps.importMaxBytes,
       actor: identity.actor!,
       requestId: request.id,

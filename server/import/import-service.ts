@@ -26,6 +26,7 @@ export interface ImportRun {
 
 export interface StreamImportOptions {
   format: ImportFormat;
+  parseInWorker: boolean;
   maxBytes: number;
   actor: Actor;
   requestId: string | null;
@@ -70,7 +71,7 @@ export async function importFromStream(orm: MikroORM, body: AsyncIterable<Buffer
   try {
     summary = await importCustomers(orm, hashed(body, hash, options.maxBytes), {
       format: options.format,
-      parseInWorker: true,
+      parseInWorker: options.parseInWorker,
       actor: options.actor,
       requestId: options.requestId,
       onEventsCommitted: options.onEventsCommitted,
