@@ -9,6 +9,8 @@
  * flight must be answered (a connection error counts as cut off) and the process exit 0.
  * A webhook round (hardening/delivery-round.ts) then kills the server twice mid-delivery: every
  * acknowledged change must still reach the receiver, signed.
+ * An import round (hardening/import-round.ts) SIGKILLs the server during POST /customers/import:
+ * only whole batches may be there, each row with its event (`--import-only` runs just that round).
  * With DATABASE_URL=postgres://… the same runs on a scratch PostgreSQL database.
  * Ends with `crash: rounds=<R> acknowledged=<N> lost=<L> integrity=<ok|bad>`; exit 1 on loss or damage.
  */
@@ -17,8 +19,11 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { adminLogin, makeSite, sleep, start } from './hardening/spawned.js';
 import { deliveryRound } from './hardening/delivery-round.js';
+import { importRound } from './hardening/import-round.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, workers: { type: 'string', default: '8' }, seed: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, workers: { type: 'string', default: '8' }, seed: { type: 'string' }, 'import-only': { type: 'boolean', default: false } },
+});
 const ROUNDS = Number(values.rounds);
 const WORKERS = Number(values.workers);
 let rng = Number(values.seed ?? Date.now() % 2 ** 31);
@@ -129,7 +134,7 @@ let lost = 0;
 let rounds = 0;
 let cutOff = 0;
 try {
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= (values['import-only'] ? 0 : ROUNDS); round++) {
     const server = await start(site); // throws unless it starts cleanly
     const token = await adminLogin(server.url);
     if (round > 1) lost += await verify(server.url, token, `after kill ${round - 1}`);
@@ -145,6 +150,13 @@ try {
     console.log(`round ${round}: killed; ${acked.size - before} new customers acknowledged (${acked.size} in all)`);
     if (site.dialect === 'sqlite') checkSqlite(site.sqliteFile, `after kill ${round}`);
   }
+
+  // kill -9 during POST /customers/import: whole batches only, each row with its event.
+  const imported = await importRound(site, random);
+  rounds++;
+  console.log(`import: ${imported.present} of ${imported.sent} rows committed before the kill, ${imported.events} customer.created events`);
+  problems.push(...imported.problems);
+  if (values['import-only']) throw new Error('--import-only: stopped after the import round');
 
   // SIGTERM mid-load: everything already in flight is answered.
   const server = await start(site);
@@ -196,8 +208,10 @@ try {
   if (hooks.badSignatures) problems.push(`webhooks: ${hooks.badSignatures} deliveries failed verification`);
   lost += hooks.lost;
 } catch (err) {
-  problems.push(`aborted: ${(err as Error).message.slice(0, 2000)}`);
-  integrity = 'bad';
+  if (!(values['import-only'] && (err as Error).message.startsWith('--import-only'))) {
+    problems.push(`aborted: ${(err as Error).message.slice(0, 2000)}`);
+    integrity = 'bad';
+  }
 } finally {
   await site.cleanup();
 }

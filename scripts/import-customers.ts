@@ -27,7 +27,7 @@ const USAGE = `usage: npm run import -- FILE.json [--rejects FILE] [--batch-size
   FILE.json          a JSON array of customers (the API's create fields, optionally createdAt)
   --rejects FILE     where to write the rejected rows report (CSV: index,email,reason);
                      default: next to the input, FILE.rejects.csv
-  --batch-size N     rows per transaction (default: 50000 on SQLite, 10000 on PostgreSQL)
+  --batch-size N     rows per transaction (default: 10000)
 
 Uses the server's configuration: DATA_DIR (SQLite file DATA_DIR/carly.sqlite) or DATABASE_URL.`;
 
@@ -122,7 +122,7 @@ const peakRssMb = () => Math.round((process.resourceUsage().maxRSS * 1024) / 1e6
 
 function summaryLine(s: ImportSummary, seconds: number): string {
   const rate = seconds > 0 ? Math.round(s.read / seconds) : s.read;
-  return `import: read=${s.read} inserted=${s.inserted} updated=${s.updated} rejected=${s.rejected} in ${seconds.toFixed(1)}s (${rate} rows/s), peak RSS ${peakRssMb()} MB`;
+  return `import: read=${s.read} inserted=${s.inserted} updated=${s.updated} unchanged=${s.unchanged} rejected=${s.rejected} in ${seconds.toFixed(1)}s (${rate} rows/s), peak RSS ${peakRssMb()} MB`;
 }
 
 const errorText = (err: unknown) => {
@@ -174,21 +174,22 @@ async function main(): Promise<number> {
   }
 
   // Loaded only now: a usage error or a wrong path answers at once.
-  const [{ openDatabase }, { ImportFailedError, ImportInputError, importCustomers }] = await Promise.all([
+  const [{ openDatabase }, { ImportFailedError, ImportInputError, emptySummary }, { runSystemImport }] = await Promise.all([
     import('../server/db/orm.js'),
     import('../server/import/importer.js'),
+    import('../server/import/system-import.js'),
   ]);
   const shown: RejectedRow[] = [];
   const progress = createProgress(size, process.stdout);
   const started = performance.now();
   const input = fs.createReadStream(args.file, { highWaterMark: 64 * 1024 });
   let orm: MikroORM | undefined;
-  let summary: ImportSummary = { read: 0, inserted: 0, updated: 0, rejected: 0 };
+  let summary: ImportSummary = emptySummary();
   let failure: { message: string } | undefined;
 
   try {
     orm = await openDatabase(config.database);
-    summary = await importCustomers(orm, input, {
+    summary = await runSystemImport(orm, input, {
       batchSize: args.batchSize,
       parseInWorker: size >= WORKER_THRESHOLD_BYTES,
       onRejected(row) {
@@ -206,7 +207,7 @@ async function main(): Promise<number> {
       const kept =
         summary.read === 0
           ? 'nothing was imported'
-          : `the ${summary.read} rows before it were processed and kept (inserted ${summary.inserted}, updated ${summary.updated}, rejected ${summary.rejected})`;
+          : `the ${summary.read} rows before it were processed and kept (inserted ${summary.inserted}, updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${summary.rejected})`;
       failure = { message: `import: ${what}\nimport: stopped there; ${kept}` };
     } else if (err instanceof ImportFailedError) {
       summary = err.committed;

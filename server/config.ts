@@ -28,6 +28,7 @@ const ConfigSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
   TRUST_PROXY: z.string().default(''),
   SEED_SAMPLE_DATA: bool.optional(),
@@ -85,6 +86,8 @@ export interface Config {
   database: { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string; poolMax?: number; statementTimeoutMs?: number };
   logLevel: string;
   bodyLimit: number;
+  /** The largest body POST /customers/import reads (it streams; BODY_LIMIT_BYTES does not apply to it). */
+  importMaxBytes: number;
   corsOrigins: string[];
   /** Whose X-Forwarded-For to believe: nobody (false), everybody (true), or these addresses/CIDRs. */
   trustProxy: boolean | string[];
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database,
     logLevel: c.LOG_LEVEL,
     bodyLimit: c.BODY_LIMIT_BYTES,
+    importMaxBytes: c.IMPORT_MAX_BYTES,
     corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     trustProxy: c.TRUST_PROXY === 'true' ? true : c.TRUST_PROXY === '' || c.TRUST_PROXY === 'false' ? false : c.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
     seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',

@@ -37,6 +37,7 @@ import { WalScrubber } from './privacy/sqlite-scrub.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Authenticator } from './identity/authenticator.js';
 import type { RequestIdentity } from './identity/identity.js';
+import type { EventType } from '../client-sdk/src/schemas/events.js';
 import type { RequestInfo } from './identity/request-info.js';
 import { EventFeed } from './events/event-feed.js';
 import { EventLog } from './events/event-log.js';
@@ -114,16 +115,14 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const idempotency = new IdempotencyStore(emOf, clock);
   const auditChainer = new AuditChainer(emOf, log);
   const eventMetrics = new EventMetrics();
+  /** After a commit that wrote events (a write transaction's, or an import batch's own). */
+  const onEventsCommitted = (types: readonly EventType[]) => {
+    eventMetrics.recordWritten(types);
+    changes.notify();
+  };
   const writeDeps = {
     clock,
-    hooks: writeHooks({
-      recordEvents,
-      onEventsCommitted: (types) => {
-        eventMetrics.recordWritten(types);
-        changes.notify();
-      },
-      onAuditCommitted: () => auditChainer.wake(),
-    }),
+    hooks: writeHooks({ recordEvents, onEventsCommitted, onAuditCommitted: () => auditChainer.wake() }),
   };
   const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, log);
   const walScrubber = new WalScrubber(config.database.kind === 'sqlite' ? config.database.file : null, log);
@@ -211,6 +210,9 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     orm,
     /** Database statements run since start, through the ORM and the read lane (a diagnostic for tests). */
     queryCount: () => ormQueries + lane.queries,
+    onEventsCommitted,
+    /** A write transaction acting as `identity` outside a procedure (the bulk routes). */
+    writes: (identity: RequestIdentity, answer?: AnswerRecorder) => new WriteTransactions(emOf, identity, writeDeps, answer),
     /** bcrypt compares run since start, real or dummy (a diagnostic for tests). */
     passwordCompares: () => hasher.compares,
     authenticator,

@@ -5,6 +5,7 @@ import { appRouter } from './trpc/root.js';
 import type { ApiMeta } from './trpc/meta.js';
 import { describeAccess, type Access } from './trpc/access.js';
 import { procedureMeta, proceduresOf } from './trpc/internals.js';
+import { addBulkPaths } from './openapi-bulk.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const ERROR_EXAMPLES: Record<number, { code: string; message: string }> = {
@@ -170,6 +171,7 @@ export function buildOpenApiDocument(version: string): OpenAPIObject {
       }
     }
   }
+  addBulkPaths(doc);
   return doc;
 }
 

@@ -323,6 +323,7 @@ describe('GET /audit', () => {
       target: { type: 'customer', id: user.customerId },
       outcome: 'success',
       changes: { company: [null, 'Filtered Ltd'] },
+      details: null,
       requestId: patched.headers.get('x-request-id'),
       ip: '127.0.0.1',
       userAgent: UA,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarlyEvent } from '../client-sdk/src/schemas/events.js';
-import { importCustomers } from '../server/import/importer.js';
+import { runSystemImport } from '../server/import/system-import.js';
 import { RECHECK_MS } from '../server/events/events.router.js';
 import { housekeeping } from '../server/ops/housekeeping.js';
 import { adminHeaders, adminToken, bearer, signupCustomer } from './helpers/auth.js';
@@ -80,27 +80,28 @@ describe('every writer records exactly its event, in the same transaction', () =
     });
   });
 
-  it('an import records one customers.imported event with its counts, acting as the system', async () => {
+  it('an import records each row it inserts or changes, then customers.imported with its counts, acting as the system', async () => {
     const existing = newCustomer();
     expect((await rest(server.url, 'POST', '/customers', existing, admin)).status).toBe(200);
     const start = await headOf(server.url, admin);
-    const rows = [newCustomer(), { ...existing, company: 'Imported' }, { email: 'not an email', firstName: 'x', lastName: 'y' }, newCustomer()];
-    const summary = await importCustomers(server.app.orm, Readable.from([JSON.stringify(rows)]), { batchSize: 1 });
-    expect(summary).toEqual({ read: 4, inserted: 2, updated: 1, rejected: 1 });
+    const added = [newCustomer(), newCustomer()];
+    const rows = [added[0], { ...existing, company: 'Imported' }, { email: 'not an email', firstName: 'x', lastName: 'y' }, added[1], existing];
+    const summary = await runSystemImport(server.app.orm, Readable.from([JSON.stringify(rows)]), { batchSize: 1 });
+    expect(summary).toEqual({ read: 5, inserted: 2, updated: 1, unchanged: 1, rejected: 1 });
     const events = await since(start);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
-      type: 'customers.imported',
-      customer: null,
-      changed: [],
-      actor: { type: 'system', id: 'import' },
-      requestId: null,
-      data: { read: 4, inserted: 2, updated: 1, rejected: 1 },
-    });
-    // An import that changes nothing records nothing.
-    const head = events[0]!.id;
-    await importCustomers(server.app.orm, Readable.from([JSON.stringify([{ email: 'bad', firstName: 'x', lastName: 'y' }])]));
-    expect(await since(head)).toEqual([]);
+    expect(events.map((e) => [e.type, e.customer?.email ?? null, e.customer?.version ?? null])).toEqual([
+      ['customer.created', added[0]!.email, 1],
+      ['customer.updated', existing.email, 2],
+      ['customer.created', added[1]!.email, 1],
+      ['customers.imported', null, null],
+    ]);
+    expect(events[1]!.changed).toEqual(['company']);
+    for (const e of events) expect(e).toMatchObject({ actor: { type: 'system', id: 'import' }, requestId: null });
+    expect(events[3]).toMatchObject({ changed: [], data: { read: 5, inserted: 2, updated: 1, unchanged: 1, rejected: 1, complete: 1 } });
+    // An import that changes nothing records only its end.
+    const head = events[3]!.id;
+    await runSystemImport(server.app.orm, Readable.from([JSON.stringify([{ email: 'bad', firstName: 'x', lastName: 'y' }, existing])]));
+    expect((await since(head)).map((e) => [e.type, e.data])).toEqual([['customers.imported', { read: 2, inserted: 0, updated: 0, unchanged: 1, rejected: 1, complete: 1 }]]);
   });
 
   it('a change that rolls back leaves no event: stale version, duplicate email, a replayed Idempotency-Key', async () => {

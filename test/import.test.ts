@@ -21,19 +21,20 @@ interface Summary {
   read: number;
   inserted: number;
   updated: number;
+  unchanged: number;
   rejected: number;
   seconds: number;
   rate: number;
   peakRssMb: number;
 }
 
-const SUMMARY = /^import: read=(\d+) inserted=(\d+) updated=(\d+) rejected=(\d+) in (\d+\.\d)s \((\d+) rows\/s\), peak RSS (\d+) MB$/m;
+const SUMMARY = /^import: read=(\d+) inserted=(\d+) updated=(\d+) unchanged=(\d+) rejected=(\d+) in (\d+\.\d)s \((\d+) rows\/s\), peak RSS (\d+) MB$/m;
 
 function parseSummary(stdout: string): Summary {
   const m = stdout.match(SUMMARY);
   expect(m, `no summary line in:\n${stdout}`).not.toBeNull();
-  const [read, inserted, updated, rejected, seconds, rate, peakRssMb] = m!.slice(1).map(Number) as number[];
-  return { read: read!, inserted: inserted!, updated: updated!, rejected: rejected!, seconds: seconds!, rate: rate!, peakRssMb: peakRssMb! };
+  const [read, inserted, updated, unchanged, rejected, seconds, rate, peakRssMb] = m!.slice(1).map(Number) as number[];
+  return { read: read!, inserted: inserted!, updated: updated!, unchanged: unchanged!, rejected: rejected!, seconds: seconds!, rate: rate!, peakRssMb: peakRssMb! };
 }
 
 interface Target {
@@ -194,7 +195,7 @@ describe('npm run import: a good file', () => {
 describe('npm run import: re-importing, and an email repeated within a file', () => {
   const target = useTarget();
 
-  it('updates existing customers: fields replaced, version + 1, createdAt kept, updatedAt moves', async () => {
+  it('updates existing customers: the fields a row carries replaced, the others kept, version + 1, createdAt kept, updatedAt moves', async () => {
     const first = writeJson(target().dir, 'v1.json', GOOD_ROWS);
     expect((await importFile([first], target().env)).code).toBe(0);
     const v1 = await withOrm(target(), customersByEmail);
@@ -215,8 +216,8 @@ describe('npm run import: re-importing, and an email repeated within a file', ()
     const adaBefore = v1.get('ada.lovelace@example.com')!;
     const ada = v2.get('ada.lovelace@example.com')!;
     expect(ada).toMatchObject({ id: adaBefore.id, firstName: 'Augusta Ada', lastName: 'King', firstNameKey: 'augusta ada', lastNameKey: 'king', version: 2 });
-    // Replaced, not merged: what the row leaves out goes back to its default.
-    expect(ada).toMatchObject({ phone: null, company: null, address: null, metadata: {} });
+    // What the row leaves out is kept (the contract's rule for imports).
+    expect(ada).toMatchObject({ phone: adaBefore.phone, company: adaBefore.company, address: adaBefore.address, metadata: adaBefore.metadata });
     expect(ada.createdAt.toISOString()).toBe('2019-03-04T05:06:07.089Z');
     expect(ada.updatedAt.getTime()).toBeGreaterThan(adaBefore.updatedAt.getTime());
 
@@ -245,7 +246,8 @@ describe('npm run import: re-importing, and an email repeated within a file', ()
     // twice: 1 insert + 2 updates; once: insert; ada (existing, version 2): 2 updates.
     expect(parseSummary(r.stdout)).toMatchObject({ read: 6, inserted: 2, updated: 4, rejected: 0 });
     const rows = await withOrm(target(), customersByEmail);
-    expect(rows.get('twice@example.com')).toMatchObject({ firstName: 'Three', lastName: 'Third', company: null, version: 3 });
+    // The second and third rows carry no company: the first row's is kept.
+    expect(rows.get('twice@example.com')).toMatchObject({ firstName: 'Three', lastName: 'Third', company: 'Old Co', version: 3 });
     expect(rows.get('twice@example.com')!.createdAt.toISOString()).toBe('2018-01-01T00:00:00.000Z');
     expect(rows.get('once@example.com')).toMatchObject({ version: 1 });
     expect(rows.get('ada.lovelace@example.com')).toMatchObject({ lastName: 'Byron', version: 4 });
@@ -302,8 +304,8 @@ describe('npm run import: rejected rows', () => {
     fs.mkdirSync(path.dirname(report));
     const r = await importFile([file, '--rejects', report], target().env);
     expect(r.code, r.stderr).toBe(0);
-    // Same emails again: the good rows are now updates.
-    expect(parseSummary(r.stdout)).toMatchObject({ read: 9, inserted: 0, updated: 3, rejected: 6 });
+    // Same emails again: the good rows change nothing now.
+    expect(parseSummary(r.stdout)).toMatchObject({ read: 9, inserted: 0, updated: 0, unchanged: 3, rejected: 6 });
     expect(readRejects(report)).toHaveLength(6);
     expect(fs.existsSync(path.join(target().dir, 'mixed2.rejects.csv'))).toBe(false);
   });
@@ -436,7 +438,7 @@ describe.skipIf(usingPostgres())('npm run import: a large file', () => {
     expect(r.stderr).toContain(`the input looks truncated after ${complete} complete elements`);
     expectNoStack(r.stderr);
     const summary = parseSummary(r.stdout);
-    // The large file's rows are all in already: these are updates.
-    expect(summary).toMatchObject({ read: complete, inserted: 0, updated: complete - rejected, rejected });
+    // The large file's rows are all in already, as they are: nothing changes.
+    expect(summary).toMatchObject({ read: complete, inserted: 0, updated: 0, unchanged: complete - rejected, rejected });
   });
 });

@@ -42,9 +42,13 @@ function generatedClient(token?: () => string | undefined) {
   const validating: Middleware = {
     async onResponse({ request, response, schemaPath }) {
       const text = await response.clone().text();
-      const body = text ? JSON.parse(text) : null;
       const url = new URL(request.url);
-      const match = validateResponse(request.method, url.pathname + url.search, response.status, body, { headers: response.headers });
+      // An NDJSON stream (GET /customers/export): its schema is that of each line.
+      const ndjson = response.headers.get('content-type')?.startsWith('application/x-ndjson');
+      const csv = response.headers.get('content-type')?.startsWith('text/csv');
+      const bodies = ndjson ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : csv ? [text] : [text ? JSON.parse(text) : null];
+      let match = validateResponse(request.method, url.pathname + url.search, response.status, bodies[0] ?? null, { headers: response.headers });
+      for (const body of bodies.slice(1)) match = validateResponse(request.method, url.pathname + url.search, response.status, body, { headers: response.headers });
       expect(match.template).toBe(schemaPath);
       seen.push(`${request.method} ${match.template} ${response.status}`);
       return response;
@@ -333,6 +337,20 @@ export async function typedUse(): Promise<void> {
     expect(next.response.status).toBe(200);
     const bad = await admin.GET('/events', { params: { query: { types: 'customer.exploded' } } });
     expect(bad.response.status).toBe(400);
+  });
+
+  it('runs a bulk import and a bulk export (the REST streaming routes), every answer as documented', async () => {
+    const login = await generatedClient().POST('/auth/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
+    const admin = generatedClient(() => login.data.tokens.accessToken as string);
+    const rows = [newCustomer(), newCustomer()].map((c) => JSON.stringify(c)).join('\n');
+    const imported = await admin.POST('/customers/import', { body: rows, bodySerializer: (b: string) => b, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(imported.response.status).toBe(200);
+    expect(imported.data).toMatchObject({ read: 2, inserted: 2 });
+    const exported = await admin.GET('/customers/export', { params: { query: { format: 'ndjson' } }, parseAs: 'text' });
+    expect(exported.response.status).toBe(200);
+    expect(exported.response.headers.get('carly-events-after')).toMatch(/^evt_\d+$/);
+    const csv = await admin.GET('/customers/export', { params: { query: { format: 'csv' } }, parseAs: 'text' });
+    expect(csv.response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
   });
 
   it('every operation in the document was exercised with a 200', () => {

@@ -91,4 +91,43 @@ describe('README examples', () => {
     // What the README's comment promises, word for word.
     expect(lines[3]).toBe("(409, {'code': 'CONFLICT', 'message': 'A customer with email grace@example.com already exists'})");
   });
+
+  it('first sync in two calls (curl and python): the whole export, then exactly the changes made after it', async () => {
+    const admin = await firstAdminHeaders();
+    const key = await rest(server.url, 'POST', '/api-keys', { name: 'warehouse', scopes: ['customers:export', 'events:read'] }, admin);
+    const dir = fs.mkdtempSync(path.join(ROOT, '.tmp-sync-'));
+    try {
+      for (const [command, name] of [['bash', 'sync-curl'], ['python3', 'sync-python']] as const) {
+        const listed = await rest(server.url, 'GET', '/customers?limit=200', undefined, admin);
+        expect(listed.body.nextCursor).toBeNull();
+        const script = command === 'bash' ? `set -euo pipefail\ncd ${JSON.stringify(dir)}\n${readmeExample(name)}` : readmeExample(name);
+        const { code, out } = await run(command, script, { CARLY_URL: server.url, CARLY_API_KEY: key.body.secret }, dir);
+        expect(code, out).toBe(0);
+        const lines = out.trim().split('\n');
+        // The export's size and cursor, then an empty page of events (nothing changed since).
+        let count: number;
+        let after: string;
+        if (command === 'bash') {
+          count = Number(lines[0]!.trim());
+          const page = JSON.parse(lines[1]!);
+          expect(page.items).toEqual([]);
+          after = page.nextCursor;
+        } else {
+          const [n, cursor] = lines[0]!.split(' ');
+          count = Number(n);
+          after = cursor!;
+          expect(lines[1]).toBe('[]');
+        }
+        expect(count).toBe(listed.body.items.length);
+        expect(after).toMatch(/^evt_\d+$/);
+        // A change after the export is exactly what the cursor leads to.
+        const email = `sync.${name}.${Date.now()}@example.com`;
+        expect((await rest(server.url, 'POST', '/customers', { email, firstName: 'Sync', lastName: 'Test' }, admin)).status).toBe(200);
+        const events = await rest(server.url, 'GET', `/events?after=${after}`, undefined, admin);
+        expect(events.body.items.map((e: { type: string; customer: { email: string } }) => [e.type, e.customer.email])).toEqual([['customer.created', email]]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

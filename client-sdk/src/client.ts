@@ -20,6 +20,8 @@ import type { AppRouter } from './router.js';
 import type { Tokens } from './schemas/auth.js';
 import { withTraceContext, type OpenTelemetryApi } from './trace-context.js';
 import type { CarlyEvent, ChangeSubscriptionInput, EventListInput } from './schemas/events.js';
+import type { ImportReport } from './schemas/bulk.js';
+import { bulkExport, bulkImport, type BulkCallOptions, type BulkExport, type BulkExportInput, type BulkImportRow, type BulkTransport } from './bulk-client.js';
 
 /** What the client needs to act for a user: the pair a login, signup or refresh returns. */
 export interface TokenPair {
@@ -156,6 +158,21 @@ export interface ChangeFollowing {
   changes(input?: ChangeSubscriptionInput, options?: CallOptions): AsyncGenerator<CarlyEvent, void, undefined>;
 }
 
+/**
+ * The bulk routes (REST streams, not procedures). Named `bulk…` because `customers.export` is the
+ * one person's data export (GDPR) procedure.
+ */
+export interface BulkTransfer {
+  /**
+   * GET /customers/export: resolves once the server has taken its snapshot, with the event cursor
+   * of that snapshot (`eventsAfter`) and the customers as an async iterable, parsed as they arrive.
+   * Leave the loop early to end the export. Needs an admin or an API key with `customers:export`.
+   */
+  bulkExport(input?: BulkExportInput, options?: BulkCallOptions): Promise<BulkExport>;
+  /** POST /customers/import: streams the rows as NDJSON and answers the report of the import. Admin or `customers:write`. */
+  bulkImport(rows: Iterable<BulkImportRow> | AsyncIterable<BulkImportRow>, options?: BulkCallOptions): Promise<ImportReport>;
+}
+
 export interface EventIteration {
   /** Walks `events.list` pages after `after` (or from the oldest kept) and yields each event once, until it has caught up. */
   iterate(input?: EventIterateInput, options?: CallOptions): AsyncGenerator<CarlyEvent, void, undefined>;
@@ -164,7 +181,7 @@ export interface EventIteration {
 type Methods = ProcedureMethods<Record_>;
 
 export type CarlyClient = Omit<Methods, 'customers' | 'events'> & {
-  customers: Methods['customers'] & CustomerIteration & ChangeFollowing;
+  customers: Methods['customers'] & CustomerIteration & ChangeFollowing & BulkTransfer;
   events: Methods['events'] & EventIteration;
   /** The raw typed tRPC client (`.query()` / `.mutate()`), sharing this client's tokens. Its errors are `TRPCClientError`s. */
   readonly trpc: TRPCClient<AppRouter>;
@@ -460,6 +477,18 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
       stop.abort();
     }
   };
+
+  const bulk: BulkTransport = {
+    base,
+    fetch: (options.fetch ?? globalThis.fetch) as typeof globalThis.fetch,
+    headers,
+    refreshAfter: async (used) => {
+      const token = used?.replace(/^Bearer /, '');
+      return !options.apiKey && token !== undefined && refreshAfter(token);
+    },
+  };
+  customers.bulkExport = (input?: BulkExportInput, opts?: BulkCallOptions) => bulkExport(bulk, input, opts);
+  customers.bulkImport = (rows: Iterable<BulkImportRow> | AsyncIterable<BulkImportRow>, opts?: BulkCallOptions) => bulkImport(bulk, rows, opts);
 
   type EventPage = inferProcedureOutput<Record_['events']['list']>;
   const events = (facade.events ??= {}) as Record<string, unknown>;

@@ -12,6 +12,7 @@ export type {
   CarlyFetch,
   ChangeFollowing,
   ChangeHandlers,
+  BulkTransfer,
   CustomerIterateInput,
   CustomerIteration,
   CustomerSearchAllInput,
@@ -20,6 +21,7 @@ export type {
   ProcedureMethods,
   TokenPair,
 } from './client.js';
+export type { BulkCallOptions, BulkExport, BulkExportInput, BulkImportRow } from './bulk-client.js';
 export { CarlyError, HttpStatusError, isCarlyError, toCarlyError } from './errors.js';
 export type { CarlyErrorCode, CarlyErrorOptions, FieldIssue } from './errors.js';
 export type { RetryOptions } from './retry.js';

@@ -14,6 +14,7 @@ export const toAuditEntry = (e: AuditEntryEntity): AuditEntry => ({
   target: e.targetType !== null && e.targetId !== null ? { type: e.targetType, id: e.targetId } : null,
   outcome: e.outcome,
   changes: e.changes,
+  details: e.details,
   requestId: e.requestId,
   ip: e.ip,
   userAgent: e.userAgent,

@@ -19,6 +19,7 @@ async function insertEntries(em: EntityManager, recorded: Recorded): Promise<voi
         changes: a.changes ?? null,
         ip: a.personal ? a.personal.ip : identity.ip,
         userAgent: a.personal ? a.personal.userAgent : identity.userAgent,
+        details: a.details ?? null,
       };
       const piiSalt = newSalt();
       return {

@@ -9,6 +9,7 @@ interface ChainedRow extends ChainedColumns {
   actor_email: string | null;
   target_id: string | null;
   changes: string | PersonalFields['changes'];
+  details: string | Record<string, unknown> | null;
   ip: string | null;
   user_agent: string | null;
   pii_salt: string | null;
@@ -44,7 +45,7 @@ export async function verifyAuditChain(em: EntityManager): Promise<VerifyResult>
   let last: ChainedRow | null = null;
   for (;;) {
     const rows: ChainedRow[] = await em.execute<ChainedRow[]>(
-      'select id, chain_seq, prev_hash, hash, at, actor_type, actor_id, actor_email, action, target_type, target_id, outcome, changes, ' +
+      'select id, chain_seq, prev_hash, hash, at, actor_type, actor_id, actor_email, action, target_type, target_id, outcome, changes, details, ' +
         'request_id, ip, user_agent, pii_salt, pii_digest, pseudonym from audit_entries where chain_seq is not null' +
         (last ? ` and chain_seq > ${BigInt(last.chain_seq)}` : '') +
         ` order by chain_seq limit ${PAGE}`,
@@ -78,6 +79,7 @@ export async function verifyAuditChain(em: EntityManager): Promise<VerifyResult>
         changes: row.changes === null ? null : json(row.changes),
         ip: row.ip,
         userAgent: row.user_agent,
+        details: row.details === null ? null : json(row.details),
       };
       if (row.pii_salt !== null) {
         if (personalDigest(row.pii_salt, personal) !== row.pii_digest) {

@@ -25,6 +25,8 @@ export interface PersonalFields {
   changes: Record<string, [unknown, unknown]> | null;
   ip: string | null;
   userAgent: string | null;
+  /** An export's query may name a person: summed up with the personal fields. Absent (null) adds nothing, so older digests still verify. */
+  details?: Record<string, unknown> | null;
 }
 
 /**
@@ -38,7 +40,8 @@ export const newSalt = () => randomBytes(16).toString('hex');
 
 export function personalDigest(salt: string, fields: PersonalFields): string {
   const { actorEmail, targetId, changes, ip, userAgent } = fields;
-  return sha256(`${salt}\n${canonicalJson({ actorEmail, targetId, changes: storedForm(changes), ip, userAgent })}`);
+  const details = fields.details ?? undefined;
+  return sha256(`${salt}\n${canonicalJson({ actorEmail, targetId, changes: storedForm(changes), ip, userAgent, details })}`);
 }
 
 /** The fields the chain hashes as they are; none of them changes on erasure. */

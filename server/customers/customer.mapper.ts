@@ -71,7 +71,19 @@ export const nameKeys = (firstName: string, lastName: string) => ({
  * index instead of a random page (an import of a million rows touches far fewer pages); the
  * random part keeps ids unguessable and unique across instances.
  */
-export const newCustomerId = () => `cus_${Date.now().toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
+export const newCustomerId = () => `cus_${Date.now().toString(16).padStart(12, '0')}${randomHex6()}`;
+
+/** 6 random bytes as hex, from a pool refilled 4 KiB at a time: an import makes millions of ids, and one randomBytes call per id showed as a tenth of its CPU. */
+let pool = Buffer.alloc(0);
+let used = 0;
+function randomHex6(): string {
+  if (used + 6 > pool.length) {
+    pool = randomBytes(4096);
+    used = 0;
+  }
+  used += 6;
+  return pool.toString('hex', used - 6, used);
+}
 
 /** The fields a person edits; what events name as `changed` and audit entries diff. */
 export const EDITABLE_FIELDS = ['email', 'firstName', 'lastName', 'phone', 'company', 'address', 'metadata'] as const;

@@ -2,6 +2,7 @@ import { EntitySchema } from '@mikro-orm/core';
 import type { ActorType } from '../../client-sdk/src/schemas/common.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
+export type AuditDetails = Record<string, string | number | null>;
 
 /**
  * One entry of the audit trail, appended in the same transaction as the act it records (a
@@ -28,6 +29,8 @@ export class AuditEntryEntity {
   outcome!: AuditOutcome;
   /** `{ field: [before, after] }` of changed fields only; never a password, hash, token or secret. */
   changes: Record<string, [unknown, unknown]> | null = null;
+  /** What a bulk act did (an export's query, format, rows and bytes; an import's counts); null for other acts. */
+  details: AuditDetails | null = null;
   requestId: string | null = null;
   ip: string | null = null;
   userAgent: string | null = null;
@@ -60,6 +63,7 @@ export const AuditEntrySchema = new EntitySchema<AuditEntryEntity>({
     targetId: { type: 'string', length: 254, nullable: true, index: 'audit_entries_target_id_index' },
     outcome: { type: 'string', length: 16 },
     changes: { type: 'json', nullable: true },
+    details: { type: 'json', nullable: true },
     requestId: { type: 'string', length: 64, nullable: true },
     ip: { type: 'string', length: 64, nullable: true },
     userAgent: { type: 'string', length: 512, nullable: true },

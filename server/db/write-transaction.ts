@@ -3,7 +3,7 @@ import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { Clock } from '../clock.js';
-import type { AuditOutcome } from './audit-entry.entity.js';
+import type { AuditDetails, AuditOutcome } from './audit-entry.entity.js';
 
 /** A change event to record with the change (see db/event.entity.ts). */
 export interface NewEvent {
@@ -24,6 +24,8 @@ export interface NewAuditEntry {
    * person themselves records them as the pseudonym, not as who they were.
    */
   personal?: { actorEmail: string | null; ip: string | null; userAgent: string | null; pseudonym: string };
+  /** What a bulk act did (db/audit-entry.entity.ts `details`). */
+  details?: AuditDetails | null;
 }
 
 /** What a change records beside itself, inside its transaction. */

@@ -22,6 +22,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { registerErrorHandling } from './errors-hook.js';
 import { serializeRequest } from './log-redaction.js';
 import { registerRestRoutes } from './rest.js';
+import { registerBulkRoutes } from './bulk-routes.js';
 import { computeSecurityHeaders } from './security-headers.js';
 import { registerServiceRoutes } from './service-routes.js';
 import { registerSwaggerUi } from './swagger-ui.js';
@@ -91,7 +92,7 @@ export function createHttpServer(config: Config, tracing: Tracing | undefined): 
     if (!isCacheable(request.url)) reply.headers(NO_STORE);
     done();
   });
-  registerBodyGuard(http, config.bodyLimit);
+  registerBodyGuard(http, config.bodyLimit, config.httpTimeouts.requestMs);
   return http;
 }
 
@@ -139,6 +140,16 @@ export async function registerHttp(
   registerConsole(http, { callerFor: consoleCaller, publicUrl: config.publicUrl, sessionTtlDays: config.auth.sessionTtlDays });
   await registerSwaggerUi(http, openapi);
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
+  // Before the procedures' routes: /customers/export and /customers/import must not be taken for /customers/{email}.
+  await registerBulkRoutes(http, {
+    orm: domain.orm,
+    database: config.database,
+    authenticate: (authorization) => domain.authenticator.authenticate(authorization),
+    idempotency: domain.idempotency,
+    writes: domain.writes,
+    onEventsCommitted: domain.onEventsCommitted,
+    importMaxBytes: config.importMaxBytes,
+  });
   registerRestRoutes(http, appRouter, createContext);
 
   // Open streams never finish by themselves: end them first, so close() (and SIGTERM) can finish

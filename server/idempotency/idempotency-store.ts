@@ -21,6 +21,8 @@ export type StoredAnswer = { ok: true; value: unknown } | { ok: false; code: Err
 
 /** The key is ours: run the operation, then record its answer (or let the claim go). */
 export interface IdempotencyClaim extends AnswerRecorder {
+  /** The record's row id. */
+  readonly id: number;
   /** Whether `record` stored exactly this value inside the operation's transaction. */
   recorded(value: unknown): boolean;
   /** Stores the answer in a transaction of its own (an error, or an answer no write recorded). */
@@ -30,6 +32,15 @@ export interface IdempotencyClaim extends AnswerRecorder {
 }
 
 export type ClaimOutcome = { kind: 'run'; claim: IdempotencyClaim } | { kind: 'replay'; answer: StoredAnswer };
+
+/** A streamed body's claim: its fingerprint is known only once the body is read, and is stored with the answer. */
+export interface StreamedClaim extends IdempotencyClaim {
+  fingerprint: string | null;
+}
+export type StreamedClaimOutcome = { kind: 'run'; claim: StreamedClaim } | { kind: 'stored'; fingerprint: string; answer: StoredAnswer };
+
+/** The fingerprint of a streamed claim whose body has not been read to the end yet. */
+const PENDING = 'pending';
 
 /**
  * Idempotency-Key records: one row per (caller, key), claimed by a unique insert so two
@@ -83,6 +94,41 @@ export class IdempotencyStore {
     throw conflict('This Idempotency-Key is changing hands; retry shortly');
   }
 
+  /**
+   * `begin` for a body read as a stream (POST /customers/import), whose fingerprint (the body's
+   * SHA-256) is known only at its end: claims the key with the fingerprint pending, or answers
+   * what was stored for it so that the caller, once it has hashed the body, replays it (same
+   * fingerprint) or refuses it with 422 (`mismatch`). Another operation: 422; still running: 409.
+   */
+  async beginStreamed(scope: string, key: string, operation: string): Promise<StreamedClaimOutcome> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const outcome = await this.begin(scope, key, operation, PENDING).catch((err: unknown) => {
+        // A finished record has its real fingerprint: begin calls that "a different input".
+        if (err instanceof DomainError && err.code === 'UNPROCESSABLE_CONTENT') return null;
+        throw err;
+      });
+      if (outcome?.kind === 'run') return { kind: 'run', claim: this.streamedClaimOf(outcome.claim) };
+      const row = await this.em().findOne(IdempotencyRecordEntity, { scope, key }, { refresh: true });
+      if (!row) continue;
+      if (row.operation !== operation) throw unprocessable(`This Idempotency-Key was used for ${row.operation}; use a new key for each request`);
+      if (row.state === 'done') return { kind: 'stored', fingerprint: row.fingerprint, answer: parseAnswer(row.responseStatus!, row.responseBody!) };
+      throw new DomainError('CONFLICT', 'A request with this Idempotency-Key is still running; retry shortly', IN_PROGRESS_RETRY_AFTER_S);
+    }
+    throw conflict('This Idempotency-Key is changing hands; retry shortly');
+  }
+
+  private streamedClaimOf(claim: IdempotencyClaim): StreamedClaim {
+    const streamed: StreamedClaim = {
+      ...claim,
+      fingerprint: null,
+      record: async (em, value) => {
+        await claim.record(em, value);
+        if (streamed.fingerprint !== null) await em.nativeUpdate(IdempotencyRecordEntity, { id: claim.id }, { fingerprint: streamed.fingerprint });
+      },
+    };
+    return streamed;
+  }
+
   /** Deletes records past their 24 hours (housekeeping). */
   static async purgeExpired(em: EntityManager, now: Date): Promise<number> {
     return em.nativeDelete(IdempotencyRecordEntity, { expiresAt: { $lte: now } });
@@ -93,6 +139,7 @@ export class IdempotencyStore {
     const complete = (em: EntityManager, status: number, body: string) =>
       em.nativeUpdate(IdempotencyRecordEntity, { id, state: 'running' }, { state: 'done', responseStatus: status, responseBody: body });
     return {
+      id,
       record: async (em, value) => {
         const body = superjson.stringify(value);
         await complete(em, 200, body);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { CustomerCreateInput } from '../../client-sdk/src/schemas/customer.js';
 import { nameKeys } from '../customers/customer.mapper.js';
-import { searchKeys } from '../search/search-keys.js';
 import { toFieldIssues } from '../field-issues.js';
 
 /**
@@ -24,11 +23,10 @@ export type ImportRow = z.output<typeof ImportRowSchema>;
  * A validated row as the columns it is written to, flattened into a plain array of strings,
  * numbers and nulls: cheap to pass between threads and to bind to a statement.
  *   email, firstName, lastName, firstNameKey, lastNameKey, phone, company,
- *   address (JSON text or null), metadata (JSON text),
- *   the search columns (search/search-keys.ts, in SEARCH_COLUMNS order), createdAt (epoch ms or null = "now")
+ *   address (JSON text or null), metadata (JSON text), createdAt (epoch ms or null = "now"),
+ *   carried (a bit per optional field the row carried: CARRIED below)
  */
-export const SEARCH_COLUMNS = ['firstNameFold', 'lastNameFold', 'nameFold', 'phoneFold', 'companyFold', 'cityFold', 'countryFold', 'searchWords', 'metadataFold'] as const;
-export const ROW_WIDTH = 19;
+export const ROW_WIDTH = 11;
 export const Col = {
   email: 0,
   firstName: 1,
@@ -39,11 +37,23 @@ export const Col = {
   company: 6,
   address: 7,
   metadata: 8,
-  /** The first of the SEARCH_COLUMNS. */
-  search: 9,
-  searchWords: 16,
-  createdAt: 18,
+  createdAt: 9,
+  carried: 10,
 } as const;
+
+/**
+ * Which optional fields a row carried. For an existing customer a row replaces the fields it
+ * carries and keeps the ones it omits (the contract); the schema's defaults alone cannot tell
+ * "omitted" from "sent as null", so the raw element is looked at.
+ */
+export const CARRIED = { phone: 1, company: 2, address: 4, metadata: 8 } as const;
+
+function carriedMask(value: unknown): number {
+  let mask = 0;
+  const raw = value as Record<string, unknown>;
+  for (const [field, bit] of Object.entries(CARRIED)) if (raw[field] !== undefined) mask |= bit;
+  return mask;
+}
 
 /** A run of consecutive array elements: the accepted ones flattened into `values`, the others in `rejected`. */
 export interface RowSlice {
@@ -73,7 +83,6 @@ export function prepareRow(value: unknown, out: (string | number | null)[]): str
   }
   const row = parsed.data;
   const keys = nameKeys(row.firstName, row.lastName);
-  const search = searchKeys(row);
   out.push(
     row.email,
     row.firstName,
@@ -84,8 +93,8 @@ export function prepareRow(value: unknown, out: (string | number | null)[]): str
     row.company,
     row.address === null ? null : JSON.stringify(row.address),
     JSON.stringify(row.metadata),
-    ...SEARCH_COLUMNS.map((c) => search[c]),
     row.createdAt ? row.createdAt.getTime() : null,
+    carriedMask(value),
   );
   return null;
 }

@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/core';
-import { openCustomerWriter, type CustomerWriter } from './customer-writer.js';
+import { openCustomerWriter, type WriterOptions } from './customer-writer.js';
 import { ROW_WIDTH, type RejectedRow, type RowSlice } from './import-row.js';
 import { JsonArrayError } from './json-array-stream.js';
 import { rowSlicesInWorker } from './parse-in-worker.js';
@@ -13,15 +12,22 @@ export interface ImportSummary {
   read: number;
   inserted: number;
   updated: number;
+  /** Rows whose carried fields already equal what is stored: nothing written, no event. */
+  unchanged: number;
   rejected: number;
 }
 
-export interface ImportOptions extends Pick<RowSliceOptions, 'maxElementBytes'> {
-  /** Accepted rows per transaction; by default what suits the database (50,000 on SQLite, 10,000 elsewhere). */
+/** Who an import acts as when no caller is named (`npm run import`, the first start's sample data). */
+export const SYSTEM_IMPORT = { type: 'system', id: 'import' } as const;
+
+export const emptySummary = (): ImportSummary => ({ read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 });
+
+export interface ImportOptions extends Pick<RowSliceOptions, 'maxElementBytes' | 'format'>, Partial<WriterOptions> {
+  /** Accepted rows per transaction; by default what suits the database (10,000). */
   batchSize?: number;
   /**
-   * Parse and validate on a worker thread, so that work and the database writes use two cores.
-   * Worth it for large files (it costs a few hundred ms to start); off by default.
+   * Parse and validate on a worker thread, so that work and the database writes use two cores
+   * (and the event loop stays free for other requests). It costs a few hundred ms to start.
    */
   parseInWorker?: boolean;
   /** Called after every slice of about 1,000 rows is written, with the running totals. */
@@ -65,31 +71,32 @@ export class ImportFailedError extends Error {
 }
 
 /**
- * Streams a JSON array of customers into the database: each row validated with the API's
- * schema, upserted by email in batched transactions. Memory stays bounded whatever the size.
+ * Streams customers (a JSON array or NDJSON) into the database: each row validated with the
+ * API's schema, applied by email in batched transactions. Memory stays bounded whatever the size.
  *
- * The file is applied as if row by row, in order: the first row of an email inserts it
- * (version 1, createdAt from the row or now); every later row of that email, in the file or
- * from an earlier import, is an update (fields replaced, createdAt kept, version + 1,
- * updatedAt now). So read = inserted + updated + rejected. Rejected rows change nothing.
+ * The input is applied as if row by row, in order: the first row of a new email inserts it
+ * (version 1, createdAt from the row or now); a row of an existing email replaces the fields it
+ * carries and keeps the others (createdAt kept, version + 1, updatedAt now), or is `unchanged`
+ * when it changes nothing. Each insert and update records its event in the batch's transaction
+ * (customer-writer.ts). read = inserted + updated + unchanged + rejected. An import is not one
+ * transaction: batches that committed stay whatever happens later; a retry is safe because
+ * rows already applied come back `unchanged`. Recording the import's end (`customers.imported`)
+ * is the caller's (import-record.ts), once this returns or throws.
  */
-export async function importCustomers(orm: MikroORM, input: Readable, options: ImportOptions = {}): Promise<ImportSummary> {
-  const summary: ImportSummary = { read: 0, inserted: 0, updated: 0, rejected: 0 };
-  const writer = await openCustomerWriter(orm);
+export async function importCustomers(orm: MikroORM, input: AsyncIterable<Buffer | string>, options: ImportOptions): Promise<ImportSummary> {
+  const summary = emptySummary();
+  const writer = await openCustomerWriter(orm, { actor: SYSTEM_IMPORT, requestId: null, ...options });
   const batchSize = options.batchSize ?? writer.preferredBatchSize;
-  const sliceOptions = { maxElementBytes: options.maxElementBytes ?? MAX_ROW_BYTES };
+  const sliceOptions = { maxElementBytes: options.maxElementBytes ?? MAX_ROW_BYTES, format: options.format };
   const slices = options.parseInWorker ? rowSlicesInWorker(input, sliceOptions) : rowSlices(input, sliceOptions);
   let uncommitted = 0;
-  let committed: ImportSummary = { ...summary };
+  let committed = { ...summary };
   const commit = async () => {
     await writer.commit();
     uncommitted = 0;
     committed = { ...summary };
-  };
-  /** The last commit: with the import's one `customers.imported` event, when it changed anything. */
-  const finish = async () => {
-    if (summary.inserted + summary.updated > 0) await writer.recordImported(summary);
-    await commit();
+    // Let the requests waiting behind this batch run before the next one takes the write lock.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   };
 
   const apply = async (slice: RowSlice) => {
@@ -99,11 +106,11 @@ export async function importCustomers(orm: MikroORM, input: Readable, options: I
       options.onRejected?.(rejected);
     }
     if (slice.values.length > 0) {
-      const rows = slice.values.length / ROW_WIDTH;
-      const inserted = await writer.write(slice.values);
-      summary.inserted += inserted;
-      summary.updated += rows - inserted;
-      uncommitted += rows;
+      const counts = await writer.write(slice.values);
+      summary.inserted += counts.inserted;
+      summary.updated += counts.updated;
+      summary.unchanged += counts.unchanged;
+      uncommitted += slice.values.length / ROW_WIDTH;
       if (uncommitted >= batchSize) await commit();
     }
     options.onProgress?.({ ...summary });
@@ -118,17 +125,17 @@ export async function importCustomers(orm: MikroORM, input: Readable, options: I
       } catch (err) {
         if (!isInputError(err)) throw err;
         // The slices before the problem were applied: keep them, then report it.
-        await finish();
+        await commit();
         throw new ImportInputError(err, { ...summary });
       }
       if (next.done) break;
       await apply(next.value);
     }
-    await finish();
+    await commit();
     return summary;
   } catch (err) {
     if (err instanceof ImportInputError) throw err;
-    await recordCommittedPart(writer, committed);
+    await writer.rollback().catch(() => {});
     throw new ImportFailedError(err, committed);
   } finally {
     // Stops the parser (and its thread) when the database failed first.
@@ -137,25 +144,16 @@ export async function importCustomers(orm: MikroORM, input: Readable, options: I
   }
 }
 
-/**
- * The database failed part-way, after earlier batches committed: those changes happened, so
- * try to record them (their counts) in a transaction of their own. If the database is still
- * failing this fails too, and the import's own error is what gets reported.
- */
-async function recordCommittedPart(writer: CustomerWriter, committed: ImportSummary): Promise<void> {
-  if (committed.inserted + committed.updated === 0) return;
-  try {
-    await writer.rollback();
-    await writer.recordImported(committed);
-    await writer.commit();
-  } catch {
-    await writer.rollback().catch(() => {});
-  }
+/** The input is larger than the importer was allowed to read (IMPORT_MAX_BYTES). */
+export class InputTooLargeError extends Error {
+  override name = 'InputTooLargeError';
 }
 
 /** A problem with the input itself (not a JSON array, truncated, unreadable), not with the database. */
 function isInputError(err: unknown): err is Error {
-  if (err instanceof JsonArrayError) return true;
+  if (err instanceof JsonArrayError || err instanceof InputTooLargeError) return true;
   const e = err as NodeJS.ErrnoException | null;
+  // A client that went away mid-body (POST /customers/import): what it sent so far is kept.
+  if (e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE') return true;
   return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }

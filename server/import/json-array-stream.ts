@@ -17,6 +17,8 @@ export interface JsonArrayElement {
   value: unknown;
   /** Set when the element was longer than `maxElementBytes`: it was skipped, not parsed. */
   tooLarge?: true;
+  /** NDJSON only (ndjson-stream.ts): why the line is not JSON; the lines after it are still read. */
+  malformed?: string;
 }
 
 export interface JsonArrayStreamOptions {

@@ -18,6 +18,7 @@ import { DEFAULT_SLICE_ROWS, type RowSliceOptions } from './row-slices.js';
  */
 export interface WorkerOptions {
   maxElementBytes: number | undefined;
+  format: RowSliceOptions['format'];
   sliceRows: number;
   maxInFlight: number;
   readAhead: number;
@@ -38,7 +39,7 @@ type Event = FromWorker | { t: 'crashed'; error: Error } | { t: 'exited'; code: 
  * own error), but the parsing and validation no longer compete with the database writes.
  */
 export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, options: RowSliceOptions = {}): AsyncGenerator<RowSlice> {
-  const worker = startWorker({ maxElementBytes: options.maxElementBytes, sliceRows: options.sliceRows ?? DEFAULT_SLICE_ROWS, maxInFlight: 4, readAhead: 16 });
+  const worker = startWorker({ maxElementBytes: options.maxElementBytes, format: options.format, sliceRows: options.sliceRows ?? DEFAULT_SLICE_ROWS, maxInFlight: 4, readAhead: 16 });
   const source = input[Symbol.asyncIterator]();
   const events: Event[] = [];
   let wake: (() => void) | null = null;

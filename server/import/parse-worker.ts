@@ -9,7 +9,7 @@ import { rowSlices } from './row-slices.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './parse-in-worker.js';
 
 const port = parentPort!;
-const { maxElementBytes, sliceRows, maxInFlight, readAhead } = workerData as WorkerOptions;
+const { maxElementBytes, format, sliceRows, maxInFlight, readAhead } = workerData as WorkerOptions;
 const send = (message: FromWorker) => port.postMessage(message);
 
 class InputAborted extends Error {}
@@ -63,7 +63,7 @@ async function* input(): AsyncGenerator<Buffer> {
 }
 
 try {
-  for await (const slice of rowSlices(input(), { maxElementBytes, sliceRows })) {
+  for await (const slice of rowSlices(input(), { maxElementBytes, format, sliceRows })) {
     send({ t: 'slice', slice });
     inFlight++;
     // The main thread acknowledges each slice it takes: never run more than a few ahead of it.

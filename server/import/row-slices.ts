@@ -1,9 +1,15 @@
 import { prepareRow, rawEmail, ROW_WIDTH, type RowSlice } from './import-row.js';
 import { streamJsonArrayChunks, type JsonArrayStreamOptions } from './json-array-stream.js';
+import { streamNdjsonChunks } from './ndjson-stream.js';
+
+/** How the input holds its rows: one JSON array (`npm run import`'s files), or one JSON value per line. */
+export type ImportFormat = 'array' | 'ndjson';
 
 export interface RowSliceOptions extends JsonArrayStreamOptions {
   /** Accepted rows per slice (a slice also ends after this many rejected ones). */
   sliceRows?: number;
+  /** Default `array`. */
+  format?: ImportFormat;
 }
 
 export const DEFAULT_SLICE_ROWS = 1000;
@@ -17,10 +23,11 @@ export async function* rowSlices(input: AsyncIterable<Buffer | string>, options:
   const sliceRows = options.sliceRows ?? DEFAULT_SLICE_ROWS;
   let slice: RowSlice = { values: [], rejected: [], read: 0 };
   try {
-    for await (const elements of streamJsonArrayChunks(input, options)) {
-      for (const { index, value, tooLarge } of elements) {
+    const elementsOf = options.format === 'ndjson' ? streamNdjsonChunks : streamJsonArrayChunks;
+    for await (const elements of elementsOf(input, options)) {
+      for (const { index, value, tooLarge, malformed } of elements) {
         slice.read++;
-        const reason = tooLarge ? 'Row is too large to be a customer' : prepareRow(value, slice.values);
+        const reason = tooLarge ? 'Row is too large to be a customer' : (malformed ?? prepareRow(value, slice.values));
         if (reason !== null) slice.rejected.push({ index, email: rawEmail(value), reason });
         if (slice.values.length >= sliceRows * ROW_WIDTH || slice.rejected.length >= sliceRows) {
           yield slice;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InstantInput, TimestampSchema, text } from './common.js';
 
 /** What an API key may do. A key acts as an admin limited to these; no key may manage API keys. */
-export const API_KEY_SCOPES = ['customers:read', 'customers:write', 'events:read', 'webhooks:manage', 'audit:read'] as const;
+export const API_KEY_SCOPES = ['customers:read', 'customers:write', 'customers:export', 'events:read', 'webhooks:manage', 'audit:read'] as const;
 export const ScopeSchema = z.enum(API_KEY_SCOPES).meta({ id: 'Scope' });
 export type Scope = z.infer<typeof ScopeSchema>;
 
@@ -14,6 +14,8 @@ export type Scope = z.infer<typeof ScopeSchema>;
 export const SCOPE_IMPLIES: Readonly<Record<Scope, readonly Scope[]>> = {
   'customers:read': [],
   'customers:write': ['customers:read'],
+  // Bulk personal data: its own grant; it implies nothing, and nothing implies it.
+  'customers:export': [],
   'events:read': [],
   'webhooks:manage': ['events:read'],
   'audit:read': [],

@@ -42,6 +42,15 @@ export const AuditEntrySchema = z
       .record(z.string(), BeforeAfterSchema)
       .nullable()
       .meta({ description: '`{ field: [before, after] }` of the fields that changed; never a password, hash, token or secret', example: { company: [null, 'Analytical Engines Ltd'] } }),
+    details: z
+      .record(z.string(), z.union([z.string(), z.number(), z.null()]))
+      .nullable()
+      .meta({
+        description:
+          'What a bulk act did; null for other acts. `customers.exported`: `{ query, format, rows, bytes, complete }` (`complete` 1, or 0 when the client went away first); ' +
+          '`customers.imported`: `{ importId, read, inserted, updated, unchanged, rejected, complete }` (`complete` 0 when the body ended early: the counts are what was committed)',
+        example: { query: 'country:GB', format: 'ndjson', rows: 1200, bytes: 412345, complete: 1 },
+      }),
     requestId: z.string().nullable().meta({ description: 'The `x-request-id` of the request that did it' }),
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),

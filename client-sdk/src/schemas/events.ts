@@ -29,7 +29,7 @@ export const EventSchema = z
     data: z
       .record(z.string(), z.number())
       .nullable()
-      .meta({ description: '`customers.imported`: `{ read, inserted, updated, rejected }`; null otherwise' }),
+      .meta({ description: '`customers.imported`: `{ read, inserted, updated, unchanged, rejected, complete }` (`complete` 0 when the import stopped early: the counts are what committed); null otherwise' }),
   })
   .meta({ id: 'Event' });
 export type CarlyEvent = z.output<typeof EventSchema>;

@@ -7,3 +7,4 @@ export * from './webhooks.js';
 export * from './audit.js';
 export * from './privacy.js';
 export * from './search.js';
+export * from './bulk.js';

@@ -7,6 +7,7 @@ import { Migration20261201135156 } from './Migration20261201135156.js';
 import { Migration20261201141945 } from './Migration20261201141945.js';
 import { Migration20261201142338 } from './Migration20261201142338.js';
 import { Migration20261201144020 } from './Migration20261201144020.js';
+import { Migration20261206171500 } from './Migration20261206171500.js';
 import { Migration20261206172253 } from './Migration20261206172253.js';
 import { Migration20261206174253 } from './Migration20261206174253.js';
 
@@ -18,6 +19,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201141945', class: Migration20261201141945 },
   { name: 'Migration20261201142338', class: Migration20261201142338 },
   { name: 'Migration20261201144020', class: Migration20261201144020 },
+  { name: 'Migration20261206171500', class: Migration20261206171500 },
   { name: 'Migration20261206172253', class: Migration20261206172253 },
   { name: 'Migration20261206174253', class: Migration20261206174253 },
 ];

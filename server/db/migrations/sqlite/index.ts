@@ -6,6 +6,7 @@ import { Migration20261201135155 } from './Migration20261201135155.js';
 import { Migration20261201141945 } from './Migration20261201141945.js';
 import { Migration20261201142338 } from './Migration20261201142338.js';
 import { Migration20261201144020 } from './Migration20261201144020.js';
+import { Migration20261206171500 } from './Migration20261206171500.js';
 import { Migration20261206172251 } from './Migration20261206172251.js';
 import { Migration20261206174252 } from './Migration20261206174252.js';
 
@@ -16,6 +17,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201141945', class: Migration20261201141945 },
   { name: 'Migration20261201142338', class: Migration20261201142338 },
   { name: 'Migration20261201144020', class: Migration20261201144020 },
+  { name: 'Migration20261206171500', class: Migration20261206171500 },
   { name: 'Migration20261206172251', class: Migration20261206172251 },
   { name: 'Migration20261206174252', class: Migration20261206174252 },
 ];
