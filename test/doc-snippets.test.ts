@@ -64,6 +64,10 @@ declare global {
   const formValues: unknown;
   const tokenFromTheMail: string;
   function apply(event: Sdk.CarlyEvent): void;
+  function save(customer: Sdk.Customer): Promise<void>;
+  function rowsFromYourCrm(): Iterable<Sdk.CustomerCreateData>;
+  function showSignIn(): void;
+  const accessTokenFromYourLoginRoute: string;
   function showErrors(issues: readonly unknown[]): void;
   function seen(id: string): Promise<boolean>;
   function alreadyProcessed(id: string): Promise<boolean>;

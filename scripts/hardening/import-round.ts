@@ -7,8 +7,10 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { adminLogin, sleep, start, type Site } from './spawned.js';
+import { SQLITE_BATCH_ROWS } from '../../server/import/customer-writer.js';
 
-const BATCH = 10_000;
+// The round runs on SQLite: its writer's batch is the unit that commits whole or not at all.
+const BATCH = SQLITE_BATCH_ROWS;
 
 export interface ImportRoundResult {
   sent: number;

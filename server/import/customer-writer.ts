@@ -94,7 +94,7 @@ class NewWords {
   private seen = new Set<string>();
   unseen(searchWords: string): string[] {
     // Bounded (emails' local parts are mostly unique words): past the cap, words are re-written (no-ops) rather than remembered.
-    if (this.seen.size > 200_000) this.seen.clear();
+    if (this.seen.size > 20_000) this.seen.clear();
     const fresh = wordsOf(searchWords).filter((w) => !this.seen.has(w));
     for (const w of fresh) this.seen.add(w);
     return fresh;
@@ -113,6 +113,8 @@ const eventParams = (e: ImportEvent, at: unknown, options: WriterOptions): unkno
  * (cache misses are re-reads from the OS), small enough for the memory budget.
  */
 const IMPORT_CACHE_KIB = 32 * 1024;
+/** Rows per SQLite transaction: each batch's states, statements' parameters and events are held at once, so this bounds the import's memory. */
+export const SQLITE_BATCH_ROWS = 5_000;
 /**
  * Checkpoint the WAL about every 80 MB instead of every 4 MB while a batch writes: each batch
  * rewrites many index pages, and copying them into the database file (with an fsync) after every
@@ -163,7 +165,7 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
   };
 
   return {
-    preferredBatchSize: 10_000,
+    preferredBatchSize: SQLITE_BATCH_ROWS,
     async write(values) {
       if (!db) {
         db = (await client.acquireConnection()) as BetterSqlite3.Database;
