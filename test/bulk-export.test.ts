@@ -152,9 +152,27 @@ describe('GET /customers/export', () => {
     const bad = await rest(server.url, 'GET', '/customers/export?format=xml', undefined, admin);
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0].path).toBe('format');
-    // Until the search language is wired in, a query is refused rather than ignored.
-    const query = await rest(server.url, 'GET', '/customers/export?query=country%3AGB', undefined, admin);
-    expect(query.status).toBe(400);
+    // A malformed query is the search route's 400, with the position.
+    const malformed = await rest(server.url, 'GET', '/customers/export?query=name~', undefined, admin);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.issues[0]).toMatchObject({ path: 'query', message: expect.stringMatching(/^position 6: /) });
+  });
+
+  it('exports exactly the customers a search query matches (the search language), on both databases', async () => {
+    const tag = `flt${Date.now()}`;
+    const made: string[] = [];
+    for (const [i, country] of ['GB', 'FR', 'GB'].entries()) {
+      const email = `${tag}.${i}@example.com`;
+      const r = await rest(server.url, 'POST', '/customers', { email, firstName: 'Filter', lastName: `Müller${i}`, address: { line1: '1 Road', line2: null, city: 'Town', region: null, postalCode: 'X1', country } }, admin);
+      expect(r.status).toBe(200);
+      made.push(email);
+    }
+    const query = encodeURIComponent(`email~${tag} country:GB name~mull`);
+    const body = (await readAll(await openExport(server, admin, `?query=${query}`))).toString();
+    const emails = body.trim().split('\n').map((line) => JSON.parse(line).email).sort();
+    expect(emails).toEqual([made[0], made[2]]);
+    const searched = await rest(server.url, 'GET', `/customers/search?query=${query}`, undefined, admin);
+    expect(searched.body.items.map((c: { email: string }) => c.email).sort()).toEqual(emails);
   });
 
   it('writes an audit entry per export with its details (who, query, format, rows, bytes)', async () => {

@@ -1,5 +1,5 @@
-import { DomainError } from '../../errors.js';
 import type { Dialect } from '../../db/orm.js';
+import { customerFilter } from '../../search/query-filter.js';
 
 /** A boolean SQL condition over the customers table aliased `c`, with its bound parameters. */
 export interface CustomerFilter {
@@ -8,11 +8,12 @@ export interface CustomerFilter {
 }
 
 /**
- * The one place the export's `query` becomes SQL. The search language (`customers.search`) is
- * built on another branch; its `customerFilter(query, dialect)` plugs in here. Until it does, a
- * request with a query is refused with a clear 400 rather than exporting every customer.
+ * The one place the export's `query` becomes SQL: the search language (`customers.search`,
+ * search/query-filter.ts), so an export holds exactly the customers a search with that query
+ * finds. No query: every customer. A malformed query is the search route's 400 (with its position).
+ * Placeholders are SQLite's `?` or PostgreSQL's `$1…` numbered from 1 (the export's statement has
+ * no parameters of its own).
  */
-export function exportFilter(query: string | undefined, _dialect: Dialect): CustomerFilter | null {
-  if (query === undefined) return null;
-  throw new DomainError('BAD_REQUEST', 'The query parameter is not supported by this server yet: export without it (all customers)');
+export function exportFilter(query: string | undefined, dialect: Dialect): CustomerFilter | null {
+  return query === undefined ? null : customerFilter(query, dialect);
 }

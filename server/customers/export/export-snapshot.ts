@@ -7,12 +7,12 @@ import type { CustomerRow } from '../customer.mapper.js';
 import type { CustomerFilter } from './export-filter.js';
 
 /** The customers an export reads, in one order, with the export's filter plugged in at one place. */
-function exportSql(filter: CustomerFilter | null, placeholder: (i: number) => string): { sql: string; params: unknown[] } {
+function exportSql(filter: CustomerFilter | null): { sql: string; params: unknown[] } {
   let where = '';
   if (filter) {
-    let i = 0;
-    // The filter is written with `?`; PostgreSQL numbers its parameters.
-    where = ` where ${filter.where.replace(/\?/g, () => placeholder(++i))}`;
+    // The filter comes with its dialect's placeholders (`?`, or `$1…` on PostgreSQL) and the
+    // statement has none of its own, so it goes in as it is.
+    where = ` where ${filter.where}`;
   }
   return {
     sql: `select c.public_id, c.email, c.first_name, c.last_name, c.phone, c.company, c.address, c.metadata, c.created_at, c.updated_at, c.version from customers c${where} order by c.id`,
@@ -55,7 +55,7 @@ function sqliteSnapshot(file: string, filter: CustomerFilter | null): ExportSnap
     db.exec('begin');
     // The first read fixes the snapshot: the event log's head and the customers are read in it.
     const head = db.prepare('select max(id) as id from events').get() as { id: number | bigint | null };
-    const { sql, params } = exportSql(filter, () => '?');
+    const { sql, params } = exportSql(filter);
     const statement = db.prepare<unknown[], ExportRow>(sql);
     const close = async () => {
       if (closed) return;
@@ -131,7 +131,7 @@ async function postgresSnapshot(url: string, filter: CustomerFilter | null): Pro
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * (attempt + 1))));
     }
-    const { sql, params } = exportSql(filter, (i) => `$${i}`);
+    const { sql, params } = exportSql(filter);
     await client.query(`declare carly_export no scroll cursor for ${sql}`, params);
     return {
       eventsAfter,
