@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MikroORM } from '@mikro-orm/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { AnswerRecorder, WriteTransactions } from '../db/write-transaction.js';
 import { DomainError, unprocessable } from '../errors.js';
 import { parseIdempotencyKey } from '../idempotency/idempotency-key.js';
 import type { IdempotencyStore, StreamedClaim } from '../idempotency/idempotency-store.js';
-import { actorOfCaller, callerScopeKey, type Caller, type RequestIdentity } from '../identity/identity.js';
+import { actorOfCaller, type Caller, callerScopeKey, type RequestIdentity } from '../identity/identity.js';
 import { hashBody, importFromStream } from '../import/import-service.js';
 import type { ImportFormat } from '../import/row-slices.js';
 import { admit } from '../trpc/access.js';
@@ -45,7 +45,7 @@ const header = (value: string | string[] | undefined): string | null => (Array.i
 export async function importRoute(deps: BulkRouteDeps, request: FastifyRequest, reply: FastifyReply) {
   const caller = await deps.authenticate(header(request.headers.authorization));
   admit(caller, { level: 'staff', scope: 'customers:write' });
-  const mediaType = request.headers['content-type']?.split(';', 1)[0]!.trim().toLowerCase() ?? '';
+  const mediaType = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
   const format = FORMATS[mediaType];
   if (!format) throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the rows as application/x-ndjson (one customer per line) or application/json (an array)');
   const length = header(request.headers['content-length']);
@@ -94,7 +94,14 @@ export async function importRoute(deps: BulkRouteDeps, request: FastifyRequest, 
     // Not one transaction: the batches that committed stay. Their counts are in the log and in
     // the import's audit entry; the key is freed, so a retry runs (rows applied come back unchanged).
     await claim?.release();
-    const committed = { importId: report.importId, read: report.read, inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected };
+    const committed = {
+      importId: report.importId,
+      read: report.read,
+      inserted: report.inserted,
+      updated: report.updated,
+      unchanged: report.unchanged,
+      rejected: report.rejected,
+    };
     if (outcome === 'failed') {
       request.log.error({ err: run.error, import: committed }, 'import failed part-way; the batches before it committed');
       throw run.error;

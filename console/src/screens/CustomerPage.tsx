@@ -1,4 +1,4 @@
-import { CustomerUpdateInput, type Customer } from '@carly/client';
+import { type Customer, CustomerUpdateInput } from '@carly/client';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { carly, queryClient, trpc } from '../carly.js';
@@ -8,8 +8,8 @@ import { Conflict } from './Conflict.js';
 import { CustomerDetails } from './CustomerDetails.js';
 import { CustomerForm } from './CustomerForm.js';
 import { CustomerHistory } from './CustomerHistory.js';
-import { DangerZone } from './DangerZone.js';
 import { fieldsOf, inputOf } from './customer-form.js';
+import { DangerZone } from './DangerZone.js';
 import { OwnSessions } from './OwnSessions.js';
 import { PersonalExport } from './PersonalExport.js';
 
@@ -28,6 +28,7 @@ export function CustomerPage({ email, admin }: { email: string; admin: boolean }
   const [failure, setFailure] = useState<unknown>(null);
   const [conflict, setConflict] = useState<{ mine: UpdateInput; theirs: Customer } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the heading takes focus when another customer is shown (the id is the trigger, not an input)
   useEffect(() => heading.current?.focus(), [customer.data?.id]);
 
   if (customer.isPending) return <Loading what="the customer" />;
