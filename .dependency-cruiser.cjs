@@ -41,7 +41,8 @@ module.exports = {
     },
     {
       name: 'services-know-no-wire',
-      comment: 'Services are called by tRPC, REST, scripts and tests alike: only routers (*.router.ts) and the wire folders import server/trpc/ or server/http/.',
+      comment:
+        'Services are called by tRPC, REST, scripts and tests alike: only routers (*.router.ts) and the wire folders import server/trpc/ or server/http/.',
       severity: 'error',
       from: { path: '^server/[^/]+/', pathNot: ['^server/(trpc|http)/', '[.]router[.]ts$'] },
       to: { path: '^server/(trpc|http)/' },
@@ -74,6 +75,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.json'],
+    },
   },
 };

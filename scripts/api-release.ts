@@ -6,10 +6,10 @@
  *   npm run api:release -- <version>      (default: package.json's version)
  */
 import fs from 'node:fs';
+import { SERVICE_VERSION } from '../server/version.js';
 import { releaseChangelog } from './api/changelog.js';
 import { CHANGELOG_FILE, RELEASED_OPENAPI_FILE } from './api/files.js';
 import { OPENAPI_FILE } from './lib/openapi-file.js';
-import { SERVICE_VERSION } from '../server/version.js';
 
 const version = process.argv[2] ?? SERVICE_VERSION;
 const date = new Date().toISOString().slice(0, 10);

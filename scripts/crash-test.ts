@@ -17,18 +17,23 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { adminLogin, makeSite, sleep, start } from './hardening/spawned.js';
 import { deliveryRound } from './hardening/delivery-round.js';
 import { importRound } from './hardening/import-round.js';
+import { adminLogin, makeSite, sleep, start } from './hardening/spawned.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '5' }, workers: { type: 'string', default: '8' }, seed: { type: 'string' }, 'import-only': { type: 'boolean', default: false } },
+  options: {
+    rounds: { type: 'string', default: '5' },
+    workers: { type: 'string', default: '8' },
+    seed: { type: 'string' },
+    'import-only': { type: 'boolean', default: false },
+  },
 });
 const ROUNDS = Number(values.rounds);
 const WORKERS = Number(values.workers);
 let rng = Number(values.seed ?? Date.now() % 2 ** 31);
 const seedUsed = rng;
-const random = () => ((rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (rng = (rng * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
 interface Ack {
   email: string;
@@ -128,7 +133,12 @@ function checkSqlite(file: string, label: string) {
 
 // Webhooks to the loopback receiver of the delivery round, and a short lease so a killed
 // instance's claims come back in seconds.
-const site = await makeSite({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_SECONDS: '2', WEBHOOK_LEASE_SECONDS: '7', WEBHOOK_RETRY_DELAYS: '1,1,2,2,5' });
+const site = await makeSite({
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  WEBHOOK_TIMEOUT_SECONDS: '2',
+  WEBHOOK_LEASE_SECONDS: '7',
+  WEBHOOK_RETRY_DELAYS: '1,1,2,2,5',
+});
 console.log(`crash test on ${site.dialect} (${site.dataDir}), ${ROUNDS} SIGKILL rounds + 1 SIGTERM round, ${WORKERS} workers, seed ${seedUsed}`);
 let lost = 0;
 let rounds = 0;
@@ -203,7 +213,9 @@ try {
 
   const hooks = await deliveryRound(site, random, (line) => console.log(line));
   rounds++;
-  console.log(`webhooks: acknowledged=${hooks.acknowledged} delivered=${hooks.delivered} lost=${hooks.lost} repeats=${hooks.repeats} badSignatures=${hooks.badSignatures}`);
+  console.log(
+    `webhooks: acknowledged=${hooks.acknowledged} delivered=${hooks.delivered} lost=${hooks.lost} repeats=${hooks.repeats} badSignatures=${hooks.badSignatures}`,
+  );
   if (hooks.lost) problems.push(`webhooks: ${hooks.lost} acknowledged changes never delivered`);
   if (hooks.badSignatures) problems.push(`webhooks: ${hooks.badSignatures} deliveries failed verification`);
   lost += hooks.lost;

@@ -95,14 +95,7 @@ async function main(): Promise<number> {
   let orm: MikroORM | undefined;
   try {
     orm = await openDatabase(config.database);
-    const outcome = await ensureAdmin(
-      orm,
-      hasher,
-      systemClock,
-      config.dataDir,
-      { email: config.auth.adminEmail, password: config.auth.adminPassword },
-      true,
-    );
+    const outcome = await ensureAdmin(orm, hasher, systemClock, config.dataDir, { email: config.auth.adminEmail, password: config.auth.adminPassword }, true);
     const where = config.database.kind === 'sqlite' ? config.database.file : 'the PostgreSQL database of DATABASE_URL';
     if (outcome.action === 'generated') {
       console.log(`create-admin: ${outcome.email}: generated a new password, written to ${outcome.passwordFile} (mode 0600) [${where}]`);

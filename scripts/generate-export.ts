@@ -4,9 +4,10 @@
  *
  *   npm run generate-export -- --rows 1000000 --out /tmp/customers-1m.json [--invalid-every 50] [--seed 42]
  */
+
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -19,37 +20,128 @@ const USAGE = `usage: npm run generate-export -- --rows N --out FILE [--invalid-
 
 /** [as written, ASCII form for the email]; a mix of scripts, accents and lengths. */
 const FIRST_NAMES: [string, string][] = [
-  ['Ada', 'ada'], ['Grace', 'grace'], ['Alan', 'alan'], ['Katherine', 'katherine'], ['Linus', 'linus'],
-  ['Margaret', 'margaret'], ['José', 'jose'], ['Zoë', 'zoe'], ['Søren', 'soren'], ['Łukasz', 'lukasz'],
-  ['François', 'francois'], ['Björn', 'bjorn'], ['Ingrid', 'ingrid'], ['Chloé', 'chloe'], ['Mátyás', 'matyas'],
-  ['Núria', 'nuria'], ['Şebnem', 'sebnem'], ['Dvořák', 'dvorak'], ['Mária', 'maria'], ['Renée', 'renee'],
-  ['Ольга', 'olga'], ['Дмитрий', 'dmitriy'], ['Αλέξανδρος', 'alexandros'], ['Ελένη', 'eleni'],
-  ['محمد', 'mohammed'], ['فاطمة', 'fatima'], ['אביגיל', 'avigail'], ['יוסף', 'yosef'],
-  ['उमेश', 'umesh'], ['प्रिया', 'priya'], ['สมชาย', 'somchai'], ['伟', 'wei'], ['秀英', 'xiuying'],
-  ['さくら', 'sakura'], ['翔太', 'shota'], ['지민', 'jimin'], ['서연', 'seoyeon'], ['Nguyễn Văn', 'nguyenvan'],
-  ['Oluwaseun', 'oluwaseun'], ['Chidi', 'chidi'], ['Aroha', 'aroha'], ['Mary-Jane', 'maryjane'],
-  ["D'Arcy", 'darcy'], ['Jean Luc', 'jeanluc'], ['Siobhán', 'siobhan'], ['Ægir', 'aegir'], ['Kai', 'kai'],
-  ['Wolfgang Amadeus Theophilus', 'wolfgang'], ['Lé', 'le'], ['Ω', 'omega'], ['Émilie 😀', 'emilie'],
+  ['Ada', 'ada'],
+  ['Grace', 'grace'],
+  ['Alan', 'alan'],
+  ['Katherine', 'katherine'],
+  ['Linus', 'linus'],
+  ['Margaret', 'margaret'],
+  ['José', 'jose'],
+  ['Zoë', 'zoe'],
+  ['Søren', 'soren'],
+  ['Łukasz', 'lukasz'],
+  ['François', 'francois'],
+  ['Björn', 'bjorn'],
+  ['Ingrid', 'ingrid'],
+  ['Chloé', 'chloe'],
+  ['Mátyás', 'matyas'],
+  ['Núria', 'nuria'],
+  ['Şebnem', 'sebnem'],
+  ['Dvořák', 'dvorak'],
+  ['Mária', 'maria'],
+  ['Renée', 'renee'],
+  ['Ольга', 'olga'],
+  ['Дмитрий', 'dmitriy'],
+  ['Αλέξανδρος', 'alexandros'],
+  ['Ελένη', 'eleni'],
+  ['محمد', 'mohammed'],
+  ['فاطمة', 'fatima'],
+  ['אביגיל', 'avigail'],
+  ['יוסף', 'yosef'],
+  ['उमेश', 'umesh'],
+  ['प्रिया', 'priya'],
+  ['สมชาย', 'somchai'],
+  ['伟', 'wei'],
+  ['秀英', 'xiuying'],
+  ['さくら', 'sakura'],
+  ['翔太', 'shota'],
+  ['지민', 'jimin'],
+  ['서연', 'seoyeon'],
+  ['Nguyễn Văn', 'nguyenvan'],
+  ['Oluwaseun', 'oluwaseun'],
+  ['Chidi', 'chidi'],
+  ['Aroha', 'aroha'],
+  ['Mary-Jane', 'maryjane'],
+  ["D'Arcy", 'darcy'],
+  ['Jean Luc', 'jeanluc'],
+  ['Siobhán', 'siobhan'],
+  ['Ægir', 'aegir'],
+  ['Kai', 'kai'],
+  ['Wolfgang Amadeus Theophilus', 'wolfgang'],
+  ['Lé', 'le'],
+  ['Ω', 'omega'],
+  ['Émilie 😀', 'emilie'],
 ];
 const LAST_NAMES: [string, string][] = [
-  ['Lovelace', 'lovelace'], ['Hopper', 'hopper'], ['Turing', 'turing'], ['Johnson', 'johnson'], ['Torvalds', 'torvalds'],
-  ['Hamilton', 'hamilton'], ['García Márquez', 'garciamarquez'], ['Müller', 'muller'], ['Kierkegaard', 'kierkegaard'],
-  ['Wałęsa', 'walesa'], ['Dupré', 'dupre'], ['Ångström', 'angstrom'], ['Øster', 'oster'], ["O'Brien", 'obrien'],
-  ['van der Berg', 'vanderberg'], ['de la Cruz', 'delacruz'], ['Smith-Jones', 'smithjones'], ['Nakamura', 'nakamura'],
-  ['Иванова', 'ivanova'], ['Петров', 'petrov'], ['Παπαδόπουλος', 'papadopoulos'], ['الحسن', 'alhassan'],
-  ['כהן', 'cohen'], ['शर्मा', 'sharma'], ['王', 'wang'], ['李', 'li'], ['田中', 'tanaka'], ['김', 'kim'],
-  ['Nguyễn', 'nguyen'], ['Okonkwo', 'okonkwo'], ['Ngata', 'ngata'], ['Ó Súilleabháin', 'osuilleabhain'],
-  ['Şahin', 'sahin'], ['Çelik', 'celik'], ['Straße', 'strasse'], ['Ng', 'ng'], ['X', 'x'],
+  ['Lovelace', 'lovelace'],
+  ['Hopper', 'hopper'],
+  ['Turing', 'turing'],
+  ['Johnson', 'johnson'],
+  ['Torvalds', 'torvalds'],
+  ['Hamilton', 'hamilton'],
+  ['García Márquez', 'garciamarquez'],
+  ['Müller', 'muller'],
+  ['Kierkegaard', 'kierkegaard'],
+  ['Wałęsa', 'walesa'],
+  ['Dupré', 'dupre'],
+  ['Ångström', 'angstrom'],
+  ['Øster', 'oster'],
+  ["O'Brien", 'obrien'],
+  ['van der Berg', 'vanderberg'],
+  ['de la Cruz', 'delacruz'],
+  ['Smith-Jones', 'smithjones'],
+  ['Nakamura', 'nakamura'],
+  ['Иванова', 'ivanova'],
+  ['Петров', 'petrov'],
+  ['Παπαδόπουλος', 'papadopoulos'],
+  ['الحسن', 'alhassan'],
+  ['כהן', 'cohen'],
+  ['शर्मा', 'sharma'],
+  ['王', 'wang'],
+  ['李', 'li'],
+  ['田中', 'tanaka'],
+  ['김', 'kim'],
+  ['Nguyễn', 'nguyen'],
+  ['Okonkwo', 'okonkwo'],
+  ['Ngata', 'ngata'],
+  ['Ó Súilleabháin', 'osuilleabhain'],
+  ['Şahin', 'sahin'],
+  ['Çelik', 'celik'],
+  ['Straße', 'strasse'],
+  ['Ng', 'ng'],
+  ['X', 'x'],
 ];
 const DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.example.co.uk', 'example-corp.example', 'sub.test.example'];
 const COMPANIES = [
-  'Analytical Engines Ltd', 'Bletchley Systems', 'Apollo Guidance', 'Müller & Söhne GmbH', 'Société Générale d’Exemple',
-  '株式会社サンプル', 'ООО «Пример»', 'Acme, Inc.', 'Globex', 'Initech', 'Umbrella Corp', 'Stark Industries', 'Wayne Enterprises',
+  'Analytical Engines Ltd',
+  'Bletchley Systems',
+  'Apollo Guidance',
+  'Müller & Söhne GmbH',
+  'Société Générale d’Exemple',
+  '株式会社サンプル',
+  'ООО «Пример»',
+  'Acme, Inc.',
+  'Globex',
+  'Initech',
+  'Umbrella Corp',
+  'Stark Industries',
+  'Wayne Enterprises',
 ];
 const CITIES: [string, string, string | null][] = [
-  ['London', 'GB', null], ['Paris', 'FR', 'Île-de-France'], ['München', 'DE', 'Bayern'], ['Kraków', 'PL', null],
-  ['São Paulo', 'BR', 'SP'], ['Tōkyō', 'JP', null], ['Москва', 'RU', null], ['New York', 'US', 'NY'], ['Toronto', 'CA', 'ON'],
-  ['Reykjavík', 'IS', null], ['Lagos', 'NG', 'Lagos'], ['Auckland', 'NZ', null], ['Zürich', 'CH', 'ZH'], ['Stockholm', 'SE', null],
+  ['London', 'GB', null],
+  ['Paris', 'FR', 'Île-de-France'],
+  ['München', 'DE', 'Bayern'],
+  ['Kraków', 'PL', null],
+  ['São Paulo', 'BR', 'SP'],
+  ['Tōkyō', 'JP', null],
+  ['Москва', 'RU', null],
+  ['New York', 'US', 'NY'],
+  ['Toronto', 'CA', 'ON'],
+  ['Reykjavík', 'IS', null],
+  ['Lagos', 'NG', 'Lagos'],
+  ['Auckland', 'NZ', null],
+  ['Zürich', 'CH', 'ZH'],
+  ['Stockholm', 'SE', null],
 ];
 const STREETS = ['High Street', 'Rue de la Paix', 'Hauptstraße', 'Ulica Długa', 'Avenida Paulista', 'Main St', 'Strandvägen'];
 const PLANS = ['free', 'pro', 'team', 'enterprise'];
@@ -62,7 +154,10 @@ function rng(seed: number): () => number {
   let c = 0xb7e15162;
   let d = seed | 0;
   const next = () => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -118,15 +213,32 @@ function makeGenerator(seed: number) {
   function invalid(i: number): unknown {
     const row = valid(i);
     switch (i % 9) {
-      case 0: row.email = `not-an-email-${i}`; break;
-      case 1: delete row.firstName; break;
-      case 2: row.lastName = '   '; break;
-      case 3: row.address = { line1: '1 Nowhere', city: 'Atlantis', country: 'XX' }; break;
-      case 4: row.phone = 'call me maybe'; break;
-      case 5: row.favouriteColour = 'blue'; break;
-      case 6: row.metadata = { plan: 42 }; break;
-      case 7: row.createdAt = 'yesterday-ish'; break;
-      default: return i % 2 ? null : `row ${i}`;
+      case 0:
+        row.email = `not-an-email-${i}`;
+        break;
+      case 1:
+        delete row.firstName;
+        break;
+      case 2:
+        row.lastName = '   ';
+        break;
+      case 3:
+        row.address = { line1: '1 Nowhere', city: 'Atlantis', country: 'XX' };
+        break;
+      case 4:
+        row.phone = 'call me maybe';
+        break;
+      case 5:
+        row.favouriteColour = 'blue';
+        break;
+      case 6:
+        row.metadata = { plan: 42 };
+        break;
+      case 7:
+        row.createdAt = 'yesterday-ish';
+        break;
+      default:
+        return i % 2 ? null : `row ${i}`;
     }
     return row;
   }
@@ -214,9 +326,7 @@ async function main(): Promise<void> {
   if (!toStdout) {
     const size = fs.statSync(outPath).size;
     const seconds = (performance.now() - started) / 1000;
-    process.stderr.write(
-      `generate-export: wrote ${rows} rows (${(size / 1e6).toFixed(1)} MB) to ${path.resolve(outPath)} in ${seconds.toFixed(1)}s\n`,
-    );
+    process.stderr.write(`generate-export: wrote ${rows} rows (${(size / 1e6).toFixed(1)} MB) to ${path.resolve(outPath)} in ${seconds.toFixed(1)}s\n`);
   }
 }
 

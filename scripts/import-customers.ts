@@ -226,7 +226,9 @@ async function main(): Promise<number> {
 
   const wroteReport = report.close();
   if (shown.length > 0) {
-    console.error(`import: ${summary.rejected} row${summary.rejected === 1 ? '' : 's'} rejected${summary.rejected > shown.length ? `, the first ${shown.length}` : ''}:`);
+    console.error(
+      `import: ${summary.rejected} row${summary.rejected === 1 ? '' : 's'} rejected${summary.rejected > shown.length ? `, the first ${shown.length}` : ''}:`,
+    );
     for (const r of shown) console.error(`  row ${r.index}${r.email !== null ? ` (${r.email})` : ''}: ${r.reason}`);
   }
   console.log(summaryLine(summary, seconds));

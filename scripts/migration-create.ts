@@ -4,9 +4,10 @@
  * SQLite diffs against a throwaway file; PostgreSQL needs TEST_DATABASE_URL (a scratch database
  * is created and dropped).
  */
+
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import fs from 'node:fs';
 import { MikroORM } from '@mikro-orm/core';
 import { migrationsDir, ormOptions, SCHEMA_UNDESCRIBED_INDEXES } from '../server/db/orm.js';
 import { writeMigrationIndex } from './lib/migration-index.js';
@@ -19,7 +20,10 @@ async function create(orm: MikroORM, dialect: 'sqlite' | 'postgresql') {
   if (result.fileName) {
     // The diff would drop indexes no entity can describe (db/orm.ts SCHEMA_UNDESCRIBED_INDEXES).
     const file = path.join(migrationsDir(dialect), result.fileName);
-    const kept = fs.readFileSync(file, 'utf8').split('\n').filter((line) => !SCHEMA_UNDESCRIBED_INDEXES.some((name) => line.includes(`drop index \\"${name}\\"`) || line.includes(`drop index "${name}"`)));
+    const kept = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => !SCHEMA_UNDESCRIBED_INDEXES.some((name) => line.includes(`drop index \\"${name}\\"`) || line.includes(`drop index "${name}"`)));
     fs.writeFileSync(file, kept.join('\n'));
   }
   writeMigrationIndex(migrationsDir(dialect));

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { adminLogin, HARDENING_ADMIN, makeSite, sleep, start } from './hardening/spawned.js';
+import { adminLogin, makeSite, sleep, start } from './hardening/spawned.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '100' } } });
 const minutes = Number(values.minutes);
@@ -30,7 +30,11 @@ console.log(`soak: ${minutes} min at ${rate} req/s against ${url} (${site.dialec
 // A customer account for logins and self reads.
 const custEmail = `soak-self@example.com`;
 const custPassword = 'Soak-self-password-91';
-await fetch(`${url}/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: custEmail, password: custPassword, firstName: 'Soak', lastName: 'Self' }) });
+await fetch(`${url}/auth/signup`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ email: custEmail, password: custPassword, firstName: 'Soak', lastName: 'Self' }),
+});
 
 const emails: string[] = [];
 let created = 0;
@@ -84,7 +88,10 @@ async function one(i: number) {
   } catch (err) {
     latencies.push(performance.now() - t0);
     errors++;
-    errorSamples.set(`${method} ${path.split('?')[0]} ${(err as Error).name}`, (errorSamples.get(`${method} ${path.split('?')[0]} ${(err as Error).name}`) ?? 0) + 1);
+    errorSamples.set(
+      `${method} ${path.split('?')[0]} ${(err as Error).name}`,
+      (errorSamples.get(`${method} ${path.split('?')[0]} ${(err as Error).name}`) ?? 0) + 1,
+    );
   }
   requests++;
 }
@@ -117,7 +124,12 @@ const late = samples.filter((s) => s.t >= (minutes * 60) / 2);
 const n = late.length;
 const mt = late.reduce((a, s) => a + s.t, 0) / n;
 const mr = late.reduce((a, s) => a + s.rss, 0) / n;
-const slope = late.reduce((a, s) => a + (s.t - mt) * (s.rss - mr), 0) / Math.max(late.reduce((a, s) => a + (s.t - mt) ** 2, 0), 1e-9); // MB/s
+const slope =
+  late.reduce((a, s) => a + (s.t - mt) * (s.rss - mr), 0) /
+  Math.max(
+    late.reduce((a, s) => a + (s.t - mt) ** 2, 0),
+    1e-9,
+  ); // MB/s
 const growthPerHour = slope * 3600;
 const sorted = [...latencies].sort((a, b) => a - b);
 const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -127,6 +139,10 @@ console.log(`latency p50 ${pct(50).toFixed(1)} ms, p95 ${pct(95).toFixed(1)} ms,
 for (const [k, v] of errorSamples) console.log(`errors: ${v} × ${k}`);
 // Growth trend: the second half still rising by more than 10% of its level per hour, and at least 5 MB overall.
 const trend = growthPerHour > Math.max(warm.rss * 0.1, 20) && samples.at(-1)!.rss - warm.rss > 5;
-console.log(`rss after warm-up: ${warm.rss.toFixed(0)} MB -> ${samples.at(-1)!.rss.toFixed(0)} MB, slope ${growthPerHour.toFixed(1)} MB/h: ${trend ? 'GROWTH TREND' : 'no growth trend'}`);
-console.log(`soak: ${requests} requests, ${errors} errors, rss ${samples[0]!.rss.toFixed(0)}MB -> ${samples.at(-1)!.rss.toFixed(0)}MB, p99 ${pct(99).toFixed(0)}ms`);
+console.log(
+  `rss after warm-up: ${warm.rss.toFixed(0)} MB -> ${samples.at(-1)!.rss.toFixed(0)} MB, slope ${growthPerHour.toFixed(1)} MB/h: ${trend ? 'GROWTH TREND' : 'no growth trend'}`,
+);
+console.log(
+  `soak: ${requests} requests, ${errors} errors, rss ${samples[0]!.rss.toFixed(0)}MB -> ${samples.at(-1)!.rss.toFixed(0)}MB, p99 ${pct(99).toFixed(0)}ms`,
+);
 process.exit(errors > 0 || trend ? 1 : 0);

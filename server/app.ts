@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import type { MikroORM } from '@mikro-orm/core';
+import type { FastifyInstance } from 'fastify';
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { systemClock, type Clock } from './clock.js';
 import { buildDomain } from './domain.js';
-import { createHttpServer, registerHttp, type HttpOptions } from './http/http-server.js';
+import { createHttpServer, type HttpOptions, registerHttp } from './http/http-server.js';
 import type { RequestInfo } from './identity/request-info.js';
 import { Lifecycle } from './lifecycle.js';
-import { appRouter } from './trpc/root.js';
+import type { Tracing } from './tracing/types.js';
 import { createCallerFactory } from './trpc/init.js';
 import { contextFactory } from './trpc/request-context.js';
-import type { Tracing } from './tracing/types.js';
+import { appRouter } from './trpc/root.js';
 import { SERVICE_VERSION } from './version.js';
 
 export interface App {
@@ -51,9 +51,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? systemClock;
   // The tracer provider comes first, so everything built after it can be traced. With tracing off
   // the SDK is never even loaded (a dynamic import), and no hook below is registered.
-  const tracing: Tracing | undefined = config.tracing
-    ? (await import('./tracing/tracing.js')).startTracing(config.tracing, SERVICE_VERSION)
-    : undefined;
+  const tracing: Tracing | undefined = config.tracing ? (await import('./tracing/tracing.js')).startTracing(config.tracing, SERVICE_VERSION) : undefined;
   // Last to stop, so the spans of the final requests and statements are sent.
   const lifecycle = new Lifecycle().add({ name: 'tracing', stop: () => tracing?.shutdown() });
   const http = createHttpServer(config, tracing);

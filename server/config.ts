@@ -1,11 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { tracingConfig, tracingEnvSchema, type TracingConfig } from './tracing/tracing-config.js';
+import { type TracingConfig, tracingConfig, tracingEnvSchema } from './tracing/tracing-config.js';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /**
  * bcrypt at once: one per core. Hashes run on worker threads that lower their own scheduling
@@ -27,14 +25,32 @@ const ConfigSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
-  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(1024 * 1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
   TRUST_PROXY: z.string().default(''),
   SEED_SAMPLE_DATA: bool.optional(),
   PUBLIC_URL: z.string().url().optional(),
-  RESET_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
-  VERIFY_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
+  RESET_URL: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//, 'must be an http(s) URL')
+    .optional(),
+  VERIFY_URL: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//, 'must be an http(s) URL')
+    .optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   // An idle socket is closed after this; live streams ping every 10 s, so it must be longer (0 = never).
   HTTP_CONNECTION_TIMEOUT_MS: z.coerce
@@ -52,7 +68,10 @@ const ConfigSchema = z.object({
   HASH_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(64),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
   MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   ADMIN_EMAIL: z.string().email().optional(),
@@ -181,8 +200,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     bodyLimit: c.BODY_LIMIT_BYTES,
     importMaxBytes: c.IMPORT_MAX_BYTES,
-    corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
-    trustProxy: c.TRUST_PROXY === 'true' ? true : c.TRUST_PROXY === '' || c.TRUST_PROXY === 'false' ? false : c.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: c.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    trustProxy:
+      c.TRUST_PROXY === 'true'
+        ? true
+        : c.TRUST_PROXY === '' || c.TRUST_PROXY === 'false'
+          ? false
+          : c.TRUST_PROXY.split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
     seedSampleData: c.SEED_SAMPLE_DATA ?? c.NODE_ENV !== 'production',
     publicUrl,
     resetUrl: c.RESET_URL ?? `${publicUrl}/reset`,

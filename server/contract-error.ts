@@ -1,8 +1,8 @@
 import { TRPCError } from '@trpc/server';
+import type { ZodError } from 'zod';
 import type { ErrorBody, ErrorCode } from '../client-sdk/src/schemas/common.js';
 import { DomainError, HTTP_STATUS } from './errors.js';
 import { toFieldIssues } from './field-issues.js';
-import type { ZodError } from 'zod';
 
 /** An error as the contract states it: the status, the `{ code, message, issues? }` body, and Retry-After. */
 export interface ContractError {

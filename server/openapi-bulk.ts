@@ -59,7 +59,10 @@ export function addBulkPaths(doc: OpenAPIObject): void {
         },
         400: errorResponse('Invalid `format` or `query`', { code: 'BAD_REQUEST', message: 'Input validation failed' }),
         ...common,
-        403: errorResponse('Not an admin, or an API key without `customers:export`', { code: 'FORBIDDEN', message: 'This API key lacks the scope customers:export' }),
+        403: errorResponse('Not an admin, or an API key without `customers:export`', {
+          code: 'FORBIDDEN',
+          message: 'This API key lacks the scope customers:export',
+        }),
         503: errorResponse(
           'PostgreSQL: a long write kept the export from taking a snapshot the event log can be cut at, for 30 s',
           { code: 'SERVICE_UNAVAILABLE', message: 'A long write is in progress; retry shortly' },
@@ -79,7 +82,7 @@ export function addBulkPaths(doc: OpenAPIObject): void {
         'fields a row carries replace the stored ones and the others are kept (`unchanged` when nothing differs). Each insert or update records ' +
         'its `customer.created`/`customer.updated` event with its batch; `customers.imported` marks the end with the counts. An import is not one ' +
         'transaction: if the client goes away, the batches that committed stay (the counts are in the log and the audit entry); a retry is safe ' +
-        'because rows already applied come back `unchanged`. With `Idempotency-Key` (fingerprint: the body\'s SHA-256) a retry gets the stored report.' +
+        "because rows already applied come back `unchanged`. With `Idempotency-Key` (fingerprint: the body's SHA-256) a retry gets the stored report." +
         '\n\n**Who may call:** An admin, or an API key with scope `customers:write`.',
       security: [{ bearerAuth: [] }, { apiKeyAuth: ['customers:write'] }],
       parameters: [
@@ -87,7 +90,8 @@ export function addBulkPaths(doc: OpenAPIObject): void {
           name: 'Idempotency-Key',
           in: 'header',
           required: false,
-          description: 'Makes a retry safe: the same key and the same body within 24 hours get the stored report with `Idempotent-Replayed: true`; another body: 422',
+          description:
+            'Makes a retry safe: the same key and the same body within 24 hours get the stored report with `Idempotent-Replayed: true`; another body: 422',
           schema: { type: 'string', minLength: 1, maxLength: 257 },
         },
       ],
@@ -103,17 +107,36 @@ export function addBulkPaths(doc: OpenAPIObject): void {
           description: 'The import report',
           headers: {
             ...requestId,
-            'Idempotent-Replayed': { description: '`true` when this is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+            'Idempotent-Replayed': {
+              description: '`true` when this is the stored answer of an earlier request with the same Idempotency-Key',
+              schema: { type: 'string', enum: ['true'] },
+            },
           },
           content: { 'application/json': { schema: { $ref: '#/components/schemas/ImportReport' } } },
         },
         400: errorResponse('A malformed Idempotency-Key', { code: 'BAD_REQUEST', message: 'Idempotency-Key must be 1-255 printable ASCII characters' }),
         ...common,
-        403: errorResponse('Not an admin, or an API key without `customers:write`', { code: 'FORBIDDEN', message: 'This API key lacks the scope customers:write' }),
-        409: errorResponse('An import with this Idempotency-Key is still running', { code: 'CONFLICT', message: 'A request with this Idempotency-Key is still running; retry shortly' }, retryAfter),
-        413: errorResponse('The body passed IMPORT_MAX_BYTES (rows before that point were applied and kept)', { code: 'PAYLOAD_TOO_LARGE', message: 'The body is larger than the import limit' }),
-        415: errorResponse('Neither application/x-ndjson nor application/json', { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the rows as application/x-ndjson or application/json' }),
-        422: errorResponse('The Idempotency-Key was used before with another body or operation', { code: 'UNPROCESSABLE_CONTENT', message: 'This Idempotency-Key was used with a different input' }),
+        403: errorResponse('Not an admin, or an API key without `customers:write`', {
+          code: 'FORBIDDEN',
+          message: 'This API key lacks the scope customers:write',
+        }),
+        409: errorResponse(
+          'An import with this Idempotency-Key is still running',
+          { code: 'CONFLICT', message: 'A request with this Idempotency-Key is still running; retry shortly' },
+          retryAfter,
+        ),
+        413: errorResponse('The body passed IMPORT_MAX_BYTES (rows before that point were applied and kept)', {
+          code: 'PAYLOAD_TOO_LARGE',
+          message: 'The body is larger than the import limit',
+        }),
+        415: errorResponse('Neither application/x-ndjson nor application/json', {
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: 'Send the rows as application/x-ndjson or application/json',
+        }),
+        422: errorResponse('The Idempotency-Key was used before with another body or operation', {
+          code: 'UNPROCESSABLE_CONTENT',
+          message: 'This Idempotency-Key was used with a different input',
+        }),
       },
     },
   };

@@ -1,11 +1,11 @@
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { z } from 'zod';
 import { ErrorBodySchema } from '../client-sdk/src/schemas/common.js';
-import { appRouter } from './trpc/root.js';
-import type { ApiMeta } from './trpc/meta.js';
-import { describeAccess, type Access } from './trpc/access.js';
-import { procedureMeta, proceduresOf } from './trpc/internals.js';
 import { addBulkPaths } from './openapi-bulk.js';
+import { type Access, describeAccess } from './trpc/access.js';
+import { procedureMeta, proceduresOf } from './trpc/internals.js';
+import type { ApiMeta } from './trpc/meta.js';
+import { appRouter } from './trpc/root.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const ERROR_EXAMPLES: Record<number, { code: string; message: string }> = {

@@ -1,6 +1,6 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHmac, randomBytes } from 'node:crypto';
 import { ensurePrivateDir, writePrivateFile } from './ops/private-files.js';
 
 /**
@@ -20,7 +20,7 @@ export function loadServerSecret(dataDir: string, fromEnv: string | undefined): 
   const secret = randomBytes(48);
   try {
     // 'wx' fails if another process created it meanwhile; then read theirs.
-    writePrivateFile(file, secret.toString('base64url') + '\n', 'wx');
+    writePrivateFile(file, `${secret.toString('base64url')}\n`, 'wx');
     return secret;
   } catch {
     return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
@@ -28,5 +28,4 @@ export function loadServerSecret(dataDir: string, fromEnv: string | undefined): 
 }
 
 /** A key for one purpose, derived from the server secret, so no two uses share a key. */
-export const deriveKey = (secret: Buffer, purpose: string): Buffer =>
-  createHmac('sha256', secret).update(purpose).digest();
+export const deriveKey = (secret: Buffer, purpose: string): Buffer => createHmac('sha256', secret).update(purpose).digest();

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 import { adminHeaders } from './helpers/auth.js';
+import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 let port: number;

@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminHeaders, bearer, signupCustomer } from './helpers/auth.js';
-import { resetLink, waitForMail } from './helpers/outbox.js';
 import { ARTIFACTS, CHROMIUM, hasChromium, launchChromium } from './helpers/browser.js';
+import { resetLink, waitForMail } from './helpers/outbox.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 const dialect = process.env.CARLY_TEST_DIALECT ?? 'sqlite';
@@ -23,10 +23,7 @@ describe.skipIf(!hasChromium)('reset and verify pages in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startServer(),
-      launchChromium(),
-    ]);
+    [server, browser] = await Promise.all([startServer(), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -9,10 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { redactUrl } from '../server/http/log-redaction.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
-import { newCustomer, rest, startServer, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
 import { adminHeaders, bearer, signupCustomer } from './helpers/auth.js';
 import { resetLink, resetToken, waitForMail } from './helpers/outbox.js';
+import { type ServerProcess, spawnServer } from './helpers/process.js';
+import { newCustomer, rest, startServer, TEST_ADMIN, type TestServer, tempDir, usingPostgres } from './helpers/server.js';
 
 /** Every `src`/`href` in an HTML page. */
 const assetRefs = (html: string) => [...html.matchAll(/\b(?:src|href)\s*=\s*"([^"]*)"/g)].map((m) => m[1]!);
@@ -64,7 +64,13 @@ describe('request logs never carry a token from a URL (a real server process, tr
     const html = await page.text();
     expect(html).not.toContain(token);
 
-    const others = ['access-token-value-0123456789', 'oauth-code-value-0123456789', 'api-key-value-0123456789', 'verify-token-value-0123456789', 'refresh-value-0123456789'];
+    const others = [
+      'access-token-value-0123456789',
+      'oauth-code-value-0123456789',
+      'api-key-value-0123456789',
+      'verify-token-value-0123456789',
+      'refresh-value-0123456789',
+    ];
     for (const p of [
       `/verify?token=${others[3]}`,
       `/customers?access_token=${others[0]}&limit=5`,
@@ -95,7 +101,10 @@ describe('redactUrl', () => {
     ['/reset?token=abc', '/reset?token=[redacted]'],
     ['/customers?limit=5&cursor=c1&sort=-email', '/customers?limit=5&cursor=[redacted]&sort=-email'],
     ['/trpc/a,b?batch=1&input=x', '/trpc/a,b?batch=1&input=[redacted]'],
-    ['/x?Access_Token=a&refresh_token=b&code=c&key=d&secret=e&password=f&sig=g&api-key=h', '/x?Access_Token=[redacted]&refresh_token=[redacted]&code=[redacted]&key=[redacted]&secret=[redacted]&password=[redacted]&sig=[redacted]&api-key=[redacted]'],
+    [
+      '/x?Access_Token=a&refresh_token=b&code=c&key=d&secret=e&password=f&sig=g&api-key=h',
+      '/x?Access_Token=[redacted]&refresh_token=[redacted]&code=[redacted]&key=[redacted]&secret=[redacted]&password=[redacted]&sig=[redacted]&api-key=[redacted]',
+    ],
     ['/customers?q=ada%40example.com', '/customers?q=[redacted]'],
     ['/trpc/customers.get?input=%7B%22json%22%3A%7B%7D%7D', '/trpc/customers.get?input=[redacted]'],
     ['/a?token', '/a?[redacted]'],

@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../server/auth/admin-bootstrap.js';
 import { PasswordHasher } from '../server/auth/passwords.js';
-import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { auditRows, verifyChain, waitForChain } from './helpers/audit.js';
+import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { createKey } from './helpers/events.js';
 import { customerPath, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
@@ -29,13 +29,24 @@ const ADMIN_RECORD = 'This customer record belongs to an admin account; the API 
 async function promotedAdmin() {
   const user = await signupCustomer(server);
   const password = `Promoted-pass-${Date.now()}`;
-  const outcome = await ensureAdmin(server.app.orm, new PasswordHasher(4, 1, 10), { now: () => new Date() }, server.dataDir, { email: user.email, password }, true);
+  const outcome = await ensureAdmin(
+    server.app.orm,
+    new PasswordHasher(4, 1, 10),
+    { now: () => new Date() },
+    server.dataDir,
+    { email: user.email, password },
+    true,
+  );
   expect(outcome).toEqual({ action: 'promoted', email: user.email });
   const tokens = await login(server, user.email, password);
   return { email: user.email, password, tokens, id: user.body.user.id as string };
 }
 
-const trpcCode = (p: Promise<unknown>) => p.then(() => 'OK', (err: { data?: { code?: string }; message?: string }) => `${err.data?.code}: ${err.message}`);
+const trpcCode = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (err: { data?: { code?: string }; message?: string }) => `${err.data?.code}: ${err.message}`,
+  );
 
 describe('an admin linked to a customer record (item 1)', () => {
   it('a customers:write key gets 403 for DELETE and erase on REST and tRPC; the admin keeps account, sessions and record', async () => {
@@ -88,7 +99,9 @@ describe("a record with an admin's email does not reach the admin (item 2)", () 
     // The admin leaves a trail: logins with an IP and user agent, a failed login, changes.
     await login(server, TEST_ADMIN.email, TEST_ADMIN.password);
     expect((await rest(server.url, 'POST', '/auth/login', { email: TEST_ADMIN.email, password: 'not-the-password-1' })).status).toBe(401);
-    expect((await rest(server.url, 'POST', '/customers', { email: `someone.${Date.now()}@example.com`, firstName: 'S', lastName: 'O' }, admin)).status).toBe(200);
+    expect((await rest(server.url, 'POST', '/customers', { email: `someone.${Date.now()}@example.com`, firstName: 'S', lastName: 'O' }, admin)).status).toBe(
+      200,
+    );
     await waitForChain(server);
   });
 
@@ -105,7 +118,11 @@ describe("a record with an admin's email does not reach the admin (item 2)", () 
     const exported = await rest(server.url, 'GET', `${customerPath(TEST_ADMIN.email)}/export`, undefined, bearer(key));
     expect(exported.status).toBe(200);
     const viaTrpc = await server.trpc(key).customers.export.query({ email: TEST_ADMIN.email });
-    for (const doc of [exported.body, viaTrpc] as { account: unknown; sessions: unknown[]; auditEntries: { actor: { id: string | null }; target: { id: string | null } | null; ip: string | null }[] }[]) {
+    for (const doc of [exported.body, viaTrpc] as {
+      account: unknown;
+      sessions: unknown[];
+      auditEntries: { actor: { id: string | null }; target: { id: string | null } | null; ip: string | null }[];
+    }[]) {
       expect(doc.account).toBeNull();
       expect(doc.sessions).toEqual([]);
       expect(doc.auditEntries.length).toBeGreaterThan(0); // the record's own creation

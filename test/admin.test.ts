@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { loadConfig } from '../server/config.js';
-import { rest, startServer, tempDir, usingPostgres, type TestServer } from './helpers/server.js';
 import { bearer, signupCustomer } from './helpers/auth.js';
 import { ROOT, run, spawnServer } from './helpers/process.js';
+import { rest, startServer, type TestServer, tempDir, usingPostgres } from './helpers/server.js';
 
 const DEFAULT_ADMIN = 'admin@carly.local';
 const PASSWORD_FILE = 'initial-admin-password';

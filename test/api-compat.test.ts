@@ -5,7 +5,7 @@
  * read by a second, independent validator and in a form OpenAPI 3.0 tools read too.
  */
 import fs from 'node:fs';
-import { validate, compileErrors } from '@readme/openapi-parser';
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { breakingChanges, type OpenApiDocument } from '../scripts/api/breaking-changes.js';
 import { acknowledgedOperations, releaseChangelog, unacknowledged, unreleasedSection } from '../scripts/api/changelog.js';
@@ -121,7 +121,11 @@ describe('the breaking-change check', () => {
   it("treats an error answer's code as an open set, but not a success answer's enum", () => {
     const withError = (codes: string[]) => {
       const d = clone(base) as any;
-      d.components.schemas.Error = { type: 'object', properties: { code: { type: 'string', enum: codes }, message: { type: 'string' } }, required: ['code', 'message'] };
+      d.components.schemas.Error = {
+        type: 'object',
+        properties: { code: { type: 'string', enum: codes }, message: { type: 'string' } },
+        required: ['code', 'message'],
+      };
       d.paths['/things'].post.responses['400'] = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       return d;
     };
@@ -129,7 +133,9 @@ describe('the breaking-change check', () => {
     const current = withError(['BAD_REQUEST', 'METHOD_NOT_SUPPORTED']);
     expect(breakingChanges(released, current)).toEqual([]);
     current.components.schemas.Error.properties.message = { type: 'integer' };
-    expect(breakingChanges(released, current).map((c) => `${c.operation}: ${c.change}`)).toEqual(['POST /things: response 400.message: may now be of type number']);
+    expect(breakingChanges(released, current).map((c) => `${c.operation}: ${c.change}`)).toEqual([
+      'POST /things: response 400.message: may now be of type number',
+    ]);
   });
 
   it('catches a removed success response', () => {
@@ -140,7 +146,19 @@ describe('the breaking-change check', () => {
 });
 
 describe('acknowledgement in CHANGELOG.md', () => {
-  const changelog = ['# Changelog', '', '## Unreleased', '', '- BREAKING `POST /things`: `status` may be `retrying`; treat it as pending.', '- A new operation.', '', '## 0.1.0', '', '- BREAKING `GET /old`: long ago.', ''].join('\n');
+  const changelog = [
+    '# Changelog',
+    '',
+    '## Unreleased',
+    '',
+    '- BREAKING `POST /things`: `status` may be `retrying`; treat it as pending.',
+    '- A new operation.',
+    '',
+    '## 0.1.0',
+    '',
+    '- BREAKING `GET /old`: long ago.',
+    '',
+  ].join('\n');
 
   it('counts only lines of the Unreleased section that start with - BREAKING `METHOD /path`', () => {
     expect([...acknowledgedOperations(changelog)]).toEqual(['POST /things']);

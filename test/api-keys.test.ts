@@ -36,7 +36,7 @@ describe('a mistyped key is refused without a database lookup', () => {
     for (let round = 0; round < 5 && !quietRound; round++) {
       await sleep(200);
       before = server.app.queryCount();
-      for (const bad of [corrupt(secret), 'carly_sk_' + 'x'.repeat(36), 'carly_sk_short']) {
+      for (const bad of [corrupt(secret), `carly_sk_${'x'.repeat(36)}`, 'carly_sk_short']) {
         const r = await rest(server.url, 'GET', '/customers', undefined, bearer(bad));
         expect(r.status).toBe(401);
         expect(r.body).toEqual({ code: 'UNAUTHORIZED', message: 'Invalid API key' });
@@ -92,7 +92,10 @@ describe('API keys', () => {
       const r = await rest(server.url, 'POST', '/api-keys', body, admin);
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.code).toBe('BAD_REQUEST');
-      expect(r.body.issues.map((i: { path: string }) => i.path), JSON.stringify(body)).toContain(field);
+      expect(
+        r.body.issues.map((i: { path: string }) => i.path),
+        JSON.stringify(body),
+      ).toContain(field);
     }
     const past = await rest(server.url, 'POST', '/api-keys', { name: 'x', scopes: ['customers:read'], expiresAt: '2020-01-01T00:00:00Z' }, admin);
     expect(past.status).toBe(400);
@@ -103,11 +106,21 @@ describe('API keys', () => {
   describe('scopes, on both wires', () => {
     const target = () => newCustomer();
     /** Every operation a key may call, the scope it needs, and a REST and a tRPC call of it. */
-    const operations: { name: string; scope: Scope; rest: (email: string) => [string, string, unknown?]; trpc: (c: ReturnType<TestServer['trpc']>, email: string) => Promise<unknown> }[] = [
+    const operations: {
+      name: string;
+      scope: Scope;
+      rest: (email: string) => [string, string, unknown?];
+      trpc: (c: ReturnType<TestServer['trpc']>, email: string) => Promise<unknown>;
+    }[] = [
       { name: 'customers.list', scope: 'customers:read', rest: () => ['GET', '/customers'], trpc: (c) => c.customers.list.query({}) },
       { name: 'customers.get', scope: 'customers:read', rest: (e) => ['GET', customerPath(e)], trpc: (c, e) => c.customers.get.query({ email: e }) },
       { name: 'customers.create', scope: 'customers:write', rest: () => ['POST', '/customers', target()], trpc: (c) => c.customers.create.mutate(target()) },
-      { name: 'customers.update', scope: 'customers:write', rest: (e) => ['PATCH', customerPath(e), { company: 'Keyed' }], trpc: (c, e) => c.customers.update.mutate({ email: e, company: 'Keyed' }) },
+      {
+        name: 'customers.update',
+        scope: 'customers:write',
+        rest: (e) => ['PATCH', customerPath(e), { company: 'Keyed' }],
+        trpc: (c, e) => c.customers.update.mutate({ email: e, company: 'Keyed' }),
+      },
       { name: 'customers.delete', scope: 'customers:write', rest: (e) => ['DELETE', customerPath(e)], trpc: (c, e) => c.customers.delete.mutate({ email: e }) },
     ];
     const trpcCode = async (p: Promise<unknown>) => {
@@ -124,7 +137,11 @@ describe('API keys', () => {
     for (const op of operations) {
       it(`${op.name}: 403 naming ${op.scope} without it, success with it`, async () => {
         // Every other scope, less those that imply this one (customers:write implies customers:read).
-        const without = await createKey(server, admin, API_KEY_SCOPES.filter((s) => !grantsScope([s], op.scope)));
+        const without = await createKey(
+          server,
+          admin,
+          API_KEY_SCOPES.filter((s) => !grantsScope([s], op.scope)),
+        );
         const withIt = await createKey(server, admin, [op.scope]);
         const [method, path, body] = op.rest(await freshCustomer());
         const refused = await rest(server.url, method, path, body, bearer(without.secret));

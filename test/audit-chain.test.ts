@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash } from '../server/audit/chain-hash.js';
 import { housekeeping } from '../server/ops/housekeeping.js';
-import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { auditRows, verifyChain, waitForChain } from './helpers/audit.js';
+import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
 import { sqlQuery } from './helpers/database.js';
 import { run } from './helpers/process.js';
@@ -121,7 +121,11 @@ describe('the hash chain', () => {
       expect(await verifyChain(server)).toMatchObject({ ok: false, entry: `aud_${next.id}`, reason: expect.stringMatching(/jumps/) });
     } finally {
       const columns = Object.keys(saved!);
-      await sqlQuery(db(), `insert into audit_entries (${columns.join(', ')}) values (${columns.map((_, k) => `$${k + 1}`).join(', ')})`, columns.map((c) => saved![c]));
+      await sqlQuery(
+        db(),
+        `insert into audit_entries (${columns.join(', ')}) values (${columns.map((_, k) => `$${k + 1}`).join(', ')})`,
+        columns.map((c) => saved![c]),
+      );
     }
     expect(await verifyChain(server)).toMatchObject({ ok: true });
 
@@ -174,7 +178,7 @@ describe('the hash chain', () => {
     expect(rewrote.map(([id]) => id).sort()).toEqual(touched.map((e) => e.id).sort());
   });
 
-  it('a forged entry reusing an erasure\'s pseudonym fails audit:verify, and so does an edit of an entry the erasure rewrote (issue 23, item 3)', async () => {
+  it("a forged entry reusing an erasure's pseudonym fails audit:verify, and so does an edit of an entry the erasure rewrote (issue 23, item 3)", async () => {
     const [erasure] = await auditRows(server, "action = 'customer.erased'");
     const token = erasure!.changes!.pseudonym![1] as string;
     const [rewritten] = await auditRows(server, 'pseudonym = $1 and ip is not null', [token]);

@@ -2,12 +2,12 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../server/auth/admin-bootstrap.js';
 import { PasswordHasher } from '../server/auth/passwords.js';
-import { WriteTransactions } from '../server/db/write-transaction.js';
-import { writeHooks } from '../server/write-hooks.js';
-import { searchKeys } from '../server/search/search-keys.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
-import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
-import { auditRows, entriesOf, eventualEntryOf, onlyEntryOf, type AuditRow } from './helpers/audit.js';
+import { WriteTransactions } from '../server/db/write-transaction.js';
+import { searchKeys } from '../server/search/search-keys.js';
+import { writeHooks } from '../server/write-hooks.js';
+import { type AuditRow, auditRows, entriesOf, eventualEntryOf, onlyEntryOf } from './helpers/audit.js';
+import { bearer, login, signupCustomer } from './helpers/auth.js';
 import { sqlQuery } from './helpers/database.js';
 import { resetToken, waitForMail } from './helpers/outbox.js';
 import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
@@ -74,7 +74,15 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     expect(ok.status).toBe(200);
     remember(ok.body.tokens.accessToken, ok.body.tokens.refreshToken);
     const entry = await onlyEntryOf(server, ok);
-    expect(entry).toMatchObject({ action: 'auth.login', outcome: 'success', actorType: 'user', actorId: user.id, actorEmail: user.email, targetType: 'user', targetId: user.id });
+    expect(entry).toMatchObject({
+      action: 'auth.login',
+      outcome: 'success',
+      actorType: 'user',
+      actorId: user.id,
+      actorEmail: user.email,
+      targetType: 'user',
+      targetId: user.id,
+    });
     expect(entry.changes).toEqual({ session: [null, sessionOf(ok.body.tokens.refreshToken)] });
     fromTest(entry);
 
@@ -82,14 +90,29 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     expect(wrong.status).toBe(401);
     remember('not-the-password-1');
     const failed = await onlyEntryOf(server, wrong);
-    expect(failed).toMatchObject({ action: 'auth.login', outcome: 'failure', actorType: 'system', actorId: null, actorEmail: null, targetType: 'user', targetId: user.id, changes: null });
+    expect(failed).toMatchObject({
+      action: 'auth.login',
+      outcome: 'failure',
+      actorType: 'system',
+      actorId: null,
+      actorEmail: null,
+      targetType: 'user',
+      targetId: user.id,
+      changes: null,
+    });
     fromTest(failed);
 
     const unknown = `nobody.${Date.now()}@example.com`;
     const stranger = await rest(server.url, 'POST', '/auth/login', { email: unknown, password: 'whatever-pass-2' }, from);
     expect(stranger.status).toBe(401);
     remember('whatever-pass-2');
-    expect(await onlyEntryOf(server, stranger)).toMatchObject({ action: 'auth.login', outcome: 'failure', actorId: null, targetType: 'email', targetId: unknown });
+    expect(await onlyEntryOf(server, stranger)).toMatchObject({
+      action: 'auth.login',
+      outcome: 'failure',
+      actorId: null,
+      targetType: 'email',
+      targetId: unknown,
+    });
   });
 
   it('logout, session revocation and a spent refresh token presented again', async () => {
@@ -105,7 +128,10 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     expect(logout.changes).toEqual({ session: [sessionOf(second.refreshToken), null] });
     fromTest(logout);
 
-    const revoke = await rest(server.url, 'DELETE', `/auth/sessions/${sessionOf(third.refreshToken)}`, undefined, { ...bearer(user.tokens.accessToken), ...from });
+    const revoke = await rest(server.url, 'DELETE', `/auth/sessions/${sessionOf(third.refreshToken)}`, undefined, {
+      ...bearer(user.tokens.accessToken),
+      ...from,
+    });
     expect(revoke.status).toBe(200);
     const revoked = await onlyEntryOf(server, revoke);
     expect(revoked).toMatchObject({ action: 'auth.session.revoked', actorId: user.id, targetId: user.id });
@@ -129,15 +155,41 @@ describe('each act writes exactly one entry, with who, what, from where and the 
 
   it('password change, and a wrong current password', async () => {
     const user = await newAccount();
-    const wrong = await rest(server.url, 'POST', '/auth/password', { currentPassword: 'wrong-current-9', newPassword: 'Brand-new-pass-77' }, bearer(user.tokens.accessToken));
+    const wrong = await rest(
+      server.url,
+      'POST',
+      '/auth/password',
+      { currentPassword: 'wrong-current-9', newPassword: 'Brand-new-pass-77' },
+      bearer(user.tokens.accessToken),
+    );
     expect(wrong.status).toBe(400);
     remember('wrong-current-9', 'Brand-new-pass-77');
-    expect(await onlyEntryOf(server, wrong)).toMatchObject({ action: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetId: user.id, changes: null });
+    expect(await onlyEntryOf(server, wrong)).toMatchObject({
+      action: 'auth.password.changed',
+      outcome: 'failure',
+      actorId: user.id,
+      targetId: user.id,
+      changes: null,
+    });
 
-    const changed = await rest(server.url, 'POST', '/auth/password', { currentPassword: user.password, newPassword: 'Brand-new-pass-77' }, { ...bearer(user.tokens.accessToken), ...from });
+    const changed = await rest(
+      server.url,
+      'POST',
+      '/auth/password',
+      { currentPassword: user.password, newPassword: 'Brand-new-pass-77' },
+      { ...bearer(user.tokens.accessToken), ...from },
+    );
     expect(changed.status).toBe(200);
     const entry = await onlyEntryOf(server, changed);
-    expect(entry).toMatchObject({ action: 'auth.password.changed', outcome: 'success', actorType: 'user', actorId: user.id, actorEmail: user.email, targetType: 'user', targetId: user.id });
+    expect(entry).toMatchObject({
+      action: 'auth.password.changed',
+      outcome: 'success',
+      actorType: 'user',
+      actorId: user.id,
+      actorEmail: user.email,
+      targetType: 'user',
+      targetId: user.id,
+    });
     expect(Object.keys(entry.changes!)).toEqual(['passwordChangedAt']);
     const [before, after] = entry.changes!.passwordChangedAt as [string, string];
     expect(new Date(after).getTime()).toBeGreaterThan(new Date(before).getTime());
@@ -148,7 +200,13 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     const user = await newAccount();
     const requested = await rest(server.url, 'POST', '/auth/reset', { email: user.email }, from);
     expect(requested.status).toBe(200);
-    expect(await eventualEntryOf(server, requested)).toMatchObject({ action: 'auth.password.resetRequested', outcome: 'success', actorId: null, targetType: 'user', targetId: user.id });
+    expect(await eventualEntryOf(server, requested)).toMatchObject({
+      action: 'auth.password.resetRequested',
+      outcome: 'success',
+      actorId: null,
+      targetType: 'user',
+      targetId: user.id,
+    });
     const token = resetToken(await waitForMail(server.dataDir, user.email));
     remember(token);
 
@@ -158,13 +216,25 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     const unknown = `nobody.reset.${Date.now()}@example.com`;
     const nobody = await rest(server.url, 'POST', '/auth/reset', { email: unknown });
     expect(nobody.body).toEqual(requested.body);
-    expect(await eventualEntryOf(server, nobody)).toMatchObject({ action: 'auth.password.resetRequested', outcome: 'failure', targetType: 'email', targetId: unknown });
+    expect(await eventualEntryOf(server, nobody)).toMatchObject({
+      action: 'auth.password.resetRequested',
+      outcome: 'failure',
+      targetType: 'email',
+      targetId: unknown,
+    });
 
     const confirmed = await rest(server.url, 'POST', '/auth/reset/confirm', { token, newPassword: 'Reset-new-pass-31' }, from);
     expect(confirmed.status).toBe(200);
     remember('Reset-new-pass-31');
     const entry = await onlyEntryOf(server, confirmed);
-    expect(entry).toMatchObject({ action: 'auth.password.reset', actorType: 'user', actorId: user.id, actorEmail: user.email, targetType: 'user', targetId: user.id });
+    expect(entry).toMatchObject({
+      action: 'auth.password.reset',
+      actorType: 'user',
+      actorId: user.id,
+      actorEmail: user.email,
+      targetType: 'user',
+      targetId: user.id,
+    });
     expect(Object.keys(entry.changes!)).toEqual(['passwordChangedAt']);
     fromTest(entry);
   });
@@ -188,7 +258,14 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     const byKey = await rest(server.url, 'POST', '/customers', customer, { ...bearer(secret), ...from });
     expect(byKey.status).toBe(200);
     const entry = await onlyEntryOf(server, byKey);
-    expect(entry).toMatchObject({ action: 'customer.created', actorType: 'apiKey', actorId: apiKey.id, actorEmail: null, targetType: 'customer', targetId: byKey.body.id });
+    expect(entry).toMatchObject({
+      action: 'customer.created',
+      actorType: 'apiKey',
+      actorId: apiKey.id,
+      actorEmail: null,
+      targetType: 'customer',
+      targetId: byKey.body.id,
+    });
     fromTest(entry);
 
     const revoked = await rest(server.url, 'DELETE', `/api-keys/${apiKey.id}`, undefined, admin);
@@ -213,7 +290,14 @@ describe('each act writes exactly one entry, with who, what, from where and the 
 
   it('promoting an account with create-admin is audited (role and password change, never the password)', async () => {
     const user = await newAccount();
-    const outcome = await ensureAdmin(server.app.orm, new PasswordHasher(4, 1, 10), { now: () => new Date() }, server.dataDir, { email: user.email, password: 'Promoted-pass-58' }, true);
+    const outcome = await ensureAdmin(
+      server.app.orm,
+      new PasswordHasher(4, 1, 10),
+      { now: () => new Date() },
+      server.dataDir,
+      { email: user.email, password: 'Promoted-pass-58' },
+      true,
+    );
     expect(outcome).toEqual({ action: 'promoted', email: user.email });
     remember('Promoted-pass-58');
     const [entry, ...more] = await auditRows(server, "action like 'auth.admin.%' and target_id = $1", [user.id]);
@@ -230,7 +314,14 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     const updated = await rest(server.url, 'PATCH', customerPath(body.email), { company: 'After Ltd', firstName: body.firstName }, { ...admin, ...from });
     expect(updated.status).toBe(200);
     const entry = await onlyEntryOf(server, updated);
-    expect(entry).toMatchObject({ action: 'customer.updated', actorType: 'user', actorId: adminId, actorEmail: TEST_ADMIN.email, targetType: 'customer', targetId: created.body.id });
+    expect(entry).toMatchObject({
+      action: 'customer.updated',
+      actorType: 'user',
+      actorId: adminId,
+      actorEmail: TEST_ADMIN.email,
+      targetType: 'customer',
+      targetId: created.body.id,
+    });
     expect(entry.changes).toEqual({ company: ['Before Ltd', 'After Ltd'] });
     fromTest(entry);
     const deleted = await rest(server.url, 'DELETE', customerPath(body.email), undefined, admin);
@@ -248,7 +339,13 @@ describe('each act writes exactly one entry, with who, what, from where and the 
     const erased = await rest(server.url, 'POST', `${customerPath(user.email)}/erase`, { confirm: user.email }, { ...admin, ...from });
     expect(erased.status).toBe(200);
     const erasure = await onlyEntryOf(server, erased);
-    expect(erasure).toMatchObject({ action: 'customer.erased', actorId: adminId, actorEmail: TEST_ADMIN.email, targetType: 'customer', targetId: user.customerId });
+    expect(erasure).toMatchObject({
+      action: 'customer.erased',
+      actorId: adminId,
+      actorEmail: TEST_ADMIN.email,
+      targetType: 'customer',
+      targetId: user.customerId,
+    });
     expect(erasure.changes!.pseudonym).toEqual([null, expect.stringMatching(/^[\w-]{12}$/)]);
     fromTest(erasure);
   });
@@ -274,7 +371,16 @@ describe('an act that does not commit leaves no entry', () => {
     await expect(
       writes.run(async (em, log) => {
         const fields = { email, firstName: 'Roll', lastName: 'Back', phone: null, company: null, address: null, metadata: {} };
-        em.create(CustomerEntity, { ...fields, ...searchKeys(fields), firstNameKey: 'roll', lastNameKey: 'back', publicId: `cus_rb${Date.now()}`, version: 1, createdAt: new Date(), updatedAt: new Date() });
+        em.create(CustomerEntity, {
+          ...fields,
+          ...searchKeys(fields),
+          firstNameKey: 'roll',
+          lastNameKey: 'back',
+          publicId: `cus_rb${Date.now()}`,
+          version: 1,
+          createdAt: new Date(),
+          updatedAt: new Date(),
+        });
         await em.flush();
         log.audit({ action: 'customer.created', target: { type: 'customer', id: 'cus_rollback' } });
         throw new Error('fails after writing');
@@ -372,7 +478,10 @@ describe('GET /audit', () => {
     ] as const) {
       const r = await rest(server.url, 'GET', `/audit?${query}`, undefined, admin);
       expect(r.status, query).toBe(400);
-      expect(r.body.issues.map((i: { path: string }) => i.path), query).toContain(field);
+      expect(
+        r.body.issues.map((i: { path: string }) => i.path),
+        query,
+      ).toContain(field);
     }
   });
 

@@ -1,9 +1,9 @@
+import type { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRPCClientError } from '@trpc/client';
-import { rest, startServer, type TestServer } from './helpers/server.js';
+import { loadConfig } from '../server/config.js';
 import { login, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
-import { loadConfig } from '../server/config.js';
+import { rest, startServer, type TestServer } from './helpers/server.js';
 
 const MIN = 60_000;
 
@@ -30,7 +30,12 @@ describe('signup', () => {
     const me = await rest(server.url, 'GET', '/auth/me', undefined, { authorization: `Bearer ${r.body.tokens.accessToken}` });
     expect(me.status).toBe(200);
     expect(me.body.customer.email).toBe('new.user@example.com');
-    const again = await rest(server.url, 'POST', '/auth/signup', { email: 'new.user@example.com', password: 'another sturdy one', firstName: 'X', lastName: 'Y' });
+    const again = await rest(server.url, 'POST', '/auth/signup', {
+      email: 'new.user@example.com',
+      password: 'another sturdy one',
+      firstName: 'X',
+      lastName: 'Y',
+    });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('CONFLICT');
   });
@@ -38,9 +43,20 @@ describe('signup', () => {
   it('does not hand over an imported customer record at signup: the account starts with none (auth.verify.test.ts has the rest)', async () => {
     const admin = await login(server, 'admin@test.local', 'admin-test-password-7Q');
     const auth = { authorization: `Bearer ${admin.accessToken}` };
-    const created = await rest(server.url, 'POST', '/customers', { email: 'imported@example.com', firstName: 'Imported', lastName: 'Person', metadata: { source: 'crm' } }, auth);
+    const created = await rest(
+      server.url,
+      'POST',
+      '/customers',
+      { email: 'imported@example.com', firstName: 'Imported', lastName: 'Person', metadata: { source: 'crm' } },
+      auth,
+    );
     expect(created.status).toBe(200);
-    const r = await rest(server.url, 'POST', '/auth/signup', { email: 'IMPORTED@example.com', password: 'claiming my record', firstName: 'Other', lastName: 'Name' });
+    const r = await rest(server.url, 'POST', '/auth/signup', {
+      email: 'IMPORTED@example.com',
+      password: 'claiming my record',
+      firstName: 'Other',
+      lastName: 'Name',
+    });
     expect(r.status).toBe(200);
     expect(r.body.customer).toBeNull();
     expect((await rest(server.url, 'GET', '/customers/imported%40example.com', undefined, auth)).body).toEqual(created.body);
@@ -67,8 +83,8 @@ describe('signup', () => {
     const { email } = await signupCustomer(server, { password });
     expect((await rest(server.url, 'POST', '/auth/login', { email, password })).status).toBe(200);
     // bcrypt would ignore byte 73+; a password equal in its first 72 bytes must still fail.
-    expect((await rest(server.url, 'POST', '/auth/login', { email, password: password + 'x' })).status).toBe(401);
-    expect((await rest(server.url, 'POST', '/auth/login', { email, password: 'é'.repeat(35) + 'e' })).status).toBe(401);
+    expect((await rest(server.url, 'POST', '/auth/login', { email, password: `${password}x` })).status).toBe(401);
+    expect((await rest(server.url, 'POST', '/auth/login', { email, password: `${'é'.repeat(35)}e` })).status).toBe(401);
   });
 
   it('is one transaction: a failure after the account insert leaves neither account nor customer', async () => {
@@ -92,7 +108,9 @@ describe('signup', () => {
     } finally {
       await conn.execute(postgres ? 'drop trigger refuse_session on sessions' : 'drop trigger refuse_session');
     }
-    expect((await rest(server.url, 'POST', '/auth/signup', { email: 'atomic@example.com', password: 'atomic passphrase', firstName: 'A', lastName: 'B' })).status).toBe(200);
+    expect(
+      (await rest(server.url, 'POST', '/auth/signup', { email: 'atomic@example.com', password: 'atomic passphrase', firstName: 'A', lastName: 'B' })).status,
+    ).toBe(200);
   });
 
   it('uses bcrypt cost 12 unless BCRYPT_COST says otherwise', async () => {
@@ -165,7 +183,9 @@ describe('login', () => {
     const user = await signupCustomer(server);
     const good = await Promise.all(Array.from({ length: 15 }, () => rest(server.url, 'POST', '/auth/login', { email: user.email, password: user.password })));
     expect(good.map((r) => r.status)).toEqual(Array(15).fill(200));
-    const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => rest(server.url, 'POST', '/auth/login', { email: user.email, password: `parallel guess ${i}` })));
+    const guesses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => rest(server.url, 'POST', '/auth/login', { email: user.email, password: `parallel guess ${i}` })),
+    );
     const statuses = guesses.map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
@@ -229,7 +249,9 @@ describe('login throttling per address, with checks in flight', () => {
       expect(statuses.filter((s) => s === 401)).toHaveLength(50);
       expect(statuses.filter((s) => s === 429)).toHaveLength(40);
       for (const r of results.filter((x) => x.status === 429)) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
-      const [row] = (await server.app.orm.em.fork().getConnection().execute(`select count(*) as n from throttle_events where key like 'login:ip:%'`)) as { n: number | string }[];
+      const [row] = (await server.app.orm.em.fork().getConnection().execute(`select count(*) as n from throttle_events where key like 'login:ip:%'`)) as {
+        n: number | string;
+      }[];
       expect(Number(row!.n)).toBe(50);
     } finally {
       await server.close();

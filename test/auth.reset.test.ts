@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { TRPCClientError } from '@trpc/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../server/clock.js';
-import { rest, startServer, type TestServer } from './helpers/server.js';
 import { bearer, signupCustomer, type Tokens } from './helpers/auth.js';
 import { mailsTo, readOutbox, resetLink, resetToken, waitForMail } from './helpers/outbox.js';
+import { rest, startServer, type TestServer } from './helpers/server.js';
 
 const PUBLIC_URL = 'https://carly.example.test/app';
 const MINUTE = 60_000;
@@ -90,7 +90,11 @@ describe('password reset (REST)', () => {
     const a = await requestReset(server, known.email);
     const b = await requestReset(server, `nobody.${Date.now()}@example.com`);
     expect(a.status).toBe(200);
-    expect({ status: b.status, body: b.body, type: b.headers.get('content-type') }).toEqual({ status: a.status, body: a.body, type: a.headers.get('content-type') });
+    expect({ status: b.status, body: b.body, type: b.headers.get('content-type') }).toEqual({
+      status: a.status,
+      body: a.body,
+      type: a.headers.get('content-type'),
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(mailsTo(server.dataDir, known.email)).toEqual([]);
 

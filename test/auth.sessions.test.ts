@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest, startServer, type TestServer } from './helpers/server.js';
 import { bearer, login, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
+import { rest, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 const clock = new TestClock();
@@ -67,12 +67,30 @@ describe('access tokens stop the moment their session ends', () => {
   it('after a password change, except the session that changed it', async () => {
     const user = await signupCustomer(server);
     const other = await login(server, user.email, user.password);
-    const wrong = await rest(server.url, 'POST', '/auth/password', { currentPassword: 'not it at all', newPassword: 'a brand new passphrase' }, bearer(user.tokens.accessToken));
+    const wrong = await rest(
+      server.url,
+      'POST',
+      '/auth/password',
+      { currentPassword: 'not it at all', newPassword: 'a brand new passphrase' },
+      bearer(user.tokens.accessToken),
+    );
     expect(wrong.status).toBe(400);
-    const weak = await rest(server.url, 'POST', '/auth/password', { currentPassword: user.password, newPassword: 'password1' }, bearer(user.tokens.accessToken));
+    const weak = await rest(
+      server.url,
+      'POST',
+      '/auth/password',
+      { currentPassword: user.password, newPassword: 'password1' },
+      bearer(user.tokens.accessToken),
+    );
     expect(weak.status).toBe(400);
     expect((await me(other.accessToken)).status).toBe(200);
-    const ok = await rest(server.url, 'POST', '/auth/password', { currentPassword: user.password, newPassword: 'a brand new passphrase' }, bearer(user.tokens.accessToken));
+    const ok = await rest(
+      server.url,
+      'POST',
+      '/auth/password',
+      { currentPassword: user.password, newPassword: 'a brand new passphrase' },
+      bearer(user.tokens.accessToken),
+    );
     expect(ok.status).toBe(200);
     expect((await me(user.tokens.accessToken)).status).toBe(200);
     expect((await me(other.accessToken)).status).toBe(401);
@@ -139,8 +157,13 @@ describe('access token validation', () => {
     const promoted = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const wrongSecret = await new SignJWT({ sid: claims.sid, role: 'admin' })
-      .setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub).setIssuer('carly').setAudience('carly-api')
-      .setIssuedAt(now).setExpirationTime(now + 600).sign(new TextEncoder().encode('x'.repeat(48)));
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(claims.sub)
+      .setIssuer('carly')
+      .setAudience('carly-api')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(new TextEncoder().encode('x'.repeat(48)));
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;
     for (const token of [`${h}.${promoted}.${s}`, wrongSecret, none, `${h}.${p}.${s.slice(0, -2)}xx`, 'garbage', '']) {
       const r = await me(token);
@@ -160,7 +183,10 @@ describe('the signing secret', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const secret = fs.readFileSync(file, 'utf8');
     await first.app.http.close();
-    const again = await startServer({ DATA_DIR: first.dataDir, ...(first.app.config.database.kind === 'postgresql' ? { DATABASE_URL: (first.app.config.database as { url: string }).url } : {}) });
+    const again = await startServer({
+      DATA_DIR: first.dataDir,
+      ...(first.app.config.database.kind === 'postgresql' ? { DATABASE_URL: (first.app.config.database as { url: string }).url } : {}),
+    });
     try {
       expect(fs.readFileSync(file, 'utf8')).toBe(secret);
       expect((await rest(again.url, 'GET', '/auth/me', undefined, bearer(user.tokens.accessToken))).status).toBe(200);

@@ -9,7 +9,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminHeaders, bearer, login } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
-import { mailsTo, resetToken, waitForMail, type OutboxMail } from './helpers/outbox.js';
+import { mailsTo, type OutboxMail, resetToken, waitForMail } from './helpers/outbox.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 const PUBLIC_URL = 'https://carly.example.test';
@@ -140,7 +140,9 @@ describe('claiming a record over REST', () => {
 
   it('a password reset through the mailed link proves the address too, and links the record', async () => {
     const record = await existingRecord();
-    expect((await rest(server.url, 'POST', '/auth/signup', { email: record.email, password: 'Claimer-sturdy-pass-3', firstName: 'A', lastName: 'B' })).status).toBe(200);
+    expect(
+      (await rest(server.url, 'POST', '/auth/signup', { email: record.email, password: 'Claimer-sturdy-pass-3', firstName: 'A', lastName: 'B' })).status,
+    ).toBe(200);
     const verifyMail = await waitForMail(server.dataDir, record.email);
     expect((await rest(server.url, 'POST', '/auth/reset', { email: record.email })).status).toBe(200);
     const resetMail = await waitForMail(server.dataDir, record.email, 2);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
+import { type ServerProcess, spawnServer } from './helpers/process.js';
 import { tempDir, usingPostgres } from './helpers/server.js';
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,7 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Customer } from '../client-sdk/src/schemas/customer.js';
 import { adminHeaders } from './helpers/auth.js';
@@ -33,7 +33,11 @@ async function readAll(res: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const lines = (body: string) => body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Json);
+const lines = (body: string) =>
+  body
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Json);
 
 /** RFC 4180: quoted fields with doubled quotes, CRLF line ends. */
 function parseCsv(text: string): string[][] {
@@ -60,7 +64,10 @@ function parseCsv(text: string): string[][] {
 }
 
 async function importRows(server: TestServer, admin: Record<string, string>, rows: unknown[]) {
-  const r = await rest(server.url, 'POST', '/customers/import', rows.map((x) => JSON.stringify(x)).join('\n'), { ...admin, 'content-type': 'application/x-ndjson' });
+  const r = await rest(server.url, 'POST', '/customers/import', rows.map((x) => JSON.stringify(x)).join('\n'), {
+    ...admin,
+    'content-type': 'application/x-ndjson',
+  });
   expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
   expect(r.body.rejected).toBe(0);
 }
@@ -74,7 +81,12 @@ describe('GET /customers/export', () => {
     if (fat) return;
     fat = true;
     const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`key${i}`, 'x'.repeat(500)]));
-    for (let batch = 0; batch < 5; batch++) await importRows(server, admin, Array.from({ length: 200 }, () => newCustomer({ metadata })));
+    for (let batch = 0; batch < 5; batch++)
+      await importRows(
+        server,
+        admin,
+        Array.from({ length: 200 }, () => newCustomer({ metadata })),
+      );
   };
   beforeAll(async () => {
     server = await startServer();
@@ -114,16 +126,42 @@ describe('GET /customers/export', () => {
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const rows = parseCsv(await res.text());
     expect(rows[0]).toEqual([
-      'id', 'email', 'firstName', 'lastName', 'phone', 'company',
-      'address.line1', 'address.line2', 'address.city', 'address.region', 'address.postalCode', 'address.country',
-      'metadata', 'createdAt', 'updatedAt', 'version',
+      'id',
+      'email',
+      'firstName',
+      'lastName',
+      'phone',
+      'company',
+      'address.line1',
+      'address.line2',
+      'address.city',
+      'address.region',
+      'address.postalCode',
+      'address.country',
+      'metadata',
+      'createdAt',
+      'updatedAt',
+      'version',
     ]);
     const row = rows.find((r) => r[1] === tricky.email)!;
     const stored = (await rest(server.url, 'GET', customerPath(tricky.email), undefined, admin)).body;
     expect(row).toEqual([
-      stored.id, tricky.email, `'=HYPERLINK("http://evil.example","x")`, `'@SUM(A1)`, `'+44 20 7946 0958`, 'Line one\nline two, "quoted"',
-      `'-1 Minus St`, '', 'Leeds', '', '', 'GB',
-      JSON.stringify(stored.metadata), stored.createdAt, stored.updatedAt, '1',
+      stored.id,
+      tricky.email,
+      `'=HYPERLINK("http://evil.example","x")`,
+      `'@SUM(A1)`,
+      `'+44 20 7946 0958`,
+      'Line one\nline two, "quoted"',
+      `'-1 Minus St`,
+      '',
+      'Leeds',
+      '',
+      '',
+      'GB',
+      JSON.stringify(stored.metadata),
+      stored.createdAt,
+      stored.updatedAt,
+      '1',
     ]);
     expect(JSON.parse(row[12]!)).toEqual({ note: '=cmd', b: 'x' });
     expect(rows.every((r) => r.length === 16)).toBe(true);
@@ -163,13 +201,28 @@ describe('GET /customers/export', () => {
     const made: string[] = [];
     for (const [i, country] of ['GB', 'FR', 'GB'].entries()) {
       const email = `${tag}.${i}@example.com`;
-      const r = await rest(server.url, 'POST', '/customers', { email, firstName: 'Filter', lastName: `Müller${i}`, address: { line1: '1 Road', line2: null, city: 'Town', region: null, postalCode: 'X1', country } }, admin);
+      const r = await rest(
+        server.url,
+        'POST',
+        '/customers',
+        {
+          email,
+          firstName: 'Filter',
+          lastName: `Müller${i}`,
+          address: { line1: '1 Road', line2: null, city: 'Town', region: null, postalCode: 'X1', country },
+        },
+        admin,
+      );
       expect(r.status).toBe(200);
       made.push(email);
     }
     const query = encodeURIComponent(`email~${tag} country:GB name~mull`);
     const body = (await readAll(await openExport(server, admin, `?query=${query}`))).toString();
-    const emails = body.trim().split('\n').map((line) => JSON.parse(line).email).sort();
+    const emails = body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).email)
+      .sort();
     expect(emails).toEqual([made[0], made[2]]);
     const searched = await rest(server.url, 'GET', `/customers/search?query=${query}`, undefined, admin);
     expect(searched.body.items.map((c: { email: string }) => c.email).sort()).toEqual(emails);
@@ -261,19 +314,28 @@ describe('GET /customers/export', () => {
       // While the export's read transaction is open, the WAL cannot be truncated past it.
       expect((await sqlQuery<{ busy: number }>(database, 'pragma wal_checkpoint(TRUNCATE)'))[0]!.busy).toBe(1);
     } else {
-      const open = await sqlQuery<{ state: string }>(database, "select state from pg_stat_activity where application_name = 'carly-export' and datname = current_database()");
+      const open = await sqlQuery<{ state: string }>(
+        database,
+        "select state from pg_stat_activity where application_name = 'carly-export' and datname = current_database()",
+      );
       expect(open.map((r) => r.state)).toEqual(['idle in transaction']);
     }
     res.destroy();
     if (database.kind === 'sqlite') {
-      await waitFor('the WAL to be truncated', async () => {
-        const [r] = await sqlQuery<{ busy: number }>(database, 'pragma wal_checkpoint(TRUNCATE)');
-        return r!.busy === 0 && fs.statSync(`${database.file}-wal`).size === 0;
-        // Each busy checkpoint waits out the 5 s busy timeout of its connection.
-      }, 30_000);
+      await waitFor(
+        'the WAL to be truncated',
+        async () => {
+          const [r] = await sqlQuery<{ busy: number }>(database, 'pragma wal_checkpoint(TRUNCATE)');
+          return r!.busy === 0 && fs.statSync(`${database.file}-wal`).size === 0;
+          // Each busy checkpoint waits out the 5 s busy timeout of its connection.
+        },
+        30_000,
+      );
     } else {
-      await waitFor('the export connection to close', async () =>
-        (await sqlQuery(database, "select 1 from pg_stat_activity where application_name = 'carly-export' and datname = current_database()")).length === 0,
+      await waitFor(
+        'the export connection to close',
+        async () =>
+          (await sqlQuery(database, "select 1 from pg_stat_activity where application_name = 'carly-export' and datname = current_database()")).length === 0,
       );
     }
     await waitFor('the incomplete export audit entry', async () => {

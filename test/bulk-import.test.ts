@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarlyEvent } from '../client-sdk/src/schemas/events.js';
-import { adminHeaders } from './helpers/auth.js';
 import { auditRows } from './helpers/audit.js';
+import { adminHeaders } from './helpers/auth.js';
 import { allEvents, createKey, headOf, visibilityBarrier, waitFor } from './helpers/events.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 import { Receiver, verifyReceived } from './helpers/webhook-receiver.js';
@@ -13,7 +13,7 @@ import { Receiver, verifyReceived } from './helpers/webhook-receiver.js';
  * scopes, media types, limits, a client that goes away mid-body, and webhook delivery of imported rows.
  */
 
-const ndjson = (rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
+const ndjson = (rows: unknown[]) => `${rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`;
 
 async function importBody(server: TestServer, headers: Record<string, string>, body: string, contentType = 'application/x-ndjson') {
   return rest(server.url, 'POST', '/customers/import', body, { ...headers, 'content-type': contentType });
@@ -116,7 +116,9 @@ describe('POST /customers/import', () => {
     const roomy = await startServer({ IMPORT_MAX_BYTES: String(4 * 1024 * 1024) });
     try {
       const headers = await adminHeaders(roomy);
-      const rows = Array.from({ length: 6000 }, (_, i) => newCustomer({ company: `Company number ${i} with a name long enough to pass 1 MiB`, metadata: { n: String(i) } }));
+      const rows = Array.from({ length: 6000 }, (_, i) =>
+        newCustomer({ company: `Company number ${i} with a name long enough to pass 1 MiB`, metadata: { n: String(i) } }),
+      );
       const body = ndjson(rows);
       expect(body.length).toBeGreaterThan(1024 * 1024);
       const r = await importBody(roomy, headers, body);
@@ -174,7 +176,11 @@ describe('POST /customers/import', () => {
         resolve();
       }, 500);
     });
-    await waitFor('the import to record its end', async () => (await auditRows(server, "action = 'customers.imported' and outcome = 'failure'")).length > 0, 20_000);
+    await waitFor(
+      'the import to record its end',
+      async () => (await auditRows(server, "action = 'customers.imported' and outcome = 'failure'")).length > 0,
+      20_000,
+    );
     const [entry] = await auditRows(server, "action = 'customers.imported' and outcome = 'failure'");
     const listed = await rest(server.url, 'GET', `/audit?action=customers.imported&target=${entry!.targetId}`, undefined, admin);
     expect(listed.body.items[0].details).toMatchObject({ inserted: 300, complete: 0 });
@@ -207,7 +213,12 @@ describe('POST /customers/import: webhooks', () => {
     expect(r.body).toMatchObject({ inserted: 40, updated: 1 });
     await waitFor('41 deliveries', () => receiver.received.length >= 41, 30_000);
     const payloads = receiver.received.map((got) => verifyReceived(hook.body.secret, got));
-    expect(payloads.filter((p) => p.type === 'customer.created').map((p) => p.data.customer.email).sort()).toEqual(rows.map((c) => c.email).sort());
+    expect(
+      payloads
+        .filter((p) => p.type === 'customer.created')
+        .map((p) => p.data.customer.email)
+        .sort(),
+    ).toEqual(rows.map((c) => c.email).sort());
     expect(payloads.filter((p) => p.type === 'customer.updated').map((p) => [p.data.customer.email, p.data.changed])).toEqual([[rows[0]!.email, ['company']]]);
   });
 });

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { run, ROOT } from './helpers/process.js';
+import { ROOT, run } from './helpers/process.js';
 import { tempDir } from './helpers/server.js';
 
 describe('configuration', () => {
@@ -12,7 +12,11 @@ describe('configuration', () => {
     expect(c.database).toEqual({ kind: 'sqlite', file: path.resolve('./data/carly.sqlite') });
     expect(c.publicUrl).toBe('http://127.0.0.1:8000');
     expect(c.httpTimeouts).toEqual({ connectionMs: 60_000, keepAliveMs: 5_000, requestMs: 30_000 });
-    expect(loadConfig({ HTTP_CONNECTION_TIMEOUT_MS: '0', HTTP_REQUEST_TIMEOUT_MS: '2500' }).httpTimeouts).toEqual({ connectionMs: 0, keepAliveMs: 5_000, requestMs: 2_500 });
+    expect(loadConfig({ HTTP_CONNECTION_TIMEOUT_MS: '0', HTTP_REQUEST_TIMEOUT_MS: '2500' }).httpTimeouts).toEqual({
+      connectionMs: 0,
+      keepAliveMs: 5_000,
+      requestMs: 2_500,
+    });
   });
 
   it('selects PostgreSQL from DATABASE_URL and turns the sample data off in production', () => {
@@ -46,7 +50,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
   });
 
-  it('echoes the value it refused, as typed (not the coerced NaN), and never a secret\'s value', () => {
+  it("echoes the value it refused, as typed (not the coerced NaN), and never a secret's value", () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow('PORT: must be a number (got "abc")');
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: .*\(got "70000"\)/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL: .*\(got "loud"\)/);

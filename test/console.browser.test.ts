@@ -12,8 +12,8 @@ import { REFRESH_COOKIE } from '../server/http/console/session-cookie.js';
 import { adminHeaders, signupCustomer } from './helpers/auth.js';
 import { CHROMIUM, hasChromium, launchChromium } from './helpers/browser.js';
 import { DESKTOP, expectAccessible, expectNoPageOverflow, openConsole, PHONE, screenshot, signIn } from './helpers/console-page.js';
-import { Receiver } from './helpers/webhook-receiver.js';
 import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
+import { Receiver } from './helpers/webhook-receiver.js';
 
 if (!hasChromium) console.warn(`console.browser.test.ts: SKIPPED, ${CHROMIUM} is absent (apt-get install -y chromium)`);
 
@@ -58,13 +58,19 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? '' : ` (sk
       await page.getByRole('link', { name: 'Grace Hopper', exact: true }).click();
       await heading(page, 'Grace Hopper').waitFor();
       expect(new URL(page.url()).pathname).toBe(`/console/customers/${encodeURIComponent(grace.email)}`);
-      await page.getByRole('status').filter({ hasText: /^Live$/ }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Live$/ })
+        .waitFor();
 
       // A change made elsewhere (the REST API, as another tool would) appears on the open record.
       const patched = await rest(server.url, 'PATCH', customerPath(grace.email), { company: 'US Navy' }, admin);
       expect(patched.status).toBe(200);
       await page.getByText('US Navy', { exact: true }).waitFor();
-      await page.getByText(`version ${grace.version + 1}`).first().waitFor();
+      await page
+        .getByText(`version ${grace.version + 1}`)
+        .first()
+        .waitFor();
 
       // Reload: the cookie gives a new access token; still signed in, still on the record.
       await page.reload();
@@ -136,45 +142,71 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? '' : ` (sk
   });
 
   it('every admin screen passes axe at 1280×800 and at 390 px, with its empty and filled states', async () => {
-    const ada = await createCustomer({ firstName: 'Ada', lastName: 'Lovelace', metadata: { plan: 'pro' }, address: { line1: '12 St James Sq', city: 'London', country: 'GB' } });
+    const ada = await createCustomer({
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      metadata: { plan: 'pro' },
+      address: { line1: '12 St James Sq', city: 'London', country: 'GB' },
+    });
     const { page, problems, close } = await openConsole(browser, server.url);
     try {
       await page.goto(`${server.url}/console/`);
       await signIn(page, TEST_ADMIN.email, TEST_ADMIN.password);
       const screens: [string, () => Promise<void>][] = [
-        ['customers', async () => {
-          await nav(page, 'Customers').click();
-          await heading(page, 'Customers').waitFor();
-          await page.getByRole('link', { name: 'Ada Lovelace' }).first().waitFor();
-        }],
-        ['customers-empty-search', async () => {
-          await page.getByRole('searchbox', { name: 'Search customers' }).fill('zzzznobody');
-          await page.getByText('No customer matches “zzzznobody”.').waitFor();
-          await page.getByRole('searchbox', { name: 'Search customers' }).fill('');
-        }],
-        ['customer', async () => {
-          await page.goto(`${server.url}/console${customerPath(ada.email)}`);
-          await heading(page, 'Ada Lovelace').waitFor();
-          await page.getByRole('cell', { name: 'customer.created (success)' }).waitFor();
-        }],
-        ['customer-new', async () => {
-          await nav(page, 'Customers').click();
-          await page.getByRole('link', { name: 'New customer' }).click();
-          await heading(page, 'New customer').waitFor();
-        }],
-        ['api-keys', async () => {
-          await nav(page, 'API keys').click();
-          await heading(page, 'API keys').waitFor();
-        }],
-        ['webhooks', async () => {
-          await nav(page, 'Webhooks').click();
-          await heading(page, 'Webhooks').waitFor();
-        }],
-        ['audit-log', async () => {
-          await nav(page, 'Audit log').click();
-          await heading(page, 'Audit log').waitFor();
-          await page.getByRole('cell', { name: 'auth.login' }).first().waitFor();
-        }],
+        [
+          'customers',
+          async () => {
+            await nav(page, 'Customers').click();
+            await heading(page, 'Customers').waitFor();
+            await page.getByRole('link', { name: 'Ada Lovelace' }).first().waitFor();
+          },
+        ],
+        [
+          'customers-empty-search',
+          async () => {
+            await page.getByRole('searchbox', { name: 'Search customers' }).fill('zzzznobody');
+            await page.getByText('No customer matches “zzzznobody”.').waitFor();
+            await page.getByRole('searchbox', { name: 'Search customers' }).fill('');
+          },
+        ],
+        [
+          'customer',
+          async () => {
+            await page.goto(`${server.url}/console${customerPath(ada.email)}`);
+            await heading(page, 'Ada Lovelace').waitFor();
+            await page.getByRole('cell', { name: 'customer.created (success)' }).waitFor();
+          },
+        ],
+        [
+          'customer-new',
+          async () => {
+            await nav(page, 'Customers').click();
+            await page.getByRole('link', { name: 'New customer' }).click();
+            await heading(page, 'New customer').waitFor();
+          },
+        ],
+        [
+          'api-keys',
+          async () => {
+            await nav(page, 'API keys').click();
+            await heading(page, 'API keys').waitFor();
+          },
+        ],
+        [
+          'webhooks',
+          async () => {
+            await nav(page, 'Webhooks').click();
+            await heading(page, 'Webhooks').waitFor();
+          },
+        ],
+        [
+          'audit-log',
+          async () => {
+            await nav(page, 'Audit log').click();
+            await heading(page, 'Audit log').waitFor();
+            await page.getByRole('cell', { name: 'auth.login' }).first().waitFor();
+          },
+        ],
       ];
       for (const [name, open] of screens) {
         await page.setViewportSize(DESKTOP);
@@ -253,7 +285,7 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? '' : ` (sk
     }
   });
 
-  it('manages API keys (secret shown once) and webhooks (test delivery with the receiver\'s answer, rotate, disable), and filters the audit log', async () => {
+  it("manages API keys (secret shown once) and webhooks (test delivery with the receiver's answer, rotate, disable), and filters the audit log", async () => {
     const { page, problems, close } = await openConsole(browser, server.url);
     try {
       await page.goto(`${server.url}/console/api-keys`);

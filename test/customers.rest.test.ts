@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 import { adminHeaders } from './helpers/auth.js';
+import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 let auth: Record<string, string>;
@@ -15,10 +15,22 @@ afterAll(() => server.close());
 
 describe('REST customers', () => {
   it('creates, reads, updates and deletes a customer', async () => {
-    const body = newCustomer({ phone: '+44 20 7946 0958', company: 'Engines', address: { line1: '1 High St', city: 'London', country: 'gb' }, metadata: { plan: 'pro' } });
+    const body = newCustomer({
+      phone: '+44 20 7946 0958',
+      company: 'Engines',
+      address: { line1: '1 High St', city: 'London', country: 'gb' },
+      metadata: { plan: 'pro' },
+    });
     const created = await call('POST', '/customers', body);
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ email: body.email, firstName: 'Test', phone: '+44 20 7946 0958', company: 'Engines', metadata: { plan: 'pro' }, version: 1 });
+    expect(created.body).toMatchObject({
+      email: body.email,
+      firstName: 'Test',
+      phone: '+44 20 7946 0958',
+      company: 'Engines',
+      metadata: { plan: 'pro' },
+      version: 1,
+    });
     expect(created.body.address).toEqual({ line1: '1 High St', line2: null, city: 'London', region: null, postalCode: null, country: 'GB' });
     expect(new Date(created.body.createdAt).toISOString()).toBe(created.body.createdAt);
     expect(created.headers.get('x-request-id')).toBeTruthy();
@@ -118,9 +130,7 @@ describe('REST customers', () => {
 
   it('lets exactly one of N concurrent updates with the same version win', async () => {
     const c = (await call('POST', '/customers', newCustomer())).body;
-    const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => call('PATCH', customerPath(c.email), { firstName: `Writer${i}`, version: 1 })),
-    );
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call('PATCH', customerPath(c.email), { firstName: `Writer${i}`, version: 1 })));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(11);

@@ -1,7 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCustomer, startServer, type TestServer } from './helpers/server.js';
 import { adminToken } from './helpers/auth.js';
+import { newCustomer, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 let trpc: ReturnType<TestServer['trpc']>;

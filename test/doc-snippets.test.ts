@@ -13,7 +13,14 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/process.js';
 
-const DOCUMENTS = ['README.md', 'client-sdk/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCUMENTS = [
+  'README.md',
+  'client-sdk/README.md',
+  ...fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 export interface Snippet {
   file: string;

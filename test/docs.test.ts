@@ -33,7 +33,14 @@ describe('docs', () => {
   });
 
   it('every relative link in the README, docs/ and the SDK README stays inside the repository and exists', () => {
-    const pages = ['README.md', 'client-sdk/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const pages = [
+      'README.md',
+      'client-sdk/README.md',
+      ...fs
+        .readdirSync(path.join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
     let checked = 0;
     for (const page of pages) {
       for (const [, target] of read(page).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {

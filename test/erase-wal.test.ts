@@ -6,13 +6,13 @@
  * holds, and once the reader lets go the background retry checkpoints and truncates the WAL, so no
  * byte of the person is left in the files. On PostgreSQL an erase answers `scrubPending: false`.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminHeaders } from './helpers/auth.js';
 import { waitFor } from './helpers/events.js';
 import { ROOT } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 let server: TestServer;
 let admin: Record<string, string>;

@@ -4,10 +4,10 @@ import type { CarlyEvent } from '../client-sdk/src/schemas/events.js';
 import { forkEntityManager } from '../server/db/orm.js';
 import { EventLog } from '../server/events/event-log.js';
 import { adminHeaders } from './helpers/auth.js';
+import { type Cluster, startCluster } from './helpers/cluster.js';
 import { allEvents, headOf, sleep, subscribe, visibilityBarrier, waitFor } from './helpers/events.js';
-import { startCluster, type Cluster } from './helpers/cluster.js';
 import type { ServerProcess } from './helpers/process.js';
-import { customerPath, newCustomer, postgresOnly, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 /**
  * PostgreSQL only: transactions commit in any order, so an event's identity value says nothing
@@ -177,7 +177,13 @@ describe.skipIf(!usingPostgres())(postgresOnly('two instances on one PostgreSQL 
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     const listeners = async () =>
-      Number((await db.query<{ n: string }>("select count(*) as n from pg_stat_activity where application_name = 'carly-events-listener' and datname = current_database()")).rows[0]!.n);
+      Number(
+        (
+          await db.query<{ n: string }>(
+            "select count(*) as n from pg_stat_activity where application_name = 'carly-events-listener' and datname = current_database()",
+          )
+        ).rows[0]!.n,
+      );
     expect(await listeners()).toBe(2);
     await db.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'carly-events-listener' and datname = current_database()");
     expect((await rest(a.url, 'POST', '/customers', newCustomer(), admin)).status).toBe(200);
@@ -188,4 +194,3 @@ describe.skipIf(!usingPostgres())(postgresOnly('two instances on one PostgreSQL 
     expect(sub.errors).toEqual([]);
   });
 });
-

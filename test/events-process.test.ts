@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { adminHeaders } from './helpers/auth.js';
 import { onChangeUrl, openSse, sleep, waitFor } from './helpers/events.js';
-import { spawnServer, stopProcess, type ServerProcess } from './helpers/process.js';
-import { newCustomer, rest, tempDir, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
+import { type ServerProcess, spawnServer, stopProcess } from './helpers/process.js';
+import { newCustomer, rest, TEST_ADMIN, type TestServer, tempDir, usingPostgres } from './helpers/server.js';
 
 /**
  * customers.onChange against a real server process (`server/main.ts`): a quiet stream outlives

@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCarlyClient } from '../client-sdk/src/index.js';
 import type { CarlyEvent } from '../client-sdk/src/schemas/events.js';
-import { runSystemImport } from '../server/import/system-import.js';
 import { RECHECK_MS } from '../server/events/events.router.js';
+import { runSystemImport } from '../server/import/system-import.js';
 import { housekeeping } from '../server/ops/housekeeping.js';
 import { adminHeaders, adminToken, bearer, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
 import { allEvents, createKey, headOf, onChangeUrl, openSse, sleep, subscribe, visibilityBarrier, waitFor } from './helpers/events.js';
-import { createCarlyClient } from '../client-sdk/src/index.js';
 import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
 const DAY = 86_400_000;
@@ -65,7 +65,12 @@ describe('every writer records exactly its event, in the same transaction', () =
     expect(deleted.status).toBe(200);
     events = await since(afterUpdate);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'customer.deleted', customer: { id: customer.id, email: body.email, version: 2 }, changed: [], actor: { type: 'user', id: adminId } });
+    expect(events[0]).toMatchObject({
+      type: 'customer.deleted',
+      customer: { id: customer.id, email: body.email, version: 2 },
+      changed: [],
+      actor: { type: 'user', id: adminId },
+    });
   });
 
   it('a sign-up records customer.created acting as the account it creates', async () => {
@@ -101,7 +106,9 @@ describe('every writer records exactly its event, in the same transaction', () =
     // An import that changes nothing records only its end.
     const head = events[3]!.id;
     await runSystemImport(server.app.orm, Readable.from([JSON.stringify([{ email: 'bad', firstName: 'x', lastName: 'y' }, existing])]));
-    expect((await since(head)).map((e) => [e.type, e.data])).toEqual([['customers.imported', { read: 2, inserted: 0, updated: 0, unchanged: 1, rejected: 1, complete: 1 }]]);
+    expect((await since(head)).map((e) => [e.type, e.data])).toEqual([
+      ['customers.imported', { read: 2, inserted: 0, updated: 0, unchanged: 1, rejected: 1, complete: 1 }],
+    ]);
   });
 
   it('a change that rolls back leaves no event: stale version, duplicate email, a replayed Idempotency-Key', async () => {
@@ -166,7 +173,13 @@ describe('GET /events', () => {
     const deletes = await rest(server.url, 'GET', `/events?after=${start}&types=customer.deleted`, undefined, admin);
     expect(deletes.status).toBe(200);
     expect(ids(deletes.body.items)).toEqual([all[5]!.id]);
-    const created = await rest(server.url, 'GET', `/events?after=${start}&types=${encodeURIComponent('customers.imported, customer.created')}&limit=2`, undefined, admin);
+    const created = await rest(
+      server.url,
+      'GET',
+      `/events?after=${start}&types=${encodeURIComponent('customers.imported, customer.created')}&limit=2`,
+      undefined,
+      admin,
+    );
     expect(ids(created.body.items)).toEqual(ids(all.slice(0, 2)));
     expect(created.body.nextCursor).toBe(all[1]!.id);
     // A filter that matches nothing still moves the cursor to the newest event it looked past.
@@ -189,7 +202,11 @@ describe('GET /events', () => {
       const r = await rest(server.url, 'GET', path, undefined, admin);
       expect(r.status, path).toBe(400);
       expect(r.body.code).toBe('BAD_REQUEST');
-      if (field) expect(r.body.issues.map((i: { path: string }) => i.path), path).toContain(field);
+      if (field)
+        expect(
+          r.body.issues.map((i: { path: string }) => i.path),
+          path,
+        ).toContain(field);
     }
     const unknownType = await rest(server.url, 'GET', '/events?types=customer.exploded', undefined, admin);
     expect(unknownType.body.issues[0].message).toContain('Unknown event type "customer.exploded"');
@@ -330,7 +347,7 @@ describe('customers.onChange', () => {
     again.close();
   });
 
-  it('a customer receives only its own record\'s events', async () => {
+  it("a customer receives only its own record's events", async () => {
     const alice = await signupCustomer(server);
     const bob = await signupCustomer(server);
     // "From now on" starts after the newest visible event: let the sign-ups become visible first.
@@ -451,7 +468,7 @@ describe('the SDK keeps a subscription going across a token refresh', () => {
   });
 });
 
-describe('the SSE lane writes what tRPC\'s adapter writes', () => {
+describe("the SSE lane writes what tRPC's adapter writes", () => {
   let lane: TestServer;
   let adapter: TestServer;
   beforeAll(async () => {
@@ -464,12 +481,15 @@ describe('the SSE lane writes what tRPC\'s adapter writes', () => {
   });
 
   /** The messages of a stream once `count` have arrived, with each server's own event ids and times made comparable. */
-  async function messages(server: TestServer, headers: Record<string, string>, url: string, count: number) {
+  async function messages(_server: TestServer, headers: Record<string, string>, url: string, count: number) {
     const stream = openSse(url, headers);
     await waitFor(`${count} messages`, () => stream.messages.length >= count);
     await sleep(200);
     stream.close();
-    return stream.messages.map((m) => ({ ...m, data: m.data.replace(/"occurredAt":"[^"]+"/g, '"occurredAt":"T"').replace(/"(requestId|id)":"[^"]+"/g, '"$1":"X"') }));
+    return stream.messages.map((m) => ({
+      ...m,
+      data: m.data.replace(/"occurredAt":"[^"]+"/g, '"occurredAt":"T"').replace(/"(requestId|id)":"[^"]+"/g, '"$1":"X"'),
+    }));
   }
 
   it('the same messages for a backlog, a Last-Event-Id, connectionParams and a refusal', async () => {

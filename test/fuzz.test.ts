@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fuzzer } from '../scripts/hardening/fuzzer.js';
-import { startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 import { adminToken } from './helpers/auth.js';
+import { startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
 const SEED = 20261125;
 const RUNS = 320;

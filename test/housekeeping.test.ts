@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { housekeeping } from '../server/ops/housekeeping.js';
-import { rest, startServer, type TestServer } from './helpers/server.js';
 import { bearer, login, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
+import { rest, startServer, type TestServer } from './helpers/server.js';
 
 const DAY = 86_400_000;
 let server: TestServer;
@@ -21,7 +21,9 @@ describe('housekeeping', () => {
   it('drops old throttle events and long-ended sessions, and keeps what rules still read', async () => {
     // A record claimed at signup: its verification token (24 hours) is kept, then dropped a week after it expired.
     const record = { email: `kept.${Date.now()}@example.com`, firstName: 'Kept', lastName: 'Record' };
-    expect((await rest(server.url, 'POST', '/customers', record, bearer((await login(server, 'admin@test.local', 'admin-test-password-7Q')).accessToken))).status).toBe(200);
+    expect(
+      (await rest(server.url, 'POST', '/customers', record, bearer((await login(server, 'admin@test.local', 'admin-test-password-7Q')).accessToken))).status,
+    ).toBe(200);
     expect((await rest(server.url, 'POST', '/auth/signup', { ...record, password: 'Claiming-sturdy-pass-1' })).status).toBe(200);
     expect(await count('email_verification_tokens')).toBe(1);
 
@@ -32,7 +34,16 @@ describe('housekeeping', () => {
     expect(await count('throttle_events')).toBeGreaterThan(0);
     const sessionsBefore = await count('sessions');
 
-    expect(await housekeeping(server.app.orm, clock)).toEqual({ throttleEvents: 0, sessions: 0, resetTokens: 0, idempotencyRecords: 0, events: 0, verificationTokens: 0, webhookDeliveries: 0, auditEntries: 0 });
+    expect(await housekeeping(server.app.orm, clock)).toEqual({
+      throttleEvents: 0,
+      sessions: 0,
+      resetTokens: 0,
+      idempotencyRecords: 0,
+      events: 0,
+      verificationTokens: 0,
+      webhookDeliveries: 0,
+      auditEntries: 0,
+    });
 
     clock.advance(8 * DAY);
     const deleted = await housekeeping(server.app.orm, clock);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 import { adminHeaders } from './helpers/auth.js';
+import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 let auth: Record<string, string>;
@@ -49,7 +49,9 @@ describe('HTTP errors follow the contract', () => {
     const port = Number(new URL(server.url).port);
     const chunked = await rawRequest(
       port,
-      `POST /customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n${Object.entries(auth).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`,
+      `POST /customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n${Object.entries(auth)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n`,
       big,
     );
     expect(chunked).toMatch(/^HTTP\/1\.1 413/);
@@ -73,7 +75,11 @@ describe('HTTP errors follow the contract', () => {
   });
 
   it('answers an unknown route with a JSON 404', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['PUT', '/customers'], ['GET', '/customers/a/b']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['PUT', '/customers'],
+      ['GET', '/customers/a/b'],
+    ] as const) {
       const r = await rest(server.url, method, path, undefined, auth);
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.body.code).toBe('NOT_FOUND');
@@ -101,7 +107,9 @@ describe('a 500', () => {
       expect(Object.keys(r.body).sort()).toEqual(['code', 'message']);
       expect(JSON.stringify(r.body)).not.toMatch(/select|customers|sqlite|table|\.ts|at /i);
       expect(r.headers.get('x-request-id')).toBeTruthy();
-      const t = await fetch(`${broken.url}/trpc/customers.get?input=${encodeURIComponent(JSON.stringify({ json: { email: 'a@example.com' } }))}`, { headers: h });
+      const t = await fetch(`${broken.url}/trpc/customers.get?input=${encodeURIComponent(JSON.stringify({ json: { email: 'a@example.com' } }))}`, {
+        headers: h,
+      });
       expect(t.status).toBe(500);
       const text = await t.text();
       expect(text).not.toMatch(/select|sqlite|no such table|stack|\.ts:/i);

@@ -1,4 +1,4 @@
-import { createTRPCClient, httpBatchLink, httpLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, type TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../server/trpc/root.js';
@@ -99,14 +99,26 @@ describe('Idempotency-Key over REST', () => {
     // A 403 (a customer on another's record) is not stored either.
     const alice = await signupCustomer(server);
     const key2 = newKey();
-    const refused = await rest(server.url, 'PATCH', customerPath(body.email), { company: 'Mine' }, { ...bearer(alice.tokens.accessToken), 'idempotency-key': key2 });
+    const refused = await rest(
+      server.url,
+      'PATCH',
+      customerPath(body.email),
+      { company: 'Mine' },
+      { ...bearer(alice.tokens.accessToken), 'idempotency-key': key2 },
+    );
     expect(refused.status).toBe(403);
-    const own = await rest(server.url, 'PATCH', customerPath(alice.email), { company: 'Mine' }, { ...bearer(alice.tokens.accessToken), 'idempotency-key': key2 });
+    const own = await rest(
+      server.url,
+      'PATCH',
+      customerPath(alice.email),
+      { company: 'Mine' },
+      { ...bearer(alice.tokens.accessToken), 'idempotency-key': key2 },
+    );
     expect(own.status).toBe(200);
     expect(own.body.company).toBe('Mine');
   });
 
-  it("errors the operation gave are stored and replayed (404, 409 stale version)", async () => {
+  it('errors the operation gave are stored and replayed (404, 409 stale version)', async () => {
     const key = newKey();
     const missing = customerPath(`ghost.${newKey()}@example.com`);
     const first = await rest(server.url, 'PATCH', missing, { company: 'X' }, { ...admin, 'idempotency-key': key });

@@ -4,8 +4,8 @@ import type { MikroORM } from '@mikro-orm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeExport } from '../scripts/generate-export.js';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
-import { CustomerEntity } from '../server/db/customer.entity.js';
 import { loadConfig } from '../server/config.js';
+import { CustomerEntity } from '../server/db/customer.entity.js';
 import { openDatabase } from '../server/db/orm.js';
 import { adminHeaders } from './helpers/auth.js';
 import { run } from './helpers/process.js';
@@ -34,7 +34,16 @@ function parseSummary(stdout: string): Summary {
   const m = stdout.match(SUMMARY);
   expect(m, `no summary line in:\n${stdout}`).not.toBeNull();
   const [read, inserted, updated, unchanged, rejected, seconds, rate, peakRssMb] = m!.slice(1).map(Number) as number[];
-  return { read: read!, inserted: inserted!, updated: updated!, unchanged: unchanged!, rejected: rejected!, seconds: seconds!, rate: rate!, peakRssMb: peakRssMb! };
+  return {
+    read: read!,
+    inserted: inserted!,
+    updated: updated!,
+    unchanged: unchanged!,
+    rejected: rejected!,
+    seconds: seconds!,
+    rate: rate!,
+    peakRssMb: peakRssMb!,
+  };
 }
 
 interface Target {
@@ -184,7 +193,10 @@ describe('npm run import: a good file', () => {
       for (const params of ['query=firstName%3Azoe', 'query=name~%22zoe%20s%C3%B8r%22', 'q=sorensen', 'q=%E7%A7%80%E8%8B%B1']) {
         const r = await rest(server.url, 'GET', `/customers/search?${params}`, undefined, headers);
         expect(r.status, params).toBe(200);
-        expect(r.body.items.map((c: { email: string }) => c.email), params).toEqual([params.endsWith('%E8%8B%B1') ? 'wang.xiuying@example.net' : 'zoe.sorensen@example.org']);
+        expect(
+          r.body.items.map((c: { email: string }) => c.email),
+          params,
+        ).toEqual([params.endsWith('%E8%8B%B1') ? 'wang.xiuying@example.net' : 'zoe.sorensen@example.org']);
       }
     } finally {
       await server.close();

@@ -29,7 +29,9 @@ const codeOf = async (p: Promise<unknown>) => {
 };
 
 const eventsOf = (customerId: string) =>
-  sqlQuery<{ type: string; changed: string | string[] }>(server.app.config.database, 'select type, changed from events where customer_id = $1 order by id', [customerId]);
+  sqlQuery<{ type: string; changed: string | string[] }>(server.app.config.database, 'select type, changed from events where customer_id = $1 order by id', [
+    customerId,
+  ]);
 const names = (changed: string | string[]) => (typeof changed === 'string' ? (JSON.parse(changed) as string[]) : changed);
 
 describe('in-process procedure calls', () => {

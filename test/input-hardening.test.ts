@@ -114,7 +114,10 @@ describe('text that is not well-formed Unicode', () => {
     for (const [field, body] of fields) {
       const viaRest = await restRaw('POST', '/customers', body, admin);
       expect(viaRest.status, `${field} over REST`).toBe(400);
-      expect(viaRest.body.issues.map((i: { path: string }) => i.path), field).toContain(field);
+      expect(
+        viaRest.body.issues.map((i: { path: string }) => i.path),
+        field,
+      ).toContain(field);
       const viaTrpc = await trpcRaw('customers.create', body, admin);
       expect(viaTrpc.status, `${field} over tRPC`).toBe(400);
       expect(viaTrpc.body.error?.json.data.issues?.map((i) => i.path)).toContain(field);
@@ -130,7 +133,7 @@ describe('text that is not well-formed Unicode', () => {
   });
 
   it('keeps well-formed text of every plane as sent (surrogate pairs, combining marks)', async () => {
-    const c = { ...newCustomer(), firstName: '😀 Ada', lastName: 'e\u0301 𝕒', metadata: { '𝕜': '👨‍👩‍👧‍👦' } };
+    const c = { ...newCustomer(), firstName: '😀 Ada', lastName: 'e\u0301 𝕒', metadata: { 𝕜: '👨‍👩‍👧‍👦' } };
     const r = await rest(server.url, 'POST', '/customers', c, admin);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ firstName: c.firstName, lastName: c.lastName, metadata: c.metadata });

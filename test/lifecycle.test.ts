@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../server/app.js';
-import { ConfigError, loadConfig, type Config } from '../server/config.js';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { buildApp } from '../server/app.js';
+import { type Config, ConfigError, loadConfig } from '../server/config.js';
 import { rest, startServer, tempDir, usingPostgres } from './helpers/server.js';
 
 const STEPS = [

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER_SORTS, CustomerListInput, type CustomerPage } from '../client-sdk/src/schemas/customer.js';
 import { systemClock } from '../server/clock.js';
 import { CursorCodec } from '../server/customers/cursor.js';
-import { CustomersService } from '../server/customers/customers.service.js';
 import { CustomerReads } from '../server/customers/customer-reads.js';
+import { CustomersService } from '../server/customers/customers.service.js';
 import { openReadLane } from '../server/db/open-read-lane.js';
 import type { ReadLane } from '../server/db/read-lane.js';
 import { WriteTransactions } from '../server/db/write-transaction.js';
-import { writeHooks } from '../server/write-hooks.js';
 import { systemIdentity } from '../server/identity/identity.js';
+import { writeHooks } from '../server/write-hooks.js';
 import { adminHeaders } from './helpers/auth.js';
 import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
@@ -28,7 +28,14 @@ beforeAll(async () => {
   server = await startServer();
   const admin = await adminHeaders(server);
   const people = [
-    { firstName: 'Ada', lastName: 'Lovelace', phone: '+44 20 7946 0958', company: 'Engines', address: { line1: '1 Way', city: 'London', country: 'gb' }, metadata: { plan: 'pro' } },
+    {
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      phone: '+44 20 7946 0958',
+      company: 'Engines',
+      address: { line1: '1 Way', city: 'London', country: 'gb' },
+      metadata: { plan: 'pro' },
+    },
     { firstName: 'Émile', lastName: 'Zola' },
     { firstName: 'adam', lastName: 'smith', metadata: { a: '1', b: '2' } },
     { firstName: 'Zoë', lastName: 'Ångström' },
@@ -38,7 +45,13 @@ beforeAll(async () => {
   ];
   for (let i = 0; i < 40; i++) {
     const person = people[i % people.length]!;
-    const r = await rest(server.url, 'POST', '/customers', newCustomer({ email: `lane${String(i).padStart(2, '0')}.${person.firstName.toLowerCase().replace(/[^a-z]/g, 'x')}@example.com`, ...person }), admin);
+    const r = await rest(
+      server.url,
+      'POST',
+      '/customers',
+      newCustomer({ email: `lane${String(i).padStart(2, '0')}.${person.firstName.toLowerCase().replace(/[^a-z]/g, 'x')}@example.com`, ...person }),
+      admin,
+    );
     expect(r.status).toBe(200);
     if (i % 3 === 0) await rest(server.url, 'PATCH', `/customers/${encodeURIComponent(r.body.email)}`, { company: `Changed ${i}` }, admin);
   }
@@ -66,7 +79,16 @@ async function walk(through: 'list' | 'listThroughOrm', input: Record<string, un
 describe(`list pages read as rows equal the ORM's (${process.env.CARLY_TEST_DIALECT})`, () => {
   for (const sort of CUSTOMER_SORTS) {
     it(`sort ${sort}: every page, every search`, async () => {
-      for (const input of [{ sort, limit: 7 }, { sort, limit: 200 }, { sort, limit: 5, q: 'bob' }, { sort, limit: 3, q: 'lane1' }, { sort, limit: 4, q: 'sm' }, { sort, limit: 6, q: 'lane0_' }, { sort, q: '5%' }, { sort, q: 'nobody' }]) {
+      for (const input of [
+        { sort, limit: 7 },
+        { sort, limit: 200 },
+        { sort, limit: 5, q: 'bob' },
+        { sort, limit: 3, q: 'lane1' },
+        { sort, limit: 4, q: 'sm' },
+        { sort, limit: 6, q: 'lane0_' },
+        { sort, q: '5%' },
+        { sort, q: 'nobody' },
+      ]) {
         const fast = await walk('list', input);
         const reference = await walk('listThroughOrm', input);
         expect(fast, JSON.stringify(input)).toEqual(reference);

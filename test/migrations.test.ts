@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
-import { dropsUndescribedIndex, ormOptions } from '../server/db/orm.js';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { dropsUndescribedIndex, ormOptions } from '../server/db/orm.js';
 import { tempDir } from './helpers/server.js';
 
 /** After every committed migration ran, the schema must equal what the entities describe. */
@@ -26,12 +26,15 @@ describe('committed migrations are not behind the entities (run `npm run migrati
     expect(await pendingSchemaChange({ kind: 'sqlite', file: path.join(tempDir(), 'm.sqlite') })).toBe('');
   });
 
-  it.skipIf(!process.env.TEST_DATABASE_URL)(process.env.TEST_DATABASE_URL ? 'postgresql' : 'postgresql (skipped: set TEST_DATABASE_URL=postgres://… to run it)', async () => {
-    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
-    try {
-      expect(await pendingSchemaChange({ kind: 'postgresql', url: scratch.url })).toBe('');
-    } finally {
-      await scratch.drop();
-    }
-  });
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    process.env.TEST_DATABASE_URL ? 'postgresql' : 'postgresql (skipped: set TEST_DATABASE_URL=postgres://… to run it)',
+    async () => {
+      const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
+      try {
+        expect(await pendingSchemaChange({ kind: 'postgresql', url: scratch.url })).toBe('');
+      } finally {
+        await scratch.drop();
+      }
+    },
+  );
 });

@@ -5,10 +5,10 @@ import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { migrations } from '../server/db/migrations/postgresql/index.js';
 import { openDatabase } from '../server/db/orm.js';
 import { SAMPLE_FILE } from '../server/seed.js';
-import { startCluster, type Cluster } from './helpers/cluster.js';
-import type { ServerProcess } from './helpers/process.js';
-import { customerPath, newCustomer, postgresOnly, rest, startServer, TEST_ADMIN, usingPostgres, type TestServer } from './helpers/server.js';
 import { bearer, signupCustomer } from './helpers/auth.js';
+import { type Cluster, startCluster } from './helpers/cluster.js';
+import type { ServerProcess } from './helpers/process.js';
+import { customerPath, newCustomer, postgresOnly, rest, startServer, TEST_ADMIN, type TestServer, usingPostgres } from './helpers/server.js';
 
 /**
  * Several Carly instances on one PostgreSQL database (the multi-machine deployment): two real
@@ -187,20 +187,22 @@ describe.skipIf(!usingPostgres())(postgresOnly('instances starting at once on an
   it.each([
     ['an empty database', false],
     ['a migrated database with no data yet (the seed and first-admin race alone)', true],
-  ])('migrate, seed and create the first admin exactly once, on %s', async (_, migrated) => {
-    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
-    const servers: TestServer[] = [];
-    try {
-      if (migrated) await (await openDatabase({ kind: 'postgresql', url: scratch.url })).close(true);
-      const started = await Promise.allSettled(
-        [1, 2, 3, 4].map(() => startServer({ DATABASE_URL: scratch.url, SEED_SAMPLE_DATA: 'true' })),
-      );
-      for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
-      expect(started.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))).toEqual([]);
-      await expectBootstrappedOnce(scratch.url);
-    } finally {
-      for (const s of servers) await s.close();
-      await scratch.drop();
-    }
-  }, 60_000);
+  ])(
+    'migrate, seed and create the first admin exactly once, on %s',
+    async (_, migrated) => {
+      const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
+      const servers: TestServer[] = [];
+      try {
+        if (migrated) await (await openDatabase({ kind: 'postgresql', url: scratch.url })).close(true);
+        const started = await Promise.allSettled([1, 2, 3, 4].map(() => startServer({ DATABASE_URL: scratch.url, SEED_SAMPLE_DATA: 'true' })));
+        for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
+        expect(started.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))).toEqual([]);
+        await expectBootstrappedOnce(scratch.url);
+      } finally {
+        for (const s of servers) await s.close();
+        await scratch.drop();
+      }
+    },
+    60_000,
+  );
 });

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ROOT } from './helpers/process.js';
-import { newCustomer, rest, tempDir, TEST_ADMIN, usingPostgres } from './helpers/server.js';
+import { newCustomer, rest, TEST_ADMIN, tempDir, usingPostgres } from './helpers/server.js';
 
 interface LogLine {
   msg: string;

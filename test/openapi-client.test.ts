@@ -46,9 +46,17 @@ function generatedClient(token?: () => string | undefined) {
       // An NDJSON stream (GET /customers/export): its schema is that of each line.
       const ndjson = response.headers.get('content-type')?.startsWith('application/x-ndjson');
       const csv = response.headers.get('content-type')?.startsWith('text/csv');
-      const bodies = ndjson ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : csv ? [text] : [text ? JSON.parse(text) : null];
+      const bodies = ndjson
+        ? text
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : csv
+          ? [text]
+          : [text ? JSON.parse(text) : null];
       let match = validateResponse(request.method, url.pathname + url.search, response.status, bodies[0] ?? null, { headers: response.headers });
-      for (const body of bodies.slice(1)) match = validateResponse(request.method, url.pathname + url.search, response.status, body, { headers: response.headers });
+      for (const body of bodies.slice(1))
+        match = validateResponse(request.method, url.pathname + url.search, response.status, body, { headers: response.headers });
       expect(match.template).toBe(schemaPath);
       seen.push(`${request.method} ${match.template} ${response.status}`);
       return response;
@@ -193,7 +201,9 @@ export async function typedUse(): Promise<void> {
     const signup = await api.POST('/auth/signup', { body: { email, password: 'Sturdy-openapi-pass-1', firstName: 'Open', lastName: 'Api' } });
     expect(signup.response.status).toBe(200);
     token = signup.data.tokens.accessToken;
-    expect((await api.POST('/auth/signup', { body: { email, password: 'Sturdy-openapi-pass-1', firstName: 'Open', lastName: 'Api' } })).response.status).toBe(409);
+    expect((await api.POST('/auth/signup', { body: { email, password: 'Sturdy-openapi-pass-1', firstName: 'Open', lastName: 'Api' } })).response.status).toBe(
+      409,
+    );
     const weak = await api.POST('/auth/signup', { body: { email: `w${email}`, password: 'short', firstName: 'W', lastName: 'K' } });
     expect(weak.response.status).toBe(400);
 
@@ -218,7 +228,9 @@ export async function typedUse(): Promise<void> {
     token = refreshed.data.tokens.accessToken;
     expect((await api.POST('/auth/refresh', { body: { refreshToken: 'spent-or-made-up' } })).response.status).toBe(401);
 
-    expect((await api.POST('/auth/password', { body: { currentPassword: 'Sturdy-openapi-pass-1', newPassword: 'Sturdy-openapi-pass-2' } })).response.status).toBe(200);
+    expect(
+      (await api.POST('/auth/password', { body: { currentPassword: 'Sturdy-openapi-pass-1', newPassword: 'Sturdy-openapi-pass-2' } })).response.status,
+    ).toBe(200);
     expect((await api.POST('/auth/reset', { body: { email } })).response.status).toBe(200);
     expect((await api.POST('/auth/reset', { body: { email: 'nobody@example.com' } })).response.status).toBe(200);
     const resetTokenValue = resetToken(await waitForMail(server.dataDir, email));
@@ -343,7 +355,11 @@ export async function typedUse(): Promise<void> {
     const login = await generatedClient().POST('/auth/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
     const admin = generatedClient(() => login.data.tokens.accessToken as string);
     const rows = [newCustomer(), newCustomer()].map((c) => JSON.stringify(c)).join('\n');
-    const imported = await admin.POST('/customers/import', { body: rows, bodySerializer: (b: string) => b, headers: { 'content-type': 'application/x-ndjson' } });
+    const imported = await admin.POST('/customers/import', {
+      body: rows,
+      bodySerializer: (b: string) => b,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(imported.response.status).toBe(200);
     expect(imported.data).toMatchObject({ read: 2, inserted: 2 });
     const exported = await admin.GET('/customers/export', { params: { query: { format: 'ndjson' } }, parseAs: 'text' });
@@ -362,8 +378,17 @@ export async function typedUse(): Promise<void> {
 
 describe('openapi-validate', () => {
   const customer = {
-    id: 'cus_9c1d0e2f3a4b5c6d7e8f9a0b', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', phone: null, company: null, address: null,
-    metadata: {}, createdAt: '2026-01-15T09:30:00.000Z', updatedAt: '2026-01-15T09:30:00.000Z', version: 1,
+    id: 'cus_9c1d0e2f3a4b5c6d7e8f9a0b',
+    email: 'ada@example.com',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    phone: null,
+    company: null,
+    address: null,
+    metadata: {},
+    createdAt: '2026-01-15T09:30:00.000Z',
+    updatedAt: '2026-01-15T09:30:00.000Z',
+    version: 1,
   };
 
   it('matches concrete, percent-encoded paths with a query to their template', () => {
@@ -391,6 +416,8 @@ describe('openapi-validate', () => {
     refused(404, { code: 'NOT_FOUND', message: 'x', stack: 'at ...' }, /additional properties "stack"/);
     refused(404, { code: 'GONE', message: 'x' }, /\/code must be equal to one of the allowed values/);
     expect(() => validateResponse('GET', '/nope', 200, {})).toThrow(/no such operation/);
-    expect(() => validateResponse('GET', '/customers/ada%40example.com', 200, customer, { headers: { 'content-type': 'text/html' } })).toThrow(/content-type text\/html/);
+    expect(() => validateResponse('GET', '/customers/ada%40example.com', 200, customer, { headers: { 'content-type': 'text/html' } })).toThrow(
+      /content-type text\/html/,
+    );
   });
 });

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPENAPI_FILE, serializeOpenApi } from '../scripts/lib/openapi-file.js';
 import { buildOpenApiDocument } from '../server/openapi.js';
 import { SERVICE_VERSION } from '../server/version.js';
-import { OPENAPI_FILE, serializeOpenApi } from '../scripts/lib/openapi-file.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;

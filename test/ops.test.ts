@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerPath, rest, startServer, type TestServer } from './helpers/server.js';
 import { adminHeaders } from './helpers/auth.js';
+import { customerPath, rest, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 beforeAll(async () => {

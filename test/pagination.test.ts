@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCustomer, postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 import { adminHeaders } from './helpers/auth.js';
+import { newCustomer, postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 let server: TestServer;
 let auth: Record<string, string>;
@@ -24,7 +24,11 @@ beforeAll(async () => {
   server = await startServer();
   auth = await adminHeaders(server);
   for (let i = 0; i < 30; i++) {
-    const r = await call('POST', '/customers', newCustomer({ email: `page${String(i).padStart(2, '0')}@example.com`, firstName: i % 2 ? 'Alice' : 'Bob', lastName: `Zed${i % 5}` }));
+    const r = await call(
+      'POST',
+      '/customers',
+      newCustomer({ email: `page${String(i).padStart(2, '0')}@example.com`, firstName: i % 2 ? 'Alice' : 'Bob', lastName: `Zed${i % 5}` }),
+    );
     expect(r.status).toBe(200);
   }
 });
@@ -74,7 +78,7 @@ describe('list pagination', () => {
     const first = await call('GET', '/customers?limit=2&sort=email');
     const cursor = first.body.nextCursor as string;
     expect(cursor).toBeTruthy();
-    for (const bad of ['garbage', `${cursor}x`, `x${cursor}`, Buffer.from('[1,2]').toString('base64url') + '.abc']) {
+    for (const bad of ['garbage', `${cursor}x`, `x${cursor}`, `${Buffer.from('[1,2]').toString('base64url')}.abc`]) {
       const r = await call('GET', `/customers?limit=2&sort=email&cursor=${encodeURIComponent(bad)}`);
       expect(r.status, bad).toBe(400);
       expect(r.body.code).toBe('BAD_REQUEST');
@@ -103,11 +107,12 @@ describe('list pagination', () => {
     const queries: Record<string, string> = {
       byEmail: "select * from customers where email = 'a@b.c'",
       createdAt: 'select * from customers order by created_at desc, id desc limit 51',
-      createdAtCursor: "select * from customers where created_at <= 5 and (created_at < 5 or id < 9) order by created_at desc, id desc limit 51",
+      createdAtCursor: 'select * from customers where created_at <= 5 and (created_at < 5 or id < 9) order by created_at desc, id desc limit 51',
       updatedAt: 'select * from customers order by updated_at, id limit 51',
       email: 'select * from customers order by email limit 51',
       lastName: 'select * from customers order by last_name_key, id limit 51',
-      search: "select * from customers where (email >= 'ab' and email < 'ac') or (first_name_key >= 'ab' and first_name_key < 'ac') or (last_name_key >= 'ab' and last_name_key < 'ac') order by created_at desc, id desc limit 51",
+      search:
+        "select * from customers where (email >= 'ab' and email < 'ac') or (first_name_key >= 'ab' and first_name_key < 'ac') or (last_name_key >= 'ab' and last_name_key < 'ac') order by created_at desc, id desc limit 51",
     };
     for (const [name, sql] of Object.entries(queries)) {
       const rows = (await knex.raw(`explain query plan ${sql}`)) as { detail: string }[];
@@ -128,7 +133,7 @@ async function expectPostgresIndexes() {
   const queries: Record<string, string> = {
     byEmail: "select * from customers where email = 'a@b.c'",
     createdAt: 'select * from customers order by created_at desc, id desc limit 51',
-    createdAtCursor: "select * from customers where created_at <= now() and (created_at < now() or id < 9) order by created_at desc, id desc limit 51",
+    createdAtCursor: 'select * from customers where created_at <= now() and (created_at < now() or id < 9) order by created_at desc, id desc limit 51',
     updatedAt: 'select * from customers order by updated_at, id limit 51',
     email: 'select * from customers order by email limit 51',
     emailCursor: "select * from customers where email >= 'm' and (email > 'm' or id > 9) order by email limit 51",

@@ -27,7 +27,10 @@ describe('the personal-data registry covers every table', () => {
     const personal = PERSONAL_DATA.map((t) => tableOf(em(), t.entity));
     const none = NO_PERSONAL_DATA.map((t) => tableOf(em(), t.entity));
     const covered = new Set([...personal, ...none]);
-    expect(tables.filter((t) => !covered.has(t)), 'tables nobody said anything about').toEqual([]);
+    expect(
+      tables.filter((t) => !covered.has(t)),
+      'tables nobody said anything about',
+    ).toEqual([]);
     expect(personal.filter((t) => none.includes(t))).toEqual([]);
     expect(new Set(personal).size).toBe(personal.length);
     expect(tables.length).toBeGreaterThanOrEqual(9);

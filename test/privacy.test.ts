@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERSONAL_DATA } from '../server/privacy/personal-data.js';
-import { adminHeaders, bearer, login, type Tokens } from './helpers/auth.js';
 import { auditRows, verifyChain, waitForChain } from './helpers/audit.js';
+import { adminHeaders, bearer, login, type Tokens } from './helpers/auth.js';
 import { databaseText, sqlQuery } from './helpers/database.js';
 import { waitForMail } from './helpers/outbox.js';
 import { customerPath, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
@@ -49,10 +49,22 @@ async function populatedPerson() {
   }
   expect((await rest(server.url, 'POST', '/auth/login', { email: person.email, password: 'a-wrong-password' }, from)).status).toBe(401);
   const own = bearer(tokens[2]!.accessToken);
-  const selfPatch = await rest(server.url, 'PATCH', customerPath(person.email), { company: `${person.company} Two` }, { ...own, ...from, 'idempotency-key': `self-${stamp}` });
+  const selfPatch = await rest(
+    server.url,
+    'PATCH',
+    customerPath(person.email),
+    { company: `${person.company} Two` },
+    { ...own, ...from, 'idempotency-key': `self-${stamp}` },
+  );
   expect(selfPatch.status).toBe(200);
   const adminKey = `admin-${stamp}`;
-  const adminPatch = await rest(server.url, 'PATCH', customerPath(person.email), { lastName: `${person.lastName}-Smythe` }, { ...admin, 'idempotency-key': adminKey });
+  const adminPatch = await rest(
+    server.url,
+    'PATCH',
+    customerPath(person.email),
+    { lastName: `${person.lastName}-Smythe` },
+    { ...admin, 'idempotency-key': adminKey },
+  );
   expect(adminPatch.status).toBe(200);
   expect((await rest(server.url, 'POST', '/auth/reset', { email: person.email }, from)).status).toBe(200);
   await waitForMail(server.dataDir, person.email, 2);
@@ -95,11 +107,17 @@ describe('export (GDPR art. 15)', () => {
     expect(doc.idempotencyRecords).toEqual([{ operation: 'customers.update', createdAt: expect.any(String), expiresAt: expect.any(String) }]);
     expect(doc.events.map((e: { type: string }) => e.type)).toEqual(['customer.created', 'customer.updated', 'customer.updated']);
     const actions = doc.auditEntries.map((e: { action: string }) => e.action);
-    for (const action of ['auth.signup', 'customer.created', 'auth.login', 'customer.updated', 'auth.password.resetRequested']) expect(actions).toContain(action);
+    for (const action of ['auth.signup', 'customer.created', 'auth.login', 'customer.updated', 'auth.password.resetRequested'])
+      expect(actions).toContain(action);
     // The admin's update is there too (the person was its target), without who the admin is or where they were.
     const byAdmin = doc.auditEntries.filter((e: { action: string; actor: { id: string | null } }) => e.action === 'customer.updated' && e.actor.id !== p.id);
     expect(byAdmin).toHaveLength(1);
-    expect(byAdmin[0]).toMatchObject({ actor: { type: 'user', id: null, email: null }, ip: null, userAgent: null, changes: { lastName: [expect.any(String), `${p.lastName}-Smythe`] } });
+    expect(byAdmin[0]).toMatchObject({
+      actor: { type: 'user', id: null, email: null },
+      ip: null,
+      userAgent: null,
+      changes: { lastName: [expect.any(String), `${p.lastName}-Smythe`] },
+    });
     expect(JSON.stringify(doc)).not.toContain(TEST_ADMIN.email);
 
     // Never a hash, token or password.
@@ -169,11 +187,21 @@ describe('erase (GDPR art. 17)', () => {
       expect(found.status).toBe(200);
       expect(found.body.items, q).toEqual([]);
     }
-    const theirWords = [p.firstName, p.lastName, `${p.lastName}-Smythe`, p.email, p.company].flatMap((v) => v.normalize('NFKD').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+    const theirWords = [p.firstName, p.lastName, `${p.lastName}-Smythe`, p.email, p.company].flatMap(
+      (v) =>
+        v
+          .normalize('NFKD')
+          .toLowerCase()
+          .match(/[\p{L}\p{N}]+/gu) ?? [],
+    );
     // Words with the person's stamp are theirs alone (others share philippa, quennell, example, ...).
     const personal = theirWords.filter((w) => w.length >= 4 && /\d/.test(w));
     expect(personal.length).toBeGreaterThan(2);
-    const left = await sqlQuery<{ word: string }>(database, `select word from search_words where word in (${personal.map((_, i) => `$${i + 1}`).join(', ')})`, personal);
+    const left = await sqlQuery<{ word: string }>(
+      database,
+      `select word from search_words where word in (${personal.map((_, i) => `$${i + 1}`).join(', ')})`,
+      personal,
+    );
     expect(left).toEqual([]);
 
     // Every token of the account answers 401 at once.
@@ -189,7 +217,11 @@ describe('erase (GDPR art. 17)', () => {
       [p.customerId],
     );
     expect(event).toEqual({ customer_email: null, customer_version: null });
-    const kept = await sqlQuery<{ customer_email: string }>(database, "select customer_email from events where customer_id = $1 and type <> 'customer.erased'", [p.customerId]);
+    const kept = await sqlQuery<{ customer_email: string }>(
+      database,
+      "select customer_email from events where customer_id = $1 and type <> 'customer.erased'",
+      [p.customerId],
+    );
     expect(kept).toHaveLength(3);
     expect(new Set(kept.map((e) => e.customer_email)).size).toBe(1);
     expect(kept[0]!.customer_email).toMatch(/^erased-[\w-]{12}@erased\.invalid$/);
@@ -235,7 +267,13 @@ describe('erase (GDPR art. 17)', () => {
   it('a person may erase themselves: their own erasure entry carries the pseudonym, not them, and their session ends at once', async () => {
     const p = await populatedPerson();
     const own = bearer(p.tokens[1]!.accessToken);
-    const r = await rest(server.url, 'POST', `${customerPath(p.email)}/erase`, { confirm: p.email }, { ...own, 'user-agent': p.userAgent, 'idempotency-key': 'my-own-erasure' });
+    const r = await rest(
+      server.url,
+      'POST',
+      `${customerPath(p.email)}/erase`,
+      { confirm: p.email },
+      { ...own, 'user-agent': p.userAgent, 'idempotency-key': 'my-own-erasure' },
+    );
     expect(r.status).toBe(200);
     expect((await rest(server.url, 'GET', '/auth/me', undefined, own)).status).toBe(401);
     const [entry] = await auditRows(server, 'request_id = $1', [r.headers.get('x-request-id')]);
@@ -255,7 +293,7 @@ describe('erase (GDPR art. 17)', () => {
     expect(await verifyChain(server)).toMatchObject({ ok: true });
   });
 
-  it("who may erase: admins, keys with customers:write, the person; not another customer nor a read-only key", async () => {
+  it('who may erase: admins, keys with customers:write, the person; not another customer nor a read-only key', async () => {
     const p = await populatedPerson();
     const other = await populatedPerson();
     const nosy = await rest(server.url, 'POST', `${customerPath(p.email)}/erase`, { confirm: p.email }, bearer(other.tokens[0]!.accessToken));

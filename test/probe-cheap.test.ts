@@ -156,7 +156,9 @@ describe('IPv6 webhook addresses: global unicast 2000::/3 only (item 6)', () => 
       expect(r.status, host).toBe(400);
       expect(r.body.code).toBe('BAD_REQUEST');
       expect(r.body.message).toMatch(/^url: refused: /);
-      await expect(server.trpc(await adminToken(server)).webhooks.create.mutate({ url, events: ['*'] })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+      await expect(server.trpc(await adminToken(server)).webhooks.create.mutate({ url, events: ['*'] })).rejects.toMatchObject({
+        data: { code: 'BAD_REQUEST' },
+      });
     }
     expect((await rest(server.url, 'GET', '/webhooks', undefined, admin)).body.items.length).toBe(before);
   });

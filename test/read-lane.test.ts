@@ -5,16 +5,16 @@
  * and compared, on each database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyReads } from '../server/api-keys/api-key-reads.js';
 import { hashSecret } from '../server/api-keys/secret-format.js';
+import { SessionReads } from '../server/auth/session-reads.js';
 import { toCustomer } from '../server/customers/customer.mapper.js';
+import { CustomerReads } from '../server/customers/customer-reads.js';
 import { ApiKeyEntity } from '../server/db/api-key.entity.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
-import { SessionEntity } from '../server/db/session.entity.js';
-import { ApiKeyReads } from '../server/api-keys/api-key-reads.js';
-import { SessionReads } from '../server/auth/session-reads.js';
-import { CustomerReads } from '../server/customers/customer-reads.js';
 import { openReadLane } from '../server/db/open-read-lane.js';
 import type { ReadLane } from '../server/db/read-lane.js';
+import { SessionEntity } from '../server/db/session.entity.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
@@ -39,7 +39,15 @@ describe(`the read lane answers what the ORM answers (${process.env.CARLY_TEST_D
   const em = () => server.app.orm.em.fork();
 
   it('customers: present (every field kind), missing, deleted, updated', async () => {
-    const full = (await rest(server.url, 'POST', '/customers', newCustomer({ phone: '+1 555 0100', company: 'Ünïcode Ltd', address: { line1: '1 Way', city: 'Oslo', country: 'no' }, metadata: { a: '1', b: 'é' } }), admin)).body;
+    const full = (
+      await rest(
+        server.url,
+        'POST',
+        '/customers',
+        newCustomer({ phone: '+1 555 0100', company: 'Ünïcode Ltd', address: { line1: '1 Way', city: 'Oslo', country: 'no' }, metadata: { a: '1', b: 'é' } }),
+        admin,
+      )
+    ).body;
     const bare = (await rest(server.url, 'POST', '/customers', newCustomer(), admin)).body;
     const gone = (await rest(server.url, 'POST', '/customers', newCustomer(), admin)).body;
     await rest(server.url, 'PATCH', customerPath(bare.email), { company: 'Later' }, admin);

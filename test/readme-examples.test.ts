@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_EMAIL, INITIAL_PASSWORD_FILE } from '../server/auth/admin-bootstrap.js';
 import { bearer, login } from './helpers/auth.js';
 import { ROOT } from './helpers/process.js';
-import { rest, startServer, tempDir, type TestServer } from './helpers/server.js';
+import { rest, startServer, type TestServer, tempDir } from './helpers/server.js';
 
 /** The fenced block right after `<!-- example: name -->` in README.md. */
 export function readmeExample(name: string): string {
@@ -63,7 +63,7 @@ describe('README examples', () => {
     expect(count.body.items).toHaveLength(1);
   });
 
-  it('curl: a failed login stops it with the server\'s answer, and nothing is created', async () => {
+  it("curl: a failed login stops it with the server's answer, and nothing is created", async () => {
     const keysBefore = (await rest(server.url, 'GET', '/api-keys', undefined, await firstAdminHeaders())).body.items.length;
     const { code, out, err } = await run(
       'bash',
@@ -77,7 +77,7 @@ describe('README examples', () => {
     expect((await rest(server.url, 'GET', '/api-keys', undefined, await firstAdminHeaders())).body.items).toHaveLength(keysBefore);
   });
 
-  it('python: the same with an API key from the environment; an error shows the server\'s JSON body', async () => {
+  it("python: the same with an API key from the environment; an error shows the server's JSON body", async () => {
     const key = await rest(server.url, 'POST', '/api-keys', { name: 'python', scopes: ['customers:read', 'customers:write'] }, await firstAdminHeaders());
     const { code, out, err } = await run('python3', readmeExample('python'), { CARLY_URL: server.url, CARLY_API_KEY: key.body.secret }, folder);
     expect(code, out + err).toBe(0);
@@ -97,7 +97,10 @@ describe('README examples', () => {
     const key = await rest(server.url, 'POST', '/api-keys', { name: 'warehouse', scopes: ['customers:export', 'events:read'] }, admin);
     const dir = fs.mkdtempSync(path.join(ROOT, '.tmp-sync-'));
     try {
-      for (const [command, name] of [['bash', 'sync-curl'], ['python3', 'sync-python']] as const) {
+      for (const [command, name] of [
+        ['bash', 'sync-curl'],
+        ['python3', 'sync-python'],
+      ] as const) {
         const listed = await rest(server.url, 'GET', '/customers?limit=200', undefined, admin);
         expect(listed.body.nextCursor).toBeNull();
         const script = command === 'bash' ? `set -euo pipefail\ncd ${JSON.stringify(dir)}\n${readmeExample(name)}` : readmeExample(name);

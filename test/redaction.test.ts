@@ -4,10 +4,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
-import { rest, tempDir, TEST_ADMIN, usingPostgres, type RestResponse } from './helpers/server.js';
 import { bearer, type Tokens } from './helpers/auth.js';
 import { resetToken, waitForMail } from './helpers/outbox.js';
+import { type ServerProcess, spawnServer } from './helpers/process.js';
+import { type RestResponse, rest, TEST_ADMIN, tempDir, usingPostgres } from './helpers/server.js';
 
 /** Every column of the database that holds a secret's hash, after the server stopped. */
 async function storedHashes(dataDir: string, databaseUrl: string | undefined): Promise<{ refresh: string[]; password: string[]; reset: string[] }> {
@@ -123,9 +123,19 @@ describe('secrets never reach the logs or the API', () => {
     expect(sessions.status).toBe(200);
     expect(sessions.body.items.length).toBeGreaterThan(0);
 
-    const badCurrent = await call('POST', '/auth/password', { currentPassword: wrongPassword, newPassword: changedPassword }, bearer(signup.body.tokens.accessToken));
+    const badCurrent = await call(
+      'POST',
+      '/auth/password',
+      { currentPassword: wrongPassword, newPassword: changedPassword },
+      bearer(signup.body.tokens.accessToken),
+    );
     expect(badCurrent.status).toBe(400);
-    const changed = await call('POST', '/auth/password', { currentPassword: signupPassword, newPassword: changedPassword }, bearer(signup.body.tokens.accessToken));
+    const changed = await call(
+      'POST',
+      '/auth/password',
+      { currentPassword: signupPassword, newPassword: changedPassword },
+      bearer(signup.body.tokens.accessToken),
+    );
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
 
     expect((await call('POST', '/auth/reset', { email })).status).toBe(200);
@@ -153,7 +163,10 @@ describe('secrets never reach the logs or the API', () => {
     for (const [p, init] of [
       ['/trpc/auth.me', { headers: bearer(after.body.tokens.accessToken) }],
       ['/trpc/auth.sessions', { headers: bearer(after.body.tokens.accessToken) }],
-      ['/trpc/auth.login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ json: { email, password: resetPassword } }) }],
+      [
+        '/trpc/auth.login',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ json: { email, password: resetPassword } }) },
+      ],
     ] as const) {
       const r = await fetch(url + p, init);
       expect(r.status, p).toBe(200);
@@ -171,7 +184,14 @@ describe('secrets never reach the logs or the API', () => {
     const secret = key.body.secret as string;
     const jwt = after.body.tokens.accessToken as string;
     tokens.push(secret);
-    for (const p of [`/customers?${secret}`, `/customers?limit=5&${secret}`, `/customers?${secret}=1`, `/customers/${jwt}`, `/customers?${jwt}`, `/trpc/customers.list?${secret}`]) {
+    for (const p of [
+      `/customers?${secret}`,
+      `/customers?limit=5&${secret}`,
+      `/customers?${secret}=1`,
+      `/customers/${jwt}`,
+      `/customers?${jwt}`,
+      `/trpc/customers.list?${secret}`,
+    ]) {
       const r = await fetch(url + p, { headers: bearer(admin.body.tokens.accessToken) });
       expect(r.status, p).toBeLessThan(500);
     }

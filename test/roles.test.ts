@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRPCClientError } from '@trpc/client';
-import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, bearer, signupCustomer } from './helpers/auth.js';
+import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 let admin: string;

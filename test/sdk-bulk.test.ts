@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCarlyClient, isCarlyError, type BulkImportRow } from '../client-sdk/src/index.js';
+import { type BulkImportRow, createCarlyClient, isCarlyError } from '../client-sdk/src/index.js';
 import { adminHeaders } from './helpers/auth.js';
 import { createKey, visibilityBarrier } from './helpers/events.js';
 import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';

@@ -10,12 +10,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDist, DIST_DIR, SDK_DIR } from '../scripts/sdk/build.js';
-import { startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 import { ROOT } from './helpers/process.js';
+import { startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
 const dialect = process.env.CARLY_TEST_DIALECT ?? 'sqlite';
 const TYPES_DIR = path.join(ROOT, 'test', 'sdk-types');
@@ -30,7 +30,9 @@ interface Result {
 
 /** Runs a command with a clean environment: no npm_* variables from a surrounding `npm test`. */
 function sh(command: string, args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Result> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_OPTIONS' && k !== 'VITEST' && !k.startsWith('VITEST_')));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_OPTIONS' && k !== 'VITEST' && !k.startsWith('VITEST_')),
+  );
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, env: { ...base, NO_COLOR: '1', FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -122,7 +124,11 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
   });
 
   it('are-the-types-wrong finds no problem (ESM, CJS, node10, bundler)', async () => {
-    const attw = await sh(process.execPath, [path.join(ROOT, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), tarball, '--format', 'ascii', '--no-definitely-typed'], work);
+    const attw = await sh(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), tarball, '--format', 'ascii', '--no-definitely-typed'],
+      work,
+    );
     expect(attw.code, show(attw)).toBe(0);
     expect(attw.stdout).toContain('No problems found');
   });
@@ -165,7 +171,10 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
     const env = { CARLY_URL: server.url, CARLY_EMAIL: TEST_ADMIN.email, CARLY_PASSWORD: TEST_ADMIN.password };
     const run = await sh(process.execPath, ['dist/sample.js'], consumer, env);
     expect(run.code, show(run)).toBe(0);
-    const steps = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { step: string; [k: string]: unknown });
+    const steps = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { step: string; [k: string]: unknown });
     expect(steps.map((s) => s.step)).toEqual(['login', 'create', 'list', 'iterate', 'stale-update', 'invalid', 'delete', 'done']);
     expect(steps.find((s) => s.step === 'stale-update')).toMatchObject({ code: 'CONFLICT', status: 409 });
     expect(steps.find((s) => s.step === 'invalid')).toMatchObject({ issues: ['email', 'firstName'] });
@@ -177,12 +186,28 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
 
   it('the type tests fail to compile when an expectation is wrong (the check has teeth)', async () => {
     const source = fs.readFileSync(path.join(consumer, 'src', 'client.types.ts'), 'utf8');
-    const broken = source.replace("// @ts-expect-error: firstName and lastName are required\n", '');
+    const broken = source.replace('// @ts-expect-error: firstName and lastName are required\n', '');
     expect(broken).not.toBe(source);
     fs.writeFileSync(path.join(consumer, 'broken.types.ts'), broken);
     const tsc = await sh(
       process.execPath,
-      [path.join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2023,DOM,ESNext.Disposable', '--types', 'node', '--skipLibCheck', 'broken.types.ts'],
+      [
+        path.join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '--noEmit',
+        '--strict',
+        '--module',
+        'NodeNext',
+        '--moduleResolution',
+        'NodeNext',
+        '--target',
+        'ES2022',
+        '--lib',
+        'ES2023,DOM,ESNext.Disposable',
+        '--types',
+        'node',
+        '--skipLibCheck',
+        'broken.types.ts',
+      ],
       consumer,
     );
     expect(tsc.code).not.toBe(0);

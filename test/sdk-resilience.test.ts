@@ -4,8 +4,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyProcedure } from '@trpc/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createCarlyClient, isCarlyError, PROCEDURES } from '../client-sdk/src/index.js';
 import { appRouter } from '../server/trpc/root.js';
@@ -43,7 +43,10 @@ async function faultyProxy(fault: (path: string, n: number) => Fault) {
       res.writeHead(Number(what), { 'content-type': 'text/plain', ...(what === '429' ? { 'retry-after': '1' } : {}) }).end('busy');
       return;
     }
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>;
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<
+      string,
+      string
+    >;
     const upstream = await fetch(server.url + req.url, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
     const body = Buffer.from(await upstream.arrayBuffer());
     if (what === 'drop-answer') {
@@ -147,7 +150,10 @@ describe('retries', () => {
       // The server asked for a second: the retry waited for it, not the 20-100 ms backoff.
       expect(Date.now() - started).toBeGreaterThanOrEqual(950);
       for (const path of ['/trpc/customers.list', '/trpc/customers.get', '/trpc/customers.update']) {
-        expect(proxy.seen.filter((s) => s.path === path), path).toHaveLength(2);
+        expect(
+          proxy.seen.filter((s) => s.path === path),
+          path,
+        ).toHaveLength(2);
       }
     } finally {
       await proxy.close();
@@ -189,6 +195,10 @@ describe('sessions by declaration', () => {
       .sort();
     expect(opens).toEqual(returnsTokens);
     expect(returnsTokens).toEqual(['auth.login', 'auth.refresh', 'auth.signup']);
-    expect(Object.entries(PROCEDURES).filter(([, d]) => 'session' in d && d.session === 'ends').map(([n]) => n)).toEqual(['auth.logout']);
+    expect(
+      Object.entries(PROCEDURES)
+        .filter(([, d]) => 'session' in d && d.session === 'ends')
+        .map(([n]) => n),
+    ).toEqual(['auth.logout']);
   });
 });

@@ -5,23 +5,23 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appRouter } from '../server/trpc/root.js';
 import {
+  type CarlyClient,
   CarlyError,
-  createCarlyClient,
+  type Customer,
   CustomerCreateInput,
+  createCarlyClient,
   isCarlyError,
   PROCEDURES,
   queryError,
-  toCarlyError,
-  type CarlyClient,
-  type Customer,
   type Tokens,
+  toCarlyError,
 } from '../client-sdk/src/index.js';
 import { PROCEDURES_FILE, renderProcedureMap } from '../scripts/sdk/procedures.js';
-import { newCustomer, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
+import { appRouter } from '../server/trpc/root.js';
 import { TestClock } from './helpers/clock.js';
 import { resetToken, waitForMail } from './helpers/outbox.js';
+import { newCustomer, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 const clock = new TestClock();
@@ -258,7 +258,11 @@ describe('tokens', () => {
 
   it('a failed refresh surfaces as CarlyError UNAUTHORIZED and drops the tokens', async () => {
     const seen: (Tokens | null)[] = [];
-    const carly = createCarlyClient({ url: server.url, tokens: { accessToken: 'not-a-jwt', refreshToken: 'not-a-refresh-token' }, onTokens: (t) => void seen.push(t) });
+    const carly = createCarlyClient({
+      url: server.url,
+      tokens: { accessToken: 'not-a-jwt', refreshToken: 'not-a-refresh-token' },
+      onTokens: (t) => void seen.push(t),
+    });
     const err = await rejection(carly.customers.get({ email: TEST_ADMIN.email }));
     expect(err).toMatchObject({ code: 'UNAUTHORIZED', status: 401, procedure: 'customers.get' });
     expect(carly.tokens).toBeNull();

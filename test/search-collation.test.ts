@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { prefixUpperBound } from '../server/customers/customers.service.js';
-import { postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 import { adminHeaders } from './helpers/auth.js';
+import { postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 /**
  * Search and sort give the same answers on SQLite and PostgreSQL: this file runs in both
@@ -41,8 +41,41 @@ const PEOPLE: { email: string; firstName: string; lastName: string }[] = [
 ];
 
 const QUERIES = [
-  'a', 'ad', 'ADA', 'adam', 'e', 'é', 'émi', 'Émile', 'z', 'zo', 'ω', 'Ω', 'д', '李', '𝒜', '😀', 'ab', 'ab😀',
-  '100%', '100', '%', '_', 'a_', 'a_b', '_u', 'back\\', '\\', "o'b", "'", 'smith', 's', 'i', 'stra', 'de ', 'nomatch',
+  'a',
+  'ad',
+  'ADA',
+  'adam',
+  'e',
+  'é',
+  'émi',
+  'Émile',
+  'z',
+  'zo',
+  'ω',
+  'Ω',
+  'д',
+  '李',
+  '𝒜',
+  '😀',
+  'ab',
+  'ab😀',
+  '100%',
+  '100',
+  '%',
+  '_',
+  'a_',
+  'a_b',
+  '_u',
+  'back\\',
+  '\\',
+  "o'b",
+  "'",
+  'smith',
+  's',
+  'i',
+  'stra',
+  'de ',
+  'nomatch',
 ];
 
 const SORTS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'email', '-email', 'lastName', '-lastName'] as const;
@@ -111,13 +144,13 @@ afterAll(async () => {
 
 describe(`search and sort give the same answers on every database (${process.env.CARLY_TEST_DIALECT})`, () => {
   it.skipIf(!usingPostgres())(postgresOnly('the test database really sorts differently from code-point order (PostgreSQL: ICU en-US)'), async () => {
-    const rows = (await server.app.orm.em.getConnection().execute(
-      `select x from (values ('z'), ('é'), ('_a'), ('a')) v(x) order by x`,
-    )) as { x: string }[];
+    const rows = (await server.app.orm.em.getConnection().execute(`select x from (values ('z'), ('é'), ('_a'), ('a')) v(x) order by x`)) as { x: string }[];
     expect(rows.map((r) => r.x)).not.toEqual(['_a', 'a', 'z', 'é'].sort(byCodePoint));
-    const columns = (await server.app.orm.em.getConnection().execute(
-      `select column_name, collation_name from information_schema.columns where table_name = 'customers' and column_name in ('email', 'first_name_key', 'last_name_key') order by column_name`,
-    )) as { column_name: string; collation_name: string }[];
+    const columns = (await server.app.orm.em
+      .getConnection()
+      .execute(
+        `select column_name, collation_name from information_schema.columns where table_name = 'customers' and column_name in ('email', 'first_name_key', 'last_name_key') order by column_name`,
+      )) as { column_name: string; collation_name: string }[];
     expect(columns).toEqual([
       { column_name: 'email', collation_name: 'C' },
       { column_name: 'first_name_key', collation_name: 'C' },

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { describe, expect, it } from 'vitest';
-import { ormOptions } from '../server/db/orm.js';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { ormOptions } from '../server/db/orm.js';
 import { tempDir, usingPostgres } from './helpers/server.js';
 
 /** The release before search: its last migration. */
@@ -23,14 +23,26 @@ async function backfilled(database: Parameters<typeof ormOptions>[0]) {
     const insert =
       'insert into customers (public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version) ' +
       'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)';
-    await em.execute(insert, ['cus_old1', 'anna.muller@example.com', 'Änna', 'Müller', 'änna', 'müller', '+49 (30) 1234', 'Ｍüller GmbH',
-      JSON.stringify({ line1: 'x', line2: null, city: 'München', region: null, postalCode: null, country: 'DE' }), JSON.stringify({ crm_id: 'ÀB-1' }), now, now]);
+    await em.execute(insert, [
+      'cus_old1',
+      'anna.muller@example.com',
+      'Änna',
+      'Müller',
+      'änna',
+      'müller',
+      '+49 (30) 1234',
+      'Ｍüller GmbH',
+      JSON.stringify({ line1: 'x', line2: null, city: 'München', region: null, postalCode: null, country: 'DE' }),
+      JSON.stringify({ crm_id: 'ÀB-1' }),
+      now,
+      now,
+    ]);
     await em.execute(insert, ['cus_old2', 'bo@example.com', 'Bo', 'Li', 'bo', 'li', null, null, null, '{}', now, now]);
     await orm.getMigrator().up();
     const rows = await em.execute<Record<string, unknown>[]>(
       'select public_id, first_name_fold, last_name_fold, name_fold, phone_fold, company_fold, city_fold, country_fold, search_words, metadata_fold from customers order by public_id',
     );
-    const words = (await em.execute<{ word: string }[]>("select distinct word from search_words order by word")).map((r) => r.word);
+    const words = (await em.execute<{ word: string }[]>('select distinct word from search_words order by word')).map((r) => r.word);
     const viaIndex = postgres
       ? await em.execute<{ id: unknown }[]>('select id from customers where name_fold like ?', ['%mull%'])
       : await em.execute<{ id: unknown }[]>('select rowid as id from customers_search where customers_search match ?', ['name_fold : "mull"']);
@@ -54,7 +66,18 @@ const expectBackfilled = (result: Awaited<ReturnType<typeof backfilled>>) => {
       search_words: ' anna muller example com gmbh ',
       metadata_fold: '{"crm_id":"ab-1"}',
     },
-    { public_id: 'cus_old2', first_name_fold: 'bo', last_name_fold: 'li', name_fold: 'bo li', phone_fold: null, company_fold: null, city_fold: null, country_fold: null, search_words: ' bo example com li ', metadata_fold: '{}' },
+    {
+      public_id: 'cus_old2',
+      first_name_fold: 'bo',
+      last_name_fold: 'li',
+      name_fold: 'bo li',
+      phone_fold: null,
+      company_fold: null,
+      city_fold: null,
+      country_fold: null,
+      search_words: ' bo example com li ',
+      metadata_fold: '{}',
+    },
   ]);
   // Words of 4+ characters are in the typo dictionary.
   expect(result.words).toEqual(['anna', 'example', 'gmbh', 'muller']);

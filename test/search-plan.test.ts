@@ -4,8 +4,8 @@ import { CustomerSearchInput } from '../client-sdk/src/schemas/search.js';
 import { CursorCodec } from '../server/customers/cursor.js';
 import { CustomerSearch } from '../server/search/customer-search.js';
 import { customerFilter } from '../server/search/query-filter.js';
-import { newCustomer, rest, startServer, usingPostgres, type TestServer } from './helpers/server.js';
 import { adminHeaders } from './helpers/auth.js';
+import { newCustomer, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 /**
  * Each query shape the search is measured on must be answered through indexes, never by a scan
@@ -27,7 +27,13 @@ beforeAll(async () => {
   server = await startServer();
   const admin = await adminHeaders(server);
   for (let i = 0; i < 20; i++) {
-    const r = await rest(server.url, 'POST', '/customers', newCustomer({ firstName: `Ada${i}`, lastName: 'Lovelace', phone: '+1 555 0199', company: 'Engines Ltd', metadata: { crm_id: `A-${i}` } }), admin);
+    const r = await rest(
+      server.url,
+      'POST',
+      '/customers',
+      newCustomer({ firstName: `Ada${i}`, lastName: 'Lovelace', phone: '+1 555 0199', company: 'Engines Ltd', metadata: { crm_id: `A-${i}` } }),
+      admin,
+    );
     expect(r.status).toBe(200);
   }
   search = new CustomerSearch(em, new CursorCodec(Buffer.alloc(32, 1)));
@@ -60,7 +66,9 @@ async function postgresPlan(sql: string, params: unknown[]): Promise<string[]> {
     const [row] = await tx.execute<{ 'QUERY PLAN': unknown }[]>(`explain (format json) ${sql}`, params);
     const steps: string[] = [];
     const walk = (node: Record<string, unknown>) => {
-      steps.push(`${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`);
+      steps.push(
+        `${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`,
+      );
       for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
     };
     const plan = row!['QUERY PLAN'];
@@ -78,7 +86,7 @@ describe('search answers each shape through indexes, never a scan of customers',
     const { text, params } = await search.statement(input);
     const steps = usingPostgres() ? await postgresPlan(text, params) : await sqlitePlan(text, params);
     expect(steps.length).toBeGreaterThan(0);
-    if (process.env.SHOW_PLANS) console.log(steps.join("\n"));
+    if (process.env.SHOW_PLANS) console.log(steps.join('\n'));
     expect(scansCustomers(steps), steps.join('\n')).toEqual([]);
   });
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 import { adminHeaders, bearer, signupCustomer } from './helpers/auth.js';
-import { createKey } from './helpers/events.js';
 import { sqlQuery } from './helpers/database.js';
+import { createKey } from './helpers/events.js';
+import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 /**
  * customers.search against a plain in-memory reference written here from the contract text
@@ -41,23 +41,44 @@ const FIELDS = {
 };
 type Field = keyof typeof FIELDS;
 const folded = (f: Field, v: string) => (f === 'phone' ? digits(v) : fold(v));
-const eq = (f: Field, v: string): Predicate => (c) => {
-  const x = FIELDS[f](c);
-  return x !== null && folded(f, x) === folded(f, v);
-};
-const has = (f: Field, v: string): Predicate => (c) => {
-  const x = FIELDS[f](c);
-  return x !== null && folded(f, x).includes(folded(f, v));
-};
-const metaEq = (k: string, v: string): Predicate => (c) => Object.hasOwn(c.metadata, k) && fold(c.metadata[k]!) === fold(v);
-const metaHas = (k: string, v: string): Predicate => (c) => Object.hasOwn(c.metadata, k) && fold(c.metadata[k]!).includes(fold(v));
-const at = (f: 'createdAt' | 'updatedAt', from: number | null, to: number | null): Predicate => (c) => {
-  const t = Date.parse(c[f]);
-  return (from === null || t >= from) && (to === null || t < to);
-};
-const and = (...ps: Predicate[]): Predicate => (c) => ps.every((p) => p(c));
-const or = (...ps: Predicate[]): Predicate => (c) => ps.some((p) => p(c));
-const not = (p: Predicate): Predicate => (c) => !p(c);
+const eq =
+  (f: Field, v: string): Predicate =>
+  (c) => {
+    const x = FIELDS[f](c);
+    return x !== null && folded(f, x) === folded(f, v);
+  };
+const has =
+  (f: Field, v: string): Predicate =>
+  (c) => {
+    const x = FIELDS[f](c);
+    return x !== null && folded(f, x).includes(folded(f, v));
+  };
+const metaEq =
+  (k: string, v: string): Predicate =>
+  (c) =>
+    Object.hasOwn(c.metadata, k) && fold(c.metadata[k]!) === fold(v);
+const metaHas =
+  (k: string, v: string): Predicate =>
+  (c) =>
+    Object.hasOwn(c.metadata, k) && fold(c.metadata[k]!).includes(fold(v));
+const at =
+  (f: 'createdAt' | 'updatedAt', from: number | null, to: number | null): Predicate =>
+  (c) => {
+    const t = Date.parse(c[f]);
+    return (from === null || t >= from) && (to === null || t < to);
+  };
+const and =
+  (...ps: Predicate[]): Predicate =>
+  (c) =>
+    ps.every((p) => p(c));
+const or =
+  (...ps: Predicate[]): Predicate =>
+  (c) =>
+    ps.some((p) => p(c));
+const not =
+  (p: Predicate): Predicate =>
+  (c) =>
+    !p(c);
 
 function osa(a: string, b: string): number {
   const s = [...a];
@@ -97,7 +118,11 @@ let server: TestServer;
 let admin: Record<string, string>;
 const call = (method: string, path: string, body?: unknown, headers = admin) => rest(server.url, method, path, body, headers);
 const searchUrl = (params: Record<string, string | number | undefined>) =>
-  `/customers/search?${new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)] as [string, string])).toString()}`;
+  `/customers/search?${new URLSearchParams(
+    Object.entries(params)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)] as [string, string]),
+  ).toString()}`;
 
 /** Every page of a search, `limits` cycling page by page (the limit may change between pages). */
 async function walk(params: { query?: string; q?: string }, limits = [7], between?: (page: number) => Promise<void>): Promise<string[]> {
@@ -130,12 +155,41 @@ async function everyone(): Promise<Customer[]> {
 
 const address = (city: string, country: string) => ({ line1: '1 High Street', city, country });
 const PEOPLE = [
-  { email: 'ada.lovelace@example.com', firstName: 'Ada', lastName: 'Lovelace', phone: '+1 (555) 0199', company: 'Analytical Engines Ltd', address: address('London', 'GB'), metadata: { crm_id: 'A-17', plan: 'Pro' } },
-  { email: 'jon.smith@example.net', firstName: 'Jon', lastName: 'Smith', company: 'Smith & Sons', address: address('Dublin', 'IE'), metadata: { plan: 'free' } },
+  {
+    email: 'ada.lovelace@example.com',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    phone: '+1 (555) 0199',
+    company: 'Analytical Engines Ltd',
+    address: address('London', 'GB'),
+    metadata: { crm_id: 'A-17', plan: 'Pro' },
+  },
+  {
+    email: 'jon.smith@example.net',
+    firstName: 'Jon',
+    lastName: 'Smith',
+    company: 'Smith & Sons',
+    address: address('Dublin', 'IE'),
+    metadata: { plan: 'free' },
+  },
   { email: 'john.doe@example.org', firstName: 'John', lastName: 'Doe', phone: '+44 20 7946 0958' },
-  { email: 'jonathan.m@example.com', firstName: 'Jonathan', lastName: 'Müller', company: 'Müller GmbH', address: address('München', 'DE'), metadata: { crm_id: 'B-2' } },
+  {
+    email: 'jonathan.m@example.com',
+    firstName: 'Jonathan',
+    lastName: 'Müller',
+    company: 'Müller GmbH',
+    address: address('München', 'DE'),
+    metadata: { crm_id: 'B-2' },
+  },
   { email: 'zoe.oneil@example.com', firstName: 'Zoë', lastName: "O'Neil", company: "O'Neil Ltd", address: address('Cork', 'IE') },
-  { email: 'jose@example.com', firstName: 'José María', lastName: 'Álvarez', phone: '+34 600 123 456', address: address('Málaga', 'ES'), metadata: { plan: 'PRO plus' } },
+  {
+    email: 'jose@example.com',
+    firstName: 'José María',
+    lastName: 'Álvarez',
+    phone: '+34 600 123 456',
+    address: address('Málaga', 'ES'),
+    metadata: { plan: 'PRO plus' },
+  },
   { email: 'bob@acme.test', firstName: 'Bob', lastName: 'Mullins', company: 'ACME', metadata: { CRM_ID: 'a-17' } },
   { email: 'smyth@example.com', firstName: 'Jane', lastName: 'Smyth' },
   { email: 'lovelass@example.com', firstName: 'Ada', lastName: 'Lovelass', company: 'Ｆｕｌｌｗｉｄｔｈ ﬁrm' },
@@ -150,7 +204,11 @@ beforeAll(async () => {
   admin = await adminHeaders(server);
   for (const p of PEOPLE) expect((await call('POST', '/customers', p)).status).toBe(200);
   for (let i = 0; i < 14; i++) {
-    const r = await call('POST', '/customers', newCustomer({ firstName: `Filler${i}`, company: i % 3 ? `Filler Co ${i % 4}` : null, address: i % 2 ? address('Leeds', 'GB') : null }));
+    const r = await call(
+      'POST',
+      '/customers',
+      newCustomer({ firstName: `Filler${i}`, company: i % 3 ? `Filler Co ${i % 4}` : null, address: i % 2 ? address('Leeds', 'GB') : null }),
+    );
     expect(r.status).toBe(200);
   }
   // The other writers: a sign-up, and an update.
@@ -197,7 +255,10 @@ describe('customers.search: query shapes against the reference', () => {
     ['-(country:GB OR country:IE) company~ltd', () => and(not(or(eq('country', 'GB'), eq('country', 'IE'))), has('company', 'ltd'))],
     ['-city~lee -phone~555', () => and(not(has('city', 'lee')), not(has('phone', '555')))],
     ['((((name~ada))))', () => has('name', 'ada')],
-    ['name~filler company~"co " city:leeds -company~"co 2"', () => and(has('name', 'filler'), has('company', 'co '), eq('city', 'leeds'), not(has('company', 'co 2')))],
+    [
+      'name~filler company~"co " city:leeds -company~"co 2"',
+      () => and(has('name', 'filler'), has('company', 'co '), eq('city', 'leeds'), not(has('company', 'co 2'))),
+    ],
   ];
   it.each(cases)('%s', async (query, predicate) => {
     const want = expected(all, predicate());
@@ -219,7 +280,7 @@ describe('customers.search: query shapes against the reference', () => {
       [`created:${day}`, at('createdAt', dayStart, dayStart + 86_400_000)],
       [`created>${day}`, at('createdAt', dayStart + 86_400_000, null)],
       [`created<${day}`, at('createdAt', null, dayStart)],
-      [`updated>=${mid.slice(0, 19)}`, at('updatedAt', Date.parse(mid.slice(0, 19) + 'Z'), null)],
+      [`updated>=${mid.slice(0, 19)}`, at('updatedAt', Date.parse(`${mid.slice(0, 19)}Z`), null)],
     ];
     for (const [query, predicate] of shapes) expect(await walk({ query }), query).toEqual(expected(all, predicate));
     expect(await walk({ query: `created:${day}` })).toHaveLength(all.length);
@@ -227,12 +288,26 @@ describe('customers.search: query shapes against the reference', () => {
 });
 
 describe('customers.search: q', () => {
-  it.each(['ada love', 'lovelase', 'lovelace', 'jon', 'jon smyth', 'smiht', 'muller', 'MÜLL', "o'neil", 'smith ltd', 'jonathn', 'lovelas', 'ada@example', '!!!', 'renata fresh', 'oldname'])(
-    'q=%j',
-    async (q) => {
-      expect(await walk({ q }, [3, 5])).toEqual(expected(all, null, q));
-    },
-  );
+  it.each([
+    'ada love',
+    'lovelase',
+    'lovelace',
+    'jon',
+    'jon smyth',
+    'smiht',
+    'muller',
+    'MÜLL',
+    "o'neil",
+    'smith ltd',
+    'jonathn',
+    'lovelas',
+    'ada@example',
+    '!!!',
+    'renata fresh',
+    'oldname',
+  ])('q=%j', async (q) => {
+    expect(await walk({ q }, [3, 5])).toEqual(expected(all, null, q));
+  });
   it('examples of the contract', async () => {
     expect(await walk({ q: 'ada love' })).toContain('ada.lovelace@example.com');
     expect(await walk({ q: 'lovelase' })).toContain('ada.lovelace@example.com');
@@ -289,7 +364,9 @@ describe('customers.search: the rules around it', () => {
     const customer = await signupCustomer(server);
     expect((await call('GET', searchUrl({ q: 'ada' }), undefined, bearer(customer.tokens.accessToken))).status).toBe(403);
     const reader = await createKey(server.url, admin, ['customers:read']);
-    expect((await call('GET', searchUrl({ q: 'lovelace' }), undefined, bearer(reader))).body.items.map((c: Customer) => c.email)).toContain('ada.lovelace@example.com');
+    expect((await call('GET', searchUrl({ q: 'lovelace' }), undefined, bearer(reader))).body.items.map((c: Customer) => c.email)).toContain(
+      'ada.lovelace@example.com',
+    );
     // customers:write implies customers:read (docs/api.md, scopes); a key without either is refused.
     const eventsOnly = await createKey(server.url, admin, ['events:read']);
     expect((await call('GET', searchUrl({ q: 'ada' }), undefined, bearer(eventsOnly))).status).toBe(403);
@@ -310,7 +387,11 @@ describe('customers.search: the rules around it', () => {
     expect(await walk({ query: 'firstName~xiuh' })).toEqual([]);
     expect(await walk({ q: 'xiuhtecuhtli' })).toEqual([]);
     // The typo dictionary forgot the words nobody else has.
-    const left = await sqlQuery<{ word: string }>(server.app.config.database, 'select word from search_words where word in ($1, $2, $3)', ['xiuhtecuhtli', 'quetzalcoatl', 'sstrasse']);
+    const left = await sqlQuery<{ word: string }>(server.app.config.database, 'select word from search_words where word in ($1, $2, $3)', [
+      'xiuhtecuhtli',
+      'quetzalcoatl',
+      'sstrasse',
+    ]);
     expect(left).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CustomerEntity } from '../server/db/customer.entity.js';
 import { SAMPLE_FILE, seedSampleData } from '../server/seed.js';
-import { startServer, tempDir, type TestServer } from './helpers/server.js';
+import { startServer, type TestServer, tempDir } from './helpers/server.js';
 
 /** A Fastify logger whose JSON lines are kept, to read what seeding said. */
 function capturingLogger() {

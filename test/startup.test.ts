@@ -8,8 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
-import { run, spawnServer } from './helpers/process.js';
 import { waitForMail } from './helpers/outbox.js';
+import { run, spawnServer } from './helpers/process.js';
 import { rest, tempDir, usingPostgres } from './helpers/server.js';
 
 const NO_ADMIN = { ADMIN_EMAIL: '', ADMIN_PASSWORD: '' };

@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken } from './helpers/auth.js';
-import { checkRestResponse } from './helpers/openapi-validate.js';
 import { ARTIFACTS, CHROMIUM, hasChromium, launchChromium } from './helpers/browser.js';
+import { checkRestResponse } from './helpers/openapi-validate.js';
 import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 const dialect = process.env.CARLY_TEST_DIALECT ?? 'sqlite';
@@ -25,10 +25,7 @@ describe.skipIf(!hasChromium)(`Swagger UI in Chromium${hasChromium ? '' : ` (ski
   let browser: Browser;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startServer(),
-      launchChromium(),
-    ]);
+    [server, browser] = await Promise.all([startServer(), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -118,7 +115,10 @@ describe.skipIf(!hasChromium)(`Swagger UI in Chromium${hasChromium ? '' : ` (ski
     } finally {
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, `swagger-ui-${dialect}.png`), fullPage: true }).catch(() => {});
-      await page.locator('#operations-customers-customers-get').screenshot({ path: path.join(ARTIFACTS, `swagger-ui-${dialect}-get-customer.png`) }).catch(() => {});
+      await page
+        .locator('#operations-customers-customers-get')
+        .screenshot({ path: path.join(ARTIFACTS, `swagger-ui-${dialect}-get-customer.png`) })
+        .catch(() => {});
       await context.close();
     }
   }, 60_000);

@@ -12,12 +12,12 @@ import * as otel from '@opentelemetry/api';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCarlyClient } from '../client-sdk/src/index.js';
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../scripts/lib/otlp-receiver.js';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../scripts/lib/otlp-receiver.js';
 import { adminHeaders } from './helpers/auth.js';
 import { sqlQuery } from './helpers/database.js';
 import { run, spawnServer } from './helpers/process.js';
-import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, tempDir, usingPostgres, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, type TestServer, tempDir, usingPostgres } from './helpers/server.js';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -134,7 +134,12 @@ describe('tracing on (OTLP/HTTP, JSON)', () => {
     const [procedure, ...others] = await childrenOf(receiver, root, 1);
     expect(others).toEqual([]);
     expect(procedure).toMatchObject({ name: 'customers.get', kind: INTERNAL, traceId: root.traceId, status: { code: 0 } });
-    expect(procedure!.attributes).toMatchObject({ 'rpc.system.name': 'trpc', 'rpc.method': 'customers.get', 'carly.procedure.type': 'query', 'rpc.status_code': 'OK' });
+    expect(procedure!.attributes).toMatchObject({
+      'rpc.system.name': 'trpc',
+      'rpc.method': 'customers.get',
+      'carly.procedure.type': 'query',
+      'rpc.status_code': 'OK',
+    });
 
     // The read itself (SQLite's read lane, or the ORM on PostgreSQL); the bearer's session is cached.
     const statements = await childrenOf(receiver, procedure!, 1);
@@ -345,7 +350,10 @@ async function probe(env: Record<string, string>) {
     ...env,
   });
   expect(result.code, result.stderr).toBe(0);
-  const lines = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { probe?: { status: number; sdkModules: number }; component?: string; msg?: string });
+  const lines = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { probe?: { status: number; sdkModules: number }; component?: string; msg?: string });
   return { probe: lines.find((l) => l.probe)!.probe!, logs: lines.filter((l) => !l.probe) };
 }
 
@@ -407,13 +415,21 @@ describe('a real server process (npm start path)', () => {
   }, 60_000);
 
   it('logs no trace id when tracing is off', async () => {
-    const proc = await spawnServer({ DATA_DIR: tempDir('carly-tracing-off-'), ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, BCRYPT_COST: '4' });
+    const proc = await spawnServer({
+      DATA_DIR: tempDir('carly-tracing-off-'),
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
+      BCRYPT_COST: '4',
+    });
     try {
       const res = await fetch(`${proc.url}/health`, { headers: { traceparent: `00-${hex(16)}-${hex(8)}-01` } });
       expect(res.status).toBe(200);
       const requestId = res.headers.get('x-request-id')!;
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const lines = proc.output().split('\n').filter((l) => l.includes(`"reqId":"${requestId}"`));
+      const lines = proc
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(`"reqId":"${requestId}"`));
       expect(lines).toHaveLength(2);
       for (const line of lines) expect(line).not.toContain('trace_id');
     } finally {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 import { adminToken, bearer, signupCustomer } from './helpers/auth.js';
+import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
 
 /**
  * The fast lane for single tRPC GET queries must answer exactly as tRPC's fastify adapter does:
@@ -27,14 +27,25 @@ afterAll(async () => {
   await fast.close();
 });
 
-const q = (path: string, input?: unknown) =>
-  `/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}`;
+const q = (path: string, input?: unknown) => `/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}`;
 
 async function both(path: string, headers: Record<string, string> = {}) {
   const [a, b] = await Promise.all([fast, official].map((s) => fetch(s.url + path, { headers })));
   return {
-    fast: { status: a!.status, type: a!.headers.get('content-type'), vary: a!.headers.get('vary'), retry: a!.headers.get('retry-after'), body: await a!.text() },
-    official: { status: b!.status, type: b!.headers.get('content-type'), vary: b!.headers.get('vary'), retry: b!.headers.get('retry-after'), body: await b!.text() },
+    fast: {
+      status: a!.status,
+      type: a!.headers.get('content-type'),
+      vary: a!.headers.get('vary'),
+      retry: a!.headers.get('retry-after'),
+      body: await a!.text(),
+    },
+    official: {
+      status: b!.status,
+      type: b!.headers.get('content-type'),
+      vary: b!.headers.get('vary'),
+      retry: b!.headers.get('retry-after'),
+      body: await b!.text(),
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   answerWithout,
   callProcedure,
@@ -60,7 +60,9 @@ describe('tRPC internals used by Carly', () => {
   });
 
   it('builds the bodies and statuses the adapter sends', async () => {
-    expect(resultBody(router, { at: new Date(0) })).toEqual({ result: { data: { json: { at: '1970-01-01T00:00:00.000Z' }, meta: { values: { at: ['Date'] }, v: 1 } } } });
+    expect(resultBody(router, { at: new Date(0) })).toEqual({
+      result: { data: { json: { at: '1970-01-01T00:00:00.000Z' }, meta: { values: { at: ['Date'] }, v: 1 } } },
+    });
     const error = toTRPCError(await callProcedure(proceduresOf(router).fail!, { ctx: {}, input: undefined, path: 'fail' }).catch((e: unknown) => e));
     expect(error.code).toBe('CONFLICT');
     const { status, body } = errorBody(router, error, { type: 'mutation', path: 'fail', input: undefined, ctx: {} });

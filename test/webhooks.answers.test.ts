@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIRST_PAUSE_SECONDS, MAX_PAUSE_SECONDS, slowDown } from '../server/webhooks/slow-down.js';
-import { adminHeaders, signupCustomer, bearer } from './helpers/auth.js';
+import { adminHeaders, bearer, signupCustomer } from './helpers/auth.js';
 import { sqlQuery } from './helpers/database.js';
 import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
-import { Receiver, sleep, type Responder } from './helpers/webhook-receiver.js';
+import { Receiver, type Responder, sleep } from './helpers/webhook-receiver.js';
 
 interface Attempt {
   id: string;
@@ -28,7 +28,12 @@ const receivers: Receiver[] = [];
 
 beforeAll(async () => {
   // Two retries 0.3 s apart; attempts time out after 1 s (the lease must be ≥ timeout + 5 s).
-  server = await startServer({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_DELAYS: '0.3,0.3', WEBHOOK_TIMEOUT_SECONDS: '1', WEBHOOK_LEASE_SECONDS: '6' });
+  server = await startServer({
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WEBHOOK_RETRY_DELAYS: '0.3,0.3',
+    WEBHOOK_TIMEOUT_SECONDS: '1',
+    WEBHOOK_LEASE_SECONDS: '6',
+  });
   admin = await adminHeaders(server);
 });
 afterAll(async () => {
@@ -84,7 +89,14 @@ describe("an attempt keeps the receiver's answer", () => {
     expect(JSON.stringify(first)).not.toContain('SECRET');
     expect(Buffer.byteLength(first!.responseBody!, 'utf8')).toBe(4096);
     expect(first!.responseBody).toBe('é'.repeat(2048));
-    expect(second).toMatchObject({ attempt: 2, status: 'succeeded', responseStatus: 200, responseBody: '{"ok":true}', deliveryId: first!.deliveryId, nextAttemptAt: null });
+    expect(second).toMatchObject({
+      attempt: 2,
+      status: 'succeeded',
+      responseStatus: 200,
+      responseBody: '{"ok":true}',
+      deliveryId: first!.deliveryId,
+      nextAttemptAt: null,
+    });
     expect(second!.responseHeaders!['content-type']).toBe('application/json');
   });
 
@@ -122,7 +134,11 @@ describe('POST /webhooks/{id}/deliveries/{deliveryId}/resend', () => {
     expect(after[0]).toMatchObject({ attempt: 4, status: 'succeeded', responseStatus: 200, eventId: given[0]!.eventId });
     expect(receiver.received).toHaveLength(4);
     expect(new Set(receiver.received.map((q) => q.headers['webhook-id']))).toEqual(new Set([given[0]!.eventId]));
-    const audit = await sqlQuery<{ action: string }>(server.app.config.database, "select action from audit_entries where target_id = $1 and action = 'webhook.deliveryResent'", [id]);
+    const audit = await sqlQuery<{ action: string }>(
+      server.app.config.database,
+      "select action from audit_entries where target_id = $1 and action = 'webhook.deliveryResent'",
+      [id],
+    );
     expect(audit).toHaveLength(1);
   });
 
@@ -184,7 +200,8 @@ describe('slowing an endpoint down', () => {
     await createCustomer();
     await receiver.waitFor((r) => r.length === 1);
     const slowDownSeconds = async () =>
-      (await sqlQuery<{ slow_down_seconds: number | null }>(server.app.config.database, 'select slow_down_seconds from webhooks where id = $1', [id]))[0]!.slow_down_seconds;
+      (await sqlQuery<{ slow_down_seconds: number | null }>(server.app.config.database, 'select slow_down_seconds from webhooks where id = $1', [id]))[0]!
+        .slow_down_seconds;
     for (let i = 0; i < 100 && (await slowDownSeconds()) === null; i++) await sleep(20);
     expect(await slowDownSeconds()).toBe(5);
     await createCustomer(); // during the pause: queued, not sent
@@ -194,7 +211,11 @@ describe('slowing an endpoint down', () => {
     for (const later of receiver.received.slice(1)) expect(later.at - first).toBeGreaterThanOrEqual(4900);
     const all = await attemptsUntil(id, (a) => a.filter((x) => x.status === 'succeeded').length === 2);
     expect(all.find((a) => a.responseStatus === 429)).toMatchObject({ status: 'retrying' });
-    const [after] = await sqlQuery<{ slow_down_seconds: number | null; slow_until: unknown }>(server.app.config.database, 'select slow_down_seconds, slow_until from webhooks where id = $1', [id]);
+    const [after] = await sqlQuery<{ slow_down_seconds: number | null; slow_until: unknown }>(
+      server.app.config.database,
+      'select slow_down_seconds, slow_until from webhooks where id = $1',
+      [id],
+    );
     expect(after).toEqual({ slow_down_seconds: null, slow_until: null });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { nextAttemptDelayMs } from '../server/webhooks/retry-schedule.js';
 import { parseRetryAfter } from '../server/webhooks/http-sender.js';
+import { nextAttemptDelayMs } from '../server/webhooks/retry-schedule.js';
 
 describe('webhook settings', () => {
   it('defaults to the documented schedule, 15 s timeout, 60 s lease, private networks refused', () => {
@@ -11,7 +11,12 @@ describe('webhook settings', () => {
       timeoutMs: 15_000,
       leaseMs: 60_000,
     });
-    const tuned = loadConfig({ WEBHOOK_RETRY_DELAYS: ' 0.5, 2,10 ', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_SECONDS: '2', WEBHOOK_LEASE_SECONDS: '7' });
+    const tuned = loadConfig({
+      WEBHOOK_RETRY_DELAYS: ' 0.5, 2,10 ',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_TIMEOUT_SECONDS: '2',
+      WEBHOOK_LEASE_SECONDS: '7',
+    });
     expect(tuned.webhooks).toEqual({ retryDelaysSeconds: [0.5, 2, 10], allowPrivateNetworks: true, timeoutMs: 2000, leaseMs: 7000 });
   });
 

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookVerificationError as LibraryVerificationError } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook, WebhookVerificationError } from '../client-sdk/src/index.js';
+import { housekeeping } from '../server/ops/housekeeping.js';
 import { adminHeaders } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
 import { sqlQuery } from './helpers/database.js';
-import { housekeeping } from '../server/ops/housekeeping.js';
 import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
-import { Receiver, sleep, verifyReceived, type Received, type Responder } from './helpers/webhook-receiver.js';
+import { type Received, Receiver, type Responder, sleep, verifyReceived } from './helpers/webhook-receiver.js';
 
 const DAY = 24 * 3_600_000;
 
@@ -38,14 +38,15 @@ function harness(getServer: () => TestServer, getAdmin: () => Record<string, str
       return r.body as { id: string; email: string };
     },
     get: async (id: string) => (await rest(getServer().url, 'GET', `/webhooks/${id}`, undefined, getAdmin())).body,
-    attempts: async (id: string) => (await rest(getServer().url, 'GET', `/webhooks/${id}/deliveries?limit=200`, undefined, getAdmin())).body.items as {
-      eventId: string;
-      attempt: number;
-      status: string;
-      responseStatus: number | null;
-      error: string | null;
-      nextAttemptAt: string | null;
-    }[],
+    attempts: async (id: string) =>
+      (await rest(getServer().url, 'GET', `/webhooks/${id}/deliveries?limit=200`, undefined, getAdmin())).body.items as {
+        eventId: string;
+        attempt: number;
+        status: string;
+        responseStatus: number | null;
+        error: string | null;
+        nextAttemptAt: string | null;
+      }[],
     /** Waits until `check` holds, asking every 50 ms. */
     async until<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
       const end = Date.now() + timeoutMs;
@@ -72,7 +73,10 @@ const eventIdOf = (r: Received) => String(r.headers['webhook-id']);
 describe('webhook delivery (Standard Webhooks 1.0)', () => {
   let server: TestServer;
   let admin: Record<string, string>;
-  const h = harness(() => server, () => admin);
+  const h = harness(
+    () => server,
+    () => admin,
+  );
 
   beforeAll(async () => {
     server = await startServer(DELIVERY_ENV);
@@ -169,7 +173,10 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
     // Each retry waits its scheduled delay (0.3 s ± 20 %).
     expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(200);
     expect(receiver.received[2]!.at - receiver.received[1]!.at).toBeGreaterThanOrEqual(200);
-    const attempts = await h.until(() => h.attempts(id), (a) => a.length === 3);
+    const attempts = await h.until(
+      () => h.attempts(id),
+      (a) => a.length === 3,
+    );
     expect(attempts.map((a) => [a.attempt, a.status, a.responseStatus, a.error])).toEqual([
       [3, 'succeeded', 200, null],
       [2, 'retrying', 500, 'HTTP 500'],
@@ -191,7 +198,10 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
   it('410 Gone disables the webhook at once: no retry, no further deliveries, audited', async () => {
     const { id, receiver } = await h.hook(() => ({ status: 410 }));
     await h.customer();
-    const disabled = await h.until(() => h.get(id), (w) => w.status === 'disabled');
+    const disabled = await h.until(
+      () => h.get(id),
+      (w) => w.status === 'disabled',
+    );
     expect(disabled.failingSince).not.toBeNull();
     await h.customer();
     await sleep(1500);
@@ -213,7 +223,10 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
   it('does not follow redirects: a 3xx is a failed attempt', async () => {
     const { id, receiver } = await h.hook((request) => (request.path === '/hook' ? { status: 302, headers: { location: '/elsewhere' } } : { status: 200 }));
     await h.customer();
-    const attempts = await h.until(() => h.attempts(id), (a) => a.length >= 1);
+    const attempts = await h.until(
+      () => h.attempts(id),
+      (a) => a.length >= 1,
+    );
     expect(attempts[0]).toMatchObject({ status: 'retrying', responseStatus: 302, error: 'HTTP 302 (redirects are not followed)' });
     expect(receiver.at('/elsewhere')).toHaveLength(0);
     await rest(server.url, 'DELETE', `/webhooks/${id}`, undefined, admin);
@@ -229,7 +242,10 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
     expect(message.type).toBe('webhook.test');
     expect(message.data).toMatchObject({ id: sent.body.eventId, type: 'webhook.test', customer: null });
     expect(eventIdOf(receiver.received[0]!)).toBe(sent.body.eventId);
-    const attempts = await h.until(() => h.attempts(id), (a) => a.length === 1);
+    const attempts = await h.until(
+      () => h.attempts(id),
+      (a) => a.length === 1,
+    );
     expect(attempts[0]).toMatchObject({ eventId: sent.body.eventId, status: 'succeeded' });
     expect((await rest(server.url, 'PATCH', `/webhooks/${id}`, { status: 'disabled' }, admin)).status).toBe(200);
     const refused = await rest(server.url, 'POST', `/webhooks/${id}/test`, undefined, admin);
@@ -255,7 +271,10 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
     await sleep(800);
     // The paused event went out; the one committed while disabled was never queued for it.
     expect(new Set(receiver.received.map(eventIdOf)).size).toBe(1);
-    const [latest] = await h.until(() => h.attempts(id), (a) => a[0]?.status === 'succeeded');
+    const [latest] = await h.until(
+      () => h.attempts(id),
+      (a) => a[0]?.status === 'succeeded',
+    );
     expect(latest!.attempt).toBe(receiver.received.length);
   });
 
@@ -274,7 +293,13 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
 
   it('counts deliveries by outcome and exposes the queue in /metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    const value = (line: string) => Number(text.split('\n').find((l) => l.startsWith(line + ' '))?.split(' ')[1]);
+    const value = (line: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${line} `))
+          ?.split(' ')[1],
+      );
     expect(value('carly_webhook_deliveries_total{outcome="delivered"}')).toBeGreaterThan(0);
     expect(value('carly_webhook_deliveries_total{outcome="retrying"}')).toBeGreaterThan(0);
     expect(value('carly_webhook_deliveries_total{outcome="failed"}')).toBeGreaterThan(0);
@@ -289,7 +314,10 @@ describe('webhook secrets and health over time (moved clock)', () => {
   let server: TestServer;
   let admin: Record<string, string>;
   const clock = new TestClock();
-  const h = harness(() => server, () => admin);
+  const h = harness(
+    () => server,
+    () => admin,
+  );
 
   beforeAll(async () => {
     server = await startServer(DELIVERY_ENV, { clock });
@@ -326,12 +354,18 @@ describe('webhook secrets and health over time (moved clock)', () => {
   it('five days of failures disable the webhook, audited', async () => {
     const { id, receiver } = await h.hook(() => ({ status: 500 }));
     await h.customer();
-    const failing = await h.until(() => h.get(id), (w) => w.failingSince !== null);
+    const failing = await h.until(
+      () => h.get(id),
+      (w) => w.failingSince !== null,
+    );
     expect(failing.status).toBe('active');
     await receiver.waitFor((r) => r.length >= 2);
     expect((await h.get(id)).status).toBe('active');
     clock.advance(5 * DAY);
-    const disabled = await h.until(() => h.get(id), (w) => w.status === 'disabled');
+    const disabled = await h.until(
+      () => h.get(id),
+      (w) => w.status === 'disabled',
+    );
     expect(disabled.failingSince).toBe(failing.failingSince);
     const entries = await sqlQuery<{ action: string }>(server.app.config.database, 'select action from audit_entries where target_id = $1 order by id', [id]);
     expect(entries.map((e) => e.action)).toEqual(['webhook.created', 'webhook.disabledFailing']);
@@ -346,7 +380,10 @@ describe('webhook secrets and health over time (moved clock)', () => {
     const { id, receiver } = await h.hook();
     await h.customer();
     await receiver.waitFor((r) => r.length >= 1);
-    await h.until(() => h.attempts(id), (a) => a.length === 1);
+    await h.until(
+      () => h.attempts(id),
+      (a) => a.length === 1,
+    );
     expect((await housekeeping(server.app.orm, clock)).webhookDeliveries).toBe(0);
     clock.advance(31 * DAY);
     // Every delivery of this server is now older than 30 days (this file's earlier ones too).
@@ -359,7 +396,10 @@ describe('webhook secrets and health over time (moved clock)', () => {
 describe('a receiver that hangs', () => {
   let server: TestServer;
   let admin: Record<string, string>;
-  const h = harness(() => server, () => admin);
+  const h = harness(
+    () => server,
+    () => admin,
+  );
 
   beforeAll(async () => {
     server = await startServer({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });

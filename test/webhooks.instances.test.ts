@@ -1,13 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
-import { sqlQuery } from './helpers/database.js';
-import { newCustomer, postgresOnly, rest, tempDir, TEST_ADMIN, usingPostgres } from './helpers/server.js';
-import { Receiver, sleep, verifyReceived } from './helpers/webhook-receiver.js';
 import type { Config } from '../server/config.js';
+import { sqlQuery } from './helpers/database.js';
+import { type ServerProcess, spawnServer } from './helpers/process.js';
+import { newCustomer, postgresOnly, rest, TEST_ADMIN, tempDir, usingPostgres } from './helpers/server.js';
+import { Receiver, sleep, verifyReceived } from './helpers/webhook-receiver.js';
 
 /**
  * Webhook delivery across real server processes: two instances on one PostgreSQL database, and

@@ -83,7 +83,10 @@ describe('webhook management', () => {
       const r = await rest(server.url, 'POST', '/webhooks', body, admin);
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.code).toBe('BAD_REQUEST');
-      expect(r.body.issues.map((i: { path: string }) => i.path), JSON.stringify(body)).toContain(field);
+      expect(
+        r.body.issues.map((i: { path: string }) => i.path),
+        JSON.stringify(body),
+      ).toContain(field);
     }
     const { webhook } = await create();
     const bad = await rest(server.url, 'PATCH', `/webhooks/${webhook.id}`, { url: 'gopher://example.com', status: 'disabled' }, admin);
@@ -97,7 +100,13 @@ describe('webhook management', () => {
   it('updates url, events, description and status; each change audited, failingSince cleared on re-enable', async () => {
     const { webhook } = await create({ description: 'first' });
     const path = `/webhooks/${webhook.id}`;
-    const r = await rest(server.url, 'PATCH', path, { url: 'https://example.org/new', events: ['customer.deleted'], description: null, status: 'disabled' }, admin);
+    const r = await rest(
+      server.url,
+      'PATCH',
+      path,
+      { url: 'https://example.org/new', events: ['customer.deleted'], description: null, status: 'disabled' },
+      admin,
+    );
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body).toMatchObject({ id: webhook.id, url: 'https://example.org/new', events: ['customer.deleted'], description: null, status: 'disabled' });
     expect((await rest(server.url, 'GET', path, undefined, admin)).body).toEqual(r.body);
@@ -189,7 +198,10 @@ describe('webhook management', () => {
     const trpcRefusal = await server
       .trpc((await signupCustomer(server)).tokens.accessToken)
       .webhooks.list.query()
-      .then(() => 'OK', (err: { data?: { code?: string } }) => err.data?.code);
+      .then(
+        () => 'OK',
+        (err: { data?: { code?: string } }) => err.data?.code,
+      );
     expect(trpcRefusal).toBe('FORBIDDEN');
     expect((await server.trpc(manager.authorization!.slice(7)).webhooks.get.query({ id: webhook.id })).id).toBe(webhook.id);
   });

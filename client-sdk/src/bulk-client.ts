@@ -1,5 +1,5 @@
 import { CarlyError, type CarlyErrorCode, type FieldIssue } from './errors.js';
-import { ImportReportSchema, type ImportReport } from './schemas/bulk.js';
+import { type ImportReport, ImportReportSchema } from './schemas/bulk.js';
 import type { Customer, CustomerCreateInput } from './schemas/customer.js';
 
 /** One NDJSON line of an export (the REST shape) as the SDK's Customer: timestamps become Dates. */
@@ -116,7 +116,11 @@ export async function bulkExport(t: BulkTransport, input: BulkExportInput = {}, 
  * `carly.customers.bulkImport`: POST /customers/import with the rows as NDJSON, sent as they are
  * produced (an async iterable streams; memory stays flat). Answers the report of the import.
  */
-export async function bulkImport(t: BulkTransport, rows: Iterable<BulkImportRow> | AsyncIterable<BulkImportRow>, options: BulkCallOptions = {}): Promise<ImportReport> {
+export async function bulkImport(
+  t: BulkTransport,
+  rows: Iterable<BulkImportRow> | AsyncIterable<BulkImportRow>,
+  options: BulkCallOptions = {},
+): Promise<ImportReport> {
   const encoder = new TextEncoder();
   const iterator = (Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : (rows as Iterable<BulkImportRow>)[Symbol.iterator]()) as
     | AsyncIterator<BulkImportRow>

@@ -5,23 +5,23 @@ import {
   httpLink,
   httpSubscriptionLink,
   splitLink,
-  TRPCClientError,
   type TRPCClient,
+  TRPCClientError,
   type TRPCLink,
 } from '@trpc/client';
-import { EventSource, type FetchLike } from 'eventsource';
 import type { AnyTRPCProcedure, inferProcedureInput, inferProcedureOutput } from '@trpc/server';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
+import { EventSource, type FetchLike } from 'eventsource';
 import superjson from 'superjson';
-import { HttpStatusError, toCarlyError, type CarlyError } from './errors.js';
+import { type BulkCallOptions, type BulkExport, type BulkExportInput, type BulkImportRow, type BulkTransport, bulkExport, bulkImport } from './bulk-client.js';
+import { type CarlyError, HttpStatusError, toCarlyError } from './errors.js';
 import { PROCEDURES, type ProcedurePath } from './procedures.js';
-import { retryLink, type RetryOptions } from './retry.js';
+import { type RetryOptions, retryLink } from './retry.js';
 import type { AppRouter } from './router.js';
 import type { Tokens } from './schemas/auth.js';
-import { withTraceContext, type OpenTelemetryApi } from './trace-context.js';
-import type { CarlyEvent, ChangeSubscriptionInput, EventListInput } from './schemas/events.js';
 import type { ImportReport } from './schemas/bulk.js';
-import { bulkExport, bulkImport, type BulkCallOptions, type BulkExport, type BulkExportInput, type BulkImportRow, type BulkTransport } from './bulk-client.js';
+import type { CarlyEvent, ChangeSubscriptionInput, EventListInput } from './schemas/events.js';
+import { type OpenTelemetryApi, withTraceContext } from './trace-context.js';
 
 /** What the client needs to act for a user: the pair a login, signup or refresh returns. */
 export interface TokenPair {
@@ -95,9 +95,10 @@ export interface CallOptions {
 // biome-ignore lint/complexity/noBannedTypes: `{}` is meant here: "an object with no fields" fits I only when all of I's fields are optional.
 type OptionalInput<I> = undefined extends I ? true : {} extends I ? true : false;
 
-type ProcedureMethod<P extends AnyTRPCProcedure> = OptionalInput<inferProcedureInput<P>> extends true
-  ? (input?: inferProcedureInput<P>, options?: CallOptions) => Promise<inferProcedureOutput<P>>
-  : (input: inferProcedureInput<P>, options?: CallOptions) => Promise<inferProcedureOutput<P>>;
+type ProcedureMethod<P extends AnyTRPCProcedure> =
+  OptionalInput<inferProcedureInput<P>> extends true
+    ? (input?: inferProcedureInput<P>, options?: CallOptions) => Promise<inferProcedureOutput<P>>
+    : (input: inferProcedureInput<P>, options?: CallOptions) => Promise<inferProcedureOutput<P>>;
 
 /**
  * One plain async method per query and mutation of the router, nested as the router is:
@@ -226,8 +227,7 @@ function guardedFetch(fetchImpl: CarlyFetch, timeoutMs: number): CarlyFetch {
   }) as CarlyFetch;
 }
 
-const isUnauthorized = (err: unknown) =>
-  isRecord(err) && isRecord(err.data) && err.data.code === 'UNAUTHORIZED';
+const isUnauthorized = (err: unknown) => isRecord(err) && isRecord(err.data) && err.data.code === 'UNAUTHORIZED';
 
 /**
  * Creates a Carly client.
@@ -319,70 +319,73 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
   }
 
   /** Attaches nothing itself (the HTTP link's `headers` does); keeps tokens and refreshes on 401. */
-  const tokenLink: TRPCLink<AppRouter> = () => ({ op, next }) =>
-    observable((observer) => {
-      let sub: Unsubscribable | undefined;
-      let closed = false;
-      const declaration = declared(op.path);
-      const needsAuth = declaration?.auth ?? true;
-      // A subscription that needs a new token starts again after the last event it received.
-      let lastEventId: string | undefined;
-      const attempt = (retried: boolean) => {
-        const usedToken = tokens?.accessToken;
-        let pending: Promise<void> = Promise.resolve();
-        const current = lastEventId === undefined ? op : { ...op, input: { ...(isRecord(op.input) ? op.input : {}), lastEventId } };
-        sub = next(current).subscribe({
-          next(envelope) {
-            if (op.type === 'subscription') {
+  const tokenLink: TRPCLink<AppRouter> =
+    () =>
+    ({ op, next }) =>
+      observable((observer) => {
+        let sub: Unsubscribable | undefined;
+        let closed = false;
+        const declaration = declared(op.path);
+        const needsAuth = declaration?.auth ?? true;
+        // A subscription that needs a new token starts again after the last event it received.
+        let lastEventId: string | undefined;
+        const attempt = (retried: boolean) => {
+          const usedToken = tokens?.accessToken;
+          let pending: Promise<void> = Promise.resolve();
+          const current = lastEventId === undefined ? op : { ...op, input: { ...(isRecord(op.input) ? op.input : {}), lastEventId } };
+          sub = next(current).subscribe({
+            next(envelope) {
+              if (op.type === 'subscription') {
+                const result: unknown = envelope.result;
+                if (isRecord(result) && typeof result.id === 'string') lastEventId = result.id;
+                // Connected with a good token: a later expiry may refresh again.
+                if (isRecord(result) && result.type === 'started') retried = false;
+                return observer.next(envelope);
+              }
               const result: unknown = envelope.result;
-              if (isRecord(result) && typeof result.id === 'string') lastEventId = result.id;
-              // Connected with a good token: a later expiry may refresh again.
-              if (isRecord(result) && result.type === 'started') retried = false;
-              return observer.next(envelope);
-            }
-            const result: unknown = envelope.result;
-            const data: unknown = isRecord(result) && 'data' in result ? result.data : undefined;
-            // Which calls open or end a session is declared by the server (PROCEDURES), not guessed.
-            let change: Promise<void> | undefined;
-            if (declaration?.session === 'opens' && isRecord(data)) change = changeTokens(data.tokens as Tokens);
-            else if (declaration?.session === 'ends') change = changeTokens(null);
-            if (!change) return observer.next(envelope);
-            pending = change.then(
-              () => observer.next(envelope),
-              (err: unknown) => {
-                closed = true;
-                observer.error(TRPCClientError.from(err instanceof Error ? err : new Error(String(err))));
-              },
-            );
-          },
-          error(err) {
-            if (retried || !needsAuth || !usedToken || !isUnauthorized(err)) return observer.error(err);
-            refreshAfter(usedToken).then(
-              (retry) => {
-                if (closed) return;
-                if (retry) attempt(true);
-                else observer.error(err);
-              },
-              () => observer.error(err),
-            );
-          },
-          complete() {
-            void pending.then(() => {
-              if (!closed) observer.complete();
-            });
-          },
-        });
-      };
-      attempt(false);
-      return () => {
-        closed = true;
-        sub?.unsubscribe();
-      };
-    });
+              const data: unknown = isRecord(result) && 'data' in result ? result.data : undefined;
+              // Which calls open or end a session is declared by the server (PROCEDURES), not guessed.
+              let change: Promise<void> | undefined;
+              if (declaration?.session === 'opens' && isRecord(data)) change = changeTokens(data.tokens as Tokens);
+              else if (declaration?.session === 'ends') change = changeTokens(null);
+              if (!change) return observer.next(envelope);
+              pending = change.then(
+                () => observer.next(envelope),
+                (err: unknown) => {
+                  closed = true;
+                  observer.error(TRPCClientError.from(err instanceof Error ? err : new Error(String(err))));
+                },
+              );
+            },
+            error(err) {
+              if (retried || !needsAuth || !usedToken || !isUnauthorized(err)) return observer.error(err);
+              refreshAfter(usedToken).then(
+                (retry) => {
+                  if (closed) return;
+                  if (retry) attempt(true);
+                  else observer.error(err);
+                },
+                () => observer.error(err),
+              );
+            },
+            complete() {
+              void pending.then(() => {
+                if (!closed) observer.complete();
+              });
+            },
+          });
+        };
+        attempt(false);
+        return () => {
+          closed = true;
+          sub?.unsubscribe();
+        };
+      });
 
-  const plainTransport = (options.batch ?? true)
-    ? httpBatchLink({ url, transformer: superjson, headers, fetch: fetchImpl })
-    : httpLink({ url, transformer: superjson, headers, fetch: fetchImpl });
+  const plainTransport =
+    (options.batch ?? true)
+      ? httpBatchLink({ url, transformer: superjson, headers, fetch: fetchImpl })
+      : httpLink({ url, transformer: superjson, headers, fetch: fetchImpl });
   // A header keys one call, so keyed mutations travel alone (the server refuses a keyed batch).
   const keyedTransport = httpLink({
     url,
@@ -426,8 +429,7 @@ export function createCarlyClient(options: CarlyClientOptions): CarlyClient {
     const parts = path.split('.');
     let node: Record<string, unknown> = facade;
     for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]!] = (input?: unknown, opts?: CallOptions) =>
-      call(path, def as Declared, input === undefined && def.input ? {} : input, opts);
+    node[parts[parts.length - 1]!] = (input?: unknown, opts?: CallOptions) => call(path, def as Declared, input === undefined && def.input ? {} : input, opts);
   }
 
   type ListInput = inferProcedureInput<ListProcedure>;

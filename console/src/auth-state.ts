@@ -1,13 +1,10 @@
-import { useSyncExternalStore } from 'react';
 import type { Customer, User } from '@carly/client';
+import { useSyncExternalStore } from 'react';
 import { carly, onSignedOut, queryClient, trpc } from './carly.js';
 import { firstCustomersPage } from './screens/customers-query.js';
 import { refreshAccessToken, signIn, signOut } from './session.js';
 
-export type AuthState =
-  | { status: 'starting' }
-  | { status: 'signedOut'; notice?: string }
-  | { status: 'signedIn'; user: User; customer: Customer | null };
+export type AuthState = { status: 'starting' } | { status: 'signedOut'; notice?: string } | { status: 'signedIn'; user: User; customer: Customer | null };
 
 let state: AuthState = { status: 'starting' };
 const listeners = new Set<() => void>();

@@ -1,4 +1,4 @@
-import { createCarlyClient, type AppRouter } from '@carly/client';
+import { type AppRouter, createCarlyClient } from '@carly/client';
 import { QueryClient } from '@tanstack/react-query';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import { refreshAccessToken } from './session.js';

@@ -1,4 +1,4 @@
-import { useSyncExternalStore, type MouseEvent } from 'react';
+import { type MouseEvent, useSyncExternalStore } from 'react';
 
 /** A few lines of history routing: the console has a handful of screens, a router library would weigh more. */
 const BASE = '/console';

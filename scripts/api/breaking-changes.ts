@@ -72,8 +72,7 @@ const ERROR_CODE_ADDED = /^response [^.:]+\.code: new value /;
 
 function compareOperation(before: Side, after: Side, report: Report): void {
   // Parameters: by where and name.
-  const params = (side: Side) =>
-    new Map(((side.operation.parameters as Schema[] | undefined) ?? []).map((p) => [`${p.in} ${p.name}`, p]));
+  const params = (side: Side) => new Map(((side.operation.parameters as Schema[] | undefined) ?? []).map((p) => [`${p.in} ${p.name}`, p]));
   const beforeParams = params(before);
   for (const [key, param] of params(after)) {
     const old = beforeParams.get(key);
@@ -118,7 +117,8 @@ function types(side: Side, schema: unknown): Set<string> | null {
   for (const v of variants(side, schema)) {
     if (v.type === undefined && v.enum === undefined && v.const === undefined) return null;
     for (const t of [v.type].flat()) if (typeof t === 'string') out.add(t === 'integer' ? 'number' : t);
-    if (v.type === undefined) for (const value of [...((v.enum as unknown[]) ?? []), ...('const' in v ? [v.const] : [])]) out.add(value === null ? 'null' : typeof value);
+    if (v.type === undefined)
+      for (const value of [...((v.enum as unknown[]) ?? []), ...('const' in v ? [v.const] : [])]) out.add(value === null ? 'null' : typeof value);
   }
   return out;
 }
@@ -145,7 +145,13 @@ interface ObjectShape {
 /** The object alternative of both schemas, when both have one: what their properties are compared on. */
 function objectPair(before: Side, b: unknown, after: Side, a: unknown): [ObjectShape, ObjectShape] | null {
   const shape = (v: Schema | undefined): ObjectShape | null =>
-    v ? { required: new Set((v.required as string[] | undefined) ?? []), properties: (v.properties ?? {}) as Record<string, unknown>, additionalProperties: v.additionalProperties } : null;
+    v
+      ? {
+          required: new Set((v.required as string[] | undefined) ?? []),
+          properties: (v.properties ?? {}) as Record<string, unknown>,
+          additionalProperties: v.additionalProperties,
+        }
+      : null;
   const [bo, ao] = [shape(variantOfType(before, b, 'object')), shape(variantOfType(after, a, 'object'))];
   return bo && ao ? [bo, ao] : null;
 }
@@ -180,7 +186,8 @@ function compareInput(before: Side, b: unknown, after: Side, a: unknown, where: 
       if (name in ao.properties) compareInput(before, schema, after, ao.properties[name], `${where}.${name}`, report);
       else if (ao.additionalProperties === false) report(`${where}.${name}: no longer accepted`);
     }
-    if (ao.additionalProperties === false && bo.additionalProperties !== false && bo.additionalProperties !== undefined) report(`${where}: no longer accepts other properties`);
+    if (ao.additionalProperties === false && bo.additionalProperties !== false && bo.additionalProperties !== undefined)
+      report(`${where}: no longer accepts other properties`);
   }
   const items = itemsPair(before, b, after, a);
   if (items) compareInput(before, items[0], after, items[1], `${where}[]`, report);

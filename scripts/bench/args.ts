@@ -82,7 +82,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     strict: true,
     allowPositionals: false,
   });
-  const only = (values.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const only = (values.only ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const listRows = (values['list-rows'] ?? '10000,1000000').split(',').map((s) => positiveInt('list-rows', s, 0));
   if (listRows.length !== 2) throw new Error('--list-rows takes two row counts: small,large');
   const warmupRaw = values.warmup;

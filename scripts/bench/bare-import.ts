@@ -14,8 +14,8 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../server/config.js';
-import { openDatabase } from '../../server/db/orm.js';
 import { newCustomerId } from '../../server/customers/customer.mapper.js';
+import { openDatabase } from '../../server/db/orm.js';
 
 const [file, dataDir] = process.argv.slice(2);
 if (!file || !dataDir) {

@@ -77,9 +77,10 @@ server.keepAliveTimeout = 5_000;
 
 server.listen(port, '127.0.0.1');
 
-const stop = () => server.close(() => {
-  db.close();
-  process.exit(0);
-});
+const stop = () =>
+  server.close(() => {
+    db.close();
+    process.exit(0);
+  });
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

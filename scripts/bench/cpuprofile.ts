@@ -57,7 +57,7 @@ function shortUrl(url: string): string {
   let u = url.startsWith('file://') ? fileURLToPath(url) : url;
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) return u.slice(nm + 1);
-  if (u.startsWith(REPO + '/')) u = u.slice(REPO.length + 1);
+  if (u.startsWith(`${REPO}/`)) u = u.slice(REPO.length + 1);
   return u;
 }
 
@@ -102,7 +102,10 @@ export function areaOf(f: CallFrame): string {
 
 /** Named cost centres, counted inclusively (a sample counts once if any frame on its stack matches). */
 const CENTRES: [string, (f: CallFrame, area: string) => boolean][] = [
-  ['tRPC node-http adapter: incomingMessageToRequest (URL, Headers, AbortController, new Request)', (f) => f.url.includes('@trpc/server') && /^(incomingMessageToRequest|createURL|createHeaders|createBody)$/.test(f.functionName)],
+  [
+    'tRPC node-http adapter: incomingMessageToRequest (URL, Headers, AbortController, new Request)',
+    (f) => f.url.includes('@trpc/server') && /^(incomingMessageToRequest|createURL|createHeaders|createBody)$/.test(f.functionName),
+  ],
   ['undici Request/Headers/Response classes (any caller)', (_f, a) => a.startsWith('node: undici')],
   ['AbortController/AbortSignal/EventTarget/DOMException (any caller)', (_f, a) => a.startsWith('node: AbortController')],
   ['web streams (any caller)', (_f, a) => a === 'node: web streams'],
@@ -120,9 +123,15 @@ const CENTRES: [string, (f: CallFrame, area: string) => boolean][] = [
   ['app: cursor codec (HMAC sign/verify)', (f) => f.url.includes('server/customers/cursor')],
   ['em.fork() (per-request EntityManager)', (f) => f.url.includes('@mikro-orm/core') && f.functionName === 'fork'],
   ['fastify reply JSON serialisation (reply.js serialize → JSON.stringify)', (f) => f.url.includes('/fastify/lib/reply') && f.functionName === 'serialize'],
-  ['fastify onSend hooks + write (onSendHook/onSendEnd → res.end)', (f) => f.url.includes('/fastify/lib/reply') && /^(onSendHook|onSendEnd)$/.test(f.functionName)],
+  [
+    'fastify onSend hooks + write (onSendHook/onSendEnd → res.end)',
+    (f) => f.url.includes('/fastify/lib/reply') && /^(onSendHook|onSendEnd)$/.test(f.functionName),
+  ],
   ['JSON.stringify/parse (any caller)', (_f, a) => a === 'V8: JSON.stringify/parse'],
-  ['fastify route handler entry (handler + hooks)', (f) => f.url.includes('/fastify/lib/handle-request') || (f.url.includes('/fastify/') && f.functionName === 'handler')],
+  [
+    'fastify route handler entry (handler + hooks)',
+    (f) => f.url.includes('/fastify/lib/handle-request') || (f.url.includes('/fastify/') && f.functionName === 'handler'),
+  ],
   ['@fastify/helmet + helmet (security headers)', (f) => /\/(helmet|@fastify\/helmet)\//.test(f.url)],
   ['prom-client + metrics hook', (f) => f.url.includes('/prom-client/') || f.url.includes('server/ops/metrics')],
   ['pino (logger)', (f) => /\/pino(-std-serializers)?\//.test(f.url)],
@@ -244,7 +253,10 @@ export function analyzeProfile(file: string, options: AnalyzeOptions = {}): Prof
 export function formatProfile(s: ProfileSummary, requests?: number, procCpuUsPerReq?: number): string {
   const perReq = (ms: number) => (requests ? `${((ms * 1000) / requests).toFixed(1).padStart(7)} µs/req` : '');
   const table = (title: string, list: Entry[]) =>
-    [`  ${title}`, ...list.filter((e) => e.pct >= 0.05).map((e) => `    ${e.pct.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms ${perReq(e.ms)}  ${e.name}`)].join('\n');
+    [
+      `  ${title}`,
+      ...list.filter((e) => e.pct >= 0.05).map((e) => `    ${e.pct.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms ${perReq(e.ms)}  ${e.name}`),
+    ].join('\n');
   const head = [
     `profile ${path.basename(s.file)}: ${s.windowApplied ? `load window ${(s.windowMs / 1000).toFixed(1)} s of ${(s.profileMs / 1000).toFixed(1)} s` : `whole profile ${(s.profileMs / 1000).toFixed(1)} s`}, ` +
       `busy ${(s.busyMs / 1000).toFixed(2)} s (${s.windowMs ? ((100 * s.busyMs) / s.windowMs).toFixed(0) : '?'}% of one core), idle ${(s.idleMs / 1000).toFixed(2)} s` +

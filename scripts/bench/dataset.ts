@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Address } from '../../client-sdk/src/schemas/customer.js';
-import { dictionaryRows, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 import { loadConfig } from '../../server/config.js';
 import { migrationsDir, openDatabase } from '../../server/db/orm.js';
+import { dictionaryRows, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Gitignored; cached databases live in db/, per-run copies and profiles in runs/. */
@@ -29,10 +29,90 @@ const GENERATOR_VERSION = 2; // 2: the search columns and the typo dictionary
  * Synthetic customers, a pure function of the row index, so the bench can name existing emails
  * without reading the database. Row i has id i + 1.
  */
-const FIRST = ['Ada', 'Grace', 'Alan', 'Barbara', 'Edsger', 'Frances', 'Donald', 'Margaret', 'Ken', 'Radia', 'Dennis', 'Hedy', 'John', 'Karen', 'Tim', 'Sophie', 'Linus', 'Anita', 'Bjarne', 'Shafi', 'Guido', 'Lynn', 'Niklaus', 'Joan', 'Leslie', 'Mary', 'Robin', 'Jean', 'Claude', 'Annie'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Liskov', 'Dijkstra', 'Allen', 'Knuth', 'Hamilton', 'Thompson', 'Perlman', 'Ritchie', 'Lamarr', 'McCarthy', 'Jones', 'Berners-Lee', 'Wilson', 'Torvalds', 'Borg', 'Stroustrup', 'Goldwasser', 'van Rossum', 'Conway', 'Wirth', 'Clarke', 'Lamport', 'Keller', 'Milner', 'Sammet', 'Shannon', "O'Neil"];
-const COMPANIES = ['Bletchley Systems', 'Analytical Engines Ltd', 'Difference Works', 'Harvard Mark', 'Cobol & Co', 'Xerox Parks', 'Bell Labs Ltd', 'Fortran Freight'];
-const CITIES: [string, string][] = [['London', 'GB'], ['Paris', 'FR'], ['Berlin', 'DE'], ['Madrid', 'ES'], ['Boston', 'US'], ['Toronto', 'CA'], ['Zurich', 'CH'], ['Oslo', 'NO']];
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Barbara',
+  'Edsger',
+  'Frances',
+  'Donald',
+  'Margaret',
+  'Ken',
+  'Radia',
+  'Dennis',
+  'Hedy',
+  'John',
+  'Karen',
+  'Tim',
+  'Sophie',
+  'Linus',
+  'Anita',
+  'Bjarne',
+  'Shafi',
+  'Guido',
+  'Lynn',
+  'Niklaus',
+  'Joan',
+  'Leslie',
+  'Mary',
+  'Robin',
+  'Jean',
+  'Claude',
+  'Annie',
+];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Liskov',
+  'Dijkstra',
+  'Allen',
+  'Knuth',
+  'Hamilton',
+  'Thompson',
+  'Perlman',
+  'Ritchie',
+  'Lamarr',
+  'McCarthy',
+  'Jones',
+  'Berners-Lee',
+  'Wilson',
+  'Torvalds',
+  'Borg',
+  'Stroustrup',
+  'Goldwasser',
+  'van Rossum',
+  'Conway',
+  'Wirth',
+  'Clarke',
+  'Lamport',
+  'Keller',
+  'Milner',
+  'Sammet',
+  'Shannon',
+  "O'Neil",
+];
+const COMPANIES = [
+  'Bletchley Systems',
+  'Analytical Engines Ltd',
+  'Difference Works',
+  'Harvard Mark',
+  'Cobol & Co',
+  'Xerox Parks',
+  'Bell Labs Ltd',
+  'Fortran Freight',
+];
+const CITIES: [string, string][] = [
+  ['London', 'GB'],
+  ['Paris', 'FR'],
+  ['Berlin', 'DE'],
+  ['Madrid', 'ES'],
+  ['Boston', 'US'],
+  ['Toronto', 'CA'],
+  ['Zurich', 'CH'],
+  ['Oslo', 'NO'],
+];
 const PLANS = ['free', 'pro', 'team', 'enterprise'];
 const T0 = Date.UTC(2019, 0, 1);
 
@@ -49,7 +129,9 @@ const pick = <T>(list: readonly T[], i: number, salt: number): T => list[mix(i, 
 /** The stored (trimmed, lower-cased) email of row i; one in ten has a "+tag", to exercise percent-encoding. */
 export function emailFor(i: number): string {
   const first = pick(FIRST, i, 1).toLowerCase();
-  const last = pick(LAST, i, 2).toLowerCase().replace(/[^a-z]/g, '');
+  const last = pick(LAST, i, 2)
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
   return `${first}.${last}${i}${i % 10 === 3 ? '+bench' : ''}@example${i % 5}.com`;
 }
 
@@ -75,9 +157,7 @@ export function rowFor(i: number) {
     company: h % 7 < 3 ? pick(COMPANIES, i, 5) : null,
     // As the app stores it: every key of the output schema present, nulls included.
     address:
-      h % 5 < 3
-        ? JSON.stringify({ line1: `${(i % 300) + 1} Example Street`, line2: null, city, region: null, postalCode: `N${i % 10} 1AA`, country })
-        : null,
+      h % 5 < 3 ? JSON.stringify({ line1: `${(i % 300) + 1} Example Street`, line2: null, city, region: null, postalCode: `N${i % 10} 1AA`, country }) : null,
     metadata: h % 3 === 0 ? JSON.stringify({ plan: pick(PLANS, i, 6), source: 'bench' }) : '{}',
     // MikroORM stores `datetime` on SQLite as integer epoch milliseconds (checked on a row the app wrote).
     created_at: createdAt,
@@ -110,8 +190,29 @@ export function rowFor(i: number) {
 
 /** The columns rowFor gives, in its order. */
 export const ROW_COLUMNS = [
-  'id', 'public_id', 'email', 'first_name', 'last_name', 'first_name_key', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version',
-  'first_name_fold', 'last_name_fold', 'name_fold', 'phone_fold', 'company_fold', 'city_fold', 'country_fold', 'search_words', 'metadata_fold',
+  'id',
+  'public_id',
+  'email',
+  'first_name',
+  'last_name',
+  'first_name_key',
+  'last_name_key',
+  'phone',
+  'company',
+  'address',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'version',
+  'first_name_fold',
+  'last_name_fold',
+  'name_fold',
+  'phone_fold',
+  'company_fold',
+  'city_fold',
+  'country_fold',
+  'search_words',
+  'metadata_fold',
 ] as const;
 
 export interface Dataset {
@@ -164,9 +265,10 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
     db.pragma('cache_size = -262144');
     db.pragma('temp_store = MEMORY');
     // Bulk load without indexes, then recreate them from their own DDL: same schema, much faster.
-    const indexes = db
-      .prepare("select name, sql from sqlite_master where type = 'index' and tbl_name = 'customers' and sql is not null")
-      .all() as { name: string; sql: string }[];
+    const indexes = db.prepare("select name, sql from sqlite_master where type = 'index' and tbl_name = 'customers' and sql is not null").all() as {
+      name: string;
+      sql: string;
+    }[];
     for (const ix of indexes) db.exec(`drop index \`${ix.name}\``);
     const insert = db.prepare(`insert into customers (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     // The typo dictionary, as the app's writers fill it (search/dictionary.ts).

@@ -4,8 +4,9 @@
  * writing change events (AppOptions.recordEvents), the baseline that measures what the event log
  * costs a PATCH. Both variants run this same entry, so they differ in that switch only.
  */
-import { loadConfig } from '../../server/config.js';
+
 import { buildApp } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
 
 const config = loadConfig();
 const { http } = await buildApp(config, { recordEvents: process.env.BENCH_RECORD_EVENTS !== 'false' });

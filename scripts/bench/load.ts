@@ -75,7 +75,12 @@ async function sampleFailures(spec: LoadSpec): Promise<string[]> {
   const samples: string[] = [];
   for (let i = 0; i < Math.min(20, spec.paths.length) && samples.length < 3; i++) {
     try {
-      const res = await fetch(spec.base + spec.paths[i], { method: spec.method ?? 'GET', headers: spec.headers, body: spec.bodies?.[i % spec.bodies.length], signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(spec.base + spec.paths[i], {
+        method: spec.method ?? 'GET',
+        headers: spec.headers,
+        body: spec.bodies?.[i % spec.bodies.length],
+        signal: AbortSignal.timeout(10_000),
+      });
       const text = await res.text();
       if (!res.ok) samples.push(`${res.status} ${text.slice(0, 300)} (asked again after the run)`);
     } catch (err) {

@@ -82,7 +82,9 @@ export class Report {
     this.rows.push(row);
     const bad = (row.non2xx ?? 0) + (row.errors ?? 0);
     if (bad > 0) {
-      this.problem(`${row.section}/${row.variant}: ${fmtInt(row.non2xx)} non-2xx responses and ${fmtInt(row.errors)} errors/timeouts: these numbers do not measure the real path`);
+      this.problem(
+        `${row.section}/${row.variant}: ${fmtInt(row.non2xx)} non-2xx responses and ${fmtInt(row.errors)} errors/timeouts: these numbers do not measure the real path`,
+      );
     }
   }
 
@@ -108,8 +110,12 @@ export class Report {
       r.p99 === undefined ? '' : `p99 ${fmtMs(r.p99)} ms`,
       r.cpuUsPerReq === undefined || !Number.isFinite(r.cpuUsPerReq) ? '' : `cpu ${fmtInt(r.cpuUsPerReq)} µs/req`,
       r.dbCpuUsPerReq === undefined || !Number.isFinite(r.dbCpuUsPerReq) ? '' : `db ${fmtInt(r.dbCpuUsPerReq)} µs/req`,
-      r.driverCpuUsPerReq === undefined || !Number.isFinite(r.driverCpuUsPerReq) ? '' : `driver ${fmtInt(r.driverCpuUsPerReq)} µs/req${r.driverBoundRuns ? ` DRIVER-BOUND ×${r.driverBoundRuns}` : ''}`,
-      r.non2xx === undefined ? '' : `non-2xx ${fmtInt(r.non2xx)}${(r.errors ?? 0) > 0 ? ` err ${fmtInt(r.errors)}` : ''}${(r.non2xx ?? 0) + (r.errors ?? 0) > 0 ? ' <<< INVALID' : ''}`,
+      r.driverCpuUsPerReq === undefined || !Number.isFinite(r.driverCpuUsPerReq)
+        ? ''
+        : `driver ${fmtInt(r.driverCpuUsPerReq)} µs/req${r.driverBoundRuns ? ` DRIVER-BOUND ×${r.driverBoundRuns}` : ''}`,
+      r.non2xx === undefined
+        ? ''
+        : `non-2xx ${fmtInt(r.non2xx)}${(r.errors ?? 0) > 0 ? ` err ${fmtInt(r.errors)}` : ''}${(r.non2xx ?? 0) + (r.errors ?? 0) > 0 ? ' <<< INVALID' : ''}`,
       [...r.checks.map(fmtCheck), r.note ?? ''].filter(Boolean).join('  '),
     ]);
     const widths = cells[0]?.map((_, i) => Math.max(...cells.map((c) => c[i]!.length))) ?? [];

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
+import { type BenchOptions, parseBenchArgs, USAGE } from './args.js';
 import { BENCH_DIR, isAlive } from './dataset.js';
 import { installExitHandlers } from './processes.js';
 import { Report } from './report.js';
@@ -22,7 +22,6 @@ function sectionsToRun(options: BenchOptions) {
     return section;
   });
 }
-
 
 /** Data copies left by a bench that was killed outright (SIGKILL): their owner's pid is gone. */
 function removeStaleRunDirs() {
@@ -90,7 +89,9 @@ async function main(): Promise<number> {
     console.log(`## ${section.name} took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 
-  report.print(`summary (medians over ${options.rounds} round(s) of ${options.duration} s at ${options.connections} connections; ratios per round, then medianed)`);
+  report.print(
+    `summary (medians over ${options.rounds} round(s) of ${options.duration} s at ${options.connections} connections; ratios per round, then medianed)`,
+  );
   const resultsDir = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
   const resultsFile = path.join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

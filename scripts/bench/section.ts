@@ -1,7 +1,7 @@
 import type { BenchOptions } from './args.js';
 import { waitForQuiet } from './cpu.js';
-import { describeLoad, driverBoundWarning, runLoad, type LoadResult } from './load.js';
-import { median, type Check, type Report, type Row } from './report.js';
+import { describeLoad, driverBoundWarning, type LoadResult, runLoad } from './load.js';
+import { type Check, median, type Report, type Row } from './report.js';
 import type { Target } from './targets.js';
 
 /** What every section gets from the runner. */
@@ -56,9 +56,12 @@ export async function measure(
   if (!warmUp && ctx.options.settle > 0) {
     // On a shared 2-core machine a neighbour's job skews everything: give it a moment to finish.
     const quiet = await waitForQuiet(ctx.options.settle * 1000);
-    if (quiet.waitedMs > 1500) ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
+    if (quiet.waitedMs > 1500)
+      ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
   }
-  const dead = () => target.child.exit && new Error(`${target.name} is not running (exited with code ${target.child.exit.code}, signal ${target.child.exit.signal}); stopping this section`);
+  const dead = () =>
+    target.child.exit &&
+    new Error(`${target.name} is not running (exited with code ${target.child.exit.code}, signal ${target.child.exit.signal}); stopping this section`);
   const before = dead();
   if (before) throw before;
   const result = await runLoad({
@@ -85,7 +88,9 @@ export async function measure(
 /** Shouts what makes a run's numbers wrong (non-2xx, errors) or doubtful (a busy machine, a driver-bound figure). */
 export function checkRun(ctx: BenchContext, title: string, result: LoadResult, warmUp = false) {
   if (result.non2xx || result.errors) {
-    ctx.report.problem(`${title}: ${result.non2xx} non-2xx, ${result.errors} errors; status codes ${JSON.stringify(result.statusCodes)}; e.g. ${result.samples[0] ?? '(no body captured)'}`);
+    ctx.report.problem(
+      `${title}: ${result.non2xx} non-2xx, ${result.errors} errors; status codes ${JSON.stringify(result.statusCodes)}; e.g. ${result.samples[0] ?? '(no body captured)'}`,
+    );
   }
   if (result.foreignCores > 0.25 && !warmUp) {
     ctx.report.warn(`${title}: other processes used ${result.foreignCores.toFixed(2)} of the machine's cores during the measurement; its numbers are noisy`);
@@ -130,7 +135,7 @@ export function summarise(section: string, variant: string, label: string, runs:
 export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {

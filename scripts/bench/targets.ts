@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './dataset.js';
-import { freePort, spawnNode, stopChild, waitForHttp, type Child } from './processes.js';
+import { type Child, freePort, spawnNode, stopChild, waitForHttp } from './processes.js';
 
 /** Node flags for every server child: the TypeScript loader, and exit when the bench is gone. */
 export const CHILD_FLAGS = ['--import', 'tsx', '--import', path.join(REPO_ROOT, 'scripts/bench/child-guard.ts')];

@@ -165,7 +165,9 @@ export function assertWrk() {
   } catch (err) {
     // wrk --version prints its usage and exits 1; only a missing binary is a problem.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`the bench drives load with wrk, not found at ${WRK}: install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) or set BENCH_WRK`);
+      throw new Error(
+        `the bench drives load with wrk, not found at ${WRK}: install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) or set BENCH_WRK`,
+      );
     }
   }
   checked = true;
@@ -175,17 +177,30 @@ export function assertWrk() {
 export async function runWrk(spec: WrkSpec, onStart?: (pid: number) => void): Promise<WrkResult> {
   assertWrk();
   if (spec.paths.length === 0) throw new Error('wrk: no paths');
-  if (spec.paths.some((p) => !p.startsWith('/') || /[\s]/.test(p))) throw new Error('wrk: every path must start with / and hold no whitespace (percent-encode it)');
+  if (spec.paths.some((p) => !p.startsWith('/') || /[\s]/.test(p)))
+    throw new Error('wrk: every path must start with / and hold no whitespace (percent-encode it)');
   if (spec.bodies?.some((b) => /[\r\n]/.test(b))) throw new Error('wrk: bodies are stored one per line and must hold no newline');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-bench-wrk-'));
   try {
-    fs.writeFileSync(path.join(dir, 'paths.txt'), spec.paths.join('\n') + '\n');
-    if (spec.bodies) fs.writeFileSync(path.join(dir, 'bodies.txt'), spec.bodies.join('\n') + '\n');
-    if (spec.keys) fs.writeFileSync(path.join(dir, 'keys.txt'), spec.keys.join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'paths.txt'), `${spec.paths.join('\n')}\n`);
+    if (spec.bodies) fs.writeFileSync(path.join(dir, 'bodies.txt'), `${spec.bodies.join('\n')}\n`);
+    if (spec.keys) fs.writeFileSync(path.join(dir, 'keys.txt'), `${spec.keys.join('\n')}\n`);
     const threads = Math.max(1, Math.min(spec.threads, spec.connections));
     const script = path.join(dir, 'load.lua');
     fs.writeFileSync(script, luaScript(dir, spec, threads));
-    const args = ['-t', String(threads), '-c', String(spec.connections), '-d', `${Math.max(1, Math.round(spec.duration))}s`, '--timeout', `${Math.max(1, Math.round(spec.timeout))}s`, '-s', script, spec.base];
+    const args = [
+      '-t',
+      String(threads),
+      '-c',
+      String(spec.connections),
+      '-d',
+      `${Math.max(1, Math.round(spec.duration))}s`,
+      '--timeout',
+      `${Math.max(1, Math.round(spec.timeout))}s`,
+      '-s',
+      script,
+      spec.base,
+    ];
     const child = spawnCommand('wrk', WRK, args, { cwd: dir, env: { ...process.env } });
     child.stopping = true; // its exit is expected
     if (child.proc.pid) onStart?.(child.proc.pid);

@@ -6,7 +6,7 @@
  * The site must allow private networks and use a short lease (see crash-test.ts).
  */
 import { Receiver, verifyReceived } from '../../test/helpers/webhook-receiver.js';
-import { adminLogin, sleep, start, type Site } from './spawned.js';
+import { adminLogin, type Site, sleep, start } from './spawned.js';
 
 export interface DeliveryRoundResult {
   acknowledged: number;
@@ -41,7 +41,11 @@ export async function deliveryRound(site: Site, random: () => number, log: (line
       const work = Array.from({ length: 4 }, async (_, w) => {
         for (let n = 0; !stopped; n++) {
           try {
-            const r = await post(server.url, token, '/customers', { email: `hook-k${kill}-w${w}-${n}-${Date.now()}@example.com`, firstName: 'Hook', lastName: 'Round' });
+            const r = await post(server.url, token, '/customers', {
+              email: `hook-k${kill}-w${w}-${n}-${Date.now()}@example.com`,
+              firstName: 'Hook',
+              lastName: 'Round',
+            });
             if (r.status === 200) acked.add(r.body.id as string);
           } catch {
             await sleep(5);

@@ -1,4 +1,4 @@
-import nodeHttp from 'node:http';
+import { randomBytes } from 'node:crypto';
 /**
  * The contract fuzzer: generates cases from openapi.json (gen.ts), sends them over REST and
  * tRPC one at a time, and checks the properties every answer must have:
@@ -17,13 +17,13 @@ import nodeHttp from 'node:http';
  * replays it against a fresh server.
  */
 import fs from 'node:fs';
+import nodeHttp from 'node:http';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { checkRestResponse } from '../../test/helpers/openapi-validate.js';
 import { loadContract, type Operation } from './contract.js';
-import { caseArb, encodeLoose, encodePathSegment, isRef, REF, type Case, type RawBody, type RefName } from './gen.js';
+import { type Case, caseArb, encodeLoose, encodePathSegment, isRef, type RawBody, REF, type RefName } from './gen.js';
 
 export interface FuzzTarget {
   url: string;
@@ -97,16 +97,19 @@ function http(url: string, init: RequestInit): Promise<{ status: number; headers
   return new Promise((resolve) => {
     const body = init.body === undefined || init.body === null ? undefined : Buffer.from(init.body as string);
     const headers = { ...(init.headers as Record<string, string> | undefined), ...(body ? { 'content-length': String(body.length) } : {}) };
-    const req = nodeHttp.request({ host: target[1], port: Number(target[2]), path: target[3], method: init.method ?? 'GET', headers, timeout: requestTimeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const out = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
-        resolve({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', (err) => resolve({ error: `${err.name}: ${err.message}` }));
-    });
+    const req = nodeHttp.request(
+      { host: target[1], port: Number(target[2]), path: target[3], method: init.method ?? 'GET', headers, timeout: requestTimeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const out = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
+          resolve({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (err) => resolve({ error: `${err.name}: ${err.message}` }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${requestTimeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: `${err.name}: ${err.message}${err.code ? ` (${err.code})` : ''}` }));
     req.end(body);
@@ -237,7 +240,8 @@ export class Fuzzer {
       const rows = await this.target.query(`select * from ${table} order by id`);
       for (const row of rows) {
         delete row.last_used_at;
-        for (const k of ['password_hash', 'refresh_hash', 'token_hash']) if (typeof row[k] === 'string' && (row[k] as string).length >= 16) secrets.push(row[k] as string);
+        for (const k of ['password_hash', 'refresh_hash', 'token_hash'])
+          if (typeof row[k] === 'string' && (row[k] as string).length >= 16) secrets.push(row[k] as string);
       }
       const text = JSON.stringify(rows);
       parts.push(`${table}: ${text}`);
@@ -329,7 +333,7 @@ export class Fuzzer {
     for (const [k, v] of Object.entries(c.path)) pathValues[k] = v && typeof v === 'object' && 'rawPath' in v ? v : this.resolve(v, c, self);
     const query = 'rawQuery' in c.query ? c.query : (this.resolve(c.query, c, self) as Record<string, unknown>);
     const body = c.body && 'json' in c.body ? { json: this.resolve(c.body.json, c, self) } : c.body;
-    const scalar = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+    const scalar = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
 
     if (c.transport === 'rest') {
       let urlPath = op.template.replace(/\{(\w+)\}/g, (_m, name: string) => {
@@ -346,7 +350,12 @@ export class Fuzzer {
       if (body && 'json' in body) payload = JSON.stringify(body.json);
       else if (body) payload = body.raw;
       if (payload !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
-      return { method: op.method, urlPath, init: { method: op.method, headers, body: payload as RequestInit["body"] }, sent: body && 'json' in body ? body.json : parsedRaw(body) };
+      return {
+        method: op.method,
+        urlPath,
+        init: { method: op.method, headers, body: payload as RequestInit['body'] },
+        sent: body && 'json' in body ? body.json : parsedRaw(body),
+      };
     }
 
     // tRPC: the same input, as the SDK would send it (superjson envelope), or a hostile envelope.
@@ -365,7 +374,12 @@ export class Fuzzer {
     let envelopeInput: unknown = input;
     if (body && 'json' in body) {
       hasInput = true;
-      envelopeInput = body.json && typeof body.json === 'object' && !Array.isArray(body.json) ? { ...(body.json as object), ...input } : Object.keys(input).length ? input : body.json;
+      envelopeInput =
+        body.json && typeof body.json === 'object' && !Array.isArray(body.json)
+          ? { ...(body.json as object), ...input }
+          : Object.keys(input).length
+            ? input
+            : body.json;
     }
     const envelope: Record<string, unknown> = { json: envelopeInput };
     if (c.category === 'structure' && c.note === 'upper-case keys') envelope.meta = { values: { email: ['Date'], __proto__: ['class', 'x'] } };
@@ -377,13 +391,23 @@ export class Fuzzer {
       if ('rawQuery' in query) qs = String(query.rawQuery);
       else if (!hasInput) qs = batch ? 'batch=1' : '';
       else qs = `${batch ? 'batch=1&' : ''}input=${encodeLoose(JSON.stringify(batch ? { 0: envelope, 1: envelope } : envelope))}`;
-      return { method: 'GET', urlPath: `/trpc/${proc}${qs ? `?${qs}` : ''}`, init: { method: 'GET', headers }, sent: 'rawQuery' in query ? undefined : envelopeInput };
+      return {
+        method: 'GET',
+        urlPath: `/trpc/${proc}${qs ? `?${qs}` : ''}`,
+        init: { method: 'GET', headers },
+        sent: 'rawQuery' in query ? undefined : envelopeInput,
+      };
     }
     let payload: string | Uint8Array | undefined;
     if (body && !('json' in body)) payload = body.raw;
     else if (hasInput || body) payload = JSON.stringify(batch ? { 0: envelope, 1: envelope } : envelope);
     if (payload !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
-    return { method: 'POST', urlPath: `/trpc/${proc}${batch ? '?batch=1' : ''}`, init: { method: 'POST', headers, body: payload as RequestInit["body"] }, sent: body && !('json' in body) ? (parsedRaw(body) as { json?: unknown } | undefined)?.json : envelopeInput };
+    return {
+      method: 'POST',
+      urlPath: `/trpc/${proc}${batch ? '?batch=1' : ''}`,
+      init: { method: 'POST', headers, body: payload as RequestInit['body'] },
+      sent: body && !('json' in body) ? (parsedRaw(body) as { json?: unknown } | undefined)?.json : envelopeInput,
+    };
   }
 
   async runCase(c: Case, seed: number): Promise<void> {
@@ -504,9 +528,7 @@ function illFormedText(value: unknown): string | undefined {
 
 /** The customer records in a 200 answer (REST body, or each tRPC result), wherever they sit. */
 function answeredMetadata(answer: unknown, trpc: boolean): Record<string, unknown>[] {
-  const datas = trpc
-    ? (Array.isArray(answer) ? answer : [answer]).map((a) => (a as { result?: { data?: { json?: unknown } } })?.result?.data?.json)
-    : [answer];
+  const datas = trpc ? (Array.isArray(answer) ? answer : [answer]).map((a) => (a as { result?: { data?: { json?: unknown } } })?.result?.data?.json) : [answer];
   const out: Record<string, unknown>[] = [];
   for (const d of datas) {
     const record = d as { metadata?: unknown; customer?: { metadata?: unknown } | null } | undefined;
@@ -523,7 +545,7 @@ function acknowledgedLess(sent: unknown, answer: unknown, trpc: boolean): string
   const sentMetadata = (sent as { metadata?: unknown } | null)?.metadata;
   if (!sentMetadata || typeof sentMetadata !== 'object' || Array.isArray(sentMetadata)) return undefined;
   for (const metadata of answeredMetadata(answer, trpc)) {
-    const missing = Object.keys(sentMetadata).filter((k) => !Object.prototype.hasOwnProperty.call(metadata, k));
+    const missing = Object.keys(sentMetadata).filter((k) => !Object.hasOwn(metadata, k));
     if (missing.length) return `metadata keys ${JSON.stringify(missing)} were sent and not kept`;
   }
   return undefined;

@@ -7,8 +7,8 @@
  * generated as `Ref` markers and resolved when the request is built.
  */
 import fc from 'fast-check';
-import { freeText, searchQuery } from './search-gen.js';
 import type { Contract, JsonSchema, Operation } from './contract.js';
+import { freeText, searchQuery } from './search-gen.js';
 
 export const REF = Symbol('ref');
 export type RefName = 'selfEmail' | 'knownEmail' | 'adminEmail' | 'selfPassword' | 'selfRefresh' | 'spentRefresh' | 'selfSessionId';
@@ -66,7 +66,8 @@ export function encodeLoose(s: string): string {
     let out = '';
     for (const ch of s) {
       const cp = ch.codePointAt(0)!;
-      if (cp >= 0xd800 && cp <= 0xdfff) out += [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+      if (cp >= 0xd800 && cp <= 0xdfff)
+        out += [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
       else out += encodeURIComponent(ch);
     }
     return out;
@@ -83,11 +84,35 @@ export function encodePathSegment(s: string): string {
 }
 
 const UNICODE_BITS = [
-  'é', 'e\u0301', 'ß', 'İ', 'ı', 'ﬃ', 'Å', '中文', '日本語', 'עברית', 'العربية', '\u202e', '\u200b', '\u200d', '\ufeff',
-  '😀', '👨‍👩‍👧‍👦', '🏳️‍🌈', '𝕒', '\u00a0', '\u2028', '\u2029', 'Ω', 'ǅ', '\uffff', '\ufffd',
+  'é',
+  'e\u0301',
+  'ß',
+  'İ',
+  'ı',
+  'ﬃ',
+  'Å',
+  '中文',
+  '日本語',
+  'עברית',
+  'العربية',
+  '\u202e',
+  '\u200b',
+  '\u200d',
+  '\ufeff',
+  '😀',
+  '👨‍👩‍👧‍👦',
+  '🏳️‍🌈',
+  '𝕒',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  'Ω',
+  'ǅ',
+  '\uffff',
+  '\ufffd',
 ];
 const charUnit = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -.\'') },
+  { weight: 6, arbitrary: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -.'") },
   { weight: 2, arbitrary: fc.constantFrom(...UNICODE_BITS) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).filter((s) => !s.includes('\u0000')) },
 );
@@ -113,19 +138,71 @@ export const randomEmail = fc
 const strongPassword = fc.stringMatching(/^[A-Za-z0-9]{10,30}$/).map((s) => `Fz-${s}-9!`);
 
 export const HOSTILE_STRINGS = [
-  '', ' ', '   ', '\u0000', 'a\u0000b', 'ada@example.com\u0000.evil',
-  '../../../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '..\\..\\windows\\win.ini', '/etc/shadow', 'file:///etc/passwd',
-  "' OR '1'='1", "'; DROP TABLE customers; --", '" OR 1=1 --', "admin'--", '1; SELECT pg_sleep(5)', "%' OR email LIKE '%",
-  '%', '_', '%%', '\\', '\\%', '*', '$ne', '{"$gt":""}',
-  '<script>alert(1)</script>', '${jndi:ldap://x/a}', '{{7*7}}', '__proto__', 'constructor', 'prototype', 'toString',
-  '\ud800', '\udfff', 'a\ud83dz', '\uffff', '\ufeff', '\u202e', 'e\u0301', '👨‍👩‍👧‍👦', '𝕒', 'İ', '\r\n', '\n', '\t',
-  'null', 'undefined', 'NaN', 'Infinity', '-0', '1e999', '0x10', '9'.repeat(400),
-  'ADA@EXAMPLE.COM', ' ada@example.com ', 'a@b', '@', 'a@@b.com', 'a@b.c\u0000', 'ａｄａ@ｅｘａｍｐｌｅ.com',
+  '',
+  ' ',
+  '   ',
+  '\u0000',
+  'a\u0000b',
+  'ada@example.com\u0000.evil',
+  '../../../../etc/passwd',
+  '..%2F..%2Fetc%2Fpasswd',
+  '..\\..\\windows\\win.ini',
+  '/etc/shadow',
+  'file:///etc/passwd',
+  "' OR '1'='1",
+  "'; DROP TABLE customers; --",
+  '" OR 1=1 --',
+  "admin'--",
+  '1; SELECT pg_sleep(5)',
+  "%' OR email LIKE '%",
+  '%',
+  '_',
+  '%%',
+  '\\',
+  '\\%',
+  '*',
+  '$ne',
+  '{"$gt":""}',
+  '<script>alert(1)</script>',
+  '${jndi:ldap://x/a}',
+  '{{7*7}}',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  '\ud800',
+  '\udfff',
+  'a\ud83dz',
+  '\uffff',
+  '\ufeff',
+  '\u202e',
+  'e\u0301',
+  '👨‍👩‍👧‍👦',
+  '𝕒',
+  'İ',
+  '\r\n',
+  '\n',
+  '\t',
+  'null',
+  'undefined',
+  'NaN',
+  'Infinity',
+  '-0',
+  '1e999',
+  '0x10',
+  '9'.repeat(400),
+  'ADA@EXAMPLE.COM',
+  ' ada@example.com ',
+  'a@b',
+  '@',
+  'a@@b.com',
+  'a@b.c\u0000',
+  'ａｄａ@ｅｘａｍｐｌｅ.com',
 ];
 
-const hugeString = fc.constantFrom(101, 201, 255, 501, 1025, 5_000, 70_000).chain((n) =>
-  fc.constantFrom('x', 'é', '😀', '\u0000', '%').map((c) => c.repeat(Math.ceil(n / c.length))),
-);
+const hugeString = fc
+  .constantFrom(101, 201, 255, 501, 1025, 5_000, 70_000)
+  .chain((n) => fc.constantFrom('x', 'é', '😀', '\u0000', '%').map((c) => c.repeat(Math.ceil(n / c.length))));
 
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
@@ -138,7 +215,24 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 5, arbitrary: hostileString },
   {
     weight: 3,
-    arbitrary: fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, [], {}, [null], ['a@b.com'], { $gt: '' }, { toString: 'x' }, { length: 1 }),
+    arbitrary: fc.constantFrom<unknown>(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1.5,
+      1e308,
+      -1e308,
+      2 ** 53 + 1,
+      [],
+      {},
+      [null],
+      ['a@b.com'],
+      { $gt: '' },
+      { toString: 'x' },
+      { length: 1 },
+    ),
   },
   { weight: 1, arbitrary: fc.integer() },
   { weight: 1, arbitrary: fc.double({ noNaN: true }) },
@@ -175,14 +269,17 @@ export function validArb(c: Contract, schema: JsonSchema, key = '', opId = ''): 
   }
   if (s.type === 'string') {
     if (key === 'email') {
-      if (opId === 'auth-signup' || opId === 'customers-create') return fc.oneof({ weight: 4, arbitrary: randomEmail }, { weight: 1, arbitrary: fc.constant(ref('knownEmail')) });
-      if (opId === 'auth-login' || opId === 'auth-requestPasswordReset') return fc.oneof(fc.constant(ref('selfEmail')), fc.constant(ref('knownEmail')), randomEmail);
+      if (opId === 'auth-signup' || opId === 'customers-create')
+        return fc.oneof({ weight: 4, arbitrary: randomEmail }, { weight: 1, arbitrary: fc.constant(ref('knownEmail')) });
+      if (opId === 'auth-login' || opId === 'auth-requestPasswordReset')
+        return fc.oneof(fc.constant(ref('selfEmail')), fc.constant(ref('knownEmail')), randomEmail);
       return fc.oneof(fc.constant(ref('selfEmail')), fc.constant(ref('knownEmail')), fc.constant(ref('adminEmail')), randomEmail);
     }
     if (key === 'password' && opId === 'auth-login') return fc.oneof(fc.constant(ref('selfPassword')), strongPassword);
     if (key === 'currentPassword') return fc.oneof(strongPassword, textOf(1, 20));
     if (key === 'password' || key === 'newPassword') return strongPassword;
-    if (key === 'refreshToken') return fc.oneof(fc.constant(ref('selfRefresh')), fc.constant(ref('spentRefresh')), fc.base64String({ minLength: 4, maxLength: 64 }));
+    if (key === 'refreshToken')
+      return fc.oneof(fc.constant(ref('selfRefresh')), fc.constant(ref('spentRefresh')), fc.base64String({ minLength: 4, maxLength: 64 }));
     if (key === 'id' && s.format === 'uuid') return fc.oneof(fc.constant(ref('selfSessionId')), fc.uuid());
     if (key === 'country') return fc.constantFrom(...COUNTRIES);
     if (key === 'cursor') return fc.base64String({ maxLength: 60 });
@@ -204,9 +301,12 @@ export function boundaryValues(c: Contract, schema: JsonSchema, key = ''): unkno
     const min = s.minLength ?? 0;
     const max = s.maxLength as number | undefined;
     if (min > 0) out.push('x'.repeat(min - 1), 'x'.repeat(min), ' '.repeat(min));
-    if (max !== undefined) out.push('y'.repeat(max), 'y'.repeat(max + 1), 'é'.repeat(max), '😀'.repeat(Math.ceil(max / 2)), '😀'.repeat(max), ` ${'z'.repeat(max)} `);
-    if (key === 'email') out.push(`${'a'.repeat(64)}@${'b'.repeat(180)}.com`, `${'a'.repeat(65)}@example.com`, `${'a'.repeat(240)}@example.com`, `${'a'.repeat(250)}@e.co`);
-    if (key === 'newPassword' || key === 'password') out.push('Aa1!'.repeat(18), 'Aa1!'.repeat(18) + 'x', 'é'.repeat(36), 'é'.repeat(37), '😀'.repeat(18), '😀'.repeat(19), 'password', '12345678', 'short1!');
+    if (max !== undefined)
+      out.push('y'.repeat(max), 'y'.repeat(max + 1), 'é'.repeat(max), '😀'.repeat(Math.ceil(max / 2)), '😀'.repeat(max), ` ${'z'.repeat(max)} `);
+    if (key === 'email')
+      out.push(`${'a'.repeat(64)}@${'b'.repeat(180)}.com`, `${'a'.repeat(65)}@example.com`, `${'a'.repeat(240)}@example.com`, `${'a'.repeat(250)}@e.co`);
+    if (key === 'newPassword' || key === 'password')
+      out.push('Aa1!'.repeat(18), `${'Aa1!'.repeat(18)}x`, 'é'.repeat(36), 'é'.repeat(37), '😀'.repeat(18), '😀'.repeat(19), 'password', '12345678', 'short1!');
     if (key === 'country') out.push('gb', 'G', 'GBR', 'XX', 'ZZ', '  ', 'g\u0000');
     out.push('');
   } else if (s.type === 'integer' || s.type === 'number') {
@@ -252,7 +352,10 @@ export const rawBodyArb = (validText: fc.Arbitrary<string>): fc.Arbitrary<RawBod
       // Issue 14: a `__proto__` key spelt with escapes, in metadata, and wrapped as superjson's envelope.
       { raw: '{"\\u005f\\u005fproto\\u005f\\u005f":{"role":"admin"},"email":"p2@example.com","firstName":"P","lastName":"P"}', why: 'escaped __proto__ key' },
       { raw: '{"email":"p3@example.com","firstName":"P","lastName":"P","metadata":{"__proto__":"x","plan":"pro"}}', why: '__proto__ metadata key' },
-      { raw: '{"json":{"email":"p4@example.com","firstName":"P","lastName":"P","metadata":{"__proto__":"x","constructor":"y"}}}', why: '__proto__ in a superjson envelope' },
+      {
+        raw: '{"json":{"email":"p4@example.com","firstName":"P","lastName":"P","metadata":{"__proto__":"x","constructor":"y"}}}',
+        why: '__proto__ in a superjson envelope',
+      },
       // Issue 14: lone surrogates, as JSON escapes (raw bytes would be invalid UTF-8, decoded to U+FFFD).
       { raw: '{"email":"s@example.com","firstName":"\\ud800x","lastName":"S","metadata":{"\\udc00":"v"}}', why: 'lone surrogates' },
       { raw: '{"json":{"email":"s2@example.com","firstName":"x\\udfff","lastName":"S"}}', why: 'lone surrogate in a superjson envelope' },
@@ -261,8 +364,14 @@ export const rawBodyArb = (validText: fc.Arbitrary<string>): fc.Arbitrary<RawBod
       { raw: '{"email":"a@example.com"}garbage', why: 'trailing garbage' },
       { raw: '\u0000', why: 'NUL body' },
     ),
-    validText.map((t) => ({ raw: t.replace(/^\{/, '{"email":"dup@example.com","refreshToken":"x","firstName":{"$gt":""},'), why: 'duplicate keys (hostile first)' })),
-    validText.map((t) => ({ raw: t.replace(/\}$/, ',"email":"dup2@example.com","firstName":"Dup","version":0,"role":"admin"}'), why: 'duplicate keys (hostile last)' })),
+    validText.map((t) => ({
+      raw: t.replace(/^\{/, '{"email":"dup@example.com","refreshToken":"x","firstName":{"$gt":""},'),
+      why: 'duplicate keys (hostile first)',
+    })),
+    validText.map((t) => ({
+      raw: t.replace(/\}$/, ',"email":"dup2@example.com","firstName":"Dup","version":0,"role":"admin"}'),
+      why: 'duplicate keys (hostile last)',
+    })),
     validText.map((t) => ({ raw: `${t}${t}`, why: 'two JSON documents' })),
   );
 
@@ -281,7 +390,19 @@ export const CONTENT_TYPES = [
   'json',
 ];
 
-export const AUTH_VARIANTS: AuthVariant[] = ['none', 'empty-bearer', 'garbage', 'basic', 'alg-none', 'wrong-key', 'expired', 'revoked', 'long', 'lowercase-scheme', 'double'];
+export const AUTH_VARIANTS: AuthVariant[] = [
+  'none',
+  'empty-bearer',
+  'garbage',
+  'basic',
+  'alg-none',
+  'wrong-key',
+  'expired',
+  'revoked',
+  'long',
+  'lowercase-scheme',
+  'double',
+];
 
 // ---------------------------------------------------------------------------- cases
 
@@ -299,7 +420,9 @@ export function caseArb(c: Contract, ops: Operation[] = c.operations): fc.Arbitr
 
 export function caseForOp(c: Contract, op: Operation): fc.Arbitrary<Case> {
   const hasBody = Boolean(op.body) || op.method === 'POST' || op.method === 'PATCH';
-  const bodyArb: fc.Arbitrary<Record<string, unknown> | undefined> = op.body ? (validArb(c, op.body, '', op.id) as fc.Arbitrary<Record<string, unknown>>) : fc.constant(undefined);
+  const bodyArb: fc.Arbitrary<Record<string, unknown> | undefined> = op.body
+    ? (validArb(c, op.body, '', op.id) as fc.Arbitrary<Record<string, unknown>>)
+    : fc.constant(undefined);
   const pathArb = fc.record(Object.fromEntries(op.pathParams.map((p) => [p.name, validArb(c, p.schema, p.name, op.id)])));
   const queryArb = fc.record(Object.fromEntries(op.queryParams.map((p) => [p.name, validArb(c, p.schema, p.name, op.id)])), { requiredKeys: [] });
   const categories: { weight: number; arbitrary: fc.Arbitrary<Category> }[] = [
@@ -308,7 +431,11 @@ export function caseForOp(c: Contract, op: Operation): fc.Arbitrary<Case> {
   ];
   const fields = [...Object.keys(c.resolve(op.body ?? {}).properties ?? {})];
   if (fields.length) {
-    categories.push({ weight: 3, arbitrary: fc.constant('boundary') }, { weight: 5, arbitrary: fc.constant('hostile-field') }, { weight: 2, arbitrary: fc.constant('structure') });
+    categories.push(
+      { weight: 3, arbitrary: fc.constant('boundary') },
+      { weight: 5, arbitrary: fc.constant('hostile-field') },
+      { weight: 2, arbitrary: fc.constant('structure') },
+    );
   }
   if (hasBody) categories.push({ weight: 2, arbitrary: fc.constant('raw-body') }, { weight: 2, arbitrary: fc.constant('content-type') });
   if (op.pathParams.length) categories.push({ weight: 4, arbitrary: fc.constant('path') });
@@ -329,7 +456,22 @@ export function caseForOp(c: Contract, op: Operation): fc.Arbitrary<Case> {
       raw: rawBodyArb(bodyArb.map((b) => JSON.stringify(b ?? {}))),
       rawPath: fc.oneof(
         hostileString.map((s) => encodeLoose(s)),
-        fc.constantFrom('%', '%00', '%ZZ', '%E0%A4%A', '%C0%AE%C0%AE', '..%2F..%2Fetc%2Fpasswd', '%2e%2e', '..', '.', 'a%2Fb', '%252e%252e', 'x'.repeat(600), '%F0%9F%98%80@example.com', "'%20OR%201%3D1--"),
+        fc.constantFrom(
+          '%',
+          '%00',
+          '%ZZ',
+          '%E0%A4%A',
+          '%C0%AE%C0%AE',
+          '..%2F..%2Fetc%2Fpasswd',
+          '%2e%2e',
+          '..',
+          '.',
+          'a%2Fb',
+          '%252e%252e',
+          'x'.repeat(600),
+          '%F0%9F%98%80@example.com',
+          "'%20OR%201%3D1--",
+        ),
       ),
       rawQuery: fc.constantFrom(
         'limit=1&limit=2',
@@ -348,14 +490,14 @@ export function caseForOp(c: Contract, op: Operation): fc.Arbitrary<Case> {
         'limit=%00',
         'sort=email&sort=-email',
         'sort=__proto__',
-        'cursor=' + 'A'.repeat(1001),
+        `cursor=${'A'.repeat(1001)}`,
         'cursor=%FF%FE',
         'cursor=eyJpZCI6MX0',
         'q=%25',
         'q=_',
         'q=%00',
         "q='%20OR%201=1--",
-        'q=' + 'x'.repeat(5_000),
+        `q=${'x'.repeat(5_000)}`,
         'unknown=1',
         '__proto__[role]=admin',
         'constructor[prototype][x]=1',

@@ -6,8 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { adminLogin, sleep, start, type Site } from './spawned.js';
 import { SQLITE_BATCH_ROWS } from '../../server/import/customer-writer.js';
+import { adminLogin, type Site, sleep, start } from './spawned.js';
 
 // The round runs on SQLite: its writer's batch is the unit that commits whole or not at all.
 const BATCH = SQLITE_BATCH_ROWS;
@@ -67,9 +67,16 @@ export async function importRound(site: Site, random: () => number, rows = 300_0
   await upload;
   const present = await count(site, "select count(*) as n from customers where email like 'imp-%@crash.example'");
   const events = await count(site, "select count(*) as n from events where type = 'customer.created' and customer_email like 'imp-%@crash.example'");
-  const prefix = present === 0 ? 0 : await count(site, `select count(*) as n from customers where email in (${Array.from({ length: Math.min(present, 50) }, (_, k) => `'imp-${present - 1 - k}@crash.example'`).join(', ')})`);
+  const prefix =
+    present === 0
+      ? 0
+      : await count(
+          site,
+          `select count(*) as n from customers where email in (${Array.from({ length: Math.min(present, 50) }, (_, k) => `'imp-${present - 1 - k}@crash.example'`).join(', ')})`,
+        );
   const problems: string[] = [];
-  if (present % BATCH !== 0 && present !== rows) problems.push(`import: ${present} rows present, not a whole number of ${BATCH}-row batches (a batch half-applied)`);
+  if (present % BATCH !== 0 && present !== rows)
+    problems.push(`import: ${present} rows present, not a whole number of ${BATCH}-row batches (a batch half-applied)`);
   if (events !== present) problems.push(`import: ${present} rows present but ${events} customer.created events`);
   if (prefix !== Math.min(present, 50)) problems.push('import: the rows present are not the first ones sent (a batch applied out of order)');
   // The server starts cleanly afterwards.

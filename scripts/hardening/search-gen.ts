@@ -6,11 +6,15 @@ import fc from 'fast-check';
  * inserted, the text cut), so the parser's error paths and the compiled SQL both get exercised.
  */
 const TEXT_FIELDS = ['id', 'email', 'firstName', 'lastName', 'name', 'phone', 'company', 'city', 'country'];
-const WORDS = ['ada', 'Müller', 'mull', '555', '0199', 'GB', 'acme', 'o\'brien', 'lovelase', 'zoë', '%', '_x_', "' OR 1=1 --", 'ﬁrm', '😀😀😀', 'İst'];
+const WORDS = ['ada', 'Müller', 'mull', '555', '0199', 'GB', 'acme', "o'brien", 'lovelase', 'zoë', '%', '_x_', "' OR 1=1 --", 'ﬁrm', '😀😀😀', 'İst'];
 const DATES = ['2026-01-05', '2026-01-05T10:00:00Z', '2026-01-05T10:00', '2026-02-30', '2026-01-05T10:00:00+02:00', '1970-01-01', '9999-12-31'];
 
 const quoted = (s: string) => `"${s.replace(/[\\"]/g, '\\$&')}"`;
-const value = fc.oneof(fc.constantFrom(...WORDS).map((w) => (/[\s()"]/.test(w) ? quoted(w) : w)), fc.constantFrom(...WORDS).map(quoted), fc.string({ maxLength: 8 }).map(quoted));
+const value = fc.oneof(
+  fc.constantFrom(...WORDS).map((w) => (/[\s()"]/.test(w) ? quoted(w) : w)),
+  fc.constantFrom(...WORDS).map(quoted),
+  fc.string({ maxLength: 8 }).map(quoted),
+);
 
 const clause: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.constantFrom(...TEXT_FIELDS), fc.constantFrom(':', '~'), value).map(([f, op, v]) => `${f}${op}${v}`),
@@ -37,13 +41,13 @@ function mutate(query: string, at: number, how: number): string {
     case 1:
       return query.slice(0, i) + query[i] + query.slice(i);
     case 2:
-      return query.slice(0, i) + ' OR ' + query.slice(i);
+      return `${query.slice(0, i)} OR ${query.slice(i)}`;
     case 3:
-      return query.slice(0, i) + '"' + query.slice(i);
+      return `${query.slice(0, i)}"${query.slice(i)}`;
     case 4:
       return query.slice(0, i);
     default:
-      return query.slice(0, i) + '((((((' + query.slice(i);
+      return `${query.slice(0, i)}((((((${query.slice(i)}`;
   }
 }
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnServer, type ServerProcess } from '../../test/helpers/process.js';
+import { type ServerProcess, spawnServer } from '../../test/helpers/process.js';
 import { createScratchPostgres } from '../lib/scratch-postgres.js';
 
 export const HARDENING_ADMIN = { email: 'admin@hardening.local', password: 'admin-hardening-password-7Q' };
@@ -54,7 +54,11 @@ export async function makeSite(extra: Record<string, string> = {}): Promise<Site
 export const start = (site: Site): Promise<ServerProcess> => spawnServer(site.env, 60_000);
 
 export async function adminLogin(url: string): Promise<string> {
-  const r = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.9.9' }, body: JSON.stringify(HARDENING_ADMIN) });
+  const r = await fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.9.9' },
+    body: JSON.stringify(HARDENING_ADMIN),
+  });
   if (r.status !== 200) throw new Error(`admin login: ${r.status} ${await r.text()}`);
   return ((await r.json()) as { tokens: { accessToken: string } }).tokens.accessToken;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildApp, type App, type AppOptions } from '../../server/app.js';
+import { type App, type AppOptions, buildApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { createScratchPostgres } from './scratch-postgres.js';
 

@@ -229,7 +229,18 @@ function addAttribute(target: Record<string, AttributeValue>, buf: Buffer) {
 }
 
 function protoSpan(buf: Buffer, resource: Record<string, AttributeValue>, scope: string): ReceivedSpan {
-  const span: ReceivedSpan = { traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {}, events: [], status: { code: 0, message: '' }, resource, scope };
+  const span: ReceivedSpan = {
+    traceId: '',
+    spanId: '',
+    parentSpanId: '',
+    name: '',
+    kind: 0,
+    attributes: {},
+    events: [],
+    status: { code: 0, message: '' },
+    resource,
+    scope,
+  };
   for (const f of fields(buf)) {
     if (f.no === 1 && f.bytes) span.traceId = f.bytes.toString('hex');
     else if (f.no === 2 && f.bytes) span.spanId = f.bytes.toString('hex');

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { rollup, type Plugin } from 'rollup';
+import { type Plugin, rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -56,8 +56,7 @@ export function importsOf(code: string): string[] {
 }
 
 /** The package a specifier belongs to: `@trpc/server/observable` → `@trpc/server`. */
-export const packageOf = (specifier: string) =>
-  specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+export const packageOf = (specifier: string) => (specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);
 
 /** Throws unless every import in dist/ is one of the package's declared dependencies. */
 export function checkDist(distDir = DIST_DIR, manifestPath = path.join(SDK_DIR, 'package.json')): { file: string; imports: string[] }[] {

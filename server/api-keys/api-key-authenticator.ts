@@ -85,11 +85,7 @@ export class ApiKeyAuthenticator {
     // Not awaited: the request does not wait for bookkeeping.
     this.deps
       .em()
-      .nativeUpdate(
-        ApiKeyEntity,
-        { id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lte: new Date(now - LAST_USED_GRANULARITY_MS) } }] },
-        { lastUsedAt: at },
-      )
+      .nativeUpdate(ApiKeyEntity, { id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lte: new Date(now - LAST_USED_GRANULARITY_MS) } }] }, { lastUsedAt: at })
       .catch((err: unknown) => this.deps.log.warn({ err }, 'could not record an API key use'));
   }
 }

@@ -1,10 +1,4 @@
-import {
-  ApiKeyCreatedSchema,
-  ApiKeyCreateInput,
-  ApiKeyIdInput,
-  ApiKeyListSchema,
-  ApiKeySchema,
-} from '../../client-sdk/src/schemas/api-keys.js';
+import { ApiKeyCreatedSchema, ApiKeyCreateInput, ApiKeyIdInput, ApiKeyListSchema, ApiKeySchema } from '../../client-sdk/src/schemas/api-keys.js';
 import { adminProcedure, router } from '../trpc/init.js';
 
 const tags = ['api-keys'];

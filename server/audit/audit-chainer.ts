@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
-import { chainHashOfRow, GENESIS_HASH, type ChainedColumns } from './chain-hash.js';
+import { type ChainedColumns, chainHashOfRow, GENESIS_HASH } from './chain-hash.js';
 
 /** The transaction-level advisory lock that lets one chainer at a time extend the chain ('audit' in ASCII). */
 export const AUDIT_CHAIN_LOCK = 0x6175646974;

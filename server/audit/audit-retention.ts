@@ -4,8 +4,8 @@ import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Clock } from '../clock.js';
 import { AuditEntryEntity } from '../db/audit-entry.entity.js';
 import { WriteTransactions } from '../db/write-transaction.js';
-import { writeHooks } from '../write-hooks.js';
 import { systemIdentity } from '../identity/identity.js';
+import { writeHooks } from '../write-hooks.js';
 import { AUDIT_CHAIN_LOCK } from './audit-chainer.js';
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
@@ -25,22 +25,25 @@ export async function purgeAuditEntries(orm: MikroORM, clock: Clock, retentionDa
     clock,
     hooks: writeHooks({ onAuditCommitted }),
   });
-  return writes.run(async (tx, log) => {
-    if (tx.getPlatform() instanceof PostgreSqlPlatform) await tx.execute(`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-    const cutoff = new Date(clock.now().getTime() - retentionDays * DAY_MS);
-    const chained = { chainSeq: { $ne: null } };
-    const first = await tx.findOne(AuditEntryEntity, chained, { orderBy: { chainSeq: 'asc' }, fields: ['chainSeq'] });
-    const last = await tx.findOne(AuditEntryEntity, chained, { orderBy: { chainSeq: 'desc' }, fields: ['chainSeq'] });
-    if (!first || !last) return 0;
-    const firstKept = await tx.findOne(AuditEntryEntity, { ...chained, at: { $gte: cutoff } }, { orderBy: { chainSeq: 'asc' }, fields: ['chainSeq'] });
-    const through = BigInt((firstKept ?? last).chainSeq!) - 1n;
-    if (through < BigInt(first.chainSeq!)) return 0;
-    const anchor = await tx.findOneOrFail(AuditEntryEntity, { chainSeq: String(through) }, { fields: ['hash'] });
-    const deleted = await tx.nativeDelete(AuditEntryEntity, { chainSeq: { $lte: String(through) } });
-    log.audit({
-      action: AUDIT_PURGED,
-      changes: { purgedThrough: [null, String(through)], purgedThroughHash: [null, anchor.hash], entries: [null, deleted], olderThan: [null, cutoff] },
-    });
-    return deleted;
-  }, { answer: false });
+  return writes.run(
+    async (tx, log) => {
+      if (tx.getPlatform() instanceof PostgreSqlPlatform) await tx.execute(`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+      const cutoff = new Date(clock.now().getTime() - retentionDays * DAY_MS);
+      const chained = { chainSeq: { $ne: null } };
+      const first = await tx.findOne(AuditEntryEntity, chained, { orderBy: { chainSeq: 'asc' }, fields: ['chainSeq'] });
+      const last = await tx.findOne(AuditEntryEntity, chained, { orderBy: { chainSeq: 'desc' }, fields: ['chainSeq'] });
+      if (!first || !last) return 0;
+      const firstKept = await tx.findOne(AuditEntryEntity, { ...chained, at: { $gte: cutoff } }, { orderBy: { chainSeq: 'asc' }, fields: ['chainSeq'] });
+      const through = BigInt((firstKept ?? last).chainSeq!) - 1n;
+      if (through < BigInt(first.chainSeq!)) return 0;
+      const anchor = await tx.findOneOrFail(AuditEntryEntity, { chainSeq: String(through) }, { fields: ['hash'] });
+      const deleted = await tx.nativeDelete(AuditEntryEntity, { chainSeq: { $lte: String(through) } });
+      log.audit({
+        action: AUDIT_PURGED,
+        changes: { purgedThrough: [null, String(through)], purgedThroughHash: [null, anchor.hash], entries: [null, deleted], olderThan: [null, cutoff] },
+      });
+      return deleted;
+    },
+    { answer: false },
+  );
 }

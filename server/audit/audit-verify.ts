@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { chainHashOfRow, GENESIS_HASH, personalDigest, type ChainedColumns, type PersonalFields } from './chain-hash.js';
 import { auditEntryId } from './audit-entry.mapper.js';
+import { type ChainedColumns, chainHashOfRow, GENESIS_HASH, type PersonalFields, personalDigest } from './chain-hash.js';
 
 interface ChainedRow extends ChainedColumns {
   chain_seq: string | number;

@@ -1,9 +1,9 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { ActivityQuery, AuditListQuery, AuditPage } from '../../client-sdk/src/schemas/audit.js';
+import type { AuthUser } from '../auth/auth-user.js';
 import { AuditEntryEntity } from '../db/audit-entry.entity.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
-import type { AuthUser } from '../auth/auth-user.js';
 import { rowIdOfAuditEntry, toAuditEntry } from './audit-entry.mapper.js';
 
 /** Reads of the audit trail (it is only ever appended to by WriteTransactions). */
@@ -34,7 +34,10 @@ export class AuditService {
    */
   activity(me: AuthUser, query: ActivityQuery): Promise<AuditPage> {
     const mine: FilterQuery<AuditEntryEntity> = {
-      $or: [{ actorId: me.id, actorType: 'user' }, { targetType: 'user', targetId: me.id }],
+      $or: [
+        { actorId: me.id, actorType: 'user' },
+        { targetType: 'user', targetId: me.id },
+      ],
       action: { $like: 'auth.%' },
     };
     return this.page([mine], query.cursor, query.limit);

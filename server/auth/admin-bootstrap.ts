@@ -1,18 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { EntityManager as KnexEntityManager } from '@mikro-orm/knex';
-import { WriteTransactions, type ChangeLog } from '../db/write-transaction.js';
-import { writeHooks } from '../write-hooks.js';
-import { systemIdentity } from '../identity/identity.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
-import { UserEntity } from '../db/user.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
+import { UserEntity } from '../db/user.entity.js';
+import { type ChangeLog, WriteTransactions } from '../db/write-transaction.js';
+import { systemIdentity } from '../identity/identity.js';
+import { ensurePrivateDir, writePrivateFile } from '../ops/private-files.js';
+import { writeHooks } from '../write-hooks.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
 import { randomToken } from './tokens.js';
-import { ensurePrivateDir, writePrivateFile } from '../ops/private-files.js';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@carly.local';
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';

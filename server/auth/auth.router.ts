@@ -1,3 +1,4 @@
+import { ActivityInput, AuditPageSchema } from '../../client-sdk/src/schemas/audit.js';
 import {
   AuthResultSchema,
   ChangePasswordInput,
@@ -16,7 +17,6 @@ import {
   SignupResultSchema,
   VerifyEmailInput,
 } from '../../client-sdk/src/schemas/auth.js';
-import { ActivityInput, AuditPageSchema } from '../../client-sdk/src/schemas/audit.js';
 import { personProcedure, publicProcedure, router } from '../trpc/init.js';
 
 const tags = ['auth'];
@@ -29,7 +29,10 @@ export const authRouter = router({
       returnsSecret: true,
       session: 'opens',
       openapi: {
-        method: 'POST', path: '/auth/signup', tags, protect: false,
+        method: 'POST',
+        path: '/auth/signup',
+        tags,
+        protect: false,
         summary: 'Create an account and its customer record',
         description:
           'One transaction: both or neither. If a customer record with this email already exists (imported, or created by an admin) ' +
@@ -47,9 +50,13 @@ export const authRouter = router({
       returnsSecret: true,
       session: 'opens',
       openapi: {
-        method: 'POST', path: '/auth/login', tags, protect: false,
+        method: 'POST',
+        path: '/auth/login',
+        tags,
+        protect: false,
         summary: 'Sign in: tokens for a new session',
-        description: 'One 401 for an unknown email and a wrong password alike. At most 10 failures per account and 50 per address per 15 minutes; then 429 with Retry-After.',
+        description:
+          'One 401 for an unknown email and a wrong password alike. At most 10 failures per account and 50 per address per 15 minutes; then 429 with Retry-After.',
         errorResponses: { 401: 'Invalid email or password', 429: 'Too many failed attempts' },
       },
     })
@@ -62,7 +69,10 @@ export const authRouter = router({
       returnsSecret: true,
       session: 'opens',
       openapi: {
-        method: 'POST', path: '/auth/refresh', tags, protect: false,
+        method: 'POST',
+        path: '/auth/refresh',
+        tags,
+        protect: false,
         summary: 'Spend a refresh token for new tokens',
         description: 'The refresh token is single-use. Presenting a spent one ends the whole session (401).',
         errorResponses: { 401: 'Invalid, spent or expired refresh token' },
@@ -85,7 +95,9 @@ export const authRouter = router({
   changePassword: personProcedure
     .meta({
       openapi: {
-        method: 'POST', path: '/auth/password', tags,
+        method: 'POST',
+        path: '/auth/password',
+        tags,
         summary: 'Change the password; ends every other session',
         errorResponses: { 429: 'Too many failed attempts' },
       },
@@ -97,7 +109,10 @@ export const authRouter = router({
   requestPasswordReset: publicProcedure
     .meta({
       openapi: {
-        method: 'POST', path: '/auth/reset', tags, protect: false,
+        method: 'POST',
+        path: '/auth/reset',
+        tags,
+        protect: false,
         summary: 'Mail a password-reset link',
         description: 'The same answer whether or not the account exists. At most one mail per account per minute; the link is valid 30 minutes, once.',
         errorResponses: { 429: 'Too many reset requests' },
@@ -110,7 +125,10 @@ export const authRouter = router({
   resetPassword: publicProcedure
     .meta({
       openapi: {
-        method: 'POST', path: '/auth/reset/confirm', tags, protect: false,
+        method: 'POST',
+        path: '/auth/reset/confirm',
+        tags,
+        protect: false,
         summary: 'Set a new password with a reset token; ends every session',
         errorResponses: { 400: 'Invalid, used or expired token, or an unacceptable password', 429: 'Busy checking passwords; retry shortly' },
       },
@@ -125,7 +143,10 @@ export const authRouter = router({
   verifyEmail: publicProcedure
     .meta({
       openapi: {
-        method: 'POST', path: '/auth/verify', tags, protect: false,
+        method: 'POST',
+        path: '/auth/verify',
+        tags,
+        protect: false,
         summary: 'Confirm the address with the mailed token; links the claimed customer record',
         description: 'The token is single-use and valid 24 hours. The record is linked as it is; `customer` is null if it was deleted meanwhile.',
         errorResponses: { 400: 'Invalid, used or expired token' },
@@ -157,7 +178,9 @@ export const authRouter = router({
   revokeSession: personProcedure
     .meta({
       openapi: {
-        method: 'DELETE', path: '/auth/sessions/{id}', tags,
+        method: 'DELETE',
+        path: '/auth/sessions/{id}',
+        tags,
         summary: 'End one of your sessions at once',
         errorResponses: { 404: 'No live session of yours has this id' },
       },

@@ -2,36 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyBaseLogger } from 'fastify';
-import type {
-  ChangePasswordInput,
-  LoginInput,
-  ResetPasswordInput,
-  Session,
-  SignupData,
-  Tokens,
-  User,
-} from '../../client-sdk/src/schemas/auth.js';
+import type { ChangePasswordInput, LoginInput, ResetPasswordInput, Session, SignupData, Tokens, User } from '../../client-sdk/src/schemas/auth.js';
 import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { Clock } from '../clock.js';
+import { nameKeys, newCustomerId, toCustomer } from '../customers/customer.mapper.js';
+import { recordCreated } from '../customers/customers.service.js';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
 import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { UserEntity } from '../db/user.entity.js';
-import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
-import { nameKeys, newCustomerId, toCustomer } from '../customers/customer.mapper.js';
-import { indexCustomer } from '../search/search-writes.js';
-import { recordCreated } from '../customers/customers.service.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
+import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import type { RequestInfo } from '../identity/request-info.js';
+import { indexCustomer } from '../search/search-writes.js';
 import type { AuthUser } from './auth-user.js';
 import type { BackgroundWork } from './background.js';
+import type { KeyedMutex } from './keyed-mutex.js';
 import type { LoginAttempts } from './login-attempts.js';
 import { tokenLink } from './mail-links.js';
 import type { Mailer } from './mailer.js';
 import { assertAcceptablePassword, type PasswordHasher } from './passwords.js';
-import { Sessions, sessionIdOf, type SessionDeps } from './sessions.js';
-import type { KeyedMutex } from './keyed-mutex.js';
-import { Throttle, type Limit } from './throttle.js';
+import { type SessionDeps, Sessions, sessionIdOf } from './sessions.js';
+import { type Limit, Throttle } from './throttle.js';
 import { hashToken, randomToken } from './tokens.js';
 
 const MINUTE = 60_000;
@@ -119,10 +111,23 @@ export class AuthService {
               updatedAt: now,
               version: 1,
             });
-        const user = tx.create(UserEntity, { id: randomUUID(), email: fields.email, passwordHash, role: 'customer', customer, createdAt: now, passwordChangedAt: now });
+        const user = tx.create(UserEntity, {
+          id: randomUUID(),
+          email: fields.email,
+          passwordHash,
+          role: 'customer',
+          customer,
+          createdAt: now,
+          passwordChangedAt: now,
+        });
         if (claimed) {
           verification = randomToken(32);
-          tx.create(EmailVerificationTokenEntity, { user, tokenHash: hashToken(verification), createdAt: now, expiresAt: new Date(now.getTime() + VERIFY_TOKEN_TTL_MS) });
+          tx.create(EmailVerificationTokenEntity, {
+            user,
+            tokenHash: hashToken(verification),
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + VERIFY_TOKEN_TTL_MS),
+          });
         }
         await tx.flush();
         // A sign-up acts as the account it creates.
@@ -264,7 +269,12 @@ export class AuthService {
 
   /** Needs the current password (failures count like failed logins); ends every other session. */
   async changePassword(me: AuthUser, input: ChangePasswordInput): Promise<{ ok: true }> {
-    const user = await this.checkPassword(me.email, input.currentPassword, () => badRequest('The current password is not correct'), AUTH_ACTIONS.passwordChanged);
+    const user = await this.checkPassword(
+      me.email,
+      input.currentPassword,
+      () => badRequest('The current password is not correct'),
+      AUTH_ACTIONS.passwordChanged,
+    );
     assertAcceptablePassword(input.newPassword);
     const passwordHash = await this.deps.hasher.hash(input.newPassword);
     const answer = await this.writes.run(async (tx, log) => {
@@ -341,11 +351,7 @@ export class AuthService {
     assertAcceptablePassword(input.newPassword);
     const invalid = badRequest('This reset link is invalid, used or expired; ask for a new one');
     const now = this.clock.now();
-    const reset = await this.em.findOne(
-      ResetTokenEntity,
-      { tokenHash: hashToken(input.token), usedAt: null, expiresAt: { $gt: now } },
-      { populate: ['user'] },
-    );
+    const reset = await this.em.findOne(ResetTokenEntity, { tokenHash: hashToken(input.token), usedAt: null, expiresAt: { $gt: now } }, { populate: ['user'] });
     if (!reset) throw invalid;
     const passwordHash = await this.deps.hasher.hash(input.newPassword);
     const user = reset.user;

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { ensurePrivateDir, writePrivateFile } from '../ops/private-files.js';
 
 export interface MailMessage {
@@ -22,9 +22,7 @@ export class Mailer {
     private readonly outboxDir: string,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.transport = smtpUrl
-      ? nodemailer.createTransport(smtpUrl)
-      : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   }
 
   async send(message: MailMessage): Promise<void> {

@@ -1,8 +1,8 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { badRequest } from '../errors.js';
-import { BoundedSemaphore } from './semaphore.js';
-import { HashWorkers } from './hash-workers.js';
 import { PASSWORD_MAX_BYTES as MAX_BYTES } from '../../client-sdk/src/schemas/auth.js';
+import { badRequest } from '../errors.js';
+import { HashWorkers } from './hash-workers.js';
+import { BoundedSemaphore } from './semaphore.js';
 
 /** ~18k common passwords of 8+ characters, shipped in the package (no network). */
 const COMMON = new Set((dictionary['passwords-common'] as string[]).filter((p) => p.length >= 8));

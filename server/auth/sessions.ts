@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
+import type { Tokens } from '../../client-sdk/src/schemas/auth.js';
 import type { Clock } from '../clock.js';
 import { SessionEntity } from '../db/session.entity.js';
 import type { UserEntity } from '../db/user.entity.js';
@@ -7,9 +8,8 @@ import { unauthorized } from '../errors.js';
 import type { RequestInfo } from '../identity/request-info.js';
 import type { AuthUser } from './auth-user.js';
 import type { LiveSessionCache } from './session-cache.js';
-import { hashToken, randomToken, type AccessTokens } from './tokens.js';
-import type { Tokens } from '../../client-sdk/src/schemas/auth.js';
 import type { SessionReads } from './session-reads.js';
+import { type AccessTokens, hashToken, randomToken } from './tokens.js';
 
 const DAY_MS = 86_400_000;
 
@@ -115,11 +115,7 @@ export class Sessions {
 
   /** Ends every session of a user, except `keep` when given. */
   async revokeAll(userId: string, keep?: string): Promise<void> {
-    await this.em.nativeUpdate(
-      SessionEntity,
-      { user: userId, revokedAt: null, ...(keep ? { id: { $ne: keep } } : {}) },
-      { revokedAt: this.deps.clock.now() },
-    );
+    await this.em.nativeUpdate(SessionEntity, { user: userId, revokedAt: null, ...(keep ? { id: { $ne: keep } } : {}) }, { revokedAt: this.deps.clock.now() });
     this.deps.cache.evictUser(userId);
   }
 

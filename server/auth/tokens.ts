@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Role } from '../../client-sdk/src/schemas/auth.js';
 import type { Clock } from '../clock.js';
 import { unauthorized } from '../errors.js';

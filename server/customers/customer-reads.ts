@@ -1,13 +1,12 @@
 import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import { mapRead, type PreparedRead, type ReadLane } from '../db/read-lane.js';
-import { customerFromRow, type CustomerRow } from './customer.mapper.js';
+import { type CustomerRow, customerFromRow } from './customer.mapper.js';
 import type { PageStatement } from './page-statement.js';
 
 /** The customers feature's statements on the read lane (tracing names its spans after the text). */
 export const CUSTOMER_READS = {
   byEmail: {
-    sqlite:
-      'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
+    sqlite: 'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = ?',
     postgresql:
       'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = $1',
   },

@@ -39,7 +39,19 @@ export interface CustomerRow {
 
 /** The columns `customerFromRow` reads. */
 export const CUSTOMER_COLUMNS = [
-  'id', 'public_id', 'email', 'first_name', 'last_name', 'last_name_key', 'phone', 'company', 'address', 'metadata', 'created_at', 'updated_at', 'version',
+  'id',
+  'public_id',
+  'email',
+  'first_name',
+  'last_name',
+  'last_name_key',
+  'phone',
+  'company',
+  'address',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'version',
 ];
 
 const parsed = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);

@@ -7,7 +7,7 @@ import {
   CustomerUpdateInput,
   DeletedSchema,
 } from '../../client-sdk/src/schemas/customer.js';
-import { EraseInput, ErasedSchema, PersonalDataExportSchema } from '../../client-sdk/src/schemas/privacy.js';
+import { ErasedSchema, EraseInput, PersonalDataExportSchema } from '../../client-sdk/src/schemas/privacy.js';
 import { CustomerSearchInput, CustomerSearchPageSchema } from '../../client-sdk/src/schemas/search.js';
 import { onChange } from '../events/events.router.js';
 import { SEARCH_DESCRIPTION } from '../search/search-description.js';
@@ -25,7 +25,15 @@ export const customersRouter = router({
 
   // Before the /customers/{email} routes: `search` is a path of its own, never an email.
   search: staffProcedure('customers:read')
-    .meta({ openapi: { method: 'GET', path: '/customers/search', tags, summary: 'Search customers: a query language and typo-tolerant free text', description: SEARCH_DESCRIPTION } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/customers/search',
+        tags,
+        summary: 'Search customers: a query language and typo-tolerant free text',
+        description: SEARCH_DESCRIPTION,
+      },
+    })
     .input(CustomerSearchInput)
     .output(CustomerSearchPageSchema)
     .query(({ ctx, input }) => ctx.services.search.search(input)),
@@ -60,7 +68,8 @@ export const customersRouter = router({
         path: '/customers/{email}',
         tags,
         summary: 'Update some fields of a customer',
-        description: 'Only the fields sent change; `metadata`, when sent, replaces the whole map. Send the `version` you read to refuse the update (409) if someone changed the customer since.',
+        description:
+          'Only the fields sent change; `metadata`, when sent, replaces the whole map. Send the `version` you read to refuse the update (409) if someone changed the customer since.',
         errorResponses: { 404: 'No such customer', 409: 'Stale version' },
       },
     })
@@ -98,7 +107,10 @@ export const customersRouter = router({
           'One transaction: deletes the customer, its account, sessions, reset tokens, rate-limit counts and Idempotency-Key records, and replaces ' +
           "the person's email, names, address, phone, IP and user agent in the audit entries and events it keeps by a random pseudonym; records a " +
           '`customer.erased` event (id only) and an audit entry. Every token of the account answers 401 at once; the email may sign up again.',
-        errorResponses: { 403: 'Not allowed, or the record belongs to an admin account (never erased through the API)', 404: 'No such customer (or erased already)' },
+        errorResponses: {
+          403: 'Not allowed, or the record belongs to an admin account (never erased through the API)',
+          404: 'No such customer (or erased already)',
+        },
       },
     })
     .input(EraseInput)

@@ -1,29 +1,17 @@
-import {
-  OptimisticLockError,
-  UniqueConstraintViolationException,
-  type FilterQuery,
-  type QueryOrderMap,
-} from '@mikro-orm/core';
+import { type FilterQuery, OptimisticLockError, type QueryOrderMap, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import type {
-  Customer,
-  CustomerCreateData,
-  CustomerListQuery,
-  CustomerPage,
-  CustomerSort,
-  CustomerUpdateData,
-} from '../../client-sdk/src/schemas/customer.js';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import type { Customer, CustomerCreateData, CustomerListQuery, CustomerPage, CustomerSort, CustomerUpdateData } from '../../client-sdk/src/schemas/customer.js';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { UserEntity } from '../db/user.entity.js';
-import type { CustomerReads } from './customer-reads.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
-import type { CursorCodec } from './cursor.js';
-import { refuseIfAdminRecord } from './admin-record.js';
 import { forgetReplacedWords, indexCustomer, unindexCustomer } from '../search/search-writes.js';
-import { likePrefix, pageStatement, type PagePlan, type SortColumn } from './page-statement.js';
-import { changedFields, creationChanges, customerFromRow, nameKeys, newCustomerId, toCustomer, type CustomerRow } from './customer.mapper.js';
+import { refuseIfAdminRecord } from './admin-record.js';
+import type { CursorCodec } from './cursor.js';
+import { type CustomerRow, changedFields, creationChanges, customerFromRow, nameKeys, newCustomerId, toCustomer } from './customer.mapper.js';
+import type { CustomerReads } from './customer-reads.js';
+import { likePrefix, type PagePlan, pageStatement, type SortColumn } from './page-statement.js';
 
 /** Each sort column's name in a raw row. */
 const SORT_ROW_KEY: Record<SortColumn, keyof CustomerRow> = {
@@ -192,14 +180,22 @@ export class CustomersService {
     const plan = this.pagePlan(query);
     const rows = await this.reads.customerPage(pageStatement(plan.postgres ? 'postgres' : 'sqlite', { ...plan, q: plan.q || null }, query.limit + 1));
     const key = SORT_ROW_KEY[plan.column];
-    return this.page(query, plan, rows.map((row) => ({ customer: customerFromRow(row), id: Number(row.id), key: row[key] })));
+    return this.page(
+      query,
+      plan,
+      rows.map((row) => ({ customer: customerFromRow(row), id: Number(row.id), key: row[key] })),
+    );
   }
 
   /** `list` through MikroORM's entities: the general path (see `list`). */
   async listThroughOrm(query: CustomerListQuery): Promise<CustomerPage> {
     const plan = this.pagePlan(query);
     const entities = await this.em.find(CustomerEntity, plan.where, { orderBy: plan.orderBy, limit: query.limit + 1 });
-    return this.page(query, plan, entities.map((e) => ({ customer: toCustomer(e), id: e.id, key: e[plan.column] })));
+    return this.page(
+      query,
+      plan,
+      entities.map((e) => ({ customer: toCustomer(e), id: e.id, key: e[plan.column] })),
+    );
   }
 
   /** The filter and order of a page: the search, the position after the cursor, the sort. */
@@ -228,7 +224,11 @@ export class CustomersService {
   }
 
   /** The answer from up to limit + 1 rows, each with its id and sort key (a Date, epoch ms or text). */
-  private page(query: CustomerListQuery, plan: ReturnType<CustomersService['pagePlan']>, rows: { customer: Customer; id: number; key: unknown }[]): CustomerPage {
+  private page(
+    query: CustomerListQuery,
+    plan: ReturnType<CustomersService['pagePlan']>,
+    rows: { customer: Customer; id: number; key: unknown }[],
+  ): CustomerPage {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     const value = (key: unknown): string | number => (plan.isDate ? new Date(key as Date | number).getTime() : (key as string));

@@ -1,15 +1,15 @@
 import path from 'node:path';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlConnection, EntityManager } from '@mikro-orm/knex';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
-import { REPO_ROOT } from '../paths.js';
 import { preparePrivateSqliteFile } from '../ops/private-files.js';
+import { REPO_ROOT } from '../paths.js';
 import { entities } from './entities.js';
-import { migrations as sqliteMigrations } from './migrations/sqlite/index.js';
 import { migrations as postgresqlMigrations } from './migrations/postgresql/index.js';
+import { migrations as sqliteMigrations } from './migrations/sqlite/index.js';
 
 export type Dialect = Config['database']['kind'];
 

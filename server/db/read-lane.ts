@@ -34,5 +34,4 @@ export interface ReadLane {
 }
 
 /** `map` applied to a lane's answer, staying synchronous when the answer is (SQLite). */
-export const mapRead = <T, U>(answer: T | Promise<T>, map: (value: T) => U): U | Promise<U> =>
-  answer instanceof Promise ? answer.then(map) : map(answer);
+export const mapRead = <T, U>(answer: T | Promise<T>, map: (value: T) => U): U | Promise<U> => (answer instanceof Promise ? answer.then(map) : map(answer));

@@ -28,8 +28,7 @@ export interface LoggedEvent {
   position: Position;
 }
 
-export const comparePositions = (a: Position, b: Position): number =>
-  a.xid < b.xid ? -1 : a.xid > b.xid ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+export const comparePositions = (a: Position, b: Position): number => (a.xid < b.xid ? -1 : a.xid > b.xid ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 interface EventRow {
   id: string | number;
@@ -112,8 +111,7 @@ export class EventLog {
     if (filter.types?.length) add([`type in (${filter.types.map(() => '?').join(', ')})`, [...filter.types]]);
     if (filter.customerId !== undefined) add(['customer_id = ?', [filter.customerId]]);
     const sql =
-      `select ${COLUMNS} from events${where.length ? ` where ${where.join(' and ')}` : ''} ` +
-      `order by xid, id limit ${Math.max(1, Math.floor(limit))}`;
+      `select ${COLUMNS} from events${where.length ? ` where ${where.join(' and ')}` : ''} ` + `order by xid, id limit ${Math.max(1, Math.floor(limit))}`;
     const rows = await em.execute<EventRow[]>(sql, params);
     return rows.map((row) => ({ event: toEvent(row), position: positionOfRow(row) }));
   }
@@ -147,9 +145,7 @@ export class EventLog {
     if (row) return positionOfRow(row);
     const [newest] = await em.execute<{ id: string | number | null }[]>('select max(id) as id from events');
     if (newest?.id !== null && newest?.id !== undefined && BigInt(rowId) <= BigInt(newest.id)) {
-      throw preconditionFailed(
-        `Event ${id} is older than the event log keeps (30 days); resync from customers.list, then follow events from now`,
-      );
+      throw preconditionFailed(`Event ${id} is older than the event log keeps (30 days); resync from customers.list, then follow events from now`);
     }
     throw badRequest(`No event ${id}`);
   }

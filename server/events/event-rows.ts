@@ -6,7 +6,9 @@ import type { Recorded, WriteHook } from '../db/write-transaction.js';
 export const EVENTS_CHANNEL = 'carly_events';
 
 const EVENT_COLUMNS = 'xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data';
-const EVENT_ROW = `(${EVENT_COLUMNS.split(', ').map(() => '?').join(', ')})`;
+const EVENT_ROW = `(${EVENT_COLUMNS.split(', ')
+  .map(() => '?')
+  .join(', ')})`;
 
 /**
  * Inserts a change's events (see db/event.entity.ts) with one plain statement: it runs on every

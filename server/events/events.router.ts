@@ -1,9 +1,8 @@
-import { TRPCError } from '@trpc/server';
-import { tracked } from '@trpc/server';
+import { TRPCError, tracked } from '@trpc/server';
 import { ChangeSubscriptionInput, EventListInput, EventPageSchema } from '../../client-sdk/src/schemas/events.js';
 import { DomainError } from '../errors.js';
-import { CredentialChecks } from './credential-checks.js';
 import { recordProcedure, router, staffProcedure } from '../trpc/init.js';
+import { CredentialChecks } from './credential-checks.js';
 
 const tags = ['events'];
 

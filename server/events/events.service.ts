@@ -3,8 +3,8 @@ import type { Clock } from '../clock.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
 import type { Caller } from '../identity/identity.js';
 import { changeStream } from './change-stream.js';
-import { LOG_START, type EventFeed } from './event-feed.js';
-import { EventLog, type EventFilter } from './event-log.js';
+import { type EventFeed, LOG_START } from './event-feed.js';
+import { type EventFilter, EventLog } from './event-log.js';
 import type { EventMetrics } from './event-metrics.js';
 
 /** A customer without a record matches no event (public ids are never empty). */

@@ -1,5 +1,5 @@
-import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
+import pg from 'pg';
 import { EVENTS_CHANNEL } from './event-rows.js';
 
 const FIRST_RETRY_MS = 100;

@@ -1,15 +1,14 @@
+import { TRPCError } from '@trpc/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import type { AnswerRecorder, WriteTransactions } from '../db/write-transaction.js';
-import type { RequestIdentity } from '../identity/identity.js';
-import type { Caller } from '../identity/identity.js';
 import { exportFilter } from '../customers/export/export-filter.js';
 import { CONTENT_TYPES, EXPORT_FORMATS } from '../customers/export/export-formats.js';
 import { openExportSnapshot } from '../customers/export/export-snapshot.js';
-import { exportBody, type ExportTally } from '../customers/export/export-stream.js';
+import { type ExportTally, exportBody } from '../customers/export/export-stream.js';
+import type { AnswerRecorder, WriteTransactions } from '../db/write-transaction.js';
+import type { Caller, RequestIdentity } from '../identity/identity.js';
 import { admit } from '../trpc/access.js';
-import { TRPCError } from '@trpc/server';
 import { identityOf } from './bulk-import-route.js';
 
 export interface ExportRouteDeps {
@@ -21,7 +20,12 @@ export interface ExportRouteDeps {
 /** The export's query string; one schema, also written into openapi.json (server/openapi.ts). */
 export const ExportQuery = z.strictObject({
   format: z.enum(EXPORT_FORMATS).default('ndjson').meta({ description: '`ndjson` (default): one Customer per line; `csv`: RFC 4180 with a header row' }),
-  query: z.string().min(1).max(1000).optional().meta({ description: 'Only customers matching this search query (the `customers.search` language); all when absent' }),
+  query: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .meta({ description: 'Only customers matching this search query (the `customers.search` language); all when absent' }),
 });
 
 export const EVENTS_AFTER_HEADER = 'carly-events-after';
@@ -51,7 +55,9 @@ export async function exportRoute(deps: ExportRouteDeps, request: FastifyRequest
     if (!tally.complete) request.log.info({ export: details }, 'export ended early: the client went away');
     deps
       .writes(identity)
-      .run(async (_em, log) => log.audit({ action: 'customers.exported', target: null, outcome: tally.complete ? 'success' : 'failure', details }), { answer: false })
+      .run(async (_em, log) => log.audit({ action: 'customers.exported', target: null, outcome: tally.complete ? 'success' : 'failure', details }), {
+        answer: false,
+      })
       .catch((err: unknown) => request.log.error({ err, export: details }, 'could not record the export in the audit trail'));
   };
   reply.header('content-type', CONTENT_TYPES[input.format]);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { exportRoute, type ExportRouteDeps } from './bulk-export-route.js';
-import { importRoute, type BulkRouteDeps } from './bulk-import-route.js';
+import { type ExportRouteDeps, exportRoute } from './bulk-export-route.js';
+import { type BulkRouteDeps, importRoute } from './bulk-import-route.js';
 
 /**
  * The two streaming REST routes (not procedures: a streamed body, a streamed answer), in a scope
@@ -11,9 +11,7 @@ export async function registerBulkRoutes(app: FastifyInstance, deps: BulkRouteDe
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    scope.post('/customers/import', { config: { operation: 'customers.import', streamedBody: true } }, (request, reply) =>
-      importRoute(deps, request, reply),
-    );
+    scope.post('/customers/import', { config: { operation: 'customers.import', streamedBody: true } }, (request, reply) => importRoute(deps, request, reply));
     scope.get('/customers/export', { config: { operation: 'customers.bulkExport' } }, (request, reply) => exportRoute(deps, request, reply));
   });
 }

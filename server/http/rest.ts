@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest, DomainError } from '../errors.js';
 import type { Context } from '../trpc/context.js';
-import { callProcedure, procedureMeta, proceduresOf, takesInput, type AnyRouter } from '../trpc/internals.js';
+import { type AnyRouter, callProcedure, procedureMeta, proceduresOf, takesInput } from '../trpc/internals.js';
 import type { ApiMeta } from '../trpc/meta.js';
-import { DomainError, badRequest } from '../errors.js';
 
 type ContextFactory = (request: FastifyRequest) => Context;
 

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import type { MikroORM } from '@mikro-orm/core';
+import type { FastifyInstance } from 'fastify';
 
 /** How long /ready waits for the database before answering 503. */
 const READY_TIMEOUT_MS = 2000;

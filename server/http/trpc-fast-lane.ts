@@ -1,17 +1,8 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnyProcedure } from '@trpc/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toContractError } from '../contract-error.js';
 import type { Context } from '../trpc/context.js';
-import {
-  callProcedure,
-  deserializeInput,
-  errorBody,
-  procedureType,
-  proceduresOf,
-  resultBody,
-  toTRPCError,
-  type AnyRouter,
-} from '../trpc/internals.js';
+import { type AnyRouter, callProcedure, deserializeInput, errorBody, proceduresOf, procedureType, resultBody, toTRPCError } from '../trpc/internals.js';
 
 type ContextFactory = (request: FastifyRequest) => Context;
 

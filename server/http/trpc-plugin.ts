@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { toContractError } from '../contract-error.js';
-import { trpcFastLane } from './trpc-fast-lane.js';
-import { trpcSseLane, type SseLaneOptions } from './trpc-sse-lane.js';
 import type { Context } from '../trpc/context.js';
 import type { AnyRouter } from '../trpc/internals.js';
+import { trpcFastLane } from './trpc-fast-lane.js';
+import { type SseLaneOptions, trpcSseLane } from './trpc-sse-lane.js';
 
 /**
  * tRPC's own fastify adapter at /trpc: superjson, batching, the same context as REST.
@@ -40,8 +40,13 @@ export async function registerTrpc(
         maxBodySize,
         // connectionParams (from the URL) only for subscriptions: the one kind of call a browser's
         // EventSource makes, which cannot send an Authorization header.
-        createContext: ({ req, info }: { req: FastifyRequest; info: { calls: unknown[]; type: string; connectionParams: Record<string, string | undefined> | null } }) =>
-          createContext(req, info.calls.length, info.type === 'subscription' ? info.connectionParams : null),
+        createContext: ({
+          req,
+          info,
+        }: {
+          req: FastifyRequest;
+          info: { calls: unknown[]; type: string; connectionParams: Record<string, string | undefined> | null };
+        }) => createContext(req, info.calls.length, info.type === 'subscription' ? info.connectionParams : null),
         onError({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'procedure failed');
         },

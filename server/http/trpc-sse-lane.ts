@@ -1,16 +1,16 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AnyProcedure } from '@trpc/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../trpc/context.js';
 import {
+  type AnyRouter,
   callProcedure,
   deserializeInput,
-  procedureType,
   proceduresOf,
+  procedureType,
   serializedErrorShape,
   serializeOutput,
   toTRPCError,
   trackedParts,
-  type AnyRouter,
 } from '../trpc/internals.js';
 
 type ContextFactory = (request: FastifyRequest, calls: number, connectionParams: Record<string, string | undefined> | null) => Context;
@@ -108,15 +108,16 @@ export function trpcSseLane(router: AnyRouter, createContext: ContextFactory, op
     let lastWrite = Date.now();
     const write = async (text: string | Buffer) => {
       lastWrite = Date.now();
-      if (!out.write(text)) await new Promise<void>((resolve) => {
-        const done = () => {
-          out.off('drain', done);
-          stop.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        out.on('drain', done);
-        stop.signal.addEventListener('abort', done, { once: true });
-      });
+      if (!out.write(text))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            out.off('drain', done);
+            stop.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          out.on('drain', done);
+          stop.signal.addEventListener('abort', done, { once: true });
+        });
     };
     const ping = options.ping.enabled
       ? setInterval(() => {

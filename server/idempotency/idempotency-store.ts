@@ -65,7 +65,7 @@ export class IdempotencyStore {
       // case, costs a single round trip).
       const [claimed] = await em.execute<{ id: number }[]>(
         'insert into idempotency_records (scope, "key", operation, fingerprint, state, locked_at, created_at, expires_at) ' +
-          "values (?, ?, ?, ?, 'running', ?, ?, ?) on conflict (scope, \"key\") do nothing returning id",
+          'values (?, ?, ?, ?, \'running\', ?, ?, ?) on conflict (scope, "key") do nothing returning id',
         [scope, key, operation, fingerprint, date(now), date(now), date(new Date(now.getTime() + IDEMPOTENCY_TTL_MS))],
       );
       if (claimed) return { kind: 'run', claim: this.claimOf(Number(claimed.id)) };

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { ApiKeyAuthenticator } from '../api-keys/api-key-authenticator.js';
 import { SECRET_PREFIX } from '../api-keys/secret-format.js';
-import { Sessions, type SessionDeps } from '../auth/sessions.js';
+import { type SessionDeps, Sessions } from '../auth/sessions.js';
 import { unauthorized } from '../errors.js';
 import type { Caller } from './identity.js';
 

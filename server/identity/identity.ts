@@ -1,5 +1,5 @@
-import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
+import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { AuthUser } from '../auth/auth-user.js';
 
 /** An API key that checked out: live, unexpired, with these scopes. */

@@ -1,13 +1,13 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import type { MikroORM } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager, Knex } from '@mikro-orm/knex';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
-import { dictionaryRows, searchKeys, wordsOf, type SearchKeys } from '../search/search-keys.js';
-import { applySlice, emailsOf, stateFromRow, type CustomerState, type ImportEvent, type SliceCounts, type StoredCustomerRow } from './import-plan.js';
+import { dictionaryRows, type SearchKeys, searchKeys, wordsOf } from '../search/search-keys.js';
+import { applySlice, type CustomerState, emailsOf, type ImportEvent, type SliceCounts, type StoredCustomerRow, stateFromRow } from './import-plan.js';
 
 /**
  * Applies imported rows to the customers table, in transactions the caller delimits (batches).
@@ -53,12 +53,33 @@ interface PooledClient {
 const SELECT_COLUMNS =
   'public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version';
 /** The folded search columns (search/search-keys.ts), in SEARCH_KEYS order; computed here, never by the database. */
-const SEARCH_KEYS = ['firstNameFold', 'lastNameFold', 'nameFold', 'phoneFold', 'companyFold', 'cityFold', 'countryFold', 'searchWords', 'metadataFold'] as const satisfies readonly (keyof SearchKeys)[];
-const SEARCH_COLUMNS = ['first_name_fold', 'last_name_fold', 'name_fold', 'phone_fold', 'company_fold', 'city_fold', 'country_fold', 'search_words', 'metadata_fold'];
+const SEARCH_KEYS = [
+  'firstNameFold',
+  'lastNameFold',
+  'nameFold',
+  'phoneFold',
+  'companyFold',
+  'cityFold',
+  'countryFold',
+  'searchWords',
+  'metadataFold',
+] as const satisfies readonly (keyof SearchKeys)[];
+const SEARCH_COLUMNS = [
+  'first_name_fold',
+  'last_name_fold',
+  'name_fold',
+  'phone_fold',
+  'company_fold',
+  'city_fold',
+  'country_fold',
+  'search_words',
+  'metadata_fold',
+];
 /** Columns an insert writes: 13 of the customer, then the search columns. */
 const INSERT_COLUMNS = 13 + SEARCH_COLUMNS.length;
 const INSERT_SQL = `insert into customers (public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version, ${SEARCH_COLUMNS.join(', ')}) values `;
-const EVENT_SQL = 'insert into events (xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data) values ';
+const EVENT_SQL =
+  'insert into events (xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data) values ';
 
 /** The search columns of a customer as the batch leaves it (what every other writer computes too). */
 function searchParams(s: CustomerState): unknown[] {
@@ -75,12 +96,35 @@ function searchParams(s: CustomerState): unknown[] {
 }
 
 const insertParams = (s: CustomerState, date: (ms: number) => unknown): unknown[] => [
-  s.publicId, s.email, s.firstName, s.lastName, s.firstNameKey, s.lastNameKey, s.phone, s.company, s.address, s.metadata,
-  date(s.createdAt), date(s.updatedAt), s.version, ...searchParams(s),
+  s.publicId,
+  s.email,
+  s.firstName,
+  s.lastName,
+  s.firstNameKey,
+  s.lastNameKey,
+  s.phone,
+  s.company,
+  s.address,
+  s.metadata,
+  date(s.createdAt),
+  date(s.updatedAt),
+  s.version,
+  ...searchParams(s),
 ];
 /** An update's parameters: the customer's fields, the search columns, then the email it is keyed by. */
 const updateParams = (s: CustomerState, date: (ms: number) => unknown): unknown[] => [
-  s.firstName, s.lastName, s.firstNameKey, s.lastNameKey, s.phone, s.company, s.address, s.metadata, date(s.updatedAt), s.version, ...searchParams(s), s.email,
+  s.firstName,
+  s.lastName,
+  s.firstNameKey,
+  s.lastNameKey,
+  s.phone,
+  s.company,
+  s.address,
+  s.metadata,
+  date(s.updatedAt),
+  s.version,
+  ...searchParams(s),
+  s.email,
 ];
 const SEARCH_WORDS_PARAM = 13 + SEARCH_KEYS.indexOf('searchWords');
 
@@ -105,7 +149,15 @@ class NewWords {
 }
 
 const eventParams = (e: ImportEvent, at: unknown, options: WriterOptions): unknown[] => [
-  e.type, at, e.customerId, e.email, e.version, JSON.stringify(e.changed), options.actor.type, options.actor.id, options.requestId,
+  e.type,
+  at,
+  e.customerId,
+  e.email,
+  e.version,
+  JSON.stringify(e.changed),
+  options.actor.type,
+  options.actor.id,
+  options.requestId,
 ];
 
 /**
@@ -271,10 +323,19 @@ function knexWriter(orm: MikroORM, knex: Knex, options: WriterOptions): Customer
       const events: ImportEvent[] = [];
       const counts = applySlice(values, states, now, events);
       const dirty = [...states.values()].filter((s) => s.dirty);
-      for (const part of chunks(dirty.filter((s) => s.isNew), STATEMENT_ROWS)) {
-        await raw(INSERT_SQL + part.map(() => `(${Array(INSERT_COLUMNS).fill('?').join(', ')})`).join(', '), part.flatMap((s) => insertParams(s, date)));
+      for (const part of chunks(
+        dirty.filter((s) => s.isNew),
+        STATEMENT_ROWS,
+      )) {
+        await raw(
+          INSERT_SQL + part.map(() => `(${Array(INSERT_COLUMNS).fill('?').join(', ')})`).join(', '),
+          part.flatMap((s) => insertParams(s, date)),
+        );
       }
-      for (const part of chunks(dirty.filter((s) => !s.isNew), STATEMENT_ROWS)) {
+      for (const part of chunks(
+        dirty.filter((s) => !s.isNew),
+        STATEMENT_ROWS,
+      )) {
         await raw(
           'update customers as c set first_name = v.first_name, last_name = v.last_name, first_name_key = v.first_name_key, ' +
             'last_name_key = v.last_name_key, phone = v.phone, company = v.company, address = v.address, metadata = v.metadata, ' +

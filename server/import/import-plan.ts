@@ -1,5 +1,5 @@
-import { canonicalJson } from '../idempotency/fingerprint.js';
 import { newCustomerId } from '../customers/customer.mapper.js';
+import { canonicalJson } from '../idempotency/fingerprint.js';
 import { CARRIED, Col, ROW_WIDTH } from './import-row.js';
 
 type Value = string | number | null;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { WriteTransactions } from '../db/write-transaction.js';
 import type { ImportReport } from '../../client-sdk/src/schemas/bulk.js';
+import type { WriteTransactions } from '../db/write-transaction.js';
 
 export type { ImportReport };
 

@@ -3,8 +3,8 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
-import { ImportFailedError, ImportInputError, InputTooLargeError, JsonArrayError, emptySummary, importCustomers, type ImportSummary } from './importer.js';
-import { newImportId, recordImportEnd, REPORTED_REJECTS, type ImportReport } from './import-record.js';
+import { type ImportReport, newImportId, REPORTED_REJECTS, recordImportEnd } from './import-record.js';
+import { emptySummary, ImportFailedError, ImportInputError, type ImportSummary, InputTooLargeError, importCustomers, JsonArrayError } from './importer.js';
 import type { ImportFormat } from './row-slices.js';
 
 /**
@@ -62,7 +62,12 @@ export async function hashBody(body: AsyncIterable<Buffer | string>, maxBytes: n
  * complete import (an incomplete one frees the key: a retry runs again, and rows already applied
  * come back `unchanged`).
  */
-export async function importFromStream(orm: MikroORM, body: AsyncIterable<Buffer | string>, writes: WriteTransactions, options: StreamImportOptions): Promise<ImportRun> {
+export async function importFromStream(
+  orm: MikroORM,
+  body: AsyncIterable<Buffer | string>,
+  writes: WriteTransactions,
+  options: StreamImportOptions,
+): Promise<ImportRun> {
   const hash = createHash('sha256');
   const rejects: ImportReport['rejects'] = [];
   let summary: ImportSummary = emptySummary();

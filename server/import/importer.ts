@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { openCustomerWriter, type WriterOptions } from './customer-writer.js';
-import { ROW_WIDTH, type RejectedRow, type RowSlice } from './import-row.js';
+import { type RejectedRow, ROW_WIDTH, type RowSlice } from './import-row.js';
 import { JsonArrayError } from './json-array-stream.js';
 import { rowSlicesInWorker } from './parse-in-worker.js';
-import { rowSlices, type RowSliceOptions } from './row-slices.js';
+import { type RowSliceOptions, rowSlices } from './row-slices.js';
 
 export type { RejectedRow } from './import-row.js';
 export { JsonArrayError } from './json-array-stream.js';

@@ -68,10 +68,7 @@ export async function* streamJsonArrayChunks(
     if (tooLarge || partsBytes + (end - start) > maxElementBytes) {
       out.push({ index: index++, value: undefined, tooLarge: true });
     } else {
-      const text =
-        parts.length === 0
-          ? chunk.toString('utf8', start, end)
-          : Buffer.concat([...parts, chunk.subarray(start, end)]).toString('utf8');
+      const text = parts.length === 0 ? chunk.toString('utf8', start, end) : Buffer.concat([...parts, chunk.subarray(start, end)]).toString('utf8');
       let value: unknown;
       try {
         value = JSON.parse(text);

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -39,7 +39,13 @@ type Event = FromWorker | { t: 'crashed'; error: Error } | { t: 'exited'; code: 
  * own error), but the parsing and validation no longer compete with the database writes.
  */
 export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, options: RowSliceOptions = {}): AsyncGenerator<RowSlice> {
-  const worker = startWorker({ maxElementBytes: options.maxElementBytes, format: options.format, sliceRows: options.sliceRows ?? DEFAULT_SLICE_ROWS, maxInFlight: 4, readAhead: 16 });
+  const worker = startWorker({
+    maxElementBytes: options.maxElementBytes,
+    format: options.format,
+    sliceRows: options.sliceRows ?? DEFAULT_SLICE_ROWS,
+    maxInFlight: 4,
+    readAhead: 16,
+  });
   const source = input[Symbol.asyncIterator]();
   const events: Event[] = [];
   let wake: (() => void) | null = null;

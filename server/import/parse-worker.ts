@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { JsonArrayError } from './json-array-stream.js';
-import { rowSlices } from './row-slices.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './parse-in-worker.js';
+import { rowSlices } from './row-slices.js';
 
 const port = parentPort!;
 const { maxElementBytes, format, sliceRows, maxInFlight, readAhead } = workerData as WorkerOptions;

@@ -1,5 +1,5 @@
-import { prepareRow, rawEmail, ROW_WIDTH, type RowSlice } from './import-row.js';
-import { streamJsonArrayChunks, type JsonArrayStreamOptions } from './json-array-stream.js';
+import { prepareRow, ROW_WIDTH, type RowSlice, rawEmail } from './import-row.js';
+import { type JsonArrayStreamOptions, streamJsonArrayChunks } from './json-array-stream.js';
 import { streamNdjsonChunks } from './ndjson-stream.js';
 
 /** How the input holds its rows: one JSON array (`npm run import`'s files), or one JSON value per line. */

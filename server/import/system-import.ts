@@ -4,8 +4,8 @@ import { forkEntityManager } from '../db/orm.js';
 import { WriteTransactions } from '../db/write-transaction.js';
 import { systemIdentity } from '../identity/identity.js';
 import { writeHooks } from '../write-hooks.js';
-import { ImportFailedError, ImportInputError, importCustomers, type ImportOptions, type ImportSummary } from './importer.js';
 import { newImportId, recordImportEnd } from './import-record.js';
+import { ImportFailedError, ImportInputError, type ImportOptions, type ImportSummary, importCustomers } from './importer.js';
 
 /**
  * An import the server runs on its own behalf (`npm run import`, the sample data at first start):

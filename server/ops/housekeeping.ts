@@ -1,15 +1,15 @@
 import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyBaseLogger } from 'fastify';
+import { DEFAULT_AUDIT_RETENTION_DAYS, purgeAuditEntries } from '../audit/audit-retention.js';
 import type { Clock } from '../clock.js';
 import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
 import { ResetTokenEntity } from '../db/reset-token.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
 import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
-import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { EventLog } from '../events/event-log.js';
-import type { EntityManager } from '@mikro-orm/knex';
+import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { purgeWebhookDeliveries } from '../webhooks/retention.js';
-import { DEFAULT_AUDIT_RETENTION_DAYS, purgeAuditEntries } from '../audit/audit-retention.js';
 
 export interface HousekeepingOptions {
   /** AUDIT_RETENTION_DAYS: audit entries older than this go (default 365). */

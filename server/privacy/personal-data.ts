@@ -1,29 +1,29 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
-import type { PersonalDataExport } from '../../client-sdk/src/schemas/privacy.js';
 import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
+import type { PersonalDataExport } from '../../client-sdk/src/schemas/privacy.js';
 import { toAuditEntry } from '../audit/audit-entry.mapper.js';
+import { type PersonalFields, personalDigest } from '../audit/chain-hash.js';
 import { EDITABLE_FIELDS, toCustomer } from '../customers/customer.mapper.js';
 import { ApiKeyEntity } from '../db/api-key.entity.js';
 import { AuditEntryEntity } from '../db/audit-entry.entity.js';
 import { CustomerEntity } from '../db/customer.entity.js';
+import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
 import { EventEntity } from '../db/event.entity.js';
 import { IdempotencyRecordEntity } from '../db/idempotency-record.entity.js';
 import { ResetTokenEntity } from '../db/reset-token.entity.js';
-import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
-import { WebhookEntity } from '../db/webhook.entity.js';
-import { WebhookDeliveryEntity } from '../db/webhook-delivery.entity.js';
-import { WebhookAttemptEntity } from '../db/webhook-attempt.entity.js';
-import { WebhookFanoutEntity } from '../db/webhook-fanout.entity.js';
 import { SearchWordEntity } from '../db/search-word.entity.js';
 import { SessionEntity } from '../db/session.entity.js';
 import { ThrottleEventEntity } from '../db/throttle-event.entity.js';
 import { UserEntity } from '../db/user.entity.js';
+import { WebhookEntity } from '../db/webhook.entity.js';
+import { WebhookAttemptEntity } from '../db/webhook-attempt.entity.js';
+import { WebhookDeliveryEntity } from '../db/webhook-delivery.entity.js';
+import { WebhookFanoutEntity } from '../db/webhook-fanout.entity.js';
 import { toEvent } from '../events/event-log.js';
 import { unindexCustomer } from '../search/search-writes.js';
 import type { Pseudonym } from './pseudonym.js';
-import { personalDigest, type PersonalFields } from '../audit/chain-hash.js';
 
 /**
  * THE list of every table that holds personal data, and for each: how to find one person's rows,
@@ -132,7 +132,15 @@ export const PERSONAL_DATA: readonly PersonalDataTable[] = [
     section: 'sessions',
     async export(em, s) {
       const rows = s.accounts.length ? await em.find(SessionEntity, { user: { $in: accountIds(s) } }, { orderBy: { createdAt: 'asc', id: 'asc' } }) : [];
-      return rows.map((r) => ({ id: r.id, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, ip: r.ip, userAgent: r.userAgent }));
+      return rows.map((r) => ({
+        id: r.id,
+        createdAt: r.createdAt,
+        lastUsedAt: r.lastUsedAt,
+        expiresAt: r.expiresAt,
+        revokedAt: r.revokedAt,
+        ip: r.ip,
+        userAgent: r.userAgent,
+      }));
     },
     erasure: 'delete',
     erase: async (em, s) => (s.accounts.length ? em.nativeDelete(SessionEntity, { user: { $in: accountIds(s) } }) : 0),
@@ -181,7 +189,9 @@ export const PERSONAL_DATA: readonly PersonalDataTable[] = [
       "and in other callers' scopes by the email or customer id in the stored answer.",
     section: 'idempotencyRecords',
     async export(em, s) {
-      const rows = s.accounts.length ? await em.find(IdempotencyRecordEntity, { scope: { $in: scopesOf(s) } }, { orderBy: { createdAt: 'asc', id: 'asc' } }) : [];
+      const rows = s.accounts.length
+        ? await em.find(IdempotencyRecordEntity, { scope: { $in: scopesOf(s) } }, { orderBy: { createdAt: 'asc', id: 'asc' } })
+        : [];
       return rows.map((r) => ({ operation: r.operation, createdAt: r.createdAt, expiresAt: r.expiresAt }));
     },
     erasure: 'delete',
@@ -231,10 +241,10 @@ export const PERSONAL_DATA: readonly PersonalDataTable[] = [
     holds: "Change events (30 days): the customer's id and email. Found by customer id, or the email.",
     section: 'events',
     async export(em, s): Promise<CarlyEvent[]> {
-      const rows = await em.execute<Parameters<typeof toEvent>[0][]>(`select ${EVENT_COLUMNS} from events where customer_id = ? or customer_email = ? order by id`, [
-        s.customer.publicId,
-        s.email,
-      ]);
+      const rows = await em.execute<Parameters<typeof toEvent>[0][]>(
+        `select ${EVENT_COLUMNS} from events where customer_id = ? or customer_email = ? order by id`,
+        [s.customer.publicId, s.email],
+      );
       return rows.map(toEvent);
     },
     // Kept so event readers and webhook receivers still see a consistent history; the email goes.
@@ -245,7 +255,7 @@ export const PERSONAL_DATA: readonly PersonalDataTable[] = [
     entity: AuditEntryEntity,
     holds:
       "The audit trail (AUDIT_RETENTION_DAYS): the actor's email, IP and user agent, the target, and before/after values of the customer's fields. " +
-      "Found by identity: account id (actor or target), customer id (target); by the email only as the target of a failed sign-in or reset request " +
+      'Found by identity: account id (actor or target), customer id (target); by the email only as the target of a failed sign-in or reset request ' +
       'made while no account had it, and (erasure) in the changes. Never through an admin account.',
     section: 'auditEntries',
     async export(em, s) {

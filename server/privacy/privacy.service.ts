@@ -1,9 +1,9 @@
 import type { Erased, PersonalDataExport } from '../../client-sdk/src/schemas/privacy.js';
 import type { Clock } from '../clock.js';
+import { adminRecordRefused } from '../customers/admin-record.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
 import { notFound } from '../errors.js';
-import { adminRecordRefused } from '../customers/admin-record.js';
-import { accountIds, findSubject, PERSONAL_DATA, tableOf, type AuditRewrite, type Subject } from './personal-data.js';
+import { type AuditRewrite, accountIds, findSubject, PERSONAL_DATA, type Subject, tableOf } from './personal-data.js';
 import { Pseudonym } from './pseudonym.js';
 
 export const PRIVACY_ACTIONS = { exported: 'customer.exported', erased: 'customer.erased' } as const;
@@ -71,7 +71,9 @@ export class PrivacyService {
         // entry is salted and chained, so audit:verify can hold every unsalted entry to it.
         changes: { pseudonym: [null, pseudonym.token], rows: [null, rows], rewrote: [null, rewrite.entries] },
         // A person erasing themselves: their entry keeps no more of them than the others do.
-        personal: this.actsAsSubject(subject) ? { actorEmail: pseudonym.email, ip: pseudonym.text, userAgent: pseudonym.text, pseudonym: pseudonym.token } : undefined,
+        personal: this.actsAsSubject(subject)
+          ? { actorEmail: pseudonym.email, ip: pseudonym.text, userAgent: pseudonym.text, pseudonym: pseudonym.token }
+          : undefined,
       });
       return { erased: true as const };
     });

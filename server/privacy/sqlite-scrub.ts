@@ -59,7 +59,9 @@ export class WalScrubber {
         return true;
       }
     }
-    this.log.warn('after an erasure a reader kept the SQLite WAL busy: erased data stays in the -wal file until the checkpoint, retried in the background, finishes');
+    this.log.warn(
+      'after an erasure a reader kept the SQLite WAL busy: erased data stays in the -wal file until the checkpoint, retried in the background, finishes',
+    );
     // The bound counts from the latest erasure still waiting; one timer serves them all.
     const waiting = this.pendingSince !== null;
     this.pendingSince = Date.now();
@@ -70,7 +72,9 @@ export class WalScrubber {
   /** Stops the background retries (shutdown: closing the last connection checkpoints, if no other process still reads). */
   stop(): void {
     if (this.pendingSince !== null) {
-      this.log.warn('stopping with the SQLite WAL checkpoint after an erasure unfinished: closing the database checkpoints it unless another process still reads the file');
+      this.log.warn(
+        'stopping with the SQLite WAL checkpoint after an erasure unfinished: closing the database checkpoints it unless another process still reads the file',
+      );
       this.pendingSince = null;
     }
     this.clearTimer();

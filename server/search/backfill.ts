@@ -14,7 +14,17 @@ interface Row {
 }
 
 const BATCH = 500;
-const COLUMNS = ['first_name_fold', 'last_name_fold', 'name_fold', 'phone_fold', 'company_fold', 'city_fold', 'country_fold', 'search_words', 'metadata_fold'] as const;
+const COLUMNS = [
+  'first_name_fold',
+  'last_name_fold',
+  'name_fold',
+  'phone_fold',
+  'company_fold',
+  'city_fold',
+  'country_fold',
+  'search_words',
+  'metadata_fold',
+] as const;
 const parsed = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 /**
@@ -47,7 +57,18 @@ export async function backfillSearchKeys(execute: (sql: string, params: unknown[
         metadata: parsed(row.metadata),
       };
       const k = searchKeys(fields);
-      params.push(Number(row.id), k.firstNameFold, k.lastNameFold, k.nameFold, k.phoneFold, k.companyFold, k.cityFold, k.countryFold, k.searchWords, k.metadataFold);
+      params.push(
+        Number(row.id),
+        k.firstNameFold,
+        k.lastNameFold,
+        k.nameFold,
+        k.phoneFold,
+        k.companyFold,
+        k.cityFold,
+        k.countryFold,
+        k.searchWords,
+        k.metadataFold,
+      );
       for (const w of customerWords(fields)) words.add(w);
     }
     await run(`update customers set ${set} from (values ${rows.map(() => tuple).join(', ')}) as v where customers.id = v.column1`, params);

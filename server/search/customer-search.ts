@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import { charLength, matchFreeText, oneDeletions, TYPO_MIN_LENGTH, words } from '../../client-sdk/src/query/index.js';
 import type { CustomerSearchPage, CustomerSearchQuery } from '../../client-sdk/src/schemas/search.js';
-import { charLength, matchFreeText, oneDeletions, words, TYPO_MIN_LENGTH } from '../../client-sdk/src/query/index.js';
 import type { CursorCodec } from '../customers/cursor.js';
-import { CUSTOMER_COLUMNS, customerFromRow, type CustomerRow } from '../customers/customer.mapper.js';
+import { CUSTOMER_COLUMNS, type CustomerRow, customerFromRow } from '../customers/customer.mapper.js';
 import { parseOrReject } from './query-filter.js';
 import { ALL_IDS, QuerySql } from './query-sql.js';
 import { dialectOf, ftsPhrase, likeContains } from './word-index.js';
@@ -102,7 +102,10 @@ export class CustomerSearch {
   private async typoWords(em: EntityManager, word: string): Promise<string[]> {
     if (charLength(word) < TYPO_MIN_LENGTH) return [];
     const variants = [word, ...oneDeletions(word)];
-    const rows = await em.execute<{ word: string }[]>(`select distinct word from search_words where variant in (${variants.map(() => '?').join(', ')})`, variants);
+    const rows = await em.execute<{ word: string }[]>(
+      `select distinct word from search_words where variant in (${variants.map(() => '?').join(', ')})`,
+      variants,
+    );
     return rows.map((r) => r.word).filter((w) => matchFreeText(word, w) === 'typo');
   }
 }

@@ -1,5 +1,5 @@
-import { dictionaryRows, DICTIONARY_MIN_LENGTH } from './search-keys.js';
 import { charLength } from '../../client-sdk/src/query/index.js';
+import { DICTIONARY_MIN_LENGTH, dictionaryRows } from './search-keys.js';
 
 /** Runs one statement with `?` parameters (MikroORM's em.execute, a migration's execute, …). */
 export type Execute = (sql: string, params: unknown[]) => Promise<unknown>;

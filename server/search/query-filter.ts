@@ -1,6 +1,6 @@
+import type { QueryNode } from '../../client-sdk/src/query/index.js';
 import { parseQuery, QuerySyntaxError } from '../../client-sdk/src/query/index.js';
 import { invalidInput } from '../errors.js';
-import type { QueryNode } from '../../client-sdk/src/query/index.js';
 import { QuerySql } from './query-sql.js';
 import type { SearchDialect } from './word-index.js';
 

@@ -74,7 +74,8 @@ export class QuerySql {
     const trigram = TRIGRAM_INDEXED.has(c.field);
     if (c.op === ':') {
       if (!trigram || c.field === 'email') return `select id from customers where ${column} = ${this.bind(c.folded)}`;
-      if (this.dialect === 'postgresql') return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))} and ${column} = ${this.bind(c.folded)}`;
+      if (this.dialect === 'postgresql')
+        return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))} and ${column} = ${this.bind(c.folded)}`;
       if (charLength(c.folded) < 3) return `select id from customers where ${column} = ${this.bind(c.folded)}`;
       return `select c.id from (${this.fts(`${column} : ${ftsPhrase(c.folded)}`)}) as f join customers c on c.id = f.id where c.${column} = ${this.bind(c.folded)}`;
     }

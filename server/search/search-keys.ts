@@ -1,6 +1,6 @@
-import type { Address } from '../../client-sdk/src/schemas/customer.js';
-import { charLength, foldPhone, foldText, oneDeletions, words } from '../../client-sdk/src/query/index.js';
 import { TYPO_MIN_LENGTH } from '../../client-sdk/src/query/free-text.js';
+import { charLength, foldPhone, foldText, oneDeletions, words } from '../../client-sdk/src/query/index.js';
+import type { Address } from '../../client-sdk/src/schemas/customer.js';
 
 /** The fields search reads: what a writer knows about the customer after its change. */
 export interface SearchedFields {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { addToDictionary, forgetWords } from './dictionary.js';
-import { customerWords, searchKeys, wordsOf, type SearchedFields, type SearchKeys } from './search-keys.js';
+import { customerWords, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
 import { wordStillUsed } from './word-index.js';
 
 /**
@@ -17,10 +17,19 @@ export async function indexCustomer(em: EntityManager, fields: SearchedFields): 
 export async function forgetReplacedWords(em: EntityManager, before: string, after: string): Promise<void> {
   const kept = new Set(wordsOf(after));
   const removed = wordsOf(before).filter((w) => !kept.has(w));
-  if (removed.length) await forgetWords((sql, params) => em.execute(sql, params), removed, (word) => wordStillUsed(em, word));
+  if (removed.length)
+    await forgetWords(
+      (sql, params) => em.execute(sql, params),
+      removed,
+      (word) => wordStillUsed(em, word),
+    );
 }
 
 /** After deleting or erasing a customer (same transaction): its words no other customer has leave the dictionary. */
 export async function unindexCustomer(em: EntityManager, searchWords: string): Promise<void> {
-  await forgetWords((sql, params) => em.execute(sql, params), wordsOf(searchWords), (word) => wordStillUsed(em, word));
+  await forgetWords(
+    (sql, params) => em.execute(sql, params),
+    wordsOf(searchWords),
+    (word) => wordStillUsed(em, word),
+  );
 }

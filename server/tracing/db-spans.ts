@@ -1,4 +1,6 @@
-import { context, SpanKind, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import type { MikroORM } from '@mikro-orm/core';
+import type { AbstractSqlConnection } from '@mikro-orm/knex';
+import { type Attributes, context, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import {
   ATTR_DB_COLLECTION_NAME,
   ATTR_DB_NAMESPACE,
@@ -8,8 +10,6 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
-import type { MikroORM } from '@mikro-orm/core';
-import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import type { Config } from '../config.js';
 import type { ReadLane } from '../db/read-lane.js';
 import { recordError } from './span-errors.js';

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import {
   defaultTextMapGetter,
+  type Context as OtelContext,
   ROOT_CONTEXT,
+  type Span,
   SpanKind,
   SpanStatusCode,
-  trace,
-  type Context as OtelContext,
-  type Span,
   type TextMapPropagator,
   type Tracer,
+  trace,
 } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -23,9 +23,9 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toContractError } from '../contract-error.js';
-import type { Tracing } from './types.js';
 import { procedureTracer } from './procedure-spans.js';
 import { recordError } from './span-errors.js';
+import type { Tracing } from './types.js';
 
 interface ServerSpan {
   span: Span;

@@ -1,6 +1,6 @@
-import { context, SpanKind, trace, type Context as OtelContext, type Tracer } from '@opentelemetry/api';
-import type { ProcedureTracer } from './types.js';
+import { context, type Context as OtelContext, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { recordFailure } from './span-errors.js';
+import type { ProcedureTracer } from './types.js';
 
 /**
  * Procedure spans under `parent` (the request's server span). Each call of a tRPC batch gets its

@@ -8,7 +8,7 @@
  * _TIMEOUT, _COMPRESSION, _CERTIFICATE…, OTEL_TRACES_SAMPLER/_ARG (default parentbased_always_on),
  * OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.
  */
-import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
+import { context, DiagLogLevel, diag, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -17,10 +17,10 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance } from 'fastify';
+import { instrumentOrm, instrumentReadLane } from './db-spans.js';
+import { httpSpans } from './http-spans.js';
 import type { TracingConfig } from './tracing-config.js';
 import type { Tracing } from './types.js';
-import { httpSpans } from './http-spans.js';
-import { instrumentOrm, instrumentReadLane } from './db-spans.js';
 
 /** How long shutdown waits for the last spans to reach the collector. */
 const SHUTDOWN_FLUSH_MS = 2_000;
@@ -72,10 +72,12 @@ export function startTracing(config: TracingConfig, serviceVersion: string): Tra
 
 /** The SDK's own warnings and errors (an unreachable collector, a refused export) as app log lines. */
 function reportDiagnosticsTo(app: FastifyInstance) {
-  const log = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
-    const err = args.find((a) => a instanceof Error);
-    app.log[level]({ component: 'opentelemetry', ...(err ? { err } : {}) }, message);
-  };
+  const log =
+    (level: 'warn' | 'error') =>
+    (message: string, ...args: unknown[]) => {
+      const err = args.find((a) => a instanceof Error);
+      app.log[level]({ component: 'opentelemetry', ...(err ? { err } : {}) }, message);
+    };
   const quiet = () => {};
   diag.setLogger({ error: log('error'), warn: log('warn'), info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
 }

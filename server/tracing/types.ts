@@ -3,8 +3,9 @@
  * no OpenTelemetry code. The implementation (tracing.ts) is imported dynamically, and only when an
  * OTLP endpoint is configured, so with tracing off no SDK module is even loaded.
  */
-import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+
 import type { MikroORM } from '@mikro-orm/core';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { ReadLane } from '../db/read-lane.js';
 

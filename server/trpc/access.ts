@@ -13,12 +13,7 @@ import type { Caller } from '../identity/identity.js';
  * - `self`: like `staff`, and also a customer acting on their own record (the route checks the
  *   record with `ownRecord` once its input is parsed).
  */
-export type Access =
-  | { level: 'public' }
-  | { level: 'person' }
-  | { level: 'admin' }
-  | { level: 'staff'; scope: Scope }
-  | { level: 'self'; scope: Scope };
+export type Access = { level: 'public' } | { level: 'person' } | { level: 'admin' } | { level: 'staff'; scope: Scope } | { level: 'self'; scope: Scope };
 
 /** Refuses a caller the rule does not admit (403, naming a missing scope); returns the person, if one. */
 export function admit(caller: Caller, access: Access): AuthUser | undefined {
@@ -69,5 +64,5 @@ export function describeAccess(access: Access): string {
 /** `customers:read` (or `customers:write`, which implies it): the scopes that admit a key. */
 function scopeWords(scope: Scope): string {
   const implying = (Object.keys(SCOPE_IMPLIES) as Scope[]).filter((s) => SCOPE_IMPLIES[s].includes(scope));
-  return `\`${scope}\`` + (implying.length ? ` (or ${implying.map((s) => `\`${s}\``).join(', ')}, which implies it)` : '');
+  return `\`${scope}\`${implying.length ? ` (or ${implying.map((s) => `\`${s}\``).join(', ')}, which implies it)` : ''}`;
 }

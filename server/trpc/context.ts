@@ -2,15 +2,15 @@ import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
-import type { CustomerSearch } from '../search/customer-search.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
 import type { EventsService } from '../events/events.service.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
-import type { PrivacyService } from '../privacy/privacy.service.js';
 import type { Caller, RequestIdentity } from '../identity/identity.js';
 import type { RequestInfo } from '../identity/request-info.js';
-import type { WebhooksService } from '../webhooks/webhooks.service.js';
+import type { PrivacyService } from '../privacy/privacy.service.js';
+import type { CustomerSearch } from '../search/customer-search.js';
 import type { ProcedureTracer } from '../tracing/types.js';
+import type { WebhooksService } from '../webhooks/webhooks.service.js';
 
 /** The services a procedure may use, bound to one call's entity manager and identity. */
 export interface Services {

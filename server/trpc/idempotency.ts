@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../client-sdk/src/schemas/common.js';
 import { badRequest, DomainError } from '../errors.js';
 import { requestFingerprint } from '../idempotency/fingerprint.js';
 import { parseIdempotencyKey } from '../idempotency/idempotency-key.js';
-import { callerScopeKey, type Caller, type RequestIdentity } from '../identity/identity.js';
+import { type Caller, callerScopeKey, type RequestIdentity } from '../identity/identity.js';
 import type { Context, Services } from './context.js';
 import { answerWithout } from './internals.js';
 import type { ApiMeta } from './meta.js';
@@ -21,8 +21,7 @@ interface CallInfo {
   getRawInput: () => Promise<unknown>;
 }
 
-const errorCode = (error: TRPCError): ErrorCode =>
-  error.cause instanceof DomainError ? error.cause.code : (error.code as ErrorCode);
+const errorCode = (error: TRPCError): ErrorCode => (error.cause instanceof DomainError ? error.cause.code : (error.code as ErrorCode));
 
 /**
  * Runs one procedure call under its `Idempotency-Key`, per the contract:
@@ -35,7 +34,12 @@ const errorCode = (error: TRPCError): ErrorCode =>
  * - a retry: the stored answer with `Idempotent-Replayed: true`, nothing runs; another input or
  *   operation → 422; still running → 409 with Retry-After (IdempotencyStore.begin).
  */
-export async function runIdempotently<R>(call: CallInfo, caller: Caller | null, identity: RequestIdentity, run: (services: Services) => Promise<R>): Promise<R> {
+export async function runIdempotently<R>(
+  call: CallInfo,
+  caller: Caller | null,
+  identity: RequestIdentity,
+  run: (services: Services) => Promise<R>,
+): Promise<R> {
   const header = call.ctx.request.idempotencyKey;
   if (header === null || call.type !== 'mutation') return run(call.ctx.makeServices(identity));
   if (call.meta?.returnsSecret) throw badRequest('This operation returns a secret, so it does not take an Idempotency-Key');

@@ -1,13 +1,13 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import { toContractError } from '../contract-error.js';
-import { DomainError } from '../errors.js';
 import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { AuthUser } from '../auth/auth-user.js';
+import { toContractError } from '../contract-error.js';
+import { DomainError } from '../errors.js';
 import { actorOfCaller, type Caller, type RequestIdentity } from '../identity/identity.js';
+import { type Access, admit } from './access.js';
 import type { Context } from './context.js';
-import type { ApiMeta } from './meta.js';
-import { admit, type Access } from './access.js';
 import { runIdempotently } from './idempotency.js';
+import type { ApiMeta } from './meta.js';
 import { transformer } from './transformer.js';
 
 // ---- initialisation ---------------------------------------------------------------------------

@@ -15,15 +15,8 @@
  * - a subscription's resolver yields `tracked(id, data)` envelopes that `isTrackedEnvelope` tells
  *   apart (the SSE lane writes them as tRPC's SSE producer does).
  */
-import type { AnyProcedure } from '@trpc/server';
-import {
-  getErrorShape,
-  getTRPCErrorFromUnknown,
-  isTrackedEnvelope,
-  transformTRPCResponse,
-  type AnyRouter,
-} from '@trpc/server/unstable-core-do-not-import';
-import type { TRPCError } from '@trpc/server';
+import type { AnyProcedure, TRPCError } from '@trpc/server';
+import { type AnyRouter, getErrorShape, getTRPCErrorFromUnknown, isTrackedEnvelope, transformTRPCResponse } from '@trpc/server/unstable-core-do-not-import';
 
 export type { AnyRouter };
 export type ProcedureType = 'query' | 'mutation' | 'subscription';
@@ -60,7 +53,11 @@ export function resultBody(router: AnyRouter, data: unknown): unknown {
 }
 
 /** The JSON body and HTTP status tRPC's adapter sends for one call's error. */
-export function errorBody(router: AnyRouter, error: TRPCError, call: { type: ProcedureType; path: string; input: unknown; ctx: unknown }): { status: number; body: unknown } {
+export function errorBody(
+  router: AnyRouter,
+  error: TRPCError,
+  call: { type: ProcedureType; path: string; input: unknown; ctx: unknown },
+): { status: number; body: unknown } {
   const shape = getErrorShape({ config: router._def._config, error, type: call.type, path: call.path, input: call.input, ctx: call.ctx });
   const status = (shape as { data?: { httpStatus?: number } }).data?.httpStatus ?? 500;
   return { status, body: transformTRPCResponse(router._def._config, { error: shape }) };

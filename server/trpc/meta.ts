@@ -1,5 +1,5 @@
-import type { Access } from './access.js';
 import type { OpenApiMeta } from 'trpc-to-openapi';
+import type { Access } from './access.js';
 
 /**
  * The procedure metadata, declared structurally so the router type (and the SDK's published

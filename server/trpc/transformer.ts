@@ -30,7 +30,9 @@ export const transformer = {
     serialize: (value: unknown) => superjson.serialize(value),
     deserialize: (value: unknown) => {
       const json = value !== null && typeof value === 'object' && 'json' in value ? (value as { json: unknown }).json : value;
-      const at = reservedKeyPath(json) ?? reservedKeyPath(value !== null && typeof value === 'object' && 'meta' in value ? (value as { meta: unknown }).meta : undefined, ['meta']);
+      const at =
+        reservedKeyPath(json) ??
+        reservedKeyPath(value !== null && typeof value === 'object' && 'meta' in value ? (value as { meta: unknown }).meta : undefined, ['meta']);
       if (at) {
         // ZodRealError (an Error, unlike ZodError): the formatter turns it into `issues` as for any invalid input.
         const issues = [{ code: 'custom' as const, path: at, message: 'Reserved key: __proto__, constructor and prototype cannot be sent', input: undefined }];

@@ -32,7 +32,9 @@ export function forbiddenAddressReason(address: string): string | null {
   const raw = ipaddr.parse(net.isIPv6(address) ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address);
   if (raw.kind() === 'ipv6' && !(raw as ipaddr.IPv6).isIPv4MappedAddress() && !(raw as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) {
     const range = raw.range();
-    return range === 'unicast' ? 'a special-purpose address (outside IPv6 global unicast 2000::/3)' : (RANGE_NAMES[range] ?? `a special-purpose address (${range})`);
+    return range === 'unicast'
+      ? 'a special-purpose address (outside IPv6 global unicast 2000::/3)'
+      : (RANGE_NAMES[range] ?? `a special-purpose address (${range})`);
   }
   const range = ipaddr.process(raw.toString()).range();
   return range === 'unicast' ? null : (RANGE_NAMES[range] ?? `a special-purpose address (${range})`);

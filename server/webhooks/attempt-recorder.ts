@@ -4,10 +4,10 @@ import type { WebhookAttemptStatus } from '../../client-sdk/src/schemas/webhooks
 import type { Clock } from '../clock.js';
 import type { DeliveryState } from '../db/webhook-delivery.entity.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
+import { type DateValue, dateOrNull, placeholders } from './delivery-store.js';
 import type { PostOutcome } from './http-sender.js';
 import { nextAttemptDelayMs } from './retry-schedule.js';
-import { loadSignal, slowDown, type LoadSignal } from './slow-down.js';
-import { dateOrNull, placeholders, type DateValue } from './delivery-store.js';
+import { type LoadSignal, loadSignal, slowDown } from './slow-down.js';
 
 /** A webhook whose attempts have all failed this long is disabled (as Svix does). */
 export const DISABLE_AFTER_FAILING_MS = 5 * 24 * 3_600_000;
@@ -48,7 +48,11 @@ interface Decision {
 }
 
 const describeStatus = (status: number): string =>
-  status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : status === 410 ? 'HTTP 410: the receiver is gone; webhook disabled' : `HTTP ${status}`;
+  status >= 300 && status < 400
+    ? `HTTP ${status} (redirects are not followed)`
+    : status === 410
+      ? 'HTTP 410: the receiver is gone; webhook disabled'
+      : `HTTP ${status}`;
 
 /** What an attempt's outcome means for its delivery and its webhook. */
 export function decide(result: AttemptResult, now: Date, retryDelaysSeconds: readonly number[]): Decision {
@@ -66,15 +70,42 @@ function decideState(result: AttemptResult, now: Date, retryDelaysSeconds: reado
   };
   const noAnswer = { responseStatus: null, responseHeaders: null, responseBody: null, load: null };
   if (result.kind === 'eventMissing') {
-    return { status: 'failed', ...noAnswer, durationMs: null, error: 'the event is no longer in the event log (kept 30 days)', state: 'failed', nextAttemptAt: null, health: null, outcome: 'failed' };
+    return {
+      status: 'failed',
+      ...noAnswer,
+      durationMs: null,
+      error: 'the event is no longer in the event log (kept 30 days)',
+      state: 'failed',
+      nextAttemptAt: null,
+      health: null,
+      outcome: 'failed',
+    };
   }
   if (result.kind === 'interrupted') {
-    return { status: 'failed', ...noAnswer, durationMs: null, error: 'interrupted: the instance sending it stopped before it recorded a result', state: 'pending', nextAttemptAt: null, health: null, outcome: 'interrupted' };
+    return {
+      status: 'failed',
+      ...noAnswer,
+      durationMs: null,
+      error: 'interrupted: the instance sending it stopped before it recorded a result',
+      state: 'pending',
+      nextAttemptAt: null,
+      health: null,
+      outcome: 'interrupted',
+    };
   }
   const o = result.outcome;
   if (o.kind === 'aborted') {
     // Cut off by our own shutdown: due again at once (another instance, or this one restarted, takes it).
-    return { status: 'failed', ...noAnswer, durationMs: o.durationMs, error: 'interrupted: the server shut down during the attempt', state: 'pending', nextAttemptAt: now, health: null, outcome: 'interrupted' };
+    return {
+      status: 'failed',
+      ...noAnswer,
+      durationMs: o.durationMs,
+      error: 'interrupted: the server shut down during the attempt',
+      state: 'pending',
+      nextAttemptAt: now,
+      health: null,
+      outcome: 'interrupted',
+    };
   }
   if (o.kind === 'error') {
     return { status: 'failed', ...noAnswer, load: loadSignal(o), durationMs: o.durationMs, error: o.error, ...retry(null), health: 'failure' };
@@ -171,12 +202,16 @@ export class AttemptRecorder {
       const now = this.deps.clock.now();
       const ids = [...new Set(batch.map((r) => r.webhookId))].sort();
       // Locked in id order, so two instances recording never deadlock, and a delete waits for us.
-      const hooks = await em.execute<{ id: string; status: string; failing_since: DateValue | null; slow_until: DateValue | null; slow_down_seconds: number | null }[]>(
+      const hooks = await em.execute<
+        { id: string; status: string; failing_since: DateValue | null; slow_until: DateValue | null; slow_down_seconds: number | null }[]
+      >(
         `select id, status, failing_since, slow_until, slow_down_seconds from webhooks where id in (${placeholders(ids.length)}) order by id${this.deps.postgres ? ' for update' : ''}`,
         ids,
       );
       const present = new Map(hooks.map((h) => [h.id, { status: h.status, failingSince: dateOrNull(h.failing_since) }]));
-      const slowDowns = new Map(hooks.map((h) => [h.id, { until: dateOrNull(h.slow_until), pauseSeconds: h.slow_down_seconds === null ? null : Number(h.slow_down_seconds) }]));
+      const slowDowns = new Map(
+        hooks.map((h) => [h.id, { until: dateOrNull(h.slow_until), pauseSeconds: h.slow_down_seconds === null ? null : Number(h.slow_down_seconds) }]),
+      );
       const slowed = new Set<string>();
       const attempts: unknown[][] = [];
       const outcomes: DeliveryOutcome[] = [];
@@ -232,7 +267,20 @@ export class AttemptRecorder {
   }
 
   private attemptRow(result: AttemptResult, d: Decision): unknown[] {
-    return [Number(result.deliveryId), result.webhookId, result.eventId, result.attempt, d.status, d.responseStatus, d.responseHeaders, d.responseBody, d.durationMs, d.error?.slice(0, 500) ?? null, result.startedAt, d.nextAttemptAt];
+    return [
+      Number(result.deliveryId),
+      result.webhookId,
+      result.eventId,
+      result.attempt,
+      d.status,
+      d.responseStatus,
+      d.responseHeaders,
+      d.responseBody,
+      d.durationMs,
+      d.error?.slice(0, 500) ?? null,
+      result.startedAt,
+      d.nextAttemptAt,
+    ];
   }
 
   /**

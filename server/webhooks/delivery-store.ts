@@ -76,7 +76,15 @@ export class DeliveryStore {
       }
       if (!taken.length) return [];
       const rows = await em.execute<
-        { id: string | number; webhook_id: string; event_id: string; event_row: string | number | null; payload: string | null; attempts: number; previous_lease_until: DateValue | null }[]
+        {
+          id: string | number;
+          webhook_id: string;
+          event_id: string;
+          event_row: string | number | null;
+          payload: string | null;
+          attempts: number;
+          previous_lease_until: DateValue | null;
+        }[]
       >(
         `update webhook_deliveries set attempts = attempts + 1, previous_lease_until = lease_until, lease_until = ? ` +
           `where id in (${placeholders(taken.length)}) ` +
@@ -125,4 +133,3 @@ export class DeliveryStore {
     return { depth: Number(row?.depth ?? 0), oldest: dateOrNull(row?.oldest) };
   }
 }
-

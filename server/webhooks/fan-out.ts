@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
 import type { Clock } from '../clock.js';
 import { DomainError } from '../errors.js';
 import { EventLog, type Position } from '../events/event-log.js';
-import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
-import { dateOrNull, type ActiveWebhook, type ClaimedDelivery, type DateValue } from './delivery-store.js';
+import { type ActiveWebhook, type ClaimedDelivery, type DateValue, dateOrNull } from './delivery-store.js';
 
 /** Events read per transaction. */
 const BATCH = 500;
@@ -99,7 +99,16 @@ export class FanOut {
         const page = { items, position: items[items.length - 1]!.id };
         const subscribers = (
           await em.execute<
-            { id: string; url: string; events: string | string[]; created_at: DateValue; secret_enc: string; previous_secret_enc: string | null; previous_secret_expires_at: DateValue | null; slow_until: DateValue | null }[]
+            {
+              id: string;
+              url: string;
+              events: string | string[];
+              created_at: DateValue;
+              secret_enc: string;
+              previous_secret_enc: string | null;
+              previous_secret_expires_at: DateValue | null;
+              slow_until: DateValue | null;
+            }[]
           >("select id, url, events, created_at, secret_enc, previous_secret_enc, previous_secret_expires_at, slow_until from webhooks where status = 'active'")
         ).map(
           (r): Subscriber => ({
@@ -107,7 +116,13 @@ export class FanOut {
             events: parseEvents(r.events),
             createdAt: dateOrNull(r.created_at)!,
             slowUntil: dateOrNull(r.slow_until),
-            hook: { id: r.id, url: r.url, secretEnc: r.secret_enc, previousSecretEnc: r.previous_secret_enc, previousSecretExpiresAt: dateOrNull(r.previous_secret_expires_at) },
+            hook: {
+              id: r.id,
+              url: r.url,
+              secretEnc: r.secret_enc,
+              previousSecretEnc: r.previous_secret_enc,
+              previousSecretExpiresAt: dateOrNull(r.previous_secret_expires_at),
+            },
           }),
         );
         const now = this.clock.now();

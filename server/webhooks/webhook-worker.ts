@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { runInBackground } from '../db/background-work.js';
-import { WriteTransactions, type WriteTransactionDeps } from '../db/write-transaction.js';
+import { type WriteTransactionDeps, WriteTransactions } from '../db/write-transaction.js';
 import { ChangeSignal } from '../events/change-signal.js';
 import { systemIdentity } from '../identity/identity.js';
 import { AttemptRecorder } from './attempt-recorder.js';

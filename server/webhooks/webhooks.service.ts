@@ -8,9 +8,9 @@ import type {
   WebhookUpdateData,
 } from '../../client-sdk/src/schemas/webhooks.js';
 import type { Clock } from '../clock.js';
+import { WebhookEntity } from '../db/webhook.entity.js';
 import { WebhookAttemptEntity } from '../db/webhook-attempt.entity.js';
 import { WebhookDeliveryEntity } from '../db/webhook-delivery.entity.js';
-import { WebhookEntity } from '../db/webhook.entity.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { checkLiteralHost, socketHost } from './address-guard.js';

@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
 import type { EntityManager } from '@mikro-orm/knex';
-import { verifyAuditChain, type VerifyResult } from '../../server/audit/audit-verify.js';
+import { expect } from 'vitest';
+import { type VerifyResult, verifyAuditChain } from '../../server/audit/audit-verify.js';
 import { sqlQuery } from './database.js';
 import type { RestResponse, TestServer } from './server.js';
 

@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { createScratchPostgres } from '../../scripts/lib/scratch-postgres.js';
-import { spawnServer, stopProcess, type ServerProcess } from './process.js';
-import { tempDir, TEST_ADMIN } from './server.js';
+import { type ServerProcess, spawnServer, stopProcess } from './process.js';
+import { TEST_ADMIN, tempDir } from './server.js';
 
 export interface Cluster {
   /** The instances started so far, in start order. */

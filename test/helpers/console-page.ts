@@ -49,7 +49,9 @@ export async function signIn(page: Page, email: string, password: string) {
 export async function expectAccessible(page: Page, screen: string) {
   // Evaluated through the DevTools protocol, which the page's CSP does not govern (no inline script).
   if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
-  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))`)) as {
+  const violations = (await page.evaluate(
+    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))`,
+  )) as {
     id: string;
     impact: string | null;
     help: string;

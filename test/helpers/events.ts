@@ -1,10 +1,10 @@
 import pg from 'pg';
 import superjson from 'superjson';
 import { expect } from 'vitest';
+import { type CarlyError, createCarlyClient } from '../../client-sdk/src/index.js';
 import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
-import { createCarlyClient, type CarlyError } from '../../client-sdk/src/index.js';
-import { rest, usingPostgres, type TestServer } from './server.js';
+import { rest, usingPostgres } from './server.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,7 +28,12 @@ export async function visibilityBarrier(): Promise<void> {
   const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await client.connect();
   try {
-    const snapshot = async () => (await client.query<{ xmin: string; xmax: string }>('select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s')).rows[0]!;
+    const snapshot = async () =>
+      (
+        await client.query<{ xmin: string; xmax: string }>(
+          'select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s',
+        )
+      ).rows[0]!;
     const started = BigInt((await snapshot()).xmax);
     const until = Date.now() + 60_000;
     while (BigInt((await snapshot()).xmin) < started && Date.now() < until) await sleep(50);
@@ -74,7 +79,13 @@ export interface Subscriber {
 
 export function subscribe(url: string, token: string, lastEventId?: string | null): Subscriber {
   const carly = createCarlyClient({ url, tokens: { accessToken: token, refreshToken: 'none' } });
-  const s: Subscriber = { events: [], errors: [], starts: 0, started: () => waitFor('the subscription to start', () => s.starts > 0 || s.errors.length > 0), stop: () => {} };
+  const s: Subscriber = {
+    events: [],
+    errors: [],
+    starts: 0,
+    started: () => waitFor('the subscription to start', () => s.starts > 0 || s.errors.length > 0),
+    stop: () => {},
+  };
   const sub = carly.customers.onChange(lastEventId ? { lastEventId } : {}, {
     onData: (e) => s.events.push(e),
     onError: (e) => s.errors.push(e),

@@ -117,7 +117,7 @@ export interface ValidateOptions {
 }
 
 const header = (headers: ValidateOptions['headers'], name: string): string | undefined =>
-  headers instanceof Headers ? (headers.get(name) ?? undefined) : headers?.[name] ?? headers?.[name.toLowerCase()];
+  headers instanceof Headers ? (headers.get(name) ?? undefined) : (headers?.[name] ?? headers?.[name.toLowerCase()]);
 
 /**
  * Throws `OpenApiMismatch` unless `method path` is a documented operation, `status` is a
@@ -129,12 +129,15 @@ export function validateResponse(method: string, path: string, status: number, b
   const where = `${method.toUpperCase()} ${match.template} (${match.operation.operationId ?? '?'}) → ${status}`;
   const response = match.operation.responses[String(status)] ?? match.operation.responses[`${String(status)[0]}XX`] ?? match.operation.responses.default;
   if (!response) {
-    throw new OpenApiMismatch(`${where}: status ${status} is not documented (documented: ${Object.keys(match.operation.responses).join(', ')}); body: ${JSON.stringify(body)?.slice(0, 500)}`);
+    throw new OpenApiMismatch(
+      `${where}: status ${status} is not documented (documented: ${Object.keys(match.operation.responses).join(', ')}); body: ${JSON.stringify(body)?.slice(0, 500)}`,
+    );
   }
   const content = response.content ?? {};
   const mediaTypes = Object.keys(content);
   if (mediaTypes.length === 0) {
-    if (body !== null && body !== undefined && body !== '') throw new OpenApiMismatch(`${where}: documented without a body, got ${JSON.stringify(body).slice(0, 200)}`);
+    if (body !== null && body !== undefined && body !== '')
+      throw new OpenApiMismatch(`${where}: documented without a body, got ${JSON.stringify(body).slice(0, 200)}`);
     return match;
   }
   const contentType = header(options.headers, 'content-type')?.split(';')[0]?.trim().toLowerCase();
@@ -151,8 +154,12 @@ export function validateResponse(method: string, path: string, status: number, b
   }
   const validate = validatorFor(match.template, match.method, String(status), schema, mediaType);
   if (!validate(body)) {
-    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}`);
-    throw new OpenApiMismatch(`${where}: the body does not match the documented schema:\n  ${errors.join('\n  ')}\nbody: ${JSON.stringify(body)?.slice(0, 1000)}`);
+    const errors = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '(body)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}`,
+    );
+    throw new OpenApiMismatch(
+      `${where}: the body does not match the documented schema:\n  ${errors.join('\n  ')}\nbody: ${JSON.stringify(body)?.slice(0, 1000)}`,
+    );
   }
   return match;
 }

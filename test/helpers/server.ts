@@ -4,9 +4,9 @@ import path from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { inject } from 'vitest';
+import { startLocalServer } from '../../scripts/lib/local-server.js';
 import type { App, AppOptions } from '../../server/app.js';
 import type { AppRouter } from '../../server/trpc/root.js';
-import { startLocalServer } from '../../scripts/lib/local-server.js';
 import { checkRestResponse } from './openapi-validate.js';
 
 export interface TestServer {

@@ -4,8 +4,8 @@
  * loads that one whatever tracing does), then closes the app.
  */
 import { createRequire } from 'node:module';
-import { loadConfig } from '../../server/config.js';
 import { buildApp } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
 
 const app = await buildApp(loadConfig());
 const res = await app.http.inject({ method: 'GET', url: '/health' });

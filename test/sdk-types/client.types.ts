@@ -4,14 +4,14 @@
  * rewritten to '@carly/client'. Every `@ts-expect-error` must be an error, or compiling fails.
  */
 import {
-  CarlyError,
-  createCarlyClient,
-  CustomerCreateInput,
-  isCarlyError,
   type AppRouter,
   type CarlyClient,
+  type CarlyError,
   type Customer,
   type CustomerCreateData,
+  CustomerCreateInput,
+  createCarlyClient,
+  isCarlyError,
   type RouterInputs,
   type RouterOutputs,
   type Session,
@@ -29,7 +29,12 @@ export async function typeTests(carly: CarlyClient): Promise<void> {
   expectType<Equal<typeof created.createdAt, Date>>();
   expectType<Equal<typeof created.updatedAt, Date>>();
   expectType<Equal<typeof created.phone, string | null>>();
-  expectType<Equal<(typeof created)['address'], { line1: string; line2: string | null; city: string; region: string | null; postalCode: string | null; country: string } | null>>();
+  expectType<
+    Equal<
+      (typeof created)['address'],
+      { line1: string; line2: string | null; city: string; region: string | null; postalCode: string | null; country: string } | null
+    >
+  >();
   const page = await carly.customers.list({ limit: 10, q: 'ada' });
   expectType<Equal<typeof page.nextCursor, string | null>>();
   expectType<Equal<(typeof page.items)[number], Customer>>();

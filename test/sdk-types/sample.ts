@@ -5,7 +5,7 @@
  *   CARLY_URL=http://127.0.0.1:8000 CARLY_EMAIL=... CARLY_PASSWORD=... node sample.js
  * It prints one JSON line per step and exits non-zero on the first surprise.
  */
-import { CarlyError, createCarlyClient, CustomerCreateInput, isCarlyError, type Customer, type Tokens } from '../../client-sdk/src/index.js';
+import { CarlyError, type Customer, CustomerCreateInput, createCarlyClient, isCarlyError, type Tokens } from '../../client-sdk/src/index.js';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -27,7 +27,12 @@ step('login', { role: user.role });
 
 // Validate a form locally with exactly the server's rules before sending it.
 const tag = `sample${Date.now()}`;
-const form = CustomerCreateInput.safeParse({ email: `  ${tag}.0@Example.com `, firstName: 'Ada', lastName: 'Lovelace', address: { line1: '12 St James Sq', city: 'London', country: 'gb' } });
+const form = CustomerCreateInput.safeParse({
+  email: `  ${tag}.0@Example.com `,
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  address: { line1: '12 St James Sq', city: 'London', country: 'gb' },
+});
 check(form.success, 'the form is valid');
 const created: Customer = await carly.customers.create(form.data);
 check(created.createdAt instanceof Date, 'createdAt is a Date');

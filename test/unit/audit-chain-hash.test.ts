@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainHash, chainHashOfRow, GENESIS_HASH, personalDigest, type ChainedFields } from '../../server/audit/chain-hash.js';
+import { type ChainedFields, chainHash, chainHashOfRow, GENESIS_HASH, personalDigest } from '../../server/audit/chain-hash.js';
 
 const entry: ChainedFields = {
   id: '41',

@@ -19,7 +19,9 @@ describe('canonicalJson', () => {
 
 describe('requestFingerprint', () => {
   it('is the same for the same operation and input in any key order', () => {
-    expect(requestFingerprint('customers.create', { email: 'a@x.io', firstName: 'A' })).toBe(requestFingerprint('customers.create', { firstName: 'A', email: 'a@x.io' }));
+    expect(requestFingerprint('customers.create', { email: 'a@x.io', firstName: 'A' })).toBe(
+      requestFingerprint('customers.create', { firstName: 'A', email: 'a@x.io' }),
+    );
   });
 
   it('differs when the operation or any value differs', () => {

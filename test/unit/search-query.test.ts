@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  QuerySyntaxError,
   charLength,
   foldPhone,
   foldText,
@@ -8,6 +7,7 @@ import {
   oneDeletions,
   osaDistance,
   parseQuery,
+  QuerySyntaxError,
   queryError,
   withinOneEdit,
   words,
@@ -108,7 +108,10 @@ describe('query parser', () => {
   it.each([
     ['email:x name~', 'position 14: expected a value after "~"'],
     ['name : ada', 'position 5: expected ":" or "~" right after "name"'],
-    ['nick:ada', 'position 1: unknown field "nick"; expected one of id, email, firstName, lastName, name, phone, company, city, country, metadata["key"], created, updated'],
+    [
+      'nick:ada',
+      'position 1: unknown field "nick"; expected one of id, email, firstName, lastName, name, phone, company, city, country, metadata["key"], created, updated',
+    ],
     ['name>ada', 'position 5: "name" takes ":" or "~"'],
     ['created~2026', 'position 8: "created" takes ":", ">", ">=", "<" or "<="'],
     ['created:2026-02-30', 'position 9: expected an ISO 8601 date (2026-01-05) or date-time (2026-01-05T10:00:00Z)'],
@@ -124,7 +127,10 @@ describe('query parser', () => {
     ['- name:a', 'position 2: expected a clause or "(" right after "-"'],
     ['', 'position 1: expected a clause or "("'],
     ['metadata[crm]:1', 'position 10: expected a quoted key after "metadata["'],
-    ['name:a and name:b', 'position 8: unknown field "and"; expected one of id, email, firstName, lastName, name, phone, company, city, country, metadata["key"], created, updated'],
+    [
+      'name:a and name:b',
+      'position 8: unknown field "and"; expected one of id, email, firstName, lastName, name, phone, company, city, country, metadata["key"], created, updated',
+    ],
   ])('%j → %s', (query, message) => {
     expect(errorOf(query)).toBe(message);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type AttemptResult } from '../../server/webhooks/attempt-recorder.js';
+import { type AttemptResult, decide } from '../../server/webhooks/attempt-recorder.js';
 import { nextAttemptDelayMs } from '../../server/webhooks/retry-schedule.js';
 
 const DELAYS = [5, 300, 1800];
@@ -95,10 +95,20 @@ describe('decide (what an attempt means for its delivery and webhook)', () => {
   });
 
   it('an interrupted attempt leaves the delivery pending for the lease to expire, health untouched', () => {
-    expect(decide({ ...base, attempt: 1, kind: 'interrupted' }, now, DELAYS)).toMatchObject({ state: 'pending', nextAttemptAt: null, health: null, outcome: 'interrupted' });
+    expect(decide({ ...base, attempt: 1, kind: 'interrupted' }, now, DELAYS)).toMatchObject({
+      state: 'pending',
+      nextAttemptAt: null,
+      health: null,
+      outcome: 'interrupted',
+    });
   });
 
   it('an event gone from the log fails the delivery for good without blaming the receiver', () => {
-    expect(decide({ ...base, attempt: 1, kind: 'eventMissing' }, now, DELAYS)).toMatchObject({ state: 'failed', nextAttemptAt: null, health: null, outcome: 'failed' });
+    expect(decide({ ...base, attempt: 1, kind: 'eventMissing' }, now, DELAYS)).toMatchObject({
+      state: 'failed',
+      nextAttemptAt: null,
+      health: null,
+      outcome: 'failed',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { DATE_FIELDS, TEXT_FIELDS, type Clause, type DateField, type DateOperator, type QueryNode, type TextField, type TextOperator } from './ast.js';
+import { type Clause, DATE_FIELDS, type DateField, type DateOperator, type QueryNode, TEXT_FIELDS, type TextField, type TextOperator } from './ast.js';
 import { charLength, foldPhone, foldText } from './fold.js';
 
 /**

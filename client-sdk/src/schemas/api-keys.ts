@@ -22,8 +22,7 @@ export const SCOPE_IMPLIES: Readonly<Record<Scope, readonly Scope[]>> = {
 };
 
 /** Whether a key with `held` scopes may act under `needed`: it holds it, or a scope that implies it. */
-export const grantsScope = (held: readonly Scope[], needed: Scope): boolean =>
-  held.includes(needed) || held.some((s) => SCOPE_IMPLIES[s].includes(needed));
+export const grantsScope = (held: readonly Scope[], needed: Scope): boolean => held.includes(needed) || held.some((s) => SCOPE_IMPLIES[s].includes(needed));
 
 export const ApiKeySchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActorTypeSchema, TimestampSchema, queryLimit, text } from './common.js';
+import { ActorTypeSchema, queryLimit, TimestampSchema, text } from './common.js';
 
 export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
 
@@ -41,7 +41,10 @@ export const AuditEntrySchema = z
     changes: z
       .record(z.string(), BeforeAfterSchema)
       .nullable()
-      .meta({ description: '`{ field: [before, after] }` of the fields that changed; never a password, hash, token or secret', example: { company: [null, 'Analytical Engines Ltd'] } }),
+      .meta({
+        description: '`{ field: [before, after] }` of the fields that changed; never a password, hash, token or secret',
+        example: { company: [null, 'Analytical Engines Ltd'] },
+      }),
     details: z
       .record(z.string(), z.union([z.string(), z.number(), z.null()]))
       .nullable()
@@ -75,13 +78,16 @@ export const AuditListInput = z
   .strictObject({
     cursor,
     limit,
-    actor: text()
+    actor: text().trim().min(1).max(254).optional().meta({
+      description: "Who acted: an account id, an API key id, a system job, or a person's email (anything with an @)",
+      example: 'key_3f9a1c0d8e7b6a5f4e3d2c1b',
+    }),
+    target: text()
       .trim()
       .min(1)
       .max(254)
       .optional()
-      .meta({ description: "Who acted: an account id, an API key id, a system job, or a person's email (anything with an @)", example: 'key_3f9a1c0d8e7b6a5f4e3d2c1b' }),
-    target: text().trim().min(1).max(254).optional().meta({ description: 'What was acted on: its id (`cus_…`, an account id, `key_…`)', example: 'cus_9c1d0e2f3a4b5c6d7e8f9a0b' }),
+      .meta({ description: 'What was acted on: its id (`cus_…`, an account id, `key_…`)', example: 'cus_9c1d0e2f3a4b5c6d7e8f9a0b' }),
     action: text()
       .regex(/^[A-Za-z][A-Za-z0-9.]{0,63}\*?$/, 'An action name such as customer.updated, or a prefix ending in * such as auth.*')
       .optional()

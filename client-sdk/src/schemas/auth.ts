@@ -13,7 +13,10 @@ const utf8 = new TextEncoder();
 export const NewPasswordSchema = text()
   .min(PASSWORD_MIN_CHARS, `Password must have at least ${PASSWORD_MIN_CHARS} characters`)
   .refine((p) => utf8.encode(p).length <= PASSWORD_MAX_BYTES, `Password must be at most ${PASSWORD_MAX_BYTES} bytes of UTF-8`)
-  .meta({ description: `At least ${PASSWORD_MIN_CHARS} characters, at most ${PASSWORD_MAX_BYTES} UTF-8 bytes, not a common password`, example: 'correct horse battery staple' });
+  .meta({
+    description: `At least ${PASSWORD_MIN_CHARS} characters, at most ${PASSWORD_MAX_BYTES} UTF-8 bytes, not a common password`,
+    example: 'correct horse battery staple',
+  });
 
 /** A password being checked: bounded, but not held to the new-password rules. */
 export const PasswordSchema = text().min(1).max(1024).meta({ example: 'correct horse battery staple' });
@@ -50,17 +53,13 @@ export type LoginInput = z.input<typeof LoginInput>;
 export const RefreshInput = z.strictObject({ refreshToken: text().min(1).max(512) }).meta({ id: 'Refresh' });
 export type RefreshInput = z.input<typeof RefreshInput>;
 
-export const ChangePasswordInput = z
-  .strictObject({ currentPassword: PasswordSchema, newPassword: NewPasswordSchema })
-  .meta({ id: 'ChangePassword' });
+export const ChangePasswordInput = z.strictObject({ currentPassword: PasswordSchema, newPassword: NewPasswordSchema }).meta({ id: 'ChangePassword' });
 export type ChangePasswordInput = z.input<typeof ChangePasswordInput>;
 
 export const RequestResetInput = z.strictObject({ email: EmailSchema }).meta({ id: 'RequestPasswordReset' });
 export type RequestResetInput = z.input<typeof RequestResetInput>;
 
-export const ResetPasswordInput = z
-  .strictObject({ token: text().min(1).max(512), newPassword: NewPasswordSchema })
-  .meta({ id: 'ResetPassword' });
+export const ResetPasswordInput = z.strictObject({ token: text().min(1).max(512), newPassword: NewPasswordSchema }).meta({ id: 'ResetPassword' });
 export type ResetPasswordInput = z.input<typeof ResetPasswordInput>;
 
 export const VerifyEmailInput = z.strictObject({ token: text().min(1).max(512) }).meta({ id: 'VerifyEmail' });
@@ -69,15 +68,12 @@ export type VerifyEmailInput = z.input<typeof VerifyEmailInput>;
 export const SessionIdInput = z.strictObject({ id: text().uuid() });
 export type SessionIdInput = z.input<typeof SessionIdInput>;
 
-export const AuthResultSchema = z
-  .object({ user: UserSchema, tokens: TokensSchema })
-  .meta({ id: 'LoginResult' });
+export const AuthResultSchema = z.object({ user: UserSchema, tokens: TokensSchema }).meta({ id: 'LoginResult' });
 export const SignupResultSchema = z
   .object({
     user: UserSchema,
     customer: CustomerSchema.nullable().meta({
-      description:
-        'The new customer record; null when a record with this email already existed: the mailed verification link (POST /auth/verify) links it',
+      description: 'The new customer record; null when a record with this email already existed: the mailed verification link (POST /auth/verify) links it',
     }),
     tokens: TokensSchema,
   })
@@ -98,9 +94,7 @@ export const EmailVerifiedSchema = z
   })
   .meta({ id: 'EmailVerified' });
 export const OkSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
-export const ResetRequestedSchema = z
-  .object({ ok: z.literal(true), message: z.string() })
-  .meta({ id: 'ResetRequested' });
+export const ResetRequestedSchema = z.object({ ok: z.literal(true), message: z.string() }).meta({ id: 'ResetRequested' });
 
 export const SessionSchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmailSchema, RESERVED_KEYS, TimestampSchema, queryLimit, text } from './common.js';
+import { EmailSchema, queryLimit, RESERVED_KEYS, TimestampSchema, text } from './common.js';
 import { COUNTRY_CODES } from './countries.js';
 
 const COUNTRY_SET = new Set(COUNTRY_CODES);
@@ -7,8 +7,7 @@ export const METADATA_MAX_KEYS = 50;
 export const METADATA_KEY_MAX = 40;
 export const METADATA_VALUE_MAX = 500;
 
-const name = (what: string, example: string) =>
-  text().trim().min(1, `${what} must not be empty`).max(100).meta({ example });
+const name = (what: string, example: string) => text().trim().min(1, `${what} must not be empty`).max(100).meta({ example });
 
 const optionalText = (max: number) => text().trim().min(1).max(max);
 
@@ -35,7 +34,7 @@ export const PhoneSchema = text()
 
 /** zod's record skips a `__proto__` key without a word: refuse it here, before the record reads the map. */
 const refuseProtoKey = (value: unknown, ctx: z.RefinementCtx) => {
-  if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, '__proto__')) {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
     ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'Reserved key: __proto__, constructor and prototype cannot be stored' });
   }
   return value;
@@ -43,13 +42,16 @@ const refuseProtoKey = (value: unknown, ctx: z.RefinementCtx) => {
 
 export const MetadataSchema = z
   // Typed as taking the map it returns: SDK callers send string-to-string maps.
-  .preprocess<unknown, z.ZodRecord<z.ZodString, z.ZodString>, Record<string, string>>(refuseProtoKey, z.record(
-    text()
-      .min(1)
-      .max(METADATA_KEY_MAX)
-      .refine((k) => !RESERVED_KEYS.has(k), 'Reserved key: __proto__, constructor and prototype cannot be stored'),
-    text().max(METADATA_VALUE_MAX),
-  ))
+  .preprocess<unknown, z.ZodRecord<z.ZodString, z.ZodString>, Record<string, string>>(
+    refuseProtoKey,
+    z.record(
+      text()
+        .min(1)
+        .max(METADATA_KEY_MAX)
+        .refine((k) => !RESERVED_KEYS.has(k), 'Reserved key: __proto__, constructor and prototype cannot be stored'),
+      text().max(METADATA_VALUE_MAX),
+    ),
+  )
   .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `At most ${METADATA_MAX_KEYS} metadata keys`)
   .meta({
     description: `Your own string data: at most ${METADATA_MAX_KEYS} keys of up to ${METADATA_KEY_MAX} characters, values up to ${METADATA_VALUE_MAX}`,
@@ -94,12 +96,7 @@ export const CustomerUpdateInput = z
     company: editableFields.company.optional(),
     address: editableFields.address.optional(),
     metadata: editableFields.metadata.optional(),
-    version: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .meta({ description: 'The version you read; when stale the update is refused with 409 and nothing changes' }),
+    version: z.number().int().min(1).optional().meta({ description: 'The version you read; when stale the update is refused with 409 and nothing changes' }),
   })
   .meta({ id: 'CustomerUpdate' });
 export type CustomerUpdateInput = z.input<typeof CustomerUpdateInput>;
@@ -131,32 +128,15 @@ export const CustomerSchema = z
   .meta({ id: 'Customer' });
 export type Customer = z.output<typeof CustomerSchema>;
 
-export const CUSTOMER_SORTS = [
-  'createdAt',
-  '-createdAt',
-  'updatedAt',
-  '-updatedAt',
-  'email',
-  '-email',
-  'lastName',
-  '-lastName',
-] as const;
+export const CUSTOMER_SORTS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'email', '-email', 'lastName', '-lastName'] as const;
 export const CustomerSortSchema = z.enum(CUSTOMER_SORTS);
 export type CustomerSort = z.infer<typeof CustomerSortSchema>;
 
 export const CustomerListInput = z
   .strictObject({
     limit: queryLimit(200, 50),
-    cursor: text()
-      .max(1000)
-      .optional()
-      .meta({ description: 'The nextCursor of the previous page; only cursors this server issued are accepted' }),
-    q: text()
-      .trim()
-      .min(1)
-      .max(200)
-      .optional()
-      .meta({ description: 'Case-insensitive prefix search over email, first name and last name', example: 'ada' }),
+    cursor: text().max(1000).optional().meta({ description: 'The nextCursor of the previous page; only cursors this server issued are accepted' }),
+    q: text().trim().min(1).max(200).optional().meta({ description: 'Case-insensitive prefix search over email, first name and last name', example: 'ada' }),
     sort: CustomerSortSchema.default('-createdAt').meta({
       description: 'Sort key; a leading - sorts descending. Ties break on creation order.',
     }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActorSchema, TimestampSchema, queryLimit, text } from './common.js';
+import { ActorSchema, queryLimit, TimestampSchema, text } from './common.js';
 
 export const EVENT_TYPES = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.erased', 'customers.imported'] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
@@ -26,10 +26,10 @@ export const EventSchema = z
     changed: z.array(z.string()).meta({ description: 'Names of the fields whose values changed (all fields on create)', example: ['company'] }),
     actor: ActorSchema,
     requestId: z.string().nullable(),
-    data: z
-      .record(z.string(), z.number())
-      .nullable()
-      .meta({ description: '`customers.imported`: `{ read, inserted, updated, unchanged, rejected, complete }` (`complete` 0 when the import stopped early: the counts are what committed); null otherwise' }),
+    data: z.record(z.string(), z.number()).nullable().meta({
+      description:
+        '`customers.imported`: `{ read, inserted, updated, unchanged, rejected, complete }` (`complete` 0 when the import stopped early: the counts are what committed); null otherwise',
+    }),
   })
   .meta({ id: 'Event' });
 export type CarlyEvent = z.output<typeof EventSchema>;
@@ -50,7 +50,7 @@ const EventTypesList = text()
 export const EventListInput = z
   .strictObject({
     after: EventIdSchema.optional().meta({
-      description: 'Return events after this one (an event id, usually the previous answer\'s nextCursor); omit to start at the oldest event kept',
+      description: "Return events after this one (an event id, usually the previous answer's nextCursor); omit to start at the oldest event kept",
     }),
     limit: queryLimit(500, 100),
     types: EventTypesList.optional(),

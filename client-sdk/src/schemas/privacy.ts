@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { AuditEntrySchema } from './audit.js';
+import { RoleSchema } from './auth.js';
 import { EmailSchema, TimestampSchema } from './common.js';
 import { CustomerSchema } from './customer.js';
 import { EventSchema } from './events.js';
-import { RoleSchema } from './auth.js';
 
 /**
  * Everything Carly holds about one person (GDPR art. 15): one section per kind of record. The

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { queryLimit, TimestampSchema, text } from './common.js';
 import { EventTypeSchema } from './events.js';
-import { TimestampSchema, queryLimit, text } from './common.js';
 
 export const WEBHOOK_STATUSES = ['active', 'disabled'] as const;
 export const WebhookStatusSchema = z.enum(WEBHOOK_STATUSES).meta({ id: 'WebhookStatus' });
@@ -109,16 +109,26 @@ export type WebhookAttemptStatus = z.infer<typeof WebhookAttemptStatusSchema>;
 export const WebhookAttemptSchema = z
   .object({
     id: z.string().meta({ example: 'att_311' }),
-    deliveryId: z.string().meta({ description: 'The delivery (one event to this webhook) the attempt belongs to; resend it with POST /webhooks/{id}/deliveries/{deliveryId}/resend', example: 'dlv_207' }),
+    deliveryId: z.string().meta({
+      description: 'The delivery (one event to this webhook) the attempt belongs to; resend it with POST /webhooks/{id}/deliveries/{deliveryId}/resend',
+      example: 'dlv_207',
+    }),
     eventId: z.string().meta({ description: 'The event sent: the `webhook-id` header, the same on every attempt', example: 'evt_1042' }),
     attempt: z.number().int().meta({ description: '1 for the first attempt' }),
     status: WebhookAttemptStatusSchema,
     responseStatus: z.number().int().nullable().meta({ description: "The receiver's HTTP status; null when no answer came" }),
-    responseHeaders: z.record(z.string(), z.string()).nullable().meta({
-      description: "The receiver's answer headers that help diagnose it (content-type, retry-after, server, request ids…); never cookies or credentials. Null when no answer came",
-      example: { 'content-type': 'application/json', 'retry-after': '30' },
-    }),
-    responseBody: z.string().nullable().meta({ description: "The first 4 KiB of the receiver's answer body (as UTF-8 text); null when no answer came", example: '{"error":"busy"}' }),
+    responseHeaders: z
+      .record(z.string(), z.string())
+      .nullable()
+      .meta({
+        description:
+          "The receiver's answer headers that help diagnose it (content-type, retry-after, server, request ids…); never cookies or credentials. Null when no answer came",
+        example: { 'content-type': 'application/json', 'retry-after': '30' },
+      }),
+    responseBody: z
+      .string()
+      .nullable()
+      .meta({ description: "The first 4 KiB of the receiver's answer body (as UTF-8 text); null when no answer came", example: '{"error":"busy"}' }),
     durationMs: z.number().int().nullable(),
     error: z.string().nullable().meta({ description: 'Why it failed, when it did', example: 'HTTP 500' }),
     createdAt: TimestampSchema,
@@ -149,7 +159,9 @@ export const WebhookAttemptPageSchema = z
 
 export const WebhookTestSentSchema = z
   .object({
-    eventId: z.string().meta({ description: 'The `webhook-id` of the test message; follow it in the deliveries list', example: 'whtest_9c2e4f6a8b0d1e3f5a7c9e1b' }),
+    eventId: z
+      .string()
+      .meta({ description: 'The `webhook-id` of the test message; follow it in the deliveries list', example: 'whtest_9c2e4f6a8b0d1e3f5a7c9e1b' }),
   })
   .meta({ id: 'WebhookTestSent' });
 

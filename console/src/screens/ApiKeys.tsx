@@ -1,6 +1,6 @@
 import { API_KEY_SCOPES, ApiKeyCreateInput, type Scope } from '@carly/client';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { queryClient, trpc } from '../carly.js';
 import { CopyField } from '../ui/CopyField.js';
 import { DataTable } from '../ui/DataTable.js';

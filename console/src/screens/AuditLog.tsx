@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { trpc } from '../carly.js';
 import { DataTable } from '../ui/DataTable.js';
 import { Pager, useCursorPages } from '../ui/Pager.js';
@@ -29,7 +29,13 @@ export function AuditLog() {
       return v ? new Date(`${v}T${end ? '23:59:59.999' : '00:00:00'}Z`) : undefined;
     };
     const next: Filters = {};
-    for (const [k, v] of Object.entries({ actor: text('actor'), target: text('target'), action: text('action'), since: day('since', false), until: day('until', true) })) {
+    for (const [k, v] of Object.entries({
+      actor: text('actor'),
+      target: text('target'),
+      action: text('action'),
+      since: day('since', false),
+      until: day('until', true),
+    })) {
       if (v !== undefined) (next as Record<string, unknown>)[k] = v;
     }
     setFilters(next);

@@ -2,7 +2,9 @@ import type { Customer } from '@carly/client';
 import { Empty, when } from '../ui/Status.js';
 
 export function CustomerDetails({ customer: c }: { customer: Customer }) {
-  const address = c.address ? [c.address.line1, c.address.line2, c.address.city, c.address.region, c.address.postalCode, c.address.country].filter(Boolean).join(', ') : null;
+  const address = c.address
+    ? [c.address.line1, c.address.line2, c.address.city, c.address.region, c.address.postalCode, c.address.country].filter(Boolean).join(', ')
+    : null;
   const metadata = Object.entries(c.metadata);
   return (
     <section aria-labelledby="details-title">

@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { z } from 'zod';
-import { fieldOfIssue, inputOf, type CustomerFields } from './customer-form.js';
 import { issuesOf } from '../ui/errors.js';
 import { ErrorMessage } from '../ui/Status.js';
+import { type CustomerFields, fieldOfIssue, inputOf } from './customer-form.js';
 
 type Errors = Partial<Record<keyof CustomerFields | 'form', string>>;
 

@@ -1,14 +1,13 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { trpc } from '../carly.js';
-import { firstCustomersPage } from './customers-query.js';
 import { customerPath } from '../router.js';
-import { Link } from '../ui/Link.js';
 import { DataTable } from '../ui/DataTable.js';
+import { Link } from '../ui/Link.js';
 import { Pager, useCursorPages } from '../ui/Pager.js';
 import { Empty, ErrorMessage, Loading, when } from '../ui/Status.js';
 import { useDebounced } from '../ui/useDebounced.js';
-
+import { firstCustomersPage } from './customers-query.js';
 
 /**
  * Customers, one page at a time (never the whole table): `customers.list` with `q` as the person

@@ -40,7 +40,10 @@ export function PersonalExport({ email, showSessions }: { email: string; showSes
       <ErrorMessage error={error} />
       {href && (
         <p role="status">
-          Export ready: <a href={href} download={`carly-export-${email}.json`}>Download the export (JSON)</a>
+          Export ready:{' '}
+          <a href={href} download={`carly-export-${email}.json`}>
+            Download the export (JSON)
+          </a>
         </p>
       )}
       {data && showSessions && (

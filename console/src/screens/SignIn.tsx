@@ -1,6 +1,6 @@
-import { useState, type FormEvent } from 'react';
-import { carly } from '../carly.js';
+import { type FormEvent, useState } from 'react';
 import { logIn } from '../auth-state.js';
+import { carly } from '../carly.js';
 import { SessionError } from '../session.js';
 import { describeError } from '../ui/errors.js';
 
@@ -73,8 +73,8 @@ export function SignIn({ notice }: { notice?: string | undefined }) {
         </form>
       </details>
       <p className="muted">
-        Have a link from one of our mails? <a href="/reset">Set a new password</a> or <a href="/verify">confirm your address to claim your record</a> (the link in the mail
-        fills in its code).
+        Have a link from one of our mails? <a href="/reset">Set a new password</a> or <a href="/verify">confirm your address to claim your record</a> (the link
+        in the mail fills in its code).
       </p>
     </main>
   );

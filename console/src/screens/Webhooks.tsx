@@ -1,11 +1,11 @@
 import { EVENT_TYPES, WebhookCreateInput } from '@carly/client';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { queryClient, trpc } from '../carly.js';
 import { CopyField } from '../ui/CopyField.js';
-import { Link } from '../ui/Link.js';
 import { DataTable } from '../ui/DataTable.js';
 import { FormEnd } from '../ui/FormEnd.js';
+import { Link } from '../ui/Link.js';
 import { Empty, ErrorMessage, hookState, Loading, when } from '../ui/Status.js';
 
 /** Webhooks: create (the signing secret shown once) and the list; each one opens its own page. */

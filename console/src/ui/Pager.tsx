@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 
 /**
  * Cursor paging: the cursors of the pages before this one are kept, so "back" needs no cursor the
@@ -15,7 +15,17 @@ export function useCursorPages() {
   };
 }
 
-export function Pager({ back, forward, labels, children }: { back: (() => void) | undefined; forward: (() => void) | undefined; labels: [string, string]; children?: ReactNode }) {
+export function Pager({
+  back,
+  forward,
+  labels,
+  children,
+}: {
+  back: (() => void) | undefined;
+  forward: (() => void) | undefined;
+  labels: [string, string];
+  children?: ReactNode;
+}) {
   return (
     <div className="pager">
       <button type="button" disabled={!back} onClick={back}>

@@ -1,4 +1,4 @@
-import { toCarlyError, type FieldIssue } from '@carly/client';
+import { type FieldIssue, toCarlyError } from '@carly/client';
 
 /** An API failure in words a person can act on (the server's own message is already a sentence). */
 export function describeError(err: unknown): string {

@@ -28,7 +28,10 @@ const LIVE_SAMPLES = 10;
 
 function initialJsGzipBytes(): number {
   const html = fs.readFileSync(path.join(CONSOLE_OUT, 'index.html'), 'utf8');
-  const scripts = [...html.matchAll(/<script[^>]*src="\/console\/([^"]+)"/g), ...html.matchAll(/<link[^>]*rel="modulepreload"[^>]*href="\/console\/([^"]+)"/g)].map((m) => m[1]!);
+  const scripts = [
+    ...html.matchAll(/<script[^>]*src="\/console\/([^"]+)"/g),
+    ...html.matchAll(/<link[^>]*rel="modulepreload"[^>]*href="\/console\/([^"]+)"/g),
+  ].map((m) => m[1]!);
   return scripts.reduce((sum, file) => sum + gzipSync(fs.readFileSync(path.join(CONSOLE_OUT, file)), { level: 9 }).length, 0);
 }
 
@@ -94,7 +97,10 @@ async function run(ctx: BenchContext) {
 
     const email = emailFor(7);
     await page.goto(`${target.base}/console/customers/${encodeURIComponent(email)}`);
-    await page.getByRole('status').filter({ hasText: /^Live$/ }).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Live$/ })
+      .waitFor({ timeout: 30_000 });
     const latencies: number[] = [];
     for (let i = 0; i < LIVE_SAMPLES; i++) {
       const company = `Live ${process.pid} ${i}`;

@@ -17,8 +17,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { cpuSnapshot, cpuUsed } from '../cpu.js';
-import { runLoad } from '../load.js';
 import { REPO_ROOT } from '../dataset.js';
+import { runLoad } from '../load.js';
 import { freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median, type Row } from '../report.js';
 import type { BenchContext, Section } from '../section.js';
@@ -172,7 +172,9 @@ async function patchThroughput(ctx: BenchContext, emails: string[]) {
     const ratios = runs.on.flatMap((r, i) => (valid(r) && valid(runs.off[i]!) ? [r.rps / runs.off[i]!.rps] : []));
     const cpuRatios = runs.on.flatMap((r, i) => (valid(r) && valid(runs.off[i]!) ? [runs.off[i]!.cpuUsPerReq / r.cpuUsPerReq] : []));
     const ratio = median(ratios);
-    ctx.log(`  PATCH throughput with / without the event log: ${fmtNum(ratio)} (rounds: ${ratios.map((x) => fmtNum(x)).join(', ')}); by server CPU per request: ${fmtNum(median(cpuRatios))}`);
+    ctx.log(
+      `  PATCH throughput with / without the event log: ${fmtNum(ratio)} (rounds: ${ratios.map((x) => fmtNum(x)).join(', ')}); by server CPU per request: ${fmtNum(median(cpuRatios))}`,
+    );
     for (const which of ['off', 'on'] as const) {
       const ok = runs[which].filter(valid);
       const row: Row = {
@@ -290,7 +292,8 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
       const missing = counts.reduce((s, c) => s + Math.max(0, written - c), 0);
       const extra = counts.reduce((s, c) => s + Math.max(0, c - written), 0);
       if (failures) ctx.report.problem(`events fan-out at ${rate}/s: ${failures} PATCHes failed`);
-      if (missing || extra) ctx.report.problem(`events fan-out at ${rate}/s: ${missing} deliveries missing, ${extra} extra (of ${written} events × ${SUBSCRIBERS} subscribers)`);
+      if (missing || extra)
+        ctx.report.problem(`events fan-out at ${rate}/s: ${missing} deliveries missing, ${extra} extra (of ${written} events × ${SUBSCRIBERS} subscribers)`);
       const sorted = [...lags].sort((a, b) => a - b);
       const p50 = percentile(sorted, 50);
       const p99 = percentile(sorted, 99);
@@ -314,7 +317,9 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
       await sleep(1000);
     }
     const growth = Math.max(rssConnected, rssAfter) - rssBefore;
-    ctx.log(`  server RSS: ${rssBefore.toFixed(0)} MB before, ${rssConnected.toFixed(0)} MB with ${SUBSCRIBERS} connected, ${rssAfter.toFixed(0)} MB at most after the load: +${growth.toFixed(0)} MB`);
+    ctx.log(
+      `  server RSS: ${rssBefore.toFixed(0)} MB before, ${rssConnected.toFixed(0)} MB with ${SUBSCRIBERS} connected, ${rssAfter.toFixed(0)} MB at most after the load: +${growth.toFixed(0)} MB`,
+    );
     ctx.report.add({
       section: 'events',
       variant: `${SUBSCRIBERS} SSE subscribers`,

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BENCH_DIR, REPO_ROOT } from '../dataset.js';
-import { spawnNode, type Child } from '../processes.js';
-import { GOALS } from '../goals.js';
-import { check, fmtInt, fmtNum, median } from '../report.js';
 import { waitForQuiet } from '../cpu.js';
+import { BENCH_DIR, REPO_ROOT } from '../dataset.js';
+import { GOALS } from '../goals.js';
+import { type Child, spawnNode } from '../processes.js';
+import { check, fmtInt, fmtNum, median } from '../report.js';
 import type { BenchContext, Section } from '../section.js';
 import { CHILD_FLAGS } from '../targets.js';
 
@@ -61,7 +61,8 @@ interface BareRun {
 async function settle(ctx: BenchContext) {
   if (ctx.options.settle <= 0) return;
   const quiet = await waitForQuiet(ctx.options.settle * 1000);
-  if (quiet.waitedMs > 1500) ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
+  if (quiet.waitedMs > 1500)
+    ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
 }
 
 export const importSection: Section = {
@@ -77,12 +78,19 @@ export const importSection: Section = {
       ctx.log(`  round ${round}/${ctx.options.rounds}`);
       await settle(ctx);
       const bareDir = fs.mkdtempSync(path.join(ctx.runDir, 'import-bare-'));
-      const bare = await runScript('bare-import', [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bare-import.ts'), file, bareDir], { ...process.env, DATABASE_URL: '' }, 900);
+      const bare = await runScript(
+        'bare-import',
+        [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bare-import.ts'), file, bareDir],
+        { ...process.env, DATABASE_URL: '' },
+        900,
+      );
       const out = JSON.parse(bare.lines.find((l) => l.startsWith('{')) ?? 'null') as { rows: number; seconds: number; peakRssMb: number } | null;
       if (!out) throw new Error(`bare-import printed no result:\n${bare.lines.join('\n')}`);
       const b = { ...out, rowsPerSecond: out.rows / out.seconds };
       bares.push(b);
-      ctx.log(`  ${`bare insert r${round}`.padEnd(28)} ${fmtInt(b.rowsPerSecond)} rows/s  (${fmtInt(b.rows)} rows in ${b.seconds.toFixed(1)} s, peak RSS ${b.peakRssMb} MB)`);
+      ctx.log(
+        `  ${`bare insert r${round}`.padEnd(28)} ${fmtInt(b.rowsPerSecond)} rows/s  (${fmtInt(b.rows)} rows in ${b.seconds.toFixed(1)} s, peak RSS ${b.peakRssMb} MB)`,
+      );
       fs.rmSync(bareDir, { recursive: true, force: true });
 
       await settle(ctx);

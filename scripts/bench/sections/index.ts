@@ -9,11 +9,24 @@ import { postgresSection } from './postgres.js';
 import { profileSection } from './profile.js';
 import { readSection } from './read.js';
 import { searchSection } from './search.js';
-import { webhooksSection } from './webhooks.js';
 import { tracingSection } from './tracing.js';
+import { webhooksSection } from './webhooks.js';
 
 /**
  * Every section, in the order a full run takes them. Add new ones here (import throughput,
  * login, ...): one module each, exporting a Section.
  */
-export const SECTIONS: Section[] = [readSection, listSection, loginSection, importSection, postgresSection, profileSection, webhooksSection, tracingSection, eventsSection, consoleSection, searchSection, machineSection];
+export const SECTIONS: Section[] = [
+  readSection,
+  listSection,
+  loginSection,
+  importSection,
+  postgresSection,
+  profileSection,
+  webhooksSection,
+  tracingSection,
+  eventsSection,
+  consoleSection,
+  searchSection,
+  machineSection,
+];

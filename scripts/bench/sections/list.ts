@@ -1,10 +1,10 @@
 import { CursorCodec } from '../../../server/customers/cursor.js';
 import { deriveKey } from '../../../server/secrets.js';
 import { createdAtFor, emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js';
-import type { LoadResult } from '../load.js';
 import { GOALS } from '../goals.js';
+import type { LoadResult } from '../load.js';
 import { check, median } from '../report.js';
-import { getJson, isValid, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
+import { type BenchContext, getJson, isValid, measure, medianRatio, type Section, summarise } from '../section.js';
 import { BENCH_JWT_SECRET, startCarly, type Target } from '../targets.js';
 
 const PAGE = 50;
@@ -115,7 +115,14 @@ export const listSection: Section = {
         const cpu = (runs: LoadResult[]) => check('cpu µs/page', median(runs.filter(isValid).map((r) => r.cpuUsPerReq)), '<=', GOALS.list.cpuUsPerPage);
         ctx.report.add(summarise('list', `${kind}-${label(smallRows)}`, what, s, [cpu(s)], kind === 'cursor' ? small.how : undefined));
         ctx.report.add(
-          summarise('list', `${kind}-${label(largeRows)}`, what, l, [cpu(l), check(`p99 ratio ${label(largeRows)}/${label(smallRows)}`, p99Ratio, '<=', GOALS.list.p99Ratio)], kind === 'cursor' ? large.how : undefined),
+          summarise(
+            'list',
+            `${kind}-${label(largeRows)}`,
+            what,
+            l,
+            [cpu(l), check(`p99 ratio ${label(largeRows)}/${label(smallRows)}`, p99Ratio, '<=', GOALS.list.p99Ratio)],
+            kind === 'cursor' ? large.how : undefined,
+          ),
         );
       }
     } finally {

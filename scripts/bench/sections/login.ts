@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { defaultHashConcurrency } from '../../../server/config.js';
 import { cpuSnapshot, foreignCores, waitForQuiet } from '../cpu.js';
 import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../dataset.js';
-import { describeLoad, runLoad, type LoadResult } from '../load.js';
-import { spawnNode } from '../processes.js';
 import { GOALS } from '../goals.js';
+import { describeLoad, type LoadResult, runLoad } from '../load.js';
+import { spawnNode } from '../processes.js';
 import { check, fmtInt, fmtNum, median, type Row } from '../report.js';
-import { checkRun, isValid, measure, type BenchContext, type Section } from '../section.js';
+import { type BenchContext, checkRun, isValid, measure, type Section } from '../section.js';
 import { CHILD_FLAGS, startCarly, type Target } from '../targets.js';
 import { restPath } from './read.js';
-import { defaultHashConcurrency } from '../../../server/config.js';
 
 /** The server's defaults (config.ts), set explicitly so an inherited environment cannot change them. */
 const BCRYPT_COST = 12;
@@ -32,7 +32,9 @@ const LOGIN_CONNECTIONS = 8;
  * of the flood is refused with 429); BENCH_FLOOD_CONNECTIONS=50 (comma-separated) to change.
  */
 const FLOOD_CONNECTIONS: number[] = process.env.BENCH_FLOOD_CONNECTIONS
-  ? process.env.BENCH_FLOOD_CONNECTIONS.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0)
+  ? process.env.BENCH_FLOOD_CONNECTIONS.split(',')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0)
   : [...GOALS.login.floodConnections];
 const READ_CONNECTIONS = 10;
 /**
@@ -51,7 +53,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function settle(ctx: BenchContext) {
   if (ctx.options.settle <= 0) return;
   const quiet = await waitForQuiet(ctx.options.settle * 1000);
-  if (quiet.waitedMs > 1500) ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
+  if (quiet.waitedMs > 1500)
+    ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
 }
 
 interface CompareRun {
@@ -64,10 +67,14 @@ interface CompareRun {
 /** Raw bcrypt.compare throughput, COMPARE_CONCURRENCY at a time, in its own process. */
 async function rawCompare(ctx: BenchContext, seconds: number, title: string): Promise<CompareRun> {
   const before = cpuSnapshot();
-  const child = spawnNode('bcrypt-compare', [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bcrypt-compare.ts'), String(BCRYPT_COST), String(COMPARE_CONCURRENCY), String(seconds)], {
-    cwd: REPO_ROOT,
-    env: { ...process.env },
-  });
+  const child = spawnNode(
+    'bcrypt-compare',
+    [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bcrypt-compare.ts'), String(BCRYPT_COST), String(COMPARE_CONCURRENCY), String(seconds)],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env },
+    },
+  );
   child.stopping = true; // its exit is expected
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), (seconds + 60) * 1000);
   const { code } = await child.exited;
@@ -78,8 +85,11 @@ async function rawCompare(ctx: BenchContext, seconds: number, title: string): Pr
   const out = JSON.parse(line) as { calls: number; seconds: number; cpuTotalUs: number };
   const foreign = foreignCores(before, after, out.cpuTotalUs);
   const run = { rps: out.calls / out.seconds, calls: out.calls, seconds: out.seconds, foreignCores: foreign };
-  ctx.log(`  ${title.padEnd(28)} ${fmtNum(run.rps, 2)} compares/s  (${out.calls} in ${out.seconds.toFixed(1)} s, ${COMPARE_CONCURRENCY} at a time, cost ${BCRYPT_COST})` + (foreign > 0.15 ? `  (other processes used ${foreign.toFixed(2)} cores meanwhile)` : ''));
-  if (foreign > 0.25) ctx.report.warn(`${title}: other processes used ${foreign.toFixed(2)} of the machine's cores during the measurement; its numbers are noisy`);
+  ctx.log(
+    `  ${title.padEnd(28)} ${fmtNum(run.rps, 2)} compares/s  (${out.calls} in ${out.seconds.toFixed(1)} s, ${COMPARE_CONCURRENCY} at a time, cost ${BCRYPT_COST})${foreign > 0.15 ? `  (other processes used ${foreign.toFixed(2)} cores meanwhile)` : ''}`,
+  );
+  if (foreign > 0.25)
+    ctx.report.warn(`${title}: other processes used ${foreign.toFixed(2)} of the machine's cores during the measurement; its numbers are noisy`);
   return run;
 }
 
@@ -117,7 +127,12 @@ async function drain(target: Target, body: string) {
   while (Date.now() < deadline) {
     let status: number;
     try {
-      const res = await fetch(`${target.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(120_000) });
+      const res = await fetch(`${target.base}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(120_000),
+      });
       status = res.status;
       last = `${res.status} ${(await res.text()).slice(0, 200)}`;
     } catch (err) {
@@ -150,7 +165,9 @@ export const loginSection: Section = {
       if (!carly.authenticated) throw new Error('POST /auth/login answered 404: no login to measure');
       // Accounts made the way users make them; only their correct passwords are ever sent.
       const run = randomBytes(4).toString('hex');
-      const bodies: string[] = Array.from({ length: ACCOUNTS }, (_, i) => JSON.stringify({ email: `bench-login-${run}-${i}@example.com`, password: `Bench-${randomBytes(10).toString('hex')}-login!` }));
+      const bodies: string[] = Array.from({ length: ACCOUNTS }, (_, i) =>
+        JSON.stringify({ email: `bench-login-${run}-${i}@example.com`, password: `Bench-${randomBytes(10).toString('hex')}-login!` }),
+      );
       let next = 0;
       const signUp = async () => {
         for (let i = next++; i < ACCOUNTS; i = next++) {
@@ -169,7 +186,9 @@ export const loginSection: Section = {
       await drain(carly, bodies[0]!); // preflight: a correct login answers 200
       const readPaths = emails.map(restPath);
       const loginSeconds = Math.max(options.duration, 10);
-      ctx.log(`  ${ACCOUNTS} accounts signed up; login load ${LOGIN_CONNECTIONS} connections for ${loginSeconds} s; floods of ${FLOOD_CONNECTIONS.join(', ')} connections; reads ${READ_CONNECTIONS} connections`);
+      ctx.log(
+        `  ${ACCOUNTS} accounts signed up; login load ${LOGIN_CONNECTIONS} connections for ${loginSeconds} s; floods of ${FLOOD_CONNECTIONS.join(', ')} connections; reads ${READ_CONNECTIONS} connections`,
+      );
 
       if (options.warmup > 0) {
         await measure(ctx, 'warm-up read', carly, readPaths, { duration: options.warmup, warmUp: true, connections: READ_CONNECTIONS });
@@ -215,7 +234,10 @@ export const loginSection: Section = {
           ctx.log(`  ${`read during flood ${conns} r${round}`.padEnd(28)} ${describeLoad(reads)}`);
           ctx.log(`  ${`flood ${conns} r${round}`.padEnd(28)} ${fmtNum(okRate(flood), 2)} logins/s (200s)  ${describeLoad(flood)}`);
           // The flood's 429s and timeouts are its point; only the reads must all succeed.
-          if (reads.non2xx || reads.errors) ctx.report.problem(`read during flood ${conns} r${round}: ${reads.non2xx} non-2xx, ${reads.errors} errors; ${JSON.stringify(reads.statusCodes)}; e.g. ${reads.samples[0] ?? ''}`);
+          if (reads.non2xx || reads.errors)
+            ctx.report.problem(
+              `read during flood ${conns} r${round}: ${reads.non2xx} non-2xx, ${reads.errors} errors; ${JSON.stringify(reads.statusCodes)}; e.g. ${reads.samples[0] ?? ''}`,
+            );
           flooded.get(conns)!.push(reads);
           floods.get(conns)!.push(flood);
           await drain(carly, bodies[0]!);
@@ -272,8 +294,13 @@ export const loginSection: Section = {
         const floodCodes: Record<string, number> = {};
         for (const f of its) for (const [code, n] of Object.entries(f.statusCodes)) floodCodes[code] = (floodCodes[code] ?? 0) + n;
         add(
-          readRow(`read-flood-${conns}`, reads, [check('p99 ratio flood/idle', p99Ratio, '<=', GOALS.login.floodP99Ratio)], `${READ_CONNECTIONS} conns during a ${conns}-conn login flood: ` +
-            `${fmtNum(median(its.map(okRate)), 2)} logins/s, status ${JSON.stringify(floodCodes)}, ${fmtInt(its.reduce((s, f) => s + f.errors, 0))} timeouts/errors`),
+          readRow(
+            `read-flood-${conns}`,
+            reads,
+            [check('p99 ratio flood/idle', p99Ratio, '<=', GOALS.login.floodP99Ratio)],
+            `${READ_CONNECTIONS} conns during a ${conns}-conn login flood: ` +
+              `${fmtNum(median(its.map(okRate)), 2)} logins/s, status ${JSON.stringify(floodCodes)}, ${fmtInt(its.reduce((s, f) => s + f.errors, 0))} timeouts/errors`,
+          ),
         );
       }
     } finally {

@@ -3,7 +3,7 @@ import { emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js'
 import { GOALS } from '../goals.js';
 import type { LoadResult } from '../load.js';
 import { check } from '../report.js';
-import { getJson, measure, medianRatio, summarise, type Section } from '../section.js';
+import { getJson, measure, medianRatio, type Section, summarise } from '../section.js';
 import { startCarly } from '../targets.js';
 import { restPath } from './read.js';
 
@@ -46,7 +46,13 @@ export const machineSection: Section = {
         ctx.log(`  round ${round}/${options.rounds}`);
         runs.jwt.push(await measure(ctx, `read jwt r${round}`, carly, reads));
         runs.apiKey.push(await measure(ctx, `read api key r${round}`, carly, reads, { headers: keyHeaders }));
-        runs.plain.push(await measure(ctx, `create r${round}`, carly, ['/customers'], { method: 'POST', bodies: creates(`p${round}`), headers: { ...keyHeaders, 'content-type': 'application/json' } }));
+        runs.plain.push(
+          await measure(ctx, `create r${round}`, carly, ['/customers'], {
+            method: 'POST',
+            bodies: creates(`p${round}`),
+            headers: { ...keyHeaders, 'content-type': 'application/json' },
+          }),
+        );
         runs.keyed.push(
           await measure(ctx, `create keyed r${round}`, carly, ['/customers'], {
             method: 'POST',

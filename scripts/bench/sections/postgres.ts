@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import { openDatabase } from '../../../server/db/orm.js';
-import { isDeepStrictEqual } from 'node:util';
 import { dictionaryRows, wordsOf } from '../../../server/search/search-keys.js';
+import { cpuSnapshot, cpuUsed, waitForQuiet } from '../cpu.js';
 import { datasetKey, emailFor, ROW_COLUMNS, rowFor, sampleRows } from '../dataset.js';
 import { GOALS } from '../goals.js';
-import { runLoad, describeLoad, type LoadResult } from '../load.js';
+import { describeLoad, type LoadResult, runLoad } from '../load.js';
 import { check, fmtInt, fmtMs, fmtNum, median } from '../report.js';
-import { cpuSnapshot, cpuUsed, waitForQuiet } from '../cpu.js';
-import { checkRun, getJson, isValid, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
+import { type BenchContext, checkRun, getJson, isValid, measure, medianRatio, type Section, summarise } from '../section.js';
 import { startBarePg, startCarly, type Target } from '../targets.js';
 import { restPath } from './read.js';
 
@@ -19,7 +19,8 @@ const POOL_MAX = 10;
 async function settle(ctx: BenchContext) {
   if (ctx.options.settle <= 0) return;
   const quiet = await waitForQuiet(ctx.options.settle * 1000);
-  if (quiet.waitedMs > 1500) ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
+  if (quiet.waitedMs > 1500)
+    ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
 }
 const LIST_PATH = '/customers?limit=50';
 
@@ -83,7 +84,10 @@ async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number
     const entries = dictionaryRows(words);
     for (let from = 0; from < entries.length; from += 5000) {
       const part = entries.slice(from, from + 5000);
-      await c.query(`insert into search_words (variant, word) values ${part.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(',')} on conflict do nothing`, part.flat());
+      await c.query(
+        `insert into search_words (variant, word) values ${part.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(',')} on conflict do nothing`,
+        part.flat(),
+      );
     }
     await c.query("select setval(pg_get_serial_sequence('customers', 'id'), (select max(id) from customers))");
     await c.query('commit');
@@ -95,7 +99,13 @@ async function ensurePgDataset(ctx: BenchContext, adminUrl: string, rows: number
 }
 
 /** Load on one or more instances at once, connections split evenly; req/s summed. */
-async function loadOn(ctx: BenchContext, title: string, targets: Target[], paths: string[], dbPids?: () => Promise<number[]>): Promise<{ rps: number; p99: number[]; runs: LoadResult[] }> {
+async function loadOn(
+  ctx: BenchContext,
+  title: string,
+  targets: Target[],
+  paths: string[],
+  dbPids?: () => Promise<number[]>,
+): Promise<{ rps: number; p99: number[]; runs: LoadResult[] }> {
   const per = Math.max(1, Math.floor(ctx.options.connections / targets.length));
   const dbBefore = cpuSnapshot(dbPids ? await dbPids() : []);
   const runs = await Promise.all(
@@ -131,9 +141,13 @@ async function preflightBare(ctx: BenchContext, bare: Target, carly: Target, ema
   for (const email of emails) {
     const b = await getJson(bare.base + restPath(email));
     const c = await getJson(carly.base + restPath(email), carly.headers);
-    if (b.status !== 200 || c.status !== 200) throw new Error(`preflight: GET ${restPath(email)} answered ${b.status} (bare-pg) and ${c.status} (carly): ${b.text.slice(0, 200)} ${c.text.slice(0, 200)}`);
+    if (b.status !== 200 || c.status !== 200)
+      throw new Error(
+        `preflight: GET ${restPath(email)} answered ${b.status} (bare-pg) and ${c.status} (carly): ${b.text.slice(0, 200)} ${c.text.slice(0, 200)}`,
+      );
     // Key order may differ (jsonb sorts keys); the values must not.
-    if (!isDeepStrictEqual(b.body, c.body)) ctx.report.problem(`postgres preflight: bare-pg body differs from Carly's for ${email}:\n  bare  ${b.text}\n  carly ${c.text}`);
+    if (!isDeepStrictEqual(b.body, c.body))
+      ctx.report.problem(`postgres preflight: bare-pg body differs from Carly's for ${email}:\n  bare  ${b.text}\n  carly ${c.text}`);
   }
 }
 
@@ -148,7 +162,8 @@ export const postgresSection: Section = {
       ctx.log('  skipped: set TEST_DATABASE_URL (or --pg-url) to a PostgreSQL admin URL, e.g. postgres://postgres@127.0.0.1:5432/postgres');
       return;
     }
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(adminUrl).hostname)) throw new Error('bench targets loopback only: the PostgreSQL URL must point at 127.0.0.1');
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(adminUrl).hostname))
+      throw new Error('bench targets loopback only: the PostgreSQL URL must point at 127.0.0.1');
     const rows = ctx.options.rows;
     const template = await ensurePgDataset(ctx, adminUrl, rows);
     const runDb = `carly_bench_run_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -181,18 +196,32 @@ export const postgresSection: Section = {
       }
       await preflightBare(ctx, bare, a, [emails[0]!, emailFor(3), emailFor(rows - 1)]);
       // The backends serving this run's database: their CPU is part of each request's cost.
-      const dbPids = () => withClient(adminUrl, async (c) => (await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [runDb])).rows.map((r) => r.pid));
+      const dbPids = () =>
+        withClient(adminUrl, async (c) =>
+          (await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [runDb])).rows.map((r) => r.pid),
+        );
       if (ctx.options.warmup > 0) {
         await measure(ctx, 'warm-up bare-pg', bare, readPaths, { duration: ctx.options.warmup, warmUp: true });
-        for (const t of [a, b]) for (const [k, p] of [['read', readPaths], ['list', [LIST_PATH]]] as [string, string[]][]) await measure(ctx, `warm-up ${k} ${t.name}`, t, p, { duration: ctx.options.warmup, warmUp: true });
+        for (const t of [a, b])
+          for (const [k, p] of [
+            ['read', readPaths],
+            ['list', [LIST_PATH]],
+          ] as [string, string[]][])
+            await measure(ctx, `warm-up ${k} ${t.name}`, t, p, { duration: ctx.options.warmup, warmUp: true });
       }
       const bareRuns: LoadResult[] = [];
-      const res: Record<'read' | 'list', { one: LoadResult[]; two: LoadResult[][]; ratio: number[] }> = { read: { one: [], two: [], ratio: [] }, list: { one: [], two: [], ratio: [] } };
+      const res: Record<'read' | 'list', { one: LoadResult[]; two: LoadResult[][]; ratio: number[] }> = {
+        read: { one: [], two: [], ratio: [] },
+        list: { one: [], two: [], ratio: [] },
+      };
       for (let round = 1; round <= ctx.options.rounds; round++) {
         ctx.log(`  round ${round}/${ctx.options.rounds}`);
         // The floor, then Carly: alone, each with its database backends' CPU; then two Carly instances.
         bareRuns.push(await measure(ctx, `bare-pg read r${round}`, bare, readPaths, { dbPids }));
-        for (const [kind, paths] of [['read', readPaths], ['list', [LIST_PATH]]] as const) {
+        for (const [kind, paths] of [
+          ['read', readPaths],
+          ['list', [LIST_PATH]],
+        ] as const) {
           const one = await measure(ctx, `pg ${kind} one r${round}`, a, [...paths], { dbPids });
           await settle(ctx);
           const two = await loadOn(ctx, `pg ${kind} two r${round}`, [a, b], [...paths], dbPids);
@@ -207,7 +236,16 @@ export const postgresSection: Section = {
       const cpuRatio = medianRatio(bareRuns, carlyRuns, systemUs);
       const serverRatio = medianRatio(bareRuns, carlyRuns, (r) => r.cpuUsPerReq);
       const rpsRatio = medianRatio(carlyRuns, bareRuns, (r) => r.rps);
-      ctx.report.add(summarise('postgres', 'bare-pg', 'GET /customers/{email} (node:http + pg)', bareRuns, [], `${ctx.options.connections} conns; named prepared statement, pool of 4`));
+      ctx.report.add(
+        summarise(
+          'postgres',
+          'bare-pg',
+          'GET /customers/{email} (node:http + pg)',
+          bareRuns,
+          [],
+          `${ctx.options.connections} conns; named prepared statement, pool of 4`,
+        ),
+      );
       for (const kind of ['read', 'list'] as const) {
         const label = kind === 'read' ? 'GET /customers/{email}' : `GET ${LIST_PATH}`;
         const r = res[kind];
@@ -227,8 +265,18 @@ export const postgresSection: Section = {
           ctx.report.add(summarise('postgres', 'list-one', label, r.one, [], oneNote));
         }
         const sums = r.two.filter((x) => x.every(isValid)).map((x) => x[0]!.rps + x[1]!.rps);
-        const p99a = median(r.two.map((x) => x[0]!).filter(isValid).map((x) => x.p99));
-        const p99b = median(r.two.map((x) => x[1]!).filter(isValid).map((x) => x.p99));
+        const p99a = median(
+          r.two
+            .map((x) => x[0]!)
+            .filter(isValid)
+            .map((x) => x.p99),
+        );
+        const p99b = median(
+          r.two
+            .map((x) => x[1]!)
+            .filter(isValid)
+            .map((x) => x.p99),
+        );
         ctx.report.add({
           section: 'postgres',
           variant: `${kind}-two`,
@@ -244,7 +292,9 @@ export const postgresSection: Section = {
       ctx.log('  note: both instances, PostgreSQL and the load generator share the same 2 cores');
     } finally {
       await Promise.all(started.map((t) => t.stop()));
-      await withClient(adminUrl, (c) => c.query(`drop database if exists "${runDb}" with (force)`)).catch((err) => ctx.report.warn(`could not drop ${runDb}: ${err}`));
+      await withClient(adminUrl, (c) => c.query(`drop database if exists "${runDb}" with (force)`)).catch((err) =>
+        ctx.report.warn(`could not drop ${runDb}: ${err}`),
+      );
     }
   },
 };

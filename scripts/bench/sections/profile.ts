@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeProfile, formatProfile } from '../cpuprofile.js';
 import { BENCH_DIR, emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js';
-import { getJson, measure, summarise, type Section } from '../section.js';
+import { getJson, measure, type Section, summarise } from '../section.js';
 import { startCarly } from '../targets.js';
 import { mintCursors } from './list.js';
 import { restPath, trpcGetPath } from './read.js';
@@ -31,7 +31,11 @@ export const profileSection: Section = {
     ];
     for (const v of variants) {
       const profDir = path.join(ctx.runDir, `profile-${v.name}`);
-      const carly = await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, `profile-${v.name}-data`), name: `carly-prof-${v.name}`, cpuProfDir: profDir });
+      const carly = await startCarly({
+        dataDir: workingCopy(dataset, ctx.runDir, `profile-${v.name}-data`),
+        name: `carly-prof-${v.name}`,
+        cpuProfDir: profDir,
+      });
       let result;
       try {
         const probe = await getJson(carly.base + v.paths[0], carly.headers);
@@ -51,7 +55,7 @@ export const profileSection: Section = {
       fs.copyFileSync(path.join(profDir, file), kept);
       const summary = analyzeProfile(kept, { fromUs: result.fromUs, toUs: result.toUs, top: 30 });
       const text = formatProfile(summary, result.requests, result.cpuUsPerReq);
-      fs.writeFileSync(path.join(outDir, `${v.name}.summary.txt`), text + '\n');
+      fs.writeFileSync(path.join(outDir, `${v.name}.summary.txt`), `${text}\n`);
       ctx.log(`\n--- profile: ${v.name} ${v.label} (${path.relative(process.cwd(), kept)}) ---\n${text}\n`);
       ctx.report.add(summarise('profile', v.name, v.label, [result], [], `under --cpu-prof; see .bench/profiles/${v.name}.summary.txt`));
     }

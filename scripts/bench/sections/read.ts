@@ -2,10 +2,10 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import superjson from 'superjson';
 import { emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js';
-import type { LoadResult } from '../load.js';
 import { GOALS } from '../goals.js';
+import type { LoadResult } from '../load.js';
 import { check, fmtInt, median } from '../report.js';
-import { getJson, isValid, measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
+import { type BenchContext, getJson, isValid, measure, medianRatio, type Section, summarise } from '../section.js';
 import { startBare, startCarly, type Target } from '../targets.js';
 
 export const restPath = (email: string) => `/customers/${encodeURIComponent(email)}`;
@@ -31,12 +31,18 @@ async function preflight(ctx: BenchContext, bare: Target, carly: Target, emails:
     const b = await getJson(bare.base + restPath(email));
     const r = await getJson(carly.base + restPath(email), carly.headers);
     const t = await getJson(carly.base + trpcGetPath(email), carly.headers);
-    for (const [name, res] of [['bare', b], ['rest', r], ['trpc', t]] as const) {
+    for (const [name, res] of [
+      ['bare', b],
+      ['rest', r],
+      ['trpc', t],
+    ] as const) {
       if (res.status !== 200) throw new Error(`preflight: ${name} GET for ${email} answered ${res.status}: ${res.text.slice(0, 300)}`);
     }
     const trpcCustomer = asJson(superjson.deserialize(t.body?.result?.data));
-    if (!isDeepStrictEqual(b.body, r.body)) ctx.report.problem(`read preflight: REST body differs from the bare body for ${email}:\n  bare ${b.text}\n  rest ${r.text}`);
-    if (!isDeepStrictEqual(b.body, trpcCustomer)) ctx.report.problem(`read preflight: tRPC customer differs from the bare body for ${email}:\n  bare ${b.text}\n  trpc ${t.text}`);
+    if (!isDeepStrictEqual(b.body, r.body))
+      ctx.report.problem(`read preflight: REST body differs from the bare body for ${email}:\n  bare ${b.text}\n  rest ${r.text}`);
+    if (!isDeepStrictEqual(b.body, trpcCustomer))
+      ctx.report.problem(`read preflight: tRPC customer differs from the bare body for ${email}:\n  bare ${b.text}\n  trpc ${t.text}`);
   }
   if (carly.authenticated) {
     const anon = await getJson(carly.base + restPath(emails[0]!));
@@ -89,9 +95,29 @@ export const readSection: Section = {
         check('p99 ms', median(runs[name].filter(isValid).map((r) => r.p99)), '<=', GOALS.read.p99Ms),
       ];
       const bareCpu = median(runs.bare.filter(isValid).map((r) => r.cpuUsPerReq));
-      ctx.report.add(summarise('read', 'bare', variants[0]!.label, runs.bare, [], `${options.rows.toLocaleString('en-US')} rows, ${options.connections} conns`));
-      ctx.report.add(summarise('read', 'rest', variants[1]!.label, runs.rest, checks('rest', GOALS.read.restRatio), `goal ≈ ${fmtInt(bareCpu / GOALS.read.restRatio)} µs/req; ${auth}`));
-      ctx.report.add(summarise('read', 'trpc', variants[2]!.label, runs.trpc, checks('trpc', GOALS.read.trpcRatio), `goal ≈ ${fmtInt(bareCpu / GOALS.read.trpcRatio)} µs/req; ${auth}`));
+      ctx.report.add(
+        summarise('read', 'bare', variants[0]!.label, runs.bare, [], `${options.rows.toLocaleString('en-US')} rows, ${options.connections} conns`),
+      );
+      ctx.report.add(
+        summarise(
+          'read',
+          'rest',
+          variants[1]!.label,
+          runs.rest,
+          checks('rest', GOALS.read.restRatio),
+          `goal ≈ ${fmtInt(bareCpu / GOALS.read.restRatio)} µs/req; ${auth}`,
+        ),
+      );
+      ctx.report.add(
+        summarise(
+          'read',
+          'trpc',
+          variants[2]!.label,
+          runs.trpc,
+          checks('trpc', GOALS.read.trpcRatio),
+          `goal ≈ ${fmtInt(bareCpu / GOALS.read.trpcRatio)} µs/req; ${auth}`,
+        ),
+      );
     } finally {
       await Promise.all([bare.stop(), carly.stop()]);
     }

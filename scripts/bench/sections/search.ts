@@ -1,6 +1,6 @@
 import { ensureDataset, workingCopy } from '../dataset.js';
 import type { LoadResult } from '../load.js';
-import { getJson, measure, summarise, type Section } from '../section.js';
+import { getJson, measure, type Section, summarise } from '../section.js';
 import { startCarly } from '../targets.js';
 
 /** Rows of the search dataset: BENCH_SEARCH_ROWS (default 1,000,000; smaller for a quick check that it runs). */
@@ -44,7 +44,8 @@ export const searchSection: Section = {
       for (const shape of SHAPES) {
         const p = path(shape.params);
         const runs: LoadResult[] = [];
-        for (let round = 1; round <= ctx.options.rounds; round++) runs.push(await measure(ctx, `search ${shape.key} r${round}`, target, [p], { connections: 1 }));
+        for (let round = 1; round <= ctx.options.rounds; round++)
+          runs.push(await measure(ctx, `search ${shape.key} r${round}`, target, [p], { connections: 1 }));
         ctx.report.add(summarise('search', shape.key, `GET ${decodeURIComponent(p)}`, runs, [], `${rows.toLocaleString('en-US')} rows, 1 connection`));
       }
     } finally {

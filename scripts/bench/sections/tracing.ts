@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startOtlpReceiver } from '../../lib/otlp-receiver.js';
-import { REPO_ROOT, emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js';
+import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../dataset.js';
 import type { LoadResult } from '../load.js';
 import { fmtNum } from '../report.js';
-import { measure, medianRatio, summarise, type BenchContext, type Section } from '../section.js';
+import { type BenchContext, measure, medianRatio, type Section, summarise } from '../section.js';
 import { startCarly, type Target } from '../targets.js';
 import { restPath } from './read.js';
 
@@ -57,13 +57,21 @@ export const tracingSection: Section = {
       {
         name: 'sampled',
         label: 'on, 10% sampled',
-        env: { ...TRACING_UNSET, OTEL_EXPORTER_OTLP_ENDPOINT: receivers.sampled.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+        env: {
+          ...TRACING_UNSET,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receivers.sampled.url,
+          OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+          OTEL_TRACES_SAMPLER_ARG: '0.1',
+        },
       },
     );
     const targets = new Map<Variant['name'], Target>();
     try {
       for (const v of variants) {
-        targets.set(v.name, await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, `tracing-${v.name}`), name: `carly-${v.name}`, env: v.env, root: v.root }));
+        targets.set(
+          v.name,
+          await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, `tracing-${v.name}`), name: `carly-${v.name}`, env: v.env, root: v.root }),
+        );
       }
       if (options.warmup > 0) {
         ctx.log(`  warm-up ${options.warmup} s per variant`);

@@ -83,7 +83,8 @@ async function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean>
 async function settle(ctx: BenchContext) {
   if (ctx.options.settle <= 0) return;
   const quiet = await waitForQuiet(ctx.options.settle * 1000);
-  if (quiet.waitedMs > 1500) ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
+  if (quiet.waitedMs > 1500)
+    ctx.log(`  (waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to go quiet; now ${quiet.cores.toFixed(2)} cores busy)`);
 }
 
 /** (a) deliveries/s while a 20,000-delivery backlog drains. */
@@ -156,7 +157,10 @@ async function latency(ctx: BenchContext, target: Target, variant: string): Prom
     }
     await Promise.all(inflight);
     const achieved = total / ((Date.now() - start) / 1000);
-    if (late > total / 100) ctx.report.warn(`webhooks/${variant}: ${late} of ${total} creates went out over 100 ms late (achieved ${fmtNum(achieved, 0)} events/s): the machine could not keep the rate`);
+    if (late > total / 100)
+      ctx.report.warn(
+        `webhooks/${variant}: ${late} of ${total} creates went out over 100 ms late (achieved ${fmtNum(achieved, 0)} events/s): the machine could not keep the rate`,
+      );
     await waitFor(() => receiver.arrivals.length >= total, 30_000);
     const lags = receiver.arrivals
       .map((a) => a.at - Date.parse((JSON.parse(a.body) as { data: { occurredAt: string } }).data.occurredAt))
@@ -164,7 +168,9 @@ async function latency(ctx: BenchContext, target: Target, variant: string): Prom
     const p = (q: number) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))]!;
     const p50 = median(lags);
     const p99 = p(0.99);
-    ctx.log(`  ${variant}: ${fmtInt(lags.length)} deliveries at ${RATE} events/s: commit→delivery p50 ${fmtNum(p50, 0)} ms, p99 ${fmtNum(p99, 0)} ms, max ${fmtNum(lags[lags.length - 1]!, 0)} ms`);
+    ctx.log(
+      `  ${variant}: ${fmtInt(lags.length)} deliveries at ${RATE} events/s: commit→delivery p50 ${fmtNum(p50, 0)} ms, p99 ${fmtNum(p99, 0)} ms, max ${fmtNum(lags[lags.length - 1]!, 0)} ms`,
+    );
     if (lags.length < total) ctx.report.problem(`webhooks/${variant}: ${total - lags.length} of ${total} latency deliveries missing`);
     ctx.report.add({
       section: 'webhooks',

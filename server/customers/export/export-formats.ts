@@ -1,5 +1,5 @@
-import type { Customer } from '../../../client-sdk/src/schemas/customer.js';
 import type { ExportFormat } from '../../../client-sdk/src/schemas/bulk.js';
+import type { Customer } from '../../../client-sdk/src/schemas/customer.js';
 
 export { EXPORT_FORMATS, type ExportFormat } from '../../../client-sdk/src/schemas/bulk.js';
 
@@ -15,9 +15,17 @@ const ADDRESS_FIELDS = ['line1', 'line2', 'city', 'region', 'postalCode', 'count
 
 /** The CSV columns: the Customer fields, `address` flattened to `address.*`, `metadata` one JSON column. */
 export const CSV_HEADER = [
-  'id', 'email', 'firstName', 'lastName', 'phone', 'company',
+  'id',
+  'email',
+  'firstName',
+  'lastName',
+  'phone',
+  'company',
   ...ADDRESS_FIELDS.map((f) => `address.${f}`),
-  'metadata', 'createdAt', 'updatedAt', 'version',
+  'metadata',
+  'createdAt',
+  'updatedAt',
+  'version',
 ];
 
 /**
@@ -42,9 +50,17 @@ export const csvHeaderLine = (): string => `${CSV_HEADER.join(',')}\r\n`;
 export function csvLine(c: Customer): string {
   const a = c.address;
   const cells: (string | number | null)[] = [
-    c.id, c.email, c.firstName, c.lastName, c.phone, c.company,
+    c.id,
+    c.email,
+    c.firstName,
+    c.lastName,
+    c.phone,
+    c.company,
     ...ADDRESS_FIELDS.map((f) => (a ? a[f] : null)),
-    JSON.stringify(c.metadata), c.createdAt.toISOString(), c.updatedAt.toISOString(), c.version,
+    JSON.stringify(c.metadata),
+    c.createdAt.toISOString(),
+    c.updatedAt.toISOString(),
+    c.version,
   ];
   return `${cells.map(field).join(',')}\r\n`;
 }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { customerFromRow } from '../customer.mapper.js';
-import { csvHeaderLine, csvLine, ndjsonLine, type ExportFormat } from './export-formats.js';
+import { csvHeaderLine, csvLine, type ExportFormat, ndjsonLine } from './export-formats.js';
 import type { ExportSnapshot } from './export-snapshot.js';
 
 /** Text per write to the socket: small enough that what waits for a slow reader stays small. */

@@ -1,8 +1,7 @@
 // The reset and verify pages (server/http/account-pages.ts): read the token from the mailed link,
 // take it out of the address bar, and call the API next to the page. Served as a file, because the
 // CSP (script-src 'self') forbids inline scripts.
-(function () {
-  'use strict';
+(() => {
   var main = document.querySelector('main[data-page]');
   if (!main) return;
   var page = main.getAttribute('data-page');
@@ -22,10 +21,10 @@
   }
 
   function reason(body) {
-    if (body && body.issues && body.issues.length) {
-      return body.issues.map(function (issue) { return issue.message; }).join(' ');
+    if (body?.issues?.length) {
+      return body.issues.map((issue) => issue.message).join(' ');
     }
-    return (body && body.message) || 'Something went wrong; try again in a moment.';
+    return body?.message || 'Something went wrong; try again in a moment.';
   }
 
   function post(path, payload) {
@@ -36,12 +35,12 @@
       credentials: 'omit',
       cache: 'no-store',
       referrerPolicy: 'no-referrer',
-    }).then(function (res) {
-      return res.json().then(
-        function (body) { return { ok: res.ok, body: body }; },
-        function () { return { ok: res.ok, body: null }; }
-      );
-    });
+    }).then((res) =>
+      res.json().then(
+        (body) => ({ ok: res.ok, body: body }),
+        () => ({ ok: res.ok, body: null }),
+      ),
+    );
   }
 
   if (!token) {
@@ -51,29 +50,28 @@
   }
 
   var actions = {
-    reset: function () {
+    reset: () => {
       var password = document.getElementById('password').value;
       if (password !== document.getElementById('confirm').value) {
         return Promise.resolve({ error: 'The two passwords do not match.' });
       }
-      return post('auth/reset/confirm', { token: token, newPassword: password }).then(function (r) {
-        return r.ok ? { done: 'Your password is set. Sign in with it; every session of your account has ended.' } : { error: reason(r.body) };
-      });
+      return post('auth/reset/confirm', { token: token, newPassword: password }).then((r) =>
+        r.ok ? { done: 'Your password is set. Sign in with it; every session of your account has ended.' } : { error: reason(r.body) },
+      );
     },
-    verify: function () {
-      return post('auth/verify', { token: token }).then(function (r) {
+    verify: () =>
+      post('auth/verify', { token: token }).then((r) => {
         if (!r.ok) return { error: reason(r.body) };
-        return { done: r.body && r.body.customer ? 'Your address is confirmed: your customer record is now linked to your account.' : 'Your address is confirmed.' };
-      });
-    },
+        return { done: r.body?.customer ? 'Your address is confirmed: your customer record is now linked to your account.' : 'Your address is confirmed.' };
+      }),
   };
 
-  form.addEventListener('submit', function (event) {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     button.disabled = true;
     say('');
     actions[page]().then(
-      function (outcome) {
+      (outcome) => {
         if (outcome.done) {
           say(outcome.done, 'done');
           form.hidden = true;
@@ -82,10 +80,10 @@
           button.disabled = false;
         }
       },
-      function () {
+      () => {
         say('The server could not be reached; try again in a moment.', 'error');
         button.disabled = false;
-      }
+      },
     );
   });
 })();

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_CSP } from './console-csp.js';
-import { loadConsoleFiles, type ConsoleFile } from './console-files.js';
+import { type ConsoleFile, loadConsoleFiles } from './console-files.js';
 
 const NOT_BUILT = 'The console is not built. Run `npm run build:console` (npm start does it), then restart the server.';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toContractError } from '../../contract-error.js';
 import type { AppCaller } from '../../app.js';
+import { toContractError } from '../../contract-error.js';
 import { clearedRefreshCookie, readRefreshCookie, refreshCookie } from './session-cookie.js';
 
 export interface ConsoleSessionDeps {

@@ -9,7 +9,6 @@ import { Migration } from '@mikro-orm/migrations';
  * Changing a column's collation rebuilds the indexes on it.
  */
 export class Migration20261125210915 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "customers" alter column "email" type varchar(254) collate "C";`);
     this.addSql(`alter table "customers" alter column "first_name_key" type varchar(100) collate "C";`);
@@ -21,5 +20,4 @@ export class Migration20261125210915 extends Migration {
     this.addSql(`alter table "customers" alter column "first_name_key" type varchar(100) collate "default";`);
     this.addSql(`alter table "customers" alter column "last_name_key" type varchar(100) collate "default";`);
   }
-
 }

@@ -10,7 +10,6 @@ const TRIGRAM_COLUMNS = ['email', 'first_name_fold', 'last_name_fold', 'name_fol
  * offered by managed services) and one multi-column GIN trigram index over the folded text.
  */
 export class Migration20261206172253 extends Migration {
-
   override async up(): Promise<void> {
     const run = (sql: string, params: unknown[] = []) => this.execute(sql, params);
     await run(`create extension if not exists pg_trgm;`);
@@ -35,7 +34,8 @@ export class Migration20261206172253 extends Migration {
     this.addSql(`drop table if exists "search_words" cascade;`);
     this.addSql(`drop index "customers_search_trgm";`);
     this.addSql(`drop index "customers_country_fold_index";`);
-    this.addSql(`alter table "customers" drop column "first_name_fold", drop column "last_name_fold", drop column "name_fold", drop column "phone_fold", drop column "company_fold", drop column "city_fold", drop column "country_fold", drop column "search_words", drop column "metadata_fold";`);
+    this.addSql(
+      `alter table "customers" drop column "first_name_fold", drop column "last_name_fold", drop column "name_fold", drop column "phone_fold", drop column "company_fold", drop column "city_fold", drop column "country_fold", drop column "search_words", drop column "metadata_fold";`,
+    );
   }
-
 }

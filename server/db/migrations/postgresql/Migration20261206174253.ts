@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261206174253 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "webhooks" add column "slow_until" timestamptz null, add column "slow_down_seconds" int null;`);
 
@@ -17,5 +16,4 @@ export class Migration20261206174253 extends Migration {
 
     this.addSql(`alter table "webhooks" drop column "slow_until", drop column "slow_down_seconds";`);
   }
-
 }

@@ -2,7 +2,6 @@ import { Migration } from '@mikro-orm/migrations';
 
 /** Audit entries get `details`: what an export or an import did (query, format, rows, bytes; an import's counts). */
 export class Migration20261206171500 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table \`audit_entries\` add column \`details\` json null;`);
   }
@@ -10,5 +9,4 @@ export class Migration20261206171500 extends Migration {
   override async down(): Promise<void> {
     this.addSql(`alter table \`audit_entries\` drop column \`details\`;`);
   }
-
 }

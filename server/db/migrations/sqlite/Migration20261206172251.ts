@@ -13,7 +13,6 @@ const values = (row: 'new' | 'old') => FTS_COLUMNS.map((c) => `${row}.${c}`).joi
  * leave the index's pages at once (erasure scans the files for a person's bytes).
  */
 export class Migration20261206172251 extends Migration {
-
   override async up(): Promise<void> {
     const run = (sql: string, params: unknown[] = []) => this.execute(sql, params);
     await run(`create table \`search_words\` (\`variant\` text not null, \`word\` text not null, primary key (\`variant\`, \`word\`));`);
@@ -32,13 +31,16 @@ export class Migration20261206172251 extends Migration {
     await run(`create virtual table customers_search using fts5(${cols}, content='customers', content_rowid='id', tokenize='trigram case_sensitive 1');`);
     await run(`insert into customers_search (customers_search, rank) values ('secure-delete', 1);`);
     await run(`insert into customers_search (customers_search) values ('rebuild');`);
-    await run(`create trigger customers_search_insert after insert on customers begin insert into customers_search (rowid, ${cols}) values (new.id, ${values('new')}); end;`);
-    await run(`create trigger customers_search_delete after delete on customers begin insert into customers_search (customers_search, rowid, ${cols}) values ('delete', old.id, ${values('old')}); end;`);
+    await run(
+      `create trigger customers_search_insert after insert on customers begin insert into customers_search (rowid, ${cols}) values (new.id, ${values('new')}); end;`,
+    );
+    await run(
+      `create trigger customers_search_delete after delete on customers begin insert into customers_search (customers_search, rowid, ${cols}) values ('delete', old.id, ${values('old')}); end;`,
+    );
     await run(
       `create trigger customers_search_update after update of ${cols} on customers begin ` +
         `insert into customers_search (customers_search, rowid, ${cols}) values ('delete', old.id, ${values('old')}); ` +
         `insert into customers_search (rowid, ${cols}) values (new.id, ${values('new')}); end;`,
     );
   }
-
 }

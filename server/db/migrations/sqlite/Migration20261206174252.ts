@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261206174252 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table \`webhooks\` add column \`slow_until\` datetime null;`);
     this.addSql(`alter table \`webhooks\` add column \`slow_down_seconds\` integer null;`);
@@ -13,5 +12,4 @@ export class Migration20261206174252 extends Migration {
     // ('failed' means given up).
     this.addSql(`update webhook_attempts set status = 'retrying' where status = 'failed' and next_attempt_at is not null;`);
   }
-
 }
