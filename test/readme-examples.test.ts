@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_EMAIL, INITIAL_PASSWORD_FILE } from '../server/auth/admin-bootstrap.js';
 import { bearer, login } from './helpers/auth.js';
+import { waitFor } from './helpers/events.js';
 import { ROOT } from './helpers/process.js';
 import { rest, startServer, type TestServer, tempDir } from './helpers/server.js';
 
@@ -126,8 +127,13 @@ describe('README examples', () => {
         // A change after the export is exactly what the cursor leads to.
         const email = `sync.${name}.${Date.now()}@example.com`;
         expect((await rest(server.url, 'POST', '/customers', { email, firstName: 'Sync', lastName: 'Test' }, admin)).status).toBe(200);
-        const events = await rest(server.url, 'GET', `/events?after=${after}`, undefined, admin);
-        expect(events.body.items.map((e: { type: string; customer: { email: string } }) => [e.type, e.customer.email])).toEqual([['customer.created', email]]);
+        // On PostgreSQL an event shows once no older transaction can still commit before it (docs/events.md): poll for it.
+        let items: { type: string; customer: { email: string } }[] = [];
+        await waitFor('the change after the export', async () => {
+          items = (await rest(server.url, 'GET', `/events?after=${after}`, undefined, admin)).body.items;
+          return items.length > 0;
+        });
+        expect(items.map((e) => [e.type, e.customer.email])).toEqual([['customer.created', email]]);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
