@@ -112,8 +112,10 @@ describe.skipIf(dialect !== 'sqlite')('the packed @carly/client (runs in the sql
   it('holds exactly the built files, the README and the CHANGELOG', () => {
     expect(packed.files.map((f) => f.path).sort()).toEqual(EXPECTED_FILES);
     // The SDK carries every schema of the API (customers, accounts, API keys, events, webhooks,
-    // audit, privacy), the client with its SSE and retry links, and the webhook verifier.
-    expect(packed.size).toBeLessThan(100_000);
+    // audit, privacy, search, bulk), the client with its SSE and retry links, the webhook verifier,
+    // and since release 3 the search query parser and the bulk export/import streams (101,795
+    // bytes measured when they landed): the budget grows with the API, never silently.
+    expect(packed.size).toBeLessThan(115_000);
   });
 
   it('publint finds nothing to report', async () => {
