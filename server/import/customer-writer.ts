@@ -6,7 +6,7 @@ import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
-import { dictionaryRows, type SearchKeys, searchKeys, wordsOf } from '../search/search-keys.js';
+import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
 import { applySlice, type CustomerState, emailsOf, type ImportEvent, type SliceCounts, type StoredCustomerRow, stateFromRow } from './import-plan.js';
 
 /**
@@ -52,32 +52,9 @@ interface PooledClient {
 
 const SELECT_COLUMNS =
   'public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version';
-/** The folded search columns (search/search-keys.ts), in SEARCH_KEYS order; computed here, never by the database. */
-const SEARCH_KEYS = [
-  'firstNameFold',
-  'lastNameFold',
-  'nameFold',
-  'phoneFold',
-  'companyFold',
-  'cityFold',
-  'countryFold',
-  'searchWords',
-  'metadataFold',
-] as const satisfies readonly (keyof SearchKeys)[];
-const SEARCH_COLUMNS = [
-  'first_name_fold',
-  'last_name_fold',
-  'name_fold',
-  'phone_fold',
-  'company_fold',
-  'city_fold',
-  'country_fold',
-  'search_words',
-  'metadata_fold',
-];
 /** Columns an insert writes: 13 of the customer, then the search columns. */
-const INSERT_COLUMNS = 13 + SEARCH_COLUMNS.length;
-const INSERT_SQL = `insert into customers (public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version, ${SEARCH_COLUMNS.join(', ')}) values `;
+const INSERT_COLUMNS = 13 + SEARCH_COLUMN_NAMES.length;
+const INSERT_SQL = `insert into customers (public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version, ${SEARCH_COLUMN_NAMES.join(', ')}) values `;
 const EVENT_SQL =
   'insert into events (xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data) values ';
 
@@ -92,7 +69,7 @@ function searchParams(s: CustomerState): unknown[] {
     address: s.address === null ? null : JSON.parse(s.address),
     metadata: JSON.parse(s.metadata) as Record<string, string>,
   });
-  return SEARCH_KEYS.map((k) => keys[k]);
+  return searchColumnValues(keys);
 }
 
 const insertParams = (s: CustomerState, date: (ms: number) => unknown): unknown[] => [
@@ -126,7 +103,8 @@ const updateParams = (s: CustomerState, date: (ms: number) => unknown): unknown[
   ...searchParams(s),
   s.email,
 ];
-const SEARCH_WORDS_PARAM = 13 + SEARCH_KEYS.indexOf('searchWords');
+const SEARCH_WORDS_INDEX = SEARCH_COLUMNS.findIndex(([key]) => key === 'searchWords');
+const SEARCH_WORDS_PARAM = 13 + SEARCH_WORDS_INDEX;
 
 /**
  * The words an import has already put in the typo dictionary (names and companies repeat a lot:
@@ -190,7 +168,7 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
     insert: db.prepare(`${INSERT_SQL}(${Array(INSERT_COLUMNS).fill('?').join(', ')})`),
     update: db.prepare(
       'update customers set first_name = ?, last_name = ?, first_name_key = ?, last_name_key = ?, phone = ?, company = ?, ' +
-        `address = ?, metadata = ?, updated_at = ?, version = ?, ${SEARCH_COLUMNS.map((c) => `${c} = ?`).join(', ')} where email = ?`,
+        `address = ?, metadata = ?, updated_at = ?, version = ?, ${SEARCH_COLUMN_NAMES.map((c) => `${c} = ?`).join(', ')} where email = ?`,
     ),
     addWord: db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing'),
     // One writer at a time: id order is commit order, xid stays 0 (events/event-log.ts).
@@ -339,15 +317,17 @@ function knexWriter(orm: MikroORM, knex: Knex, options: WriterOptions): Customer
         await raw(
           'update customers as c set first_name = v.first_name, last_name = v.last_name, first_name_key = v.first_name_key, ' +
             'last_name_key = v.last_name_key, phone = v.phone, company = v.company, address = v.address, metadata = v.metadata, ' +
-            `updated_at = v.updated_at, version = v.version, ${SEARCH_COLUMNS.map((c) => `${c} = v.${c}`).join(', ')} from (values ` +
-            part.map(() => `(?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::timestamptz, ?::int, ${SEARCH_COLUMNS.map(() => '?::text').join(', ')}, ?)`).join(', ') +
-            `) as v(first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, updated_at, version, ${SEARCH_COLUMNS.join(', ')}, email) ` +
+            `updated_at = v.updated_at, version = v.version, ${SEARCH_COLUMN_NAMES.map((c) => `${c} = v.${c}`).join(', ')} from (values ` +
+            part
+              .map(() => `(?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::timestamptz, ?::int, ${SEARCH_COLUMN_NAMES.map(() => '?::text').join(', ')}, ?)`)
+              .join(', ') +
+            `) as v(first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, updated_at, version, ${SEARCH_COLUMN_NAMES.join(', ')}, email) ` +
             'where c.email = v.email',
           part.flatMap((s) => updateParams(s, date)),
         );
       }
       // New words into the typo dictionary, in the batch's transaction (search/dictionary.ts).
-      const words = dirty.flatMap((s) => dictionary.unseen(searchParams(s)[SEARCH_KEYS.indexOf('searchWords')] as string));
+      const words = dirty.flatMap((s) => dictionary.unseen(searchParams(s)[SEARCH_WORDS_INDEX] as string));
       const t = trx;
       await addToDictionary((statement, bindings) => t.raw(statement, bindings as Knex.RawBinding[]), words);
       const at = date(now);

@@ -1,6 +1,6 @@
 import type { Address } from '../../client-sdk/src/schemas/customer.js';
 import { addToDictionary, type Execute } from './dictionary.js';
-import { customerWords, searchKeys } from './search-keys.js';
+import { customerWords, SEARCH_COLUMN_NAMES, searchColumnValues, searchKeys } from './search-keys.js';
 
 interface Row {
   id: number | string;
@@ -14,17 +14,6 @@ interface Row {
 }
 
 const BATCH = 500;
-const COLUMNS = [
-  'first_name_fold',
-  'last_name_fold',
-  'name_fold',
-  'phone_fold',
-  'company_fold',
-  'city_fold',
-  'country_fold',
-  'search_words',
-  'metadata_fold',
-] as const;
 const parsed = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 /**
@@ -35,8 +24,8 @@ const parsed = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) 
  */
 export async function backfillSearchKeys(execute: (sql: string, params: unknown[]) => Promise<unknown>): Promise<void> {
   const run = execute as Execute;
-  const tuple = `(cast(? as bigint), ${COLUMNS.map(() => 'cast(? as text)').join(', ')})`;
-  const set = COLUMNS.map((c, i) => `${c} = v.column${i + 2}`).join(', ');
+  const tuple = `(cast(? as bigint), ${SEARCH_COLUMN_NAMES.map(() => 'cast(? as text)').join(', ')})`;
+  const set = SEARCH_COLUMN_NAMES.map((c, i) => `${c} = v.column${i + 2}`).join(', ');
   let after = 0;
   for (;;) {
     const rows = (await execute(
@@ -56,19 +45,7 @@ export async function backfillSearchKeys(execute: (sql: string, params: unknown[
         address: row.address === null ? null : parsed(row.address),
         metadata: parsed(row.metadata),
       };
-      const k = searchKeys(fields);
-      params.push(
-        Number(row.id),
-        k.firstNameFold,
-        k.lastNameFold,
-        k.nameFold,
-        k.phoneFold,
-        k.companyFold,
-        k.cityFold,
-        k.countryFold,
-        k.searchWords,
-        k.metadataFold,
-      );
+      params.push(Number(row.id), ...searchColumnValues(searchKeys(fields)));
       for (const w of customerWords(fields)) words.add(w);
     }
     await run(`update customers set ${set} from (values ${rows.map(() => tuple).join(', ')}) as v where customers.id = v.column1`, params);

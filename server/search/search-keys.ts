@@ -51,6 +51,25 @@ export function searchKeys(f: SearchedFields): SearchKeys {
   };
 }
 
+/** The search columns, in one order for every writer that binds them: the property, then its column. */
+export const SEARCH_COLUMNS = [
+  ['firstNameFold', 'first_name_fold'],
+  ['lastNameFold', 'last_name_fold'],
+  ['nameFold', 'name_fold'],
+  ['phoneFold', 'phone_fold'],
+  ['companyFold', 'company_fold'],
+  ['cityFold', 'city_fold'],
+  ['countryFold', 'country_fold'],
+  ['searchWords', 'search_words'],
+  ['metadataFold', 'metadata_fold'],
+] as const satisfies readonly (readonly [keyof SearchKeys, string])[];
+
+/** The search columns' names, in SEARCH_COLUMNS order. */
+export const SEARCH_COLUMN_NAMES: readonly string[] = SEARCH_COLUMNS.map(([, column]) => column);
+
+/** A customer's search column values, in SEARCH_COLUMNS order (to bind after the columns named by SEARCH_COLUMN_NAMES). */
+export const searchColumnValues = (keys: SearchKeys): (string | null)[] => SEARCH_COLUMNS.map(([key]) => keys[key]);
+
 /** The words of a `searchWords` column value. */
 export const wordsOf = (searchWords: string) => searchWords.split(' ').filter(Boolean);
 
