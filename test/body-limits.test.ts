@@ -135,7 +135,9 @@ describe('body limits on /trpc (a real server process)', () => {
     for (const chunked of [true, true, true, false]) statuses.push((await post(server.url, '/trpc/auth.login', multipart, size, chunked)).status);
     const grown = rssOf(server.child.pid!) - before;
     expect(statuses).toEqual([415, 415, 415, 413]);
-    expect(grown, `RSS grew by ${(grown / MiB).toFixed(1)} MiB over four ${size / MiB} MiB bodies`).toBeLessThan(size / 2);
+    // Read in full, four bodies grow it by about 4 × 48 MiB; discarded, by allocator noise that
+    // measured 5–25 MiB from run to run on a loaded box. Less than one body's size tells them apart.
+    expect(grown, `RSS grew by ${(grown / MiB).toFixed(1)} MiB over four ${size / MiB} MiB bodies`).toBeLessThan(size);
     // And it still serves.
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   }, 120_000);
