@@ -1,17 +1,20 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { logOut, startSession, useAuth } from './auth-state.js';
 import { useLiveChanges } from './live.js';
 import { customerPath, useLocation } from './router.js';
-import { ApiKeys } from './screens/ApiKeys.js';
-import { AuditLog } from './screens/AuditLog.js';
-import { CustomerCreate } from './screens/CustomerCreate.js';
-import { CustomerPage } from './screens/CustomerPage.js';
-import { Customers } from './screens/Customers.js';
 import { SignIn } from './screens/SignIn.js';
-import { WebhookPage } from './screens/WebhookPage.js';
-import { Webhooks } from './screens/Webhooks.js';
 import { Link } from './ui/Link.js';
 import { Loading } from './ui/Status.js';
+
+// One chunk per screen, fetched when first shown: the sign-in screen and the shell load only what
+// they use (the SDK's schemas for forms, the webhook and key screens come later, and in parallel).
+const ApiKeys = lazy(() => import('./screens/ApiKeys.js').then((m) => ({ default: m.ApiKeys })));
+const AuditLog = lazy(() => import('./screens/AuditLog.js').then((m) => ({ default: m.AuditLog })));
+const CustomerCreate = lazy(() => import('./screens/CustomerCreate.js').then((m) => ({ default: m.CustomerCreate })));
+const CustomerPage = lazy(() => import('./screens/CustomerPage.js').then((m) => ({ default: m.CustomerPage })));
+const Customers = lazy(() => import('./screens/Customers.js').then((m) => ({ default: m.Customers })));
+const WebhookPage = lazy(() => import('./screens/WebhookPage.js').then((m) => ({ default: m.WebhookPage })));
+const Webhooks = lazy(() => import('./screens/Webhooks.js').then((m) => ({ default: m.Webhooks })));
 
 const ADMIN_NAV: [string, string][] = [
   ['/customers', 'Customers'],
@@ -61,7 +64,7 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {admin ? <AdminRoutes path={path} /> : <CustomerRoutes path={path} ownEmail={ownEmail} />}
+        <Suspense fallback={<Loading what="the page" />}>{admin ? <AdminRoutes path={path} /> : <CustomerRoutes path={path} ownEmail={ownEmail} />}</Suspense>
       </main>
     </>
   );

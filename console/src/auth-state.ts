@@ -39,6 +39,8 @@ export function startSession(): Promise<void> {
       // auth.me instead of after it (one round trip less on every load; a customer's 403 is dropped).
       if (/^\/console\/?(customers\/?)?$/.test(window.location.pathname)) {
         void queryClient.prefetchQuery(trpc.customers.list.queryOptions(firstCustomersPage));
+        // …and the screen's own chunk (it is split from the start bundle), fetched alongside.
+        void import('./screens/Customers.js');
       }
       await loadMe();
     } catch {
