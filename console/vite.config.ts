@@ -14,10 +14,6 @@ export default defineConfig({
   root: here,
   base: '/console/',
   plugins: [react()],
-  // Always React's production build: the tests and the bench build from a process whose NODE_ENV
-  // is `test` or unset, and Vite would otherwise carry that into the bundle (React's development
-  // build: twice the size, slower, and not what a person is served).
-  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   resolve: { alias: { '@carly/client': path.join(here, '..', 'client-sdk', 'src', 'index.ts') } },
   build: {
     outDir: path.join(here, '..', 'dist', 'console'),

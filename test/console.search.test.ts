@@ -217,7 +217,7 @@ describe.skipIf(!hasChromium)(`the console's search, bulk export and resend in C
       expect(await table.locator('tbody tr').count()).toBe(2);
       // One Resend per delivery (on its newest attempt), and the answer body of each attempt.
       expect(await page.getByRole('button', { name: /^Resend delivery dlv_/ }).count()).toBe(1);
-      await table.getByText('17 characters').first().click();
+      await table.getByText('Body, 17 characters').first().click();
       await table.getByText('{"received":true}').first().waitFor();
       await expectAccessible(page, 'webhook with a resent delivery');
       await screenshot(page, 'webhook-resent');

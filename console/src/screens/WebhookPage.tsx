@@ -98,18 +98,20 @@ export function WebhookPage({ id }: { id: string }) {
               { header: 'Event', cell: (d) => d.eventId, className: 'mono' },
               { header: 'Attempt', cell: (d) => d.attempt },
               { header: 'Result', cell: (d) => d.status },
-              { header: 'Receiver answered', cell: (d) => `${d.responseStatus ?? 'no answer'}${d.error ? ` (${d.error})` : ''}`, className: 'wrap' },
               {
-                header: 'Answer body',
-                cell: (d) =>
-                  d.responseBody ? (
-                    <details className="answer">
-                      <summary>{`${d.responseBody.length} characters`}</summary>
-                      <pre className="mono wrap">{d.responseBody}</pre>
-                    </details>
-                  ) : (
-                    '—'
-                  ),
+                header: 'Receiver answered',
+                cell: (d) => (
+                  <>
+                    {`${d.responseStatus ?? 'no answer'}${d.error ? ` (${d.error})` : ''}`}
+                    {d.responseBody ? (
+                      <details className="answer">
+                        <summary>{`Body, ${d.responseBody.length} characters`}</summary>
+                        <pre className="mono wrap">{d.responseBody}</pre>
+                      </details>
+                    ) : null}
+                  </>
+                ),
+                className: 'wrap',
               },
               { header: 'Time', cell: (d) => (d.durationMs === null ? '—' : `${d.durationMs} ms`) },
               { header: 'Next attempt', cell: (d) => when(d.nextAttemptAt) },
