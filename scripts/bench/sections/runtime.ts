@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import ts from 'typescript';
+import { cpuSnapshot, cpuUsed } from '../cpu.js';
 import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../dataset.js';
 import { type Child, freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median } from '../report.js';
@@ -198,12 +199,106 @@ async function newConnections(ctx: BenchContext) {
   }
 }
 
+/** Issue 22: a paced change may cost at most this many times a saturated one in server CPU. */
+const PACED_RATIO = 1.5;
+const PACED_RATE = 100;
+const PACED_SECONDS = 10;
+const PACED_CUSTOMERS = 200;
+
+/** Creates the customers the PATCHes rotate over, through POST /customers, 10 at a time. */
+async function seedCustomers(target: Target, count: number): Promise<string[]> {
+  const emails = Array.from({ length: count }, (_, i) => `paced-${i}-${Date.now()}@example.com`);
+  let next = 0;
+  const worker = async () => {
+    while (next < emails.length) {
+      const email = emails[next++]!;
+      const res = await fetch(`${target.base}/customers`, {
+        method: 'POST',
+        headers: { ...target.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ email, firstName: 'Paced', lastName: `Customer ${next}`, company: 'Start' }),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${target.name}: POST /customers answered ${res.status}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+  return emails;
+}
+
+/**
+ * Server CPU per change (utime + stime of the server from /proc, all threads, including what runs
+ * after the answers: chaining, fan-out, timers; read 1 s after the last answer) at PACED_RATE
+ * PATCH/s sent one at a time, and with 16 connections of wrk as fast as the server goes.
+ */
+async function pacedWrites(ctx: BenchContext) {
+  const carly = await startCarly({ dataDir: fs.mkdtempSync(path.join(ctx.runDir, 'paced-')), name: 'paced-carly' });
+  try {
+    const pid = carly.child.proc.pid!;
+    const emails = await seedCustomers(carly, PACED_CUSTOMERS);
+    let n = 0;
+    const paced: number[] = [];
+    const saturated: number[] = [];
+    for (let round = 1; round <= ctx.options.rounds; round++) {
+      const total = PACED_RATE * PACED_SECONDS;
+      const t0 = Date.now();
+      const before = cpuSnapshot([pid]);
+      for (let k = 0; k < total; k++) {
+        const due = t0 + (k * 1000) / PACED_RATE;
+        if (due > Date.now()) await sleep(due - Date.now());
+        const res = await fetch(`${carly.base}/customers/${encodeURIComponent(emails[k % emails.length]!)}`, {
+          method: 'PATCH',
+          headers: { ...carly.headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ company: `Paced ${n++}` }),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200) ctx.report.problem(`runtime paced: PATCH answered ${res.status}`);
+      }
+      await sleep(1000);
+      paced.push(cpuUsed(before, cpuSnapshot([pid])) / total);
+      const requests = PACED_RATE * ctx.options.duration * 20;
+      const start = cpuSnapshot([pid]);
+      const w = await runWrk({
+        base: carly.base,
+        paths: Array.from({ length: requests }, (_, k) => `/customers/${encodeURIComponent(emails[k % emails.length]!)}`),
+        bodies: Array.from({ length: requests }, () => JSON.stringify({ company: `Saturated ${n++}` })),
+        method: 'PATCH',
+        headers: { ...carly.headers, 'content-type': 'application/json' },
+        connections: 16,
+        threads: ctx.options.driverThreads,
+        duration: ctx.options.duration,
+        timeout: 10,
+        recordStatuses: false,
+      });
+      await sleep(1000);
+      if (w.statusErrors || w.connectErrors || w.readErrors || w.timeouts) ctx.report.problem(`runtime saturated PATCH: errors ${JSON.stringify(w)}`);
+      saturated.push(cpuUsed(start, cpuSnapshot([pid])) / Math.max(1, w.requests));
+      ctx.log(
+        `  round ${round}: paced ${PACED_RATE}/s ${fmtNum(paced.at(-1)!, 0)} µs/change; saturated ${fmtNum(w.requests / ctx.options.duration, 0)}/s ${fmtNum(saturated.at(-1)!, 0)} µs/change`,
+      );
+    }
+    const ratio = median(paced.map((p, i) => p / saturated[i]!));
+    ctx.report.add({
+      section: 'runtime',
+      variant: 'paced PATCH',
+      label: `${PACED_RATE} PATCH/s vs 16 conns as fast as possible`,
+      cpuUsPerReq: median(paced),
+      checks: [check('paced ÷ saturated CPU', ratio, '<=', PACED_RATIO)],
+      note: `server µs per change: paced ${paced.map((x) => fmtNum(x, 0)).join(', ')}; saturated ${saturated.map((x) => fmtNum(x, 0)).join(', ')}`,
+    });
+  } finally {
+    await carly.stop();
+  }
+}
+
 export const runtimeSection: Section = {
   name: 'runtime',
-  description: 'idle RSS after start (npm start settings) vs bare; first answer of 50 new connections to a saturated server vs bare',
+  description:
+    'idle RSS after start (npm start settings) vs bare; first answer of 50 new connections to a saturated server vs bare; server CPU per PATCH paced vs saturated',
   byDefault: false,
   async run(ctx) {
-    await idleMemory(ctx);
-    await newConnections(ctx);
+    const only = process.env.BENCH_RUNTIME_PARTS?.split(',');
+    if (!only || only.includes('idle')) await idleMemory(ctx);
+    if (!only || only.includes('accept')) await newConnections(ctx);
+    if (!only || only.includes('paced')) await pacedWrites(ctx);
   },
 };
