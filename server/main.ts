@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { startIdleTrim } from './ops/idle-trim.js';
 import { ListenError, reservePort } from './ops/port-reservation.js';
 import { isOpenToOthers, tightenPrivateDir } from './ops/private-files.js';
 
@@ -30,10 +31,14 @@ async function main() {
     http.log.warn({ dataDir: config.dataDir }, 'DATA_DIR is open to other users and is not ours to chmod: make it 0700 and owned by this user');
   }
 
+  // An idle process gives back the young generation it grew while starting or under load.
+  const stopIdleTrim = startIdleTrim();
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopIdleTrim();
     http.log.info({ signal }, 'stopping: no new connections, finishing requests in flight');
     const force = setTimeout(() => {
       http.log.error('requests still in flight after the shutdown timeout; exiting');

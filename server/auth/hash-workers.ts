@@ -28,27 +28,33 @@ parentPort.on('message', ({ id, job }) => {
 /**
  * bcrypt on a pool of low-priority worker threads, one job per worker at a time. Callers bound
  * the jobs in flight to the pool's size (PasswordHasher's semaphore), so a job always finds an
- * idle worker.
+ * idle worker or room to start one.
+ *
+ * Workers start on the first job that needs one and end after `idleMs` without a job: each is a
+ * thread with its own V8 heap and bcrypt loaded (about 9 MB of RSS, measured), which an idle
+ * server need not keep (docs/performance.md, "Idle memory"). Starting one again costs ~30 ms,
+ * once, on the first login after a quiet spell.
  */
 export class HashWorkers {
   private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
+  private readonly all = new Set<Worker>();
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private readonly pending = new Map<number, { resolve: (v: string | boolean) => void; reject: (e: Error) => void; worker: Worker }>();
+  private readonly source: string;
   private nextId = 1;
+  private closed = false;
 
   constructor(
     readonly size: number,
     nice = 19,
+    private readonly idleMs = 30_000,
   ) {
-    const source = workerSource(createRequire(import.meta.url).resolve('bcrypt'), nice);
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(source, { eval: true });
-      worker.unref();
-      worker.on('message', (reply: Reply) => this.settle(worker, reply));
-      worker.on('error', (err) => this.failAll(worker, err));
-      this.all.push(worker);
-      this.idle.push(worker);
-    }
+    this.source = workerSource(createRequire(import.meta.url).resolve('bcrypt'), nice);
+  }
+
+  /** Worker threads running now (a diagnostic: 0 on an idle server). */
+  get threads(): number {
+    return this.all.size;
   }
 
   hash(password: string, cost: number): Promise<string> {
@@ -60,12 +66,23 @@ export class HashWorkers {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()));
+    this.closed = true;
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
+    this.idle.length = 0;
+    await Promise.all([...this.all].map((w) => w.terminate()));
+    this.all.clear();
   }
 
   private run(job: Job): Promise<string | boolean> {
-    const worker = this.idle.pop();
+    if (this.closed) return Promise.reject(new Error('the hash workers are closed'));
+    const worker = this.idle.pop() ?? (this.all.size < this.size ? this.spawn() : undefined);
     if (!worker) return Promise.reject(new Error('no idle hash worker: callers must bound jobs to the pool size'));
+    const timer = this.idleTimers.get(worker);
+    if (timer) {
+      clearTimeout(timer);
+      this.idleTimers.delete(worker);
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
@@ -73,13 +90,49 @@ export class HashWorkers {
     });
   }
 
+  private spawn(): Worker {
+    const worker = new Worker(this.source, { eval: true });
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.settle(worker, reply));
+    worker.on('error', (err) => this.failAll(worker, err));
+    // A worker that ended (reaped, or crashed) is forgotten, so the next job starts a new one.
+    worker.on('exit', () => this.forget(worker));
+    this.all.add(worker);
+    return worker;
+  }
+
   private settle(worker: Worker, reply: Reply) {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
     this.idle.push(worker);
+    this.reapLater(worker);
     if (reply.ok) waiter.resolve(reply.value);
     else waiter.reject(new Error(reply.error));
+  }
+
+  private reapLater(worker: Worker) {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at < 0) return;
+      this.idle.splice(at, 1);
+      this.all.delete(worker);
+      void worker.terminate();
+    }, this.idleMs);
+    timer.unref();
+    this.idleTimers.set(worker, timer);
+  }
+
+  private forget(worker: Worker) {
+    this.all.delete(worker);
+    const at = this.idle.indexOf(worker);
+    if (at >= 0) this.idle.splice(at, 1);
+    const timer = this.idleTimers.get(worker);
+    if (timer) clearTimeout(timer);
+    this.idleTimers.delete(worker);
+    this.failAll(worker, new Error('the hash worker stopped'));
   }
 
   private failAll(worker: Worker, err: Error) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { ensurePrivateDir, writePrivateFile } from '../ops/private-files.js';
 
 export interface MailMessage {
@@ -12,21 +12,26 @@ export interface MailMessage {
 /**
  * Sends mail through nodemailer: over SMTP when SMTP_URL is set, otherwise each message is
  * written as an .eml file under DATA_DIR/outbox/ and its path logged (never its content).
+ * nodemailer is loaded with the first message, not at start (~3 MB of heap an idle server need
+ * not hold; docs/performance.md, "Idle memory").
  */
 export class Mailer {
-  private readonly transport: Transporter;
+  private transport: Promise<Transporter> | undefined;
 
   constructor(
     private readonly from: string,
     private readonly smtpUrl: string | undefined,
     private readonly outboxDir: string,
     private readonly log: FastifyBaseLogger,
-  ) {
-    this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-  }
+  ) {}
 
   async send(message: MailMessage): Promise<void> {
-    const info = await this.transport.sendMail({ from: this.from, ...message });
+    const smtpUrl = this.smtpUrl;
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      smtpUrl ? nodemailer.createTransport(smtpUrl) : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }),
+    );
+    const transport = await this.transport;
+    const info = await transport.sendMail({ from: this.from, ...message });
     if (this.smtpUrl) {
       this.log.info({ messageId: info.messageId }, 'mail sent over SMTP');
       return;

@@ -1,15 +1,27 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { PASSWORD_MAX_BYTES as MAX_BYTES } from '../../client-sdk/src/schemas/auth.js';
 import { badRequest } from '../errors.js';
 import { HashWorkers } from './hash-workers.js';
 import { BoundedSemaphore } from './semaphore.js';
 
-/** ~18k common passwords of 8+ characters, shipped in the package (no network). */
-const COMMON = new Set((dictionary['passwords-common'] as string[]).filter((p) => p.length >= 8));
+let common: Set<string> | undefined;
+
+/**
+ * ~18k common passwords of 8+ characters, shipped in the package (no network). Loaded on the first
+ * password set, not at start: the package's dictionaries take ~2.5 MB of heap that a server whose
+ * passwords do not change never needs (docs/performance.md, "Idle memory").
+ */
+function commonPasswords(): Set<string> {
+  if (!common) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    common = new Set((dictionary['passwords-common'] as string[]).filter((p) => p.length >= 8));
+  }
+  return common;
+}
 
 /** Refuses common passwords; length and byte limits are already checked by the shared schema. */
 export function assertAcceptablePassword(password: string): void {
-  if (COMMON.has(password.toLowerCase())) {
+  if (commonPasswords().has(password.toLowerCase())) {
     throw badRequest('This password is too common; choose another');
   }
 }
@@ -64,6 +76,11 @@ export class PasswordHasher {
   /** Compute the dummy hash at start so the first unknown-email login is not faster or slower. */
   async warmUp(): Promise<void> {
     await this.dummyHash();
+  }
+
+  /** bcrypt worker threads running now (a diagnostic: they start on demand and end when idle). */
+  get threads(): number {
+    return this.workers.threads;
   }
 
   close(): Promise<void> {

@@ -6,7 +6,6 @@ import { toContractError } from '../contract-error.js';
 import type { Domain } from '../domain.js';
 import type { RequestInfo } from '../identity/request-info.js';
 import type { Lifecycle } from '../lifecycle.js';
-import { buildOpenApiDocument } from '../openapi.js';
 import { registerMetrics } from '../ops/metrics.js';
 import type { Tracing } from '../tracing/types.js';
 import type { Context } from '../trpc/context.js';
@@ -22,6 +21,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { registerConsole } from './console/index.js';
 import { registerErrorHandling } from './errors-hook.js';
 import { serializeRequest } from './log-redaction.js';
+import { OpenApiDocument } from './openapi-document.js';
 import { registerRestRoutes } from './rest.js';
 import { computeSecurityHeaders } from './security-headers.js';
 import { registerServiceRoutes } from './service-routes.js';
@@ -127,7 +127,7 @@ export async function registerHttp(
       contextFor({ requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authorization, idempotencyKey: null, calls: 1 }),
     );
 
-  const openapi = buildOpenApiDocument(SERVICE_VERSION);
+  const openapi = new OpenApiDocument(SERVICE_VERSION);
   // First, so that it sees every route registered after it (its label values are fixed at start).
   const metrics = registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)), domain.eventMetrics.all);
   if (config.corsOrigins.length) {
@@ -138,7 +138,7 @@ export async function registerHttp(
   registerServiceRoutes(http, domain.orm, config.database.kind, SERVICE_VERSION, openapi);
   registerAccountPages(http);
   registerConsole(http, { callerFor: consoleCaller, publicUrl: config.publicUrl, sessionTtlDays: config.auth.sessionTtlDays });
-  await registerSwaggerUi(http, openapi);
+  await registerSwaggerUi(http, openapi, SERVICE_VERSION);
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
   // Before the procedures' routes: /customers/export and /customers/import must not be taken for /customers/{email}.
   await registerBulkRoutes(http, {

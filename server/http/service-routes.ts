@@ -1,11 +1,12 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { FastifyInstance } from 'fastify';
+import type { OpenApiDocument } from './openapi-document.js';
 
 /** How long /ready waits for the database before answering 503. */
 const READY_TIMEOUT_MS = 2000;
 
 /** The routes that describe and watch the service rather than serve its data. */
-export function registerServiceRoutes(app: FastifyInstance, orm: MikroORM, dialect: string, version: string, openapi: object) {
+export function registerServiceRoutes(app: FastifyInstance, orm: MikroORM, dialect: string, version: string, openapi: OpenApiDocument) {
   app.get('/', { config: { operation: 'descriptor' } }, async () => ({
     name: 'carly',
     description: 'Customer records and the accounts that own them',
@@ -13,9 +14,8 @@ export function registerServiceRoutes(app: FastifyInstance, orm: MikroORM, diale
     links: { docs: '/api/ui/', openapi: '/api/openapi.json', trpc: '/trpc', health: '/health', ready: '/ready', metrics: '/metrics' },
   }));
 
-  const openapiJson = JSON.stringify(openapi);
   app.get('/api/openapi.json', { config: { operation: 'openapi' } }, async (_request, reply) =>
-    reply.type('application/json; charset=utf-8').send(openapiJson),
+    reply.type('application/json; charset=utf-8').send(await openapi.json()),
   );
 
   app.get('/health', { config: { operation: 'health' } }, async () => ({ status: 'ok' }));

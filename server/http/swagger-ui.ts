@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import type { OpenApiDocument } from './openapi-document.js';
 
 const LOGO =
   '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">' +
@@ -12,10 +13,16 @@ const UI_PREFIX = '/api/ui';
 const UI_CONFIG_PATH = `${UI_PREFIX}/config.json`;
 
 /** Swagger UI at /api/ui/, every asset served from this process (no CDN), for the static document. */
-export async function registerSwaggerUi(app: FastifyInstance, document: object) {
-  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+export async function registerSwaggerUi(app: FastifyInstance, document: OpenApiDocument, version: string) {
+  // The plugin wants a document when registered; the real one is built on the first UI request
+  // (openapi-document.ts) and handed to the UI's json/yaml routes by transformSpecification.
+  const placeholder = { openapi: '3.1.0', info: { title: 'Carly API', version }, paths: {} };
+  await app.register(swagger, { mode: 'static', specification: { document: placeholder as never } });
   await app.register(swaggerUi, {
     routePrefix: UI_PREFIX,
+    uiHooks: { onRequest: async () => document.load() },
+    transformSpecification: () => document.loaded(),
+    transformSpecificationClone: false,
     uiConfig: {
       persistAuthorization: false,
       displayRequestDuration: true,

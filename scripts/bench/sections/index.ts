@@ -8,6 +8,7 @@ import { machineSection } from './machine.js';
 import { postgresSection } from './postgres.js';
 import { profileSection } from './profile.js';
 import { readSection } from './read.js';
+import { runtimeSection } from './runtime.js';
 import { searchSection } from './search.js';
 import { tracingSection } from './tracing.js';
 import { webhooksSection } from './webhooks.js';
@@ -29,4 +30,5 @@ export const SECTIONS: Section[] = [
   consoleSection,
   searchSection,
   machineSection,
+  runtimeSection,
 ];

@@ -1,0 +1,304 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import ts from 'typescript';
+import { cpuSnapshot, cpuUsed } from '../cpu.js';
+import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../dataset.js';
+import { type Child, freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
+import { check, fmtNum, median } from '../report.js';
+import type { BenchContext, Section } from '../section.js';
+import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, startBare, startCarly, type Target } from '../targets.js';
+import { runWrk } from '../wrk.js';
+import { restPath } from './read.js';
+
+/** Issue 22's runtime targets. */
+const IDLE_RSS_MB = 100;
+const FIRST_ANSWER_MS = 300;
+/** How long an idle server is left alone before its RSS is read: past the bcrypt workers' 30 s idle end and an idle-trim tick. */
+const SETTLE_MS = 45_000;
+/** New connections opened at once against a saturated server. */
+const NEW_CONNECTIONS = 50;
+
+interface Memory {
+  rssMb: number;
+  threads: number;
+}
+
+function memoryOf(pid: number): Memory {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: field('VmRSS') / 1024, threads: field('Threads') };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Both servers started the way `npm start` starts Carly: plain `node --enable-source-maps` on
+ * compiled JavaScript (no tsx loader, which holds esbuild and its own threads). Carly from dist/
+ * (`npm run build`), the bare floor transpiled to .bench/ (so it resolves better-sqlite3 from the
+ * repository's node_modules).
+ */
+function compileBare(): string {
+  const source = fs.readFileSync(path.join(REPO_ROOT, 'scripts/bench/bare-server.ts'), 'utf8');
+  const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const file = path.join(REPO_ROOT, '.bench', 'bare-server.mjs');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, out.outputText);
+  return file;
+}
+
+async function idleMemory(ctx: BenchContext) {
+  ctx.log('  building dist/ (npm run build, npm run build:console), as npm start does');
+  execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync('npm', ['run', 'build:console'], { cwd: REPO_ROOT, stdio: 'pipe' });
+  const dataset = await ensureDataset(ctx.options.rows, { rebuild: ctx.options.rebuild });
+  const bareFile = compileBare();
+  const dataDir = workingCopy(dataset, ctx.runDir, 'idle-carly');
+  const bareDb = path.join(workingCopy(dataset, ctx.runDir, 'idle-bare'), 'carly.sqlite');
+  const barePort = await freePort();
+  const carlyPort = await freePort();
+  const children: Child[] = [];
+  try {
+    const bare = spawnNode('idle-bare', ['--enable-source-maps', bareFile], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, BENCH_DB: bareDb, PORT: String(barePort) },
+    });
+    children.push(bare);
+    // npm start's settings: production, the default log level; the dataset's admin already exists.
+    const carly = spawnNode('idle-carly', ['--enable-source-maps', path.join(REPO_ROOT, 'dist/server/main.js')], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(carlyPort),
+        DATA_DIR: dataDir,
+        DATABASE_URL: '',
+        SEED_SAMPLE_DATA: 'false',
+        JWT_SECRET: BENCH_JWT_SECRET,
+        ADMIN_EMAIL: BENCH_ADMIN_EMAIL,
+        ADMIN_PASSWORD: 'Idle-bench-password-not-used-9!',
+      },
+    });
+    children.push(carly);
+    await waitForHttp(`http://127.0.0.1:${barePort}/health`, bare);
+    await waitForHttp(`http://127.0.0.1:${carlyPort}/health`, carly);
+    await sleep(2000);
+    const early = { bare: memoryOf(bare.proc.pid!), carly: memoryOf(carly.proc.pid!) };
+    ctx.log(
+      `  2 s after start: Carly ${fmtNum(early.carly.rssMb, 1)} MB in ${early.carly.threads} threads, bare ${fmtNum(early.bare.rssMb, 1)} MB in ${early.bare.threads}`,
+    );
+    await sleep(SETTLE_MS - 2000);
+    const settled = { bare: memoryOf(bare.proc.pid!), carly: memoryOf(carly.proc.pid!) };
+    ctx.log(
+      `  ${SETTLE_MS / 1000} s after start: Carly ${fmtNum(settled.carly.rssMb, 1)} MB in ${settled.carly.threads} threads, bare ${fmtNum(settled.bare.rssMb, 1)} MB in ${settled.bare.threads}`,
+    );
+    ctx.report.add({
+      section: 'runtime',
+      variant: 'idle bare',
+      label: 'idle RSS, node:http + better-sqlite3',
+      checks: [],
+      note: `${fmtNum(settled.bare.rssMb, 1)} MB, ${settled.bare.threads} threads (2 s after start: ${fmtNum(early.bare.rssMb, 1)} MB)`,
+    });
+    ctx.report.add({
+      section: 'runtime',
+      variant: 'idle carly',
+      label: 'idle RSS, npm start settings, no traffic',
+      checks: [check('idle RSS MB', settled.carly.rssMb, '<=', IDLE_RSS_MB)],
+      note: `${fmtNum(settled.carly.rssMb, 1)} MB, ${settled.carly.threads} threads, ${fmtNum(settled.carly.rssMb / settled.bare.rssMb, 2)}× bare (2 s after start: ${fmtNum(early.carly.rssMb, 1)} MB, ${early.carly.threads} threads)`,
+    });
+  } finally {
+    await Promise.all(children.map((c) => stopChild(c)));
+  }
+}
+
+/**
+ * Opens `count` TCP connections at once, each sending one GET /health, and returns the time from
+ * the connect call to the first byte of its answer, ms (Infinity for one that got none in 10 s).
+ */
+function firstAnswers(port: number, count: number): Promise<number[]> {
+  const one = () =>
+    new Promise<number>((resolve) => {
+      const started = process.hrtime.bigint();
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const done = (ms: number) => {
+        socket.destroy();
+        resolve(ms);
+      };
+      const timer = setTimeout(() => done(Number.POSITIVE_INFINITY), 10_000);
+      socket.once('connect', () => socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+      socket.once('data', () => {
+        clearTimeout(timer);
+        done(Number(process.hrtime.bigint() - started) / 1e6);
+      });
+      socket.once('error', () => {
+        clearTimeout(timer);
+        done(Number.POSITIVE_INFINITY);
+      });
+    });
+  return Promise.all(Array.from({ length: count }, one));
+}
+
+/** Saturates `target` with keep-alive reads from wrk, and meanwhile opens bursts of new connections. */
+async function newConnectionsUnderLoad(ctx: BenchContext, target: Target, paths: string[], bursts: number): Promise<number[]> {
+  const port = Number(new URL(target.base).port);
+  const duration = 4 + bursts * 3;
+  const load = runWrk({
+    base: target.base,
+    paths,
+    method: 'GET',
+    headers: target.headers,
+    connections: ctx.options.connections,
+    threads: ctx.options.driverThreads,
+    duration,
+    timeout: 10,
+    recordStatuses: false,
+  });
+  const worst: number[] = [];
+  await sleep(3000);
+  for (let i = 0; i < bursts; i++) {
+    const times = await firstAnswers(port, NEW_CONNECTIONS);
+    worst.push(Math.max(...times));
+    ctx.log(
+      `  ${target.name}: ${NEW_CONNECTIONS} new connections under load: first answer p50 ${fmtNum(median(times), 1)} ms, slowest ${fmtNum(Math.max(...times), 1)} ms`,
+    );
+    await sleep(2000);
+  }
+  const result = await load;
+  if (result.statusErrors || result.connectErrors || result.readErrors || result.timeouts)
+    ctx.report.problem(`runtime/${target.name}: the saturating load had errors: ${JSON.stringify(result)}`);
+  return worst;
+}
+
+async function newConnections(ctx: BenchContext) {
+  const dataset = await ensureDataset(ctx.options.rows, { rebuild: ctx.options.rebuild });
+  const emails = sampleRows(ctx.options.rows, 5_000).map(emailFor);
+  const bare = await startBare(path.join(workingCopy(dataset, ctx.runDir, 'conn-bare'), 'carly.sqlite'), 'conn-bare');
+  const carly = await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, 'conn-carly'), name: 'conn-carly', env: { LOG_LEVEL: 'info' } });
+  try {
+    const bursts = Math.max(3, ctx.options.rounds);
+    const bareWorst = await newConnectionsUnderLoad(ctx, bare, emails.map(restPath), bursts);
+    const carlyWorst = await newConnectionsUnderLoad(ctx, carly, emails.map(restPath), bursts);
+    ctx.report.add({
+      section: 'runtime',
+      variant: 'accept bare',
+      label: `${NEW_CONNECTIONS} new connections, saturated`,
+      checks: [],
+      note: `slowest first answer per burst: ${bareWorst.map((w) => fmtNum(w, 0)).join(', ')} ms`,
+    });
+    ctx.report.add({
+      section: 'runtime',
+      variant: 'accept carly',
+      label: `${NEW_CONNECTIONS} new connections, saturated`,
+      checks: [check('slowest first answer ms', median(carlyWorst), '<=', FIRST_ANSWER_MS)],
+      note: `slowest first answer per burst: ${carlyWorst.map((w) => fmtNum(w, 0)).join(', ')} ms (bare: median ${fmtNum(median(bareWorst), 0)} ms); ${ctx.options.connections} keep-alive connections of GET /customers/{email}`,
+    });
+  } finally {
+    await Promise.all([bare.stop(), carly.stop()]);
+  }
+}
+
+/** Issue 22: a paced change may cost at most this many times a saturated one in server CPU. */
+const PACED_RATIO = 1.5;
+const PACED_RATE = 100;
+const PACED_SECONDS = 10;
+const PACED_CUSTOMERS = 200;
+
+/** Creates the customers the PATCHes rotate over, through POST /customers, 10 at a time. */
+async function seedCustomers(target: Target, count: number): Promise<string[]> {
+  const emails = Array.from({ length: count }, (_, i) => `paced-${i}-${Date.now()}@example.com`);
+  let next = 0;
+  const worker = async () => {
+    while (next < emails.length) {
+      const email = emails[next++]!;
+      const res = await fetch(`${target.base}/customers`, {
+        method: 'POST',
+        headers: { ...target.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ email, firstName: 'Paced', lastName: `Customer ${next}`, company: 'Start' }),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${target.name}: POST /customers answered ${res.status}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+  return emails;
+}
+
+/**
+ * Server CPU per change (utime + stime of the server from /proc, all threads, including what runs
+ * after the answers: chaining, fan-out, timers; read 1 s after the last answer) at PACED_RATE
+ * PATCH/s sent one at a time, and with 16 connections of wrk as fast as the server goes.
+ */
+async function pacedWrites(ctx: BenchContext) {
+  const carly = await startCarly({ dataDir: fs.mkdtempSync(path.join(ctx.runDir, 'paced-')), name: 'paced-carly' });
+  try {
+    const pid = carly.child.proc.pid!;
+    const emails = await seedCustomers(carly, PACED_CUSTOMERS);
+    let n = 0;
+    const paced: number[] = [];
+    const saturated: number[] = [];
+    for (let round = 1; round <= ctx.options.rounds; round++) {
+      const total = PACED_RATE * PACED_SECONDS;
+      const t0 = Date.now();
+      const before = cpuSnapshot([pid]);
+      for (let k = 0; k < total; k++) {
+        const due = t0 + (k * 1000) / PACED_RATE;
+        if (due > Date.now()) await sleep(due - Date.now());
+        const res = await fetch(`${carly.base}/customers/${encodeURIComponent(emails[k % emails.length]!)}`, {
+          method: 'PATCH',
+          headers: { ...carly.headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ company: `Paced ${n++}` }),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200) ctx.report.problem(`runtime paced: PATCH answered ${res.status}`);
+      }
+      await sleep(1000);
+      paced.push(cpuUsed(before, cpuSnapshot([pid])) / total);
+      const requests = PACED_RATE * ctx.options.duration * 20;
+      const start = cpuSnapshot([pid]);
+      const w = await runWrk({
+        base: carly.base,
+        paths: Array.from({ length: requests }, (_, k) => `/customers/${encodeURIComponent(emails[k % emails.length]!)}`),
+        bodies: Array.from({ length: requests }, () => JSON.stringify({ company: `Saturated ${n++}` })),
+        method: 'PATCH',
+        headers: { ...carly.headers, 'content-type': 'application/json' },
+        connections: 16,
+        threads: ctx.options.driverThreads,
+        duration: ctx.options.duration,
+        timeout: 10,
+        recordStatuses: false,
+      });
+      await sleep(1000);
+      if (w.statusErrors || w.connectErrors || w.readErrors || w.timeouts) ctx.report.problem(`runtime saturated PATCH: errors ${JSON.stringify(w)}`);
+      saturated.push(cpuUsed(start, cpuSnapshot([pid])) / Math.max(1, w.requests));
+      ctx.log(
+        `  round ${round}: paced ${PACED_RATE}/s ${fmtNum(paced.at(-1)!, 0)} µs/change; saturated ${fmtNum(w.requests / ctx.options.duration, 0)}/s ${fmtNum(saturated.at(-1)!, 0)} µs/change`,
+      );
+    }
+    const ratio = median(paced.map((p, i) => p / saturated[i]!));
+    ctx.report.add({
+      section: 'runtime',
+      variant: 'paced PATCH',
+      label: `${PACED_RATE} PATCH/s vs 16 conns as fast as possible`,
+      cpuUsPerReq: median(paced),
+      checks: [check('paced ÷ saturated CPU', ratio, '<=', PACED_RATIO)],
+      note: `server µs per change: paced ${paced.map((x) => fmtNum(x, 0)).join(', ')}; saturated ${saturated.map((x) => fmtNum(x, 0)).join(', ')}`,
+    });
+  } finally {
+    await carly.stop();
+  }
+}
+
+export const runtimeSection: Section = {
+  name: 'runtime',
+  description:
+    'idle RSS after start (npm start settings) vs bare; first answer of 50 new connections to a saturated server vs bare; server CPU per PATCH paced vs saturated',
+  byDefault: false,
+  async run(ctx) {
+    const only = process.env.BENCH_RUNTIME_PARTS?.split(',');
+    if (!only || only.includes('idle')) await idleMemory(ctx);
+    if (!only || only.includes('accept')) await newConnections(ctx);
+    if (!only || only.includes('paced')) await pacedWrites(ctx);
+  },
+};
