@@ -268,6 +268,7 @@ describe('customers.search: query shapes against the reference', () => {
   it('id, created and updated', async () => {
     const times = all.map((c) => Date.parse(c.createdAt)).sort((a, b) => a - b);
     const mid = new Date(times[Math.floor(times.length / 2)]!).toISOString();
+    const quarter = new Date(times[Math.floor(times.length / 4)]!).toISOString();
     const day = mid.slice(0, 10);
     const dayStart = Date.parse(`${day}T00:00:00Z`);
     const shapes: [string, Predicate][] = [
@@ -281,6 +282,18 @@ describe('customers.search: query shapes against the reference', () => {
       [`created>${day}`, at('createdAt', dayStart + 86_400_000, null)],
       [`created<${day}`, at('createdAt', null, dayStart)],
       [`updated>=${mid.slice(0, 19)}`, at('updatedAt', Date.parse(`${mid.slice(0, 19)}Z`), null)],
+      // Ranges on one field in one AND are compiled as one range (query-sql.ts): same rows.
+      [`created>=${quarter} created<${mid}`, and(at('createdAt', Date.parse(quarter), null), at('createdAt', null, Date.parse(mid)))],
+      [
+        `created>${quarter} created<=${mid} created>=${day} updated>=${quarter}`,
+        and(
+          at('createdAt', Date.parse(quarter) + 1, null),
+          at('createdAt', null, Date.parse(mid) + 1),
+          at('createdAt', dayStart, null),
+          at('updatedAt', Date.parse(quarter), null),
+        ),
+      ],
+      [`created>${mid} created<${quarter}`, and(at('createdAt', Date.parse(mid) + 1, null), at('createdAt', null, Date.parse(quarter)))],
     ];
     for (const [query, predicate] of shapes) expect(await walk({ query }), query).toEqual(expected(all, predicate));
     expect(await walk({ query: `created:${day}` })).toHaveLength(all.length);

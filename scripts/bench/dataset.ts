@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { foldText } from '../../client-sdk/src/query/index.js';
 import type { Address } from '../../client-sdk/src/schemas/customer.js';
 import { loadConfig } from '../../server/config.js';
 import { migrationsDir, openDatabase } from '../../server/db/orm.js';
@@ -23,7 +24,7 @@ export const isAlive = (pid: number) => {
 };
 
 /** Bump when the generated rows change, so cached databases are rebuilt. */
-const GENERATOR_VERSION = 2; // 2: the search columns and the typo dictionary
+const GENERATOR_VERSION = 3; // 2: the search columns and the typo dictionary; 3: accented and non-Latin names
 
 /**
  * Synthetic customers, a pure function of the row index, so the bench can name existing emails
@@ -60,6 +61,15 @@ const FIRST = [
   'Jean',
   'Claude',
   'Annie',
+  // Accented and non-Latin names, so the search section exercises folding (NFKD, marks removed).
+  'Zoë',
+  'José',
+  'Łukasz',
+  'Renée',
+  'Søren',
+  'Maëlle',
+  'Дмитрий',
+  'Σοφία',
 ];
 const LAST = [
   'Lovelace',
@@ -92,6 +102,14 @@ const LAST = [
   'Sammet',
   'Shannon',
   "O'Neil",
+  'Müller',
+  "O'Brien",
+  'Nguyễn',
+  'Gómez',
+  'Çelik',
+  'Ångström',
+  'Иванов',
+  'Παπαδόπουλος',
 ];
 const COMPANIES = [
   'Bletchley Systems',
@@ -128,10 +146,10 @@ const pick = <T>(list: readonly T[], i: number, salt: number): T => list[mix(i, 
 
 /** The stored (trimmed, lower-cased) email of row i; one in ten has a "+tag", to exercise percent-encoding. */
 export function emailFor(i: number): string {
-  const first = pick(FIRST, i, 1).toLowerCase();
-  const last = pick(LAST, i, 2)
-    .toLowerCase()
-    .replace(/[^a-z]/g, '');
+  // ASCII local parts, as most providers hand out: folded, other letters dropped (Дмитрий → "user").
+  const ascii = (name: string, fallback: string) => foldText(name).replace(/[^a-z]/g, '') || fallback;
+  const first = ascii(pick(FIRST, i, 1), 'user');
+  const last = ascii(pick(LAST, i, 2), 'name');
   return `${first}.${last}${i}${i % 10 === 3 ? '+bench' : ''}@example${i % 5}.com`;
 }
 
@@ -270,6 +288,14 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
       sql: string;
     }[];
     for (const ix of indexes) db.exec(`drop index \`${ix.name}\``);
+    // Likewise the FTS5 search index: its triggers off during the load, then one 'rebuild' from the rows.
+    const triggers = db
+      .prepare("select name, sql from sqlite_master where type = 'trigger' and tbl_name = 'customers' and name like 'customers_search_%'")
+      .all() as {
+      name: string;
+      sql: string;
+    }[];
+    for (const t of triggers) db.exec(`drop trigger \`${t.name}\``);
     const insert = db.prepare(`insert into customers (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     // The typo dictionary, as the app's writers fill it (search/dictionary.ts).
     const addWord = db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing');
@@ -286,6 +312,10 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
     });
     for (let from = 0; from < rows; from += 50_000) chunk(from, Math.min(rows, from + 50_000));
     for (const ix of indexes) db.exec(ix.sql);
+    if (triggers.length) {
+      db.exec("insert into customers_search (customers_search) values ('rebuild')");
+      for (const t of triggers) db.exec(t.sql);
+    }
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();

@@ -40,4 +40,10 @@ export const GOALS = {
     /** POST /customers with an Idempotency-Key vs without. */
     keyedCreateRatio: 0.8,
   },
+  /** Issue 19 (search), at 1,000,000 customers, one connection, on each database. */
+  search: {
+    p95Ms: 50,
+    /** Server (+ PostgreSQL backends) CPU per create with the search structures ÷ without them. */
+    createCpuRatio: 1.15,
+  },
 } as const;

@@ -38,6 +38,7 @@ export interface LoadResult {
   seconds: number;
   /** Milliseconds, latency of answered requests. */
   p50: number;
+  p95: number;
   p99: number;
   requests: number;
   ok2xx: number;
@@ -140,6 +141,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     rps: w.durationUs > 0 ? w.requests / (w.durationUs / 1e6) : 0,
     seconds: w.durationUs / 1e6,
     p50: w.p50Us / 1000,
+    p95: w.p95Us / 1000,
     p99: w.p99Us / 1000,
     requests: w.requests,
     ok2xx,

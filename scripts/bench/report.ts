@@ -17,6 +17,8 @@ export interface Row {
   /** Medians over the rounds. */
   rps?: number;
   p50?: number;
+  /** Only where a section measures it (search). */
+  p95?: number;
   p99?: number;
   /** Server CPU per request, µs (median over rounds). */
   cpuUsPerReq?: number;
@@ -107,6 +109,7 @@ export class Report {
       r.label,
       r.rps === undefined ? '' : `${fmtInt(r.rps)} req/s`,
       r.p50 === undefined ? '' : `p50 ${fmtMs(r.p50)} ms`,
+      r.p95 === undefined ? '' : `p95 ${fmtMs(r.p95)} ms`,
       r.p99 === undefined ? '' : `p99 ${fmtMs(r.p99)} ms`,
       r.cpuUsPerReq === undefined || !Number.isFinite(r.cpuUsPerReq) ? '' : `cpu ${fmtInt(r.cpuUsPerReq)} µs/req`,
       r.dbCpuUsPerReq === undefined || !Number.isFinite(r.dbCpuUsPerReq) ? '' : `db ${fmtInt(r.dbCpuUsPerReq)} µs/req`,
@@ -119,7 +122,7 @@ export class Report {
       [...r.checks.map(fmtCheck), r.note ?? ''].filter(Boolean).join('  '),
     ]);
     const widths = cells[0]?.map((_, i) => Math.max(...cells.map((c) => c[i]!.length))) ?? [];
-    const right = new Set([3, 6, 7]);
+    const right = new Set([3, 7, 8]);
     return cells.map((c) =>
       c
         .map((cell, i) => (widths[i] === 0 ? null : right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))

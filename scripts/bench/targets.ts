@@ -60,6 +60,8 @@ export interface CarlyOptions {
   adminPassword?: string;
   /** Another checkout of Carly to run instead of this one (the tracing section's "feature absent" baseline). */
   root?: string;
+  /** Another entry than server/main.ts, relative to the root (a bench server with a switch, e.g. scripts/bench/search-server.ts). */
+  entry?: string;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function startCarly(options: CarlyOptions): Promise<Target> {
     fs.mkdirSync(options.cpuProfDir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   }
-  args.push(path.join(options.root ?? REPO_ROOT, 'server/main.ts'));
+  args.push(path.join(options.root ?? REPO_ROOT, options.entry ?? 'server/main.ts'));
   const child = spawnNode(name, args, {
     cwd: options.root ?? REPO_ROOT,
     env: {

@@ -44,6 +44,7 @@ export interface WrkResult {
   durationUs: number;
   /** Latency of answered requests, µs. */
   p50Us: number;
+  p95Us: number;
   p99Us: number;
   /** Answers with status >= 400. */
   statusErrors: number;
@@ -147,8 +148,8 @@ function done(summary, latency, requests)
   local e = summary.errors
   local out = io.open(${luaString(path.join(dir, 'result.json'))}, "w")
   out:write(string.format(
-    '{"requests":%d,"durationUs":%d,"p50Us":%.1f,"p99Us":%.1f,"statusErrors":%d,"connectErrors":%d,"readErrors":%d,"writeErrors":%d,"timeouts":%d,"cpuUs":%.0f,"statusCodes":{%s},"samples":[%s]}',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    '{"requests":%d,"durationUs":%d,"p50Us":%.1f,"p95Us":%.1f,"p99Us":%.1f,"statusErrors":%d,"connectErrors":%d,"readErrors":%d,"writeErrors":%d,"timeouts":%d,"cpuUs":%.0f,"statusCodes":{%s},"samples":[%s]}',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
     e.status, e.connect, e.read, e.write, e.timeout, os.clock() * 1e6,
     table.concat(parts, ","), table.concat(texts, ",")))
   out:close()

@@ -58,7 +58,11 @@ export class CustomerSearch {
     // row by row (a scan of every customer for a selective query); it sorts the matches instead.
     const plus = dialect === 'sqlite' ? '+' : '';
     const columns = CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
-    let text = `select * from (select ${columns}, ${rankSql} as search_rank from customers c where c.id in (${matched})) as r`;
+    // PostgreSQL: the matched ids as an array, computed once (an InitPlan), then fetched by primary
+    // key. With `in (…)` the planner guesses the set algebra's size (often as most of the table)
+    // and hash-joins it against a sequential scan of every customer: 1M rows read for 679 matches.
+    const where = dialect === 'postgresql' ? `c.id = any(array(${matched}))` : `c.id in (${matched})`;
+    let text = `select * from (select ${columns}, ${rankSql} as search_rank from customers c where ${where}) as r`;
     if (after) {
       const [rankAt, createdAt, id] = after as [number, number, string];
       // Template parts are evaluated left to right: each `?` is bound where it appears.

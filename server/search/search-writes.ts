@@ -9,9 +9,32 @@ import { wordStillUsed } from './word-index.js';
  * The trigram indexes (FTS5 on SQLite via triggers, GIN on PostgreSQL) follow the row by themselves.
  */
 export async function indexCustomer(em: EntityManager, fields: SearchedFields): Promise<SearchKeys> {
+  if (SEARCH_WRITES_OFF) return NO_KEYS;
   await addToDictionary((sql, params) => em.execute(sql, params), customerWords(fields));
   return searchKeys(fields);
 }
+
+/**
+ * Bench only (scripts/bench/search-server.ts, the search section's baseline): with search writes
+ * off, a create skips the folding and the dictionary, so the bench can price a create without the
+ * search structures (it also drops the FTS5 triggers / trigram indexes from its own copy of the
+ * database). Such a server's new customers are not searchable; server/main.ts never turns it off.
+ */
+let SEARCH_WRITES_OFF = false;
+export const disableSearchWritesForBench = () => {
+  SEARCH_WRITES_OFF = true;
+};
+const NO_KEYS: SearchKeys = {
+  firstNameFold: '',
+  lastNameFold: '',
+  nameFold: '',
+  phoneFold: null,
+  companyFold: null,
+  cityFold: null,
+  countryFold: null,
+  searchWords: '',
+  metadataFold: '{}',
+};
 
 /** After an update is flushed (same transaction): the words the customer no longer has, and nobody else has, leave the dictionary. */
 export async function forgetReplacedWords(em: EntityManager, before: string, after: string): Promise<void> {
