@@ -11,6 +11,7 @@ import { readSection } from './read.js';
 import { searchSection } from './search.js';
 import { tracingSection } from './tracing.js';
 import { webhooksSection } from './webhooks.js';
+import { writesSection } from './writes.js';
 
 /**
  * Every section, in the order a full run takes them. Add new ones here (import throughput,
@@ -18,6 +19,7 @@ import { webhooksSection } from './webhooks.js';
  */
 export const SECTIONS: Section[] = [
   readSection,
+  writesSection,
   listSection,
   loginSection,
   importSection,
