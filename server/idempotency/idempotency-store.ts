@@ -3,6 +3,7 @@ import superjson from 'superjson';
 import type { ErrorCode } from '../../client-sdk/src/schemas/common.js';
 import type { Clock } from '../clock.js';
 import { IdempotencyRecordEntity } from '../db/idempotency-record.entity.js';
+import type { WriteLane } from '../db/write-lane.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
 import { conflict, DomainError, HTTP_STATUS, unprocessable } from '../errors.js';
 
@@ -32,6 +33,12 @@ export interface IdempotencyClaim extends AnswerRecorder {
 }
 
 export type ClaimOutcome = { kind: 'run'; claim: IdempotencyClaim } | { kind: 'replay'; answer: StoredAnswer };
+
+/** A claim's completion inside the change's transaction, on the write lane (the ORM path: `nativeUpdate`, same row). */
+const COMPLETE_STATEMENT = {
+  name: 'carly_idempotency_complete',
+  sql: "update idempotency_records set state = 'done', response_status = ?, response_body = ? where id = ? and state = 'running'",
+};
 
 /** A streamed body's claim: its fingerprint is known only once the body is read, and is stored with the answer. */
 export interface StreamedClaim extends IdempotencyClaim {
@@ -121,8 +128,8 @@ export class IdempotencyStore {
     const streamed: StreamedClaim = {
       ...claim,
       fingerprint: null,
-      record: async (em, value) => {
-        await claim.record(em, value);
+      record: async (em, value, lane) => {
+        await claim.record(em, value, lane);
         if (streamed.fingerprint !== null) await em.nativeUpdate(IdempotencyRecordEntity, { id: claim.id }, { fingerprint: streamed.fingerprint });
       },
     };
@@ -136,13 +143,15 @@ export class IdempotencyStore {
 
   private claimOf(id: number): IdempotencyClaim {
     let recordedBody: string | undefined;
-    const complete = (em: EntityManager, status: number, body: string) =>
-      em.nativeUpdate(IdempotencyRecordEntity, { id, state: 'running' }, { state: 'done', responseStatus: status, responseBody: body });
+    const complete = (em: EntityManager, lane: WriteLane | null, status: number, body: string) =>
+      lane
+        ? lane.run(em, COMPLETE_STATEMENT, [status, body, id])
+        : em.nativeUpdate(IdempotencyRecordEntity, { id, state: 'running' }, { state: 'done', responseStatus: status, responseBody: body });
     return {
       id,
-      record: async (em, value) => {
+      record: async (em, value, lane) => {
         const body = superjson.stringify(value);
-        await complete(em, 200, body);
+        await complete(em, lane, 200, body);
         recordedBody = body;
       },
       recorded: (value) => recordedBody !== undefined && recordedBody === superjson.stringify(value),
