@@ -115,7 +115,8 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   };
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
-  const idempotency = new IdempotencyStore(emOf, clock);
+  const writeLanes = writeLane ? new WriteLane() : undefined;
+  const idempotency = new IdempotencyStore(emOf, clock, writeLanes ?? null);
   const auditChainer = new AuditChainer(emOf, log);
   const eventMetrics = new EventMetrics();
   /** After a commit that wrote events (a write transaction's, or an import batch's own). */
@@ -123,7 +124,6 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     eventMetrics.recordWritten(types);
     changes.notify();
   };
-  const writeLanes = writeLane ? new WriteLane() : undefined;
   const writeDeps = {
     clock,
     hooks: writeHooks({ recordEvents, onEventsCommitted, onAuditCommitted: () => auditChainer.wake() }),

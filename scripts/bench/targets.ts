@@ -80,6 +80,8 @@ export interface CarlyOptions {
   adminPassword?: string;
   /** Another checkout of Carly to run instead of this one (the tracing section's "feature absent" baseline). */
   root?: string;
+  /** Another entry than server/main.ts, relative to the root (the writes section's ORM variant: scripts/bench/events-server.ts). */
+  entry?: string;
 }
 
 /**
@@ -95,7 +97,7 @@ export async function startCarly(options: CarlyOptions): Promise<Target> {
     fs.mkdirSync(options.cpuProfDir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   }
-  args.push(path.join(options.root ?? REPO_ROOT, 'server/main.ts'));
+  args.push(path.join(options.root ?? REPO_ROOT, options.entry ?? 'server/main.ts'));
   const child = spawnNode(name, args, {
     cwd: options.root ?? REPO_ROOT,
     env: {

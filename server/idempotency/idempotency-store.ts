@@ -34,6 +34,14 @@ export interface IdempotencyClaim extends AnswerRecorder {
 
 export type ClaimOutcome = { kind: 'run'; claim: IdempotencyClaim } | { kind: 'replay'; answer: StoredAnswer };
 
+/** The claim: one statement claims the key or learns that someone holds it. */
+const CLAIM_STATEMENT = {
+  name: 'carly_idempotency_claim',
+  sql:
+    'insert into idempotency_records (scope, "key", operation, fingerprint, state, locked_at, created_at, expires_at) ' +
+    'values (?, ?, ?, ?, \'running\', ?, ?, ?) on conflict (scope, "key") do nothing returning id',
+};
+
 /** A claim's completion inside the change's transaction, on the write lane (the ORM path: `nativeUpdate`, same row). */
 const COMPLETE_STATEMENT = {
   name: 'carly_idempotency_complete',
@@ -57,6 +65,8 @@ export class IdempotencyStore {
   constructor(
     private readonly em: () => EntityManager,
     private readonly clock: Clock,
+    /** The claim on the write lane (db/write-lane.ts), when the server runs one; else through the ORM (same row). */
+    private readonly lane: WriteLane | null = null,
   ) {}
 
   /**
@@ -67,14 +77,13 @@ export class IdempotencyStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.clock.now();
       const em = this.em();
-      const date = (d: Date) => em.getPlatform().processDateProperty(d);
       // One statement claims the key or learns that someone holds it (a first request, the usual
       // case, costs a single round trip).
-      const [claimed] = await em.execute<{ id: number }[]>(
-        'insert into idempotency_records (scope, "key", operation, fingerprint, state, locked_at, created_at, expires_at) ' +
-          'values (?, ?, ?, ?, \'running\', ?, ?, ?) on conflict (scope, "key") do nothing returning id',
-        [scope, key, operation, fingerprint, date(now), date(now), date(new Date(now.getTime() + IDEMPOTENCY_TTL_MS))],
-      );
+      const expires = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
+      const date = (d: Date) => em.getPlatform().processDateProperty(d);
+      const [claimed] = this.lane
+        ? await this.lane.all<{ id: number }>(em, CLAIM_STATEMENT, [scope, key, operation, fingerprint, now, now, expires])
+        : await em.execute<{ id: number }[]>(CLAIM_STATEMENT.sql, [scope, key, operation, fingerprint, date(now), date(now), date(expires)]);
       if (claimed) return { kind: 'run', claim: this.claimOf(Number(claimed.id)) };
       const row = await em.findOneOrFail(IdempotencyRecordEntity, { scope, key }, { refresh: true });
       if (row.expiresAt.getTime() <= now.getTime()) {

@@ -47,7 +47,8 @@ function load(ctx: BenchContext, target: Target, kind: Kind, emails: string[], t
  * Issue 22's write floor: server CPU per create, per PATCH and per create with Idempotency-Key,
  * Carly (as `npm start` runs it: production mode, LOG_LEVEL=info) vs `bare-write-server.ts`
  * (node:http + better-sqlite3 doing the same durable work on a copy of the same migrated file),
- * per round then medianed; and Carly again at LOG_LEVEL=warn, to show the request log's share.
+ * per round then medianed; Carly again at LOG_LEVEL=warn, to show the request log's share; and
+ * Carly with its hot writes through MikroORM (no write lane, at info), to show what the lane buys.
  */
 export const writesSection: Section = {
   name: 'writes',
@@ -60,7 +61,14 @@ export const writesSection: Section = {
     const floor = await startBareWrites(`${workingCopy(dataset, ctx.runDir, 'writes-floor')}/carly.sqlite`);
     const info = await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, 'writes-info'), name: 'carly-info' });
     const warn = await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, 'writes-warn'), name: 'carly-warn', env: { LOG_LEVEL: 'warn' } });
-    const targets = { floor, info, warn } as const;
+    // The same build with the hot writes through MikroORM (AppOptions.writeLane = false): what the write lane bought.
+    const orm = await startCarly({
+      dataDir: workingCopy(dataset, ctx.runDir, 'writes-orm'),
+      name: 'carly-orm',
+      entry: 'scripts/bench/events-server.ts',
+      env: { BENCH_WRITE_LANE: 'false' },
+    });
+    const targets = { floor, info, warn, orm } as const;
     type Who = keyof typeof targets;
     try {
       if (options.warmup > 0) {
@@ -72,23 +80,25 @@ export const writesSection: Section = {
         floor: { create: [], keyed: [], patch: [] },
         info: { create: [], keyed: [], patch: [] },
         warn: { create: [], keyed: [], patch: [] },
+        orm: { create: [], keyed: [], patch: [] },
       };
       for (let round = 1; round <= options.rounds; round++) {
         ctx.log(`  round ${round}/${options.rounds}`);
         for (const kind of ['create', 'patch', 'keyed'] as const) {
-          for (const who of ['floor', 'info', 'warn'] as const) {
+          for (const who of ['floor', 'info', 'warn', 'orm'] as const) {
             results[who][kind].push(await load(ctx, targets[who], kind, emails, `${kind} ${who} r${round}`));
           }
         }
       }
       const goal: Record<Kind, number> = { create: GOALS.writes.createRatio, patch: GOALS.writes.patchRatio, keyed: GOALS.writes.keyedCreateRatio };
       for (const kind of ['create', 'patch', 'keyed'] as const) {
-        const cpu = (who: 'info' | 'warn') => medianRatio(results.floor[kind], results[who][kind], (r) => r.cpuUsPerReq);
+        const cpu = (who: 'info' | 'warn' | 'orm') => medianRatio(results.floor[kind], results[who][kind], (r) => r.cpuUsPerReq);
         const us = (who: Who) => median(results[who][kind].filter(isValid).map((r) => r.cpuUsPerReq));
         const logShare = 1 - us('warn') / us('info');
         ctx.log(
           `  ${LABEL[kind]}: server CPU ${Math.round(us('floor'))} µs floor, ${Math.round(us('info'))} µs Carly at info, ${Math.round(us('warn'))} µs at warn; ` +
-            `floor/Carly ${fmtNum(cpu('info'))} at info, ${fmtNum(cpu('warn'))} at warn; the request log's share at info ${(logShare * 100).toFixed(0)}%`,
+            `floor/Carly ${fmtNum(cpu('info'))} at info, ${fmtNum(cpu('warn'))} at warn; the request log's share at info ${(logShare * 100).toFixed(0)}%; ` +
+            `without the write lane (ORM, info) ${Math.round(us('orm'))} µs, floor/Carly ${fmtNum(cpu('orm'))}`,
         );
         ctx.report.add(summarise('writes', 'floor', `${LABEL[kind]} (node:http)`, results.floor[kind]));
         const p99 = median(results.info[kind].filter(isValid).map((r) => r.p99));
@@ -103,9 +113,10 @@ export const writesSection: Section = {
           ),
         );
         ctx.report.add(summarise('writes', 'carly warn', LABEL[kind], results.warn[kind], [check('cpu ratio', cpu('warn'), '>=', goal[kind])]));
+        ctx.report.add(summarise('writes', 'carly orm', `${LABEL[kind]} (no write lane)`, results.orm[kind], [], `cpu ratio ${fmtNum(cpu('orm'))}`));
       }
     } finally {
-      await Promise.all([floor.stop(), info.stop(), warn.stop()]);
+      await Promise.all([floor.stop(), info.stop(), warn.stop(), orm.stop()]);
     }
   },
 };
