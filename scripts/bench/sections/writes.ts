@@ -7,7 +7,7 @@ import { type BenchContext, isValid, measure, medianRatio, type Section, summari
 import { startBareWrites, startCarly, type Target } from '../targets.js';
 
 /** Distinct requests per measurement: more than any run sends, so no create repeats an email (no 409) and every PATCH changes something. */
-const REQUESTS_PER_RUN = 200_000;
+const REQUESTS_PER_RUN = 50_000;
 
 type Kind = 'create' | 'keyed' | 'patch';
 const LABEL: Record<Kind, string> = {
