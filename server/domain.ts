@@ -116,6 +116,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
   const writeLanes = writeLane ? new WriteLane() : undefined;
+  if (writeLanes) tracing?.instrumentWriteLane(writeLanes, config.database);
   const idempotency = new IdempotencyStore(emOf, clock, writeLanes ?? null);
   const auditChainer = new AuditChainer(emOf, log);
   const eventMetrics = new EventMetrics();
