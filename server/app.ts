@@ -39,6 +39,8 @@ export interface AppOptions extends HttpOptions {
   clock?: Clock;
   /** Benchmarks only: false writes no change events, to measure what the event log costs. */
   recordEvents?: boolean;
+  /** false: the hot writes through MikroORM instead of the write lane (db/write-lane.ts); the equivalence test's reference. Default true. */
+  writeLane?: boolean;
 }
 
 /**
@@ -55,7 +57,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Last to stop, so the spans of the final requests and statements are sent.
   const lifecycle = new Lifecycle().add({ name: 'tracing', stop: () => tracing?.shutdown() });
   const http = createHttpServer(config, tracing);
-  const domain = await buildDomain(config, { clock, log: http.log, tracing, recordEvents: options.recordEvents ?? true, lifecycle });
+  const domain = await buildDomain(config, {
+    clock,
+    log: http.log,
+    tracing,
+    recordEvents: options.recordEvents ?? true,
+    writeLane: options.writeLane ?? true,
+    lifecycle,
+  });
   const contextFor = contextFactory(domain);
   await registerHttp(http, domain, contextFor, { tracing, lifecycle, options });
   await lifecycle.start();

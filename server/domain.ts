@@ -26,6 +26,7 @@ import { CustomersService } from './customers/customers.service.js';
 import { inBackground } from './db/background-work.js';
 import { openReadLane } from './db/open-read-lane.js';
 import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
+import { WriteLane } from './db/write-lane.js';
 import { type AnswerRecorder, WriteTransactions } from './db/write-transaction.js';
 import { DomainError } from './errors.js';
 import { ChangeSignal } from './events/change-signal.js';
@@ -59,6 +60,8 @@ export interface DomainOptions {
   tracing: Tracing | undefined;
   /** Benchmarks only: false writes no change events, to measure what the event log costs. */
   recordEvents: boolean;
+  /** The hot writes on the write lane (db/write-lane.ts); false: through MikroORM (the equivalence test's reference). */
+  writeLane: boolean;
   /** Where the domain's parts are added, in start order (they stop in reverse). */
   lifecycle: Lifecycle;
 }
@@ -74,7 +77,7 @@ export type Domain = Awaited<ReturnType<typeof buildDomain>>;
  * Nothing here knows Fastify, tRPC or HTTP: the wires (server/http, server/trpc) are built on it
  * by app.ts. Starts nothing: `lifecycle.start()` does.
  */
-export async function buildDomain(config: Config, { clock, log, tracing, recordEvents, lifecycle }: DomainOptions) {
+export async function buildDomain(config: Config, { clock, log, tracing, recordEvents, writeLane, lifecycle }: DomainOptions) {
   const orm = await openDatabase(config.database);
   const secret = loadServerSecret(config.dataDir, config.auth.jwtSecret);
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
@@ -112,7 +115,9 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   };
   const evictAccounts = (userIds: string[]) => userIds.forEach((id) => sessionCache.evictUser(id));
   const authenticator = new Authenticator({ ...authDeps, apiKeys: apiKeyAuth, em: emOf });
-  const idempotency = new IdempotencyStore(emOf, clock);
+  const writeLanes = writeLane ? new WriteLane() : undefined;
+  if (writeLanes) tracing?.instrumentWriteLane(writeLanes, config.database);
+  const idempotency = new IdempotencyStore(emOf, clock, writeLanes ?? null);
   const auditChainer = new AuditChainer(emOf, log);
   const eventMetrics = new EventMetrics();
   /** After a commit that wrote events (a write transaction's, or an import batch's own). */
@@ -123,6 +128,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const writeDeps = {
     clock,
     hooks: writeHooks({ recordEvents, onEventsCommitted, onAuditCommitted: () => auditChainer.wake() }),
+    ...(writeLanes ? { lane: writeLanes } : {}),
   };
   const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, log);
   const walScrubber = new WalScrubber(config.database.kind === 'sqlite' ? config.database.file : null, log);
@@ -208,8 +214,8 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     config,
     clock,
     orm,
-    /** Database statements run since start, through the ORM and the read lane (a diagnostic for tests). */
-    queryCount: () => ormQueries + lane.queries,
+    /** Database statements run since start, through the ORM and the read and write lanes (a diagnostic for tests). */
+    queryCount: () => ormQueries + lane.queries + (writeLanes?.queries ?? 0),
     onEventsCommitted,
     /** A write transaction acting as `identity` outside a procedure (the bulk routes). */
     writes: (identity: RequestIdentity, answer?: AnswerRecorder) => new WriteTransactions(emOf, identity, writeDeps, answer),

@@ -2,7 +2,8 @@
  * Aggregates a V8 .cpuprofile (node --cpu-prof) by function, by package/area, and by named
  * cost centres (tRPC's Fetch adapter, superjson, zod, MikroORM, knex, ...), self and inclusive.
  *
- *   npx tsx scripts/bench/cpuprofile.ts <file.cpuprofile> [--requests N] [--top 25]
+ *   npx tsx scripts/bench/cpuprofile.ts <file.cpuprofile> [--requests N] [--top 25] [--from µs --to µs]
+ * --from/--to: only the samples in that window of the monotonic clock (a load's LoadResult.fromUs/toUs).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -280,13 +281,20 @@ export function formatProfile(s: ProfileSummary, requests?: number, procCpuUsPer
 
 // CLI
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { requests: { type: 'string' }, top: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { requests: { type: 'string' }, top: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+  });
   if (positionals.length === 0) {
     console.error('usage: tsx scripts/bench/cpuprofile.ts <file.cpuprofile>... [--requests N] [--top 25]');
     process.exit(2);
   }
   for (const file of positionals) {
-    const s = analyzeProfile(file, { top: values.top ? Number(values.top) : 25 });
+    const s = analyzeProfile(file, {
+      top: values.top ? Number(values.top) : 25,
+      ...(values.from ? { fromUs: Number(values.from) } : {}),
+      ...(values.to ? { toUs: Number(values.to) } : {}),
+    });
     console.log(formatProfile(s, values.requests ? Number(values.requests) : undefined));
   }
 }

@@ -33,6 +33,14 @@ export const GOALS = {
     rowsPerSecond: 100_000,
     peakRssMb: 200,
   },
+  /** Issue 22: writes vs the bare floor doing the same durable work (bare-write-server.ts), server CPU per request. */
+  writes: {
+    createRatio: 0.35,
+    patchRatio: 0.35,
+    keyedCreateRatio: 0.3,
+    /** POST /customers at 50 connections. */
+    createP99Ms: 60,
+  },
   /** Issue 9 (machine callers). */
   machine: {
     /** GET /customers/{email} with an API key vs the same read with a JWT. */

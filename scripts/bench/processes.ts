@@ -75,7 +75,8 @@ export function spawnCommand(name: string, command: string, args: string[], opti
       if (!line.trim()) continue;
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      if (!options.echo) continue;
+      // Carly runs at its default LOG_LEVEL (info), as `npm start` does: its request log lines are not news.
+      if (!options.echo || line.startsWith('{"level":30')) continue;
       // A server logging an error per request would drown the bench's own output.
       if (echoed < MAX_ECHO) {
         echoed++;

@@ -46,7 +46,7 @@ export async function measure(
     warmUp?: boolean;
     connections?: number;
     dbPids?: () => Promise<number[]>;
-    method?: 'GET' | 'POST';
+    method?: 'GET' | 'POST' | 'PATCH';
     bodies?: string[];
     keys?: string[];
     /** Instead of the target's own (its bearer token). */

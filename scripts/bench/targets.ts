@@ -33,6 +33,26 @@ export async function startBare(dbFile: string, name = 'bare'): Promise<Target> 
   return { name, base, headers: {}, authenticated: false, child, stop: () => stopChild(child) };
 }
 
+/** The write floor: node:http + better-sqlite3 doing Carly's durable work per create and PATCH (bare-write-server.ts). */
+export async function startBareWrites(dbFile: string, name = 'bare-writes'): Promise<Target> {
+  const port = await freePort();
+  const child = spawnNode(name, [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bare-write-server.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, BENCH_DB: dbFile, PORT: String(port), BENCH_JWT_SECRET },
+    echo: true,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/health`, child);
+    const res = await fetch(`${base}/token`);
+    const { token } = (await res.json()) as { token: string };
+    return { name, base, headers: { authorization: `Bearer ${token}` }, authenticated: true, child, stop: () => stopChild(child) };
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+}
+
 /** The PostgreSQL floor: node:http + pg (one named prepared statement, a small pool) on `dbUrl`. */
 export async function startBarePg(dbUrl: string, name = 'bare-pg'): Promise<Target> {
   const port = await freePort();
@@ -60,7 +80,7 @@ export interface CarlyOptions {
   adminPassword?: string;
   /** Another checkout of Carly to run instead of this one (the tracing section's "feature absent" baseline). */
   root?: string;
-  /** Another entry than server/main.ts, relative to the root (a bench server with a switch, e.g. scripts/bench/search-server.ts). */
+  /** Another entry than server/main.ts, relative to the root (a bench server with a switch: scripts/bench/search-server.ts, or the writes section's ORM variant scripts/bench/events-server.ts). */
   entry?: string;
 }
 
@@ -87,7 +107,8 @@ export async function startCarly(options: CarlyOptions): Promise<Target> {
       PORT: String(port),
       DATA_DIR: options.dataDir,
       DATABASE_URL: '',
-      LOG_LEVEL: 'warn',
+      // As `npm start` runs it: the default level (info), one request log line per request.
+      LOG_LEVEL: 'info',
       SEED_SAMPLE_DATA: 'false',
       JWT_SECRET: BENCH_JWT_SECRET,
       ADMIN_EMAIL: BENCH_ADMIN_EMAIL,

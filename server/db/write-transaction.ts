@@ -4,6 +4,7 @@ import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { Clock } from '../clock.js';
 import type { AuditDetails, AuditOutcome } from './audit-entry.entity.js';
+import type { WriteLane } from './write-lane.js';
 
 /** A change event to record with the change (see db/event.entity.ts). */
 export interface NewEvent {
@@ -41,7 +42,8 @@ export interface ChangeLog {
 
 /** Stores the answer of the request's Idempotency-Key in the same transaction as its change. */
 export interface AnswerRecorder {
-  record(em: EntityManager, value: unknown): Promise<void>;
+  /** `lane`: the transaction's write lane, when the hot path runs on it (see WriteTransactionDeps.lane). */
+  record(em: EntityManager, value: unknown, lane: WriteLane | null): Promise<void>;
 }
 
 /**
@@ -70,6 +72,8 @@ export interface Recorded {
   /** The clock's time after the change flushed. */
   at: Date;
   postgres: boolean;
+  /** The write lane, when the hot writes run on it; null: through the ORM (see WriteTransactionDeps.lane). */
+  lane: WriteLane | null;
   /**
    * The transaction's id, stamped on its events and audit entries for commit-order reads: on
    * PostgreSQL `pg_current_xact_id()` (asked once, by the first hook that needs it; the change
@@ -95,12 +99,20 @@ export interface WriteTransactionDeps {
   clock: Clock;
   /** Run in this order, each phase (write-hooks.ts builds the server's list). */
   hooks: readonly WriteHook[];
+  /**
+   * The hot writes' statements, prepared once (db/write-lane.ts): customer create and update,
+   * their events and audit entries, the stored answer of an Idempotency-Key. Absent: everything
+   * through MikroORM (the reference the equivalence test compares the lane with).
+   */
+  lane?: WriteLane;
 }
 
+const XID_STATEMENT = { name: 'carly_current_xid', sql: 'select pg_current_xact_id()::text as xid' };
+
 /** See Recorded.xid. */
-async function currentXid(em: EntityManager, postgres: boolean): Promise<string> {
+async function currentXid(em: EntityManager, postgres: boolean, lane: WriteLane | null): Promise<string> {
   if (!postgres) return '0';
-  const [row] = await em.execute<{ xid: string }[]>('select pg_current_xact_id()::text as xid');
+  const [row] = lane ? await lane.all<{ xid: string }>(em, XID_STATEMENT, []) : await em.execute<{ xid: string }[]>(XID_STATEMENT.sql);
   return row!.xid;
 }
 
@@ -120,6 +132,11 @@ export class WriteTransactions {
 
   get requestIdentity(): WriterIdentity {
     return this.identity;
+  }
+
+  /** The write lane, when the hot writes run on it (WriteTransactionDeps.lane); null: through the ORM. */
+  get lane(): WriteLane | null {
+    return this.deps.lane ?? null;
   }
 
   /** The request's entity manager, for reads outside a write. */
@@ -151,6 +168,7 @@ export class WriteTransactions {
       await em.flush();
       const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
       let xid: Promise<string> | undefined;
+      const lane = this.deps.lane ?? null;
       recorded = {
         events,
         entries,
@@ -160,10 +178,11 @@ export class WriteTransactions {
         identity: this.identity,
         at: this.deps.clock.now(),
         postgres,
-        xid: () => (xid ??= currentXid(em, postgres)),
+        lane,
+        xid: () => (xid ??= currentXid(em, postgres, lane)),
       };
       for (const hook of this.deps.hooks) await hook.beforeCommit?.(em, recorded);
-      if (options.answer !== false) await this.answer?.record(em, value);
+      if (options.answer !== false) await this.answer?.record(em, value, lane);
       return value;
     });
     for (const hook of this.deps.hooks) hook.afterCommit?.(recorded!);

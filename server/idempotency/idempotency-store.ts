@@ -3,6 +3,7 @@ import superjson from 'superjson';
 import type { ErrorCode } from '../../client-sdk/src/schemas/common.js';
 import type { Clock } from '../clock.js';
 import { IdempotencyRecordEntity } from '../db/idempotency-record.entity.js';
+import type { WriteLane } from '../db/write-lane.js';
 import type { AnswerRecorder } from '../db/write-transaction.js';
 import { conflict, DomainError, HTTP_STATUS, unprocessable } from '../errors.js';
 
@@ -33,6 +34,20 @@ export interface IdempotencyClaim extends AnswerRecorder {
 
 export type ClaimOutcome = { kind: 'run'; claim: IdempotencyClaim } | { kind: 'replay'; answer: StoredAnswer };
 
+/** The claim: one statement claims the key or learns that someone holds it. */
+const CLAIM_STATEMENT = {
+  name: 'carly_idempotency_claim',
+  sql:
+    'insert into idempotency_records (scope, "key", operation, fingerprint, state, locked_at, created_at, expires_at) ' +
+    'values (?, ?, ?, ?, \'running\', ?, ?, ?) on conflict (scope, "key") do nothing returning id',
+};
+
+/** A claim's completion inside the change's transaction, on the write lane (the ORM path: `nativeUpdate`, same row). */
+const COMPLETE_STATEMENT = {
+  name: 'carly_idempotency_complete',
+  sql: "update idempotency_records set state = 'done', response_status = ?, response_body = ? where id = ? and state = 'running'",
+};
+
 /** A streamed body's claim: its fingerprint is known only once the body is read, and is stored with the answer. */
 export interface StreamedClaim extends IdempotencyClaim {
   fingerprint: string | null;
@@ -50,6 +65,8 @@ export class IdempotencyStore {
   constructor(
     private readonly em: () => EntityManager,
     private readonly clock: Clock,
+    /** The claim on the write lane (db/write-lane.ts), when the server runs one; else through the ORM (same row). */
+    private readonly lane: WriteLane | null = null,
   ) {}
 
   /**
@@ -60,14 +77,13 @@ export class IdempotencyStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.clock.now();
       const em = this.em();
-      const date = (d: Date) => em.getPlatform().processDateProperty(d);
       // One statement claims the key or learns that someone holds it (a first request, the usual
       // case, costs a single round trip).
-      const [claimed] = await em.execute<{ id: number }[]>(
-        'insert into idempotency_records (scope, "key", operation, fingerprint, state, locked_at, created_at, expires_at) ' +
-          'values (?, ?, ?, ?, \'running\', ?, ?, ?) on conflict (scope, "key") do nothing returning id',
-        [scope, key, operation, fingerprint, date(now), date(now), date(new Date(now.getTime() + IDEMPOTENCY_TTL_MS))],
-      );
+      const expires = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
+      const date = (d: Date) => em.getPlatform().processDateProperty(d);
+      const [claimed] = this.lane
+        ? await this.lane.all<{ id: number }>(em, CLAIM_STATEMENT, [scope, key, operation, fingerprint, now, now, expires])
+        : await em.execute<{ id: number }[]>(CLAIM_STATEMENT.sql, [scope, key, operation, fingerprint, date(now), date(now), date(expires)]);
       if (claimed) return { kind: 'run', claim: this.claimOf(Number(claimed.id)) };
       const row = await em.findOneOrFail(IdempotencyRecordEntity, { scope, key }, { refresh: true });
       if (row.expiresAt.getTime() <= now.getTime()) {
@@ -121,8 +137,8 @@ export class IdempotencyStore {
     const streamed: StreamedClaim = {
       ...claim,
       fingerprint: null,
-      record: async (em, value) => {
-        await claim.record(em, value);
+      record: async (em, value, lane) => {
+        await claim.record(em, value, lane);
         if (streamed.fingerprint !== null) await em.nativeUpdate(IdempotencyRecordEntity, { id: claim.id }, { fingerprint: streamed.fingerprint });
       },
     };
@@ -136,13 +152,15 @@ export class IdempotencyStore {
 
   private claimOf(id: number): IdempotencyClaim {
     let recordedBody: string | undefined;
-    const complete = (em: EntityManager, status: number, body: string) =>
-      em.nativeUpdate(IdempotencyRecordEntity, { id, state: 'running' }, { state: 'done', responseStatus: status, responseBody: body });
+    const complete = (em: EntityManager, lane: WriteLane | null, status: number, body: string) =>
+      lane
+        ? lane.run(em, COMPLETE_STATEMENT, [status, body, id])
+        : em.nativeUpdate(IdempotencyRecordEntity, { id, state: 'running' }, { state: 'done', responseStatus: status, responseBody: body });
     return {
       id,
-      record: async (em, value) => {
+      record: async (em, value, lane) => {
         const body = superjson.stringify(value);
-        await complete(em, 200, body);
+        await complete(em, lane, 200, body);
         recordedBody = body;
       },
       recorded: (value) => recordedBody !== undefined && recordedBody === superjson.stringify(value),

@@ -1,16 +1,60 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { addToDictionary, forgetWords } from './dictionary.js';
-import { customerWords, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
-import { wordStillUsed } from './word-index.js';
+import { WriteLane } from '../db/write-lane.js';
+import { addToDictionary, type Execute, forgetWords } from './dictionary.js';
+import { customerWords, dictionaryRows, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
+import { ftsPhrase, likeContains, wordStillUsed } from './word-index.js';
+
+/**
+ * The search feature's statements on the write lane (db/write-lane.ts), for the hot customer writes:
+ * the same rows as `addToDictionary`, `wordStillUsed` and `forgetWords` write and read through the ORM.
+ */
+const LANE = {
+  addWords: {
+    name: 'carly_search_words_add',
+    sql: {
+      // All of a customer's rows in one statement, whatever their number: one JSON array of [variant, word].
+      sqlite:
+        "insert into search_words (variant, word) select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(?) where true on conflict do nothing",
+      postgresql: 'insert into search_words (variant, word) select * from unnest($1::text[], $2::text[]) on conflict do nothing',
+    },
+  },
+  wordUsed: {
+    name: 'carly_search_word_used',
+    sql: {
+      sqlite: 'select 1 as found from customers_search where customers_search match ? limit 1',
+      postgresql: 'select 1 as found from customers where search_words like $1 limit 1',
+    },
+  },
+  forget: { name: 'carly_search_word_forget', sql: 'delete from search_words where word = ?' },
+};
+
+/** Adds words to the typo dictionary on the write lane: the rows `addToDictionary` adds. */
+async function addWordsOnLane(lane: WriteLane, em: EntityManager, words: Iterable<string>): Promise<void> {
+  const rows = dictionaryRows(words);
+  if (!rows.length) return;
+  const params = WriteLane.postgres(em) ? [rows.map(([v]) => v), rows.map(([, w]) => w)] : [JSON.stringify(rows)];
+  await lane.run(em, LANE.addWords, params);
+}
+
+const laneWordStillUsed = (lane: WriteLane, em: EntityManager) => async (word: string) =>
+  (await lane.one(em, LANE.wordUsed, [WriteLane.postgres(em) ? likeContains(` ${word} `) : `search_words : ${ftsPhrase(` ${word} `)}`])) !== null;
+
+const laneExecute =
+  (lane: WriteLane, em: EntityManager): Execute =>
+  (sql, params) => {
+    if (sql !== LANE.forget.sql) throw new Error(`search: no write-lane statement for ${sql}`);
+    return lane.run(em, LANE.forget, params);
+  };
 
 /**
  * What every writer of customers calls, in its own transaction (search is immediate): the
  * folded columns for the row it writes, and the row's words for the typo dictionary.
  * The trigram indexes (FTS5 on SQLite via triggers, GIN on PostgreSQL) follow the row by themselves.
  */
-export async function indexCustomer(em: EntityManager, fields: SearchedFields): Promise<SearchKeys> {
+export async function indexCustomer(em: EntityManager, fields: SearchedFields, lane: WriteLane | null = null): Promise<SearchKeys> {
   if (SEARCH_WRITES_OFF) return NO_KEYS;
-  await addToDictionary((sql, params) => em.execute(sql, params), customerWords(fields));
+  if (lane) await addWordsOnLane(lane, em, customerWords(fields));
+  else await addToDictionary((sql, params) => em.execute(sql, params), customerWords(fields));
   return searchKeys(fields);
 }
 
@@ -37,10 +81,12 @@ const NO_KEYS: SearchKeys = {
 };
 
 /** After an update is flushed (same transaction): the words the customer no longer has, and nobody else has, leave the dictionary. */
-export async function forgetReplacedWords(em: EntityManager, before: string, after: string): Promise<void> {
+export async function forgetReplacedWords(em: EntityManager, before: string, after: string, lane: WriteLane | null = null): Promise<void> {
   const kept = new Set(wordsOf(after));
   const removed = wordsOf(before).filter((w) => !kept.has(w));
-  if (removed.length)
+  if (!removed.length) return;
+  if (lane) await forgetWords(laneExecute(lane, em), removed, laneWordStillUsed(lane, em));
+  else
     await forgetWords(
       (sql, params) => em.execute(sql, params),
       removed,

@@ -12,6 +12,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { Config } from '../config.js';
 import type { ReadLane } from '../db/read-lane.js';
+import type { WriteLane, WriteStatement } from '../db/write-lane.js';
 import { recordError } from './span-errors.js';
 
 /**
@@ -62,6 +63,16 @@ export function instrumentReadLane(tracer: Tracer, lane: ReadLane, database: Con
       all: (params) => inStatementSpan(tracer, sql, base, () => statement.all(params)),
     };
   };
+}
+
+/** Statement spans for the write lane's statements (db/write-lane.ts), inside the write transaction's span like the ORM's. */
+export function instrumentWriteLane(tracer: Tracer, lane: WriteLane, database: Config['database']): void {
+  const base = { ...databaseAttributes(database), 'carly.db.lane': 'hot-write' };
+  const text = (statement: WriteStatement) => (typeof statement.sql === 'string' ? statement.sql : statement.sql[database.kind]);
+  const run = lane.run.bind(lane);
+  const all = lane.all.bind(lane);
+  lane.run = (em, statement, params) => inStatementSpan(tracer, text(statement), base, () => run(em, statement, params));
+  lane.all = <Row>(...args: Parameters<WriteLane['all']>) => inStatementSpan(tracer, text(args[1]), base, () => all<Row>(...args));
 }
 
 /** Runs `run` (sync or async) inside a statement span when a span is active; as is otherwise. */

@@ -17,7 +17,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance } from 'fastify';
-import { instrumentOrm, instrumentReadLane } from './db-spans.js';
+import { instrumentOrm, instrumentReadLane, instrumentWriteLane } from './db-spans.js';
 import { httpSpans } from './http-spans.js';
 import type { TracingConfig } from './tracing-config.js';
 import type { Tracing } from './types.js';
@@ -46,6 +46,7 @@ export function startTracing(config: TracingConfig, serviceVersion: string): Tra
     },
     instrumentOrm: (orm, database) => instrumentOrm(tracer, orm, database),
     instrumentReadLane: (lane, database) => instrumentReadLane(tracer, lane, database),
+    instrumentWriteLane: (lane, database) => instrumentWriteLane(tracer, lane, database),
     forRequest: http.forRequest,
     async shutdown() {
       try {

@@ -8,6 +8,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { ReadLane } from '../db/read-lane.js';
+import type { WriteLane } from '../db/write-lane.js';
 
 /** Runs one procedure call inside its own span, a child of its request's span. */
 export interface ProcedureTracer {
@@ -27,6 +28,8 @@ export interface Tracing {
   instrumentOrm(orm: MikroORM, database: Config['database']): void;
   /** A span per statement of the read lane (call before features prepare their statements). */
   instrumentReadLane(lane: ReadLane, database: Config['database']): void;
+  /** A statement span per write-lane statement (db/write-lane.ts), as the ORM's statements get. */
+  instrumentWriteLane(lane: WriteLane, database: Config['database']): void;
   /** The procedure tracer of one request (its spans become children of the request's span); undefined when the sampler left the request out. */
   forRequest(request: FastifyRequest): ProcedureTracer | undefined;
   /** Sends the spans still buffered, then unregisters the tracer provider. Never throws. */

@@ -12,6 +12,7 @@ import { runtimeSection } from './runtime.js';
 import { searchSection } from './search.js';
 import { tracingSection } from './tracing.js';
 import { webhooksSection } from './webhooks.js';
+import { writesSection } from './writes.js';
 
 /**
  * Every section, in the order a full run takes them. Add new ones here (import throughput,
@@ -19,6 +20,7 @@ import { webhooksSection } from './webhooks.js';
  */
 export const SECTIONS: Section[] = [
   readSection,
+  writesSection,
   listSection,
   loginSection,
   importSection,
