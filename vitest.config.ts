@@ -13,7 +13,7 @@ const dialects = ['sqlite', ...(process.env.TEST_DATABASE_URL && process.env.CAR
 export default defineConfig({
   test: {
     // The web console is built once per run (a hash check when nothing changed), for the files that load it.
-    globalSetup: ['test/helpers/console-build.ts'],
+    globalSetup: ['test/helpers/console-build.ts', 'test/helpers/compiled-build.ts'],
     // Files mostly wait (on servers they spawn, on the network, on builds), so more of them run at
     // once than there are cores; vitest's default (cores - 1) ran the suite one file at a time on 2
     // cores. VITEST_MAX_WORKERS (or --maxWorkers) overrides it.

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { loadConfig } from '../server/config.js';
 import { bearer, signupCustomer } from './helpers/auth.js';
-import { ROOT, run, spawnServer } from './helpers/process.js';
+import { nodeArgs, ROOT, run, spawnServer } from './helpers/process.js';
 import { rest, startServer, type TestServer, tempDir, usingPostgres } from './helpers/server.js';
 
 const DEFAULT_ADMIN = 'admin@carly.local';
@@ -56,7 +56,7 @@ async function users(server: TestServer): Promise<{ email: string; role: string 
 
 /** `npm run create-admin` as a subprocess on the given installation. */
 function createAdmin(inst: Install, args: string[], env: Record<string, string> = {}) {
-  return run(['--import', 'tsx', 'scripts/create-admin.ts', ...args], {
+  return run([...nodeArgs('scripts/create-admin.ts'), ...args], {
     DATABASE_URL: '',
     ...NO_ADMIN,
     BCRYPT_COST: '4',

@@ -8,7 +8,7 @@ import { loadConfig } from '../server/config.js';
 import { CustomerEntity } from '../server/db/customer.entity.js';
 import { openDatabase } from '../server/db/orm.js';
 import { adminHeaders } from './helpers/auth.js';
-import { run } from './helpers/process.js';
+import { nodeArgs, run } from './helpers/process.js';
 import { customerPath, rest, startServer, tempDir, usingPostgres } from './helpers/server.js';
 
 /*
@@ -79,7 +79,7 @@ function useTarget(): () => Target {
 }
 
 const importFile = (args: string[], env: Record<string, string>, timeoutMs = 60_000) =>
-  run(['--import', 'tsx', 'scripts/import-customers.ts', ...args], { NODE_ENV: 'test', ...env }, timeoutMs);
+  run([...nodeArgs('scripts/import-customers.ts'), ...args], { NODE_ENV: 'test', ...env }, timeoutMs);
 
 function writeJson(dir: string, name: string, content: unknown): string {
   const file = path.join(dir, name);
