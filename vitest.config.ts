@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { HeavyFirstSequencer } from './test/helpers/sequencer.js';
 
 /**
  * Projects (docs/development.md):
@@ -12,12 +13,15 @@ const dialects = ['sqlite', ...(process.env.TEST_DATABASE_URL && process.env.CAR
 
 export default defineConfig({
   test: {
-    // The web console is built once per run (a hash check when nothing changed), for the files that load it.
+    // The web console is built once per run (a hash check when nothing changed), for the files that
+    // load it; the sources spawned as processes are compiled once per run (test/helpers/compiled-build.ts).
     globalSetup: ['test/helpers/console-build.ts', 'test/helpers/compiled-build.ts'],
     // Files mostly wait (on servers they spawn, on the network, on builds), so more of them run at
     // once than there are cores; vitest's default (cores - 1) ran the suite one file at a time on 2
     // cores. VITEST_MAX_WORKERS (or --maxWorkers) overrides it.
     maxWorkers: Math.max(2, os.availableParallelism() + 1),
+    // The longest files start first even with no earlier run's timings (test/helpers/sequencer.ts).
+    sequence: { sequencer: HeavyFirstSequencer },
     projects: [
       {
         test: {

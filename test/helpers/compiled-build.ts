@@ -62,6 +62,24 @@ export async function compileForSpawn(outDir: string): Promise<number> {
   return entryPoints.length;
 }
 
+/** Removes the folders of runs that were killed before their teardown (their process is gone). */
+function removeAbandoned(parent: string): void {
+  for (const name of fs.readdirSync(parent)) {
+    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export default async function setup(project: TestProject) {
   if (process.env.CARLY_TEST_FROM_SOURCES === '1') {
     project.provide('compiledRoot', undefined);
@@ -69,7 +87,8 @@ export default async function setup(project: TestProject) {
   }
   const parent = path.join(ROOT, 'node_modules', '.cache', 'carly-test-build');
   fs.mkdirSync(parent, { recursive: true });
-  const outDir = fs.mkdtempSync(path.join(parent, 'run-'));
+  removeAbandoned(parent);
+  const outDir = fs.mkdtempSync(path.join(parent, `run-${process.pid}-`));
   await compileForSpawn(outDir);
   project.provide('compiledRoot', outDir);
   return () => fs.rmSync(outDir, { recursive: true, force: true });
