@@ -39,6 +39,12 @@ export default defineConfig({
           globalSetup: ['test/helpers/database-templates.setup.ts'],
           // Each file starts its own servers on its own data; files run in parallel processes.
           pool: 'forks' as const,
+          // A worker runs its files one after another in one process and keeps the modules they
+          // load (MikroORM, Fastify, the server: ~2 s of CPU per file, "import" in vitest's summary)
+          // instead of loading them again for every file. The files share no state through them:
+          // each starts its own servers on its own data and closes them. CARLY_TEST_ISOLATE=1
+          // gives every file a fresh process again (docs/development.md).
+          isolate: process.env.CARLY_TEST_ISOLATE === '1',
           // Generous: many tests spawn real server processes, and the machine may be shared.
           testTimeout: 60_000,
           hookTimeout: 120_000,
