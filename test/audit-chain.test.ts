@@ -5,7 +5,7 @@ import { auditRows, verifyChain, waitForChain } from './helpers/audit.js';
 import { adminHeaders, bearer, login, signupCustomer } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
 import { sqlQuery } from './helpers/database.js';
-import { run } from './helpers/process.js';
+import { nodeArgs, run } from './helpers/process.js';
 import { customerPath, newCustomer, postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 const DAY = 86_400_000;
@@ -14,7 +14,7 @@ const DAY = 86_400_000;
 function auditVerify(server: TestServer) {
   const database = server.app.config.database;
   const url = database.kind === 'sqlite' ? `sqlite://${database.file}` : database.url;
-  return run(['--import', 'tsx', 'scripts/audit-verify.ts'], { DATABASE_URL: url, DATA_DIR: server.dataDir });
+  return run(nodeArgs('scripts/audit-verify.ts'), { DATABASE_URL: url, DATA_DIR: server.dataDir });
 }
 
 /** Some of everything: sign-ups, logins (good and bad), updates, a reset request. */

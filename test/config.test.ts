@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { ROOT, run } from './helpers/process.js';
+import { nodeArgs, ROOT, run } from './helpers/process.js';
 import { tempDir } from './helpers/server.js';
 
 describe('configuration', () => {
@@ -67,7 +67,7 @@ describe('configuration', () => {
   });
 
   it('exits at start with code 2 and a message naming the variable', async () => {
-    const r = await run(['--import', 'tsx', path.join(ROOT, 'server/main.ts')], { PORT: 'not-a-port', DATA_DIR: tempDir() });
+    const r = await run(nodeArgs(path.join(ROOT, 'server/main.ts')), { PORT: 'not-a-port', DATA_DIR: tempDir() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('PORT');
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);

@@ -78,6 +78,8 @@ function useTarget(): () => Target {
   return () => target!;
 }
 
+// Through tsx, as `npm run import` runs it (not the compiled copy of test/helpers/compiled-build.ts):
+// parse-in-worker.ts starts its parser thread differently from TypeScript sources, and that path is tested here.
 const importFile = (args: string[], env: Record<string, string>, timeoutMs = 60_000) =>
   run(['--import', 'tsx', 'scripts/import-customers.ts', ...args], { NODE_ENV: 'test', ...env }, timeoutMs);
 

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { waitForMail } from './helpers/outbox.js';
-import { run, spawnServer } from './helpers/process.js';
+import { nodeArgs, run, spawnServer } from './helpers/process.js';
 import { rest, tempDir, usingPostgres } from './helpers/server.js';
 
 const NO_ADMIN = { ADMIN_EMAIL: '', ADMIN_PASSWORD: '' };
@@ -48,7 +48,7 @@ describe('a port already in use', () => {
     const port = await occupyPort();
     const dataDir = path.join(tempDir(), 'data');
     const url = await databaseUrl();
-    const r = await run(['--import', 'tsx', 'server/main.ts'], {
+    const r = await run(nodeArgs('server/main.ts'), {
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: dataDir,

@@ -16,7 +16,7 @@ import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../scri
 import { ConfigError, loadConfig } from '../server/config.js';
 import { adminHeaders } from './helpers/auth.js';
 import { sqlQuery } from './helpers/database.js';
-import { run, spawnServer } from './helpers/process.js';
+import { nodeArgs, run, spawnServer } from './helpers/process.js';
 import { customerPath, newCustomer, rest, startServer, TEST_ADMIN, type TestServer, tempDir, usingPostgres } from './helpers/server.js';
 
 const SERVER = 2;
@@ -340,7 +340,7 @@ describe('tracing off (no OTLP endpoint)', () => {
 
 /** Runs test/helpers/tracing-probe.ts in its own process: its answer, and what it loaded and logged. */
 async function probe(env: Record<string, string>) {
-  const result = await run(['--import', 'tsx', 'test/helpers/tracing-probe.ts'], {
+  const result = await run(nodeArgs('test/helpers/tracing-probe.ts'), {
     DATA_DIR: tempDir('carly-tracing-probe-'),
     ADMIN_EMAIL: TEST_ADMIN.email,
     ADMIN_PASSWORD: TEST_ADMIN.password,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,11 +29,22 @@ export function spawnTracked(args: string[], env: Record<string, string>): Child
   return child;
 }
 
+/**
+ * The `node` arguments that run a TypeScript file of the repository (`server/main.ts`,
+ * `scripts/create-admin.ts`, …): its copy compiled once for this run (test/helpers/compiled-build.ts),
+ * or the source through tsx when there is none (CARLY_TEST_FROM_SOURCES=1).
+ */
+export function nodeArgs(file: string): string[] {
+  const compiled = inject('compiledRoot');
+  const relative = path.isAbsolute(file) ? path.relative(ROOT, file) : file;
+  return compiled ? ['--enable-source-maps', path.join(compiled, relative.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', relative];
+}
+
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** Runs `server/main.ts` as its own process, as `npm start` does, and waits until it listens. */
 export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawnTracked(['--import', 'tsx', 'server/main.ts'], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...env });
+  const child = spawnTracked(nodeArgs('server/main.ts'), { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...env });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
