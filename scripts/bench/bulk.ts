@@ -129,6 +129,8 @@ export interface PacedResult {
   requests: number;
   non2xx: number;
   errors: number;
+  /** The first connection error's message, if any. */
+  firstError?: string;
   p50Ms: number;
   p99Ms: number;
 }
@@ -150,6 +152,7 @@ export async function pacedReads(
   const latencies: number[] = [];
   let non2xx = 0;
   let errors = 0;
+  let firstError: string | undefined;
   let next = 0;
   const t0 = performance.now();
   const get = (path: string) =>
@@ -157,9 +160,15 @@ export async function pacedReads(
       const req = http.get(`${base}${path}`, { headers, agent }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
+        res.on('error', (err) => {
+          firstError ??= err.message;
+          resolve(0);
+        });
       });
-      req.on('error', () => resolve(0));
+      req.on('error', (err) => {
+        firstError ??= err.message;
+        resolve(0);
+      });
     });
   const worker = async () => {
     for (;;) {
@@ -177,5 +186,12 @@ export async function pacedReads(
   await Promise.all(Array.from({ length: connections }, worker));
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, non2xx, errors, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+  return {
+    requests: latencies.length,
+    non2xx,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+  };
 }

@@ -11,7 +11,7 @@ import { check, fmtInt, fmtNum, median } from '../report.js';
 import type { BenchContext, Section } from '../section.js';
 import { CHILD_FLAGS, startCarly } from '../targets.js';
 
-const SUMMARY = /^import: read=(\d+) inserted=(\d+) updated=(\d+) rejected=(\d+) in ([\d.]+)s \((\d+) rows\/s\), peak RSS (\d+) MB/;
+const SUMMARY = /^import: read=(\d+) inserted=(\d+) updated=(\d+) unchanged=(\d+) rejected=(\d+) in ([\d.]+)s \((\d+) rows\/s\), peak RSS (\d+) MB/;
 
 /** Runs a node script to its end (bounded), returning its output lines; throws on a non-zero exit. */
 async function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutS: number): Promise<{ child: Child; lines: string[]; seconds: number }> {
@@ -144,7 +144,8 @@ async function apiImport(ctx: BenchContext) {
         ['idle', idle],
         ['during', busy],
       ] as const) {
-        if (r.non2xx || r.errors) ctx.report.problem(`API import r${round}: reads ${what}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        if (r.non2xx || r.errors)
+          ctx.report.problem(`API import r${round}: reads ${what}: ${r.non2xx} non-2xx, ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}`);
       }
       const run: ApiRun = {
         rowsPerSecond: rows / posted.seconds,
@@ -224,10 +225,10 @@ async function cliImport(ctx: BenchContext) {
     const run: ImportRun = {
       read: Number(m[1]),
       inserted: Number(m[2]),
-      rejected: Number(m[4]),
-      seconds: Number(m[5]),
-      rowsPerSecond: Number(m[6]),
-      peakRssMb: Number(m[7]),
+      rejected: Number(m[5]),
+      seconds: Number(m[6]),
+      rowsPerSecond: Number(m[7]),
+      peakRssMb: Number(m[8]),
       wallSeconds: imp.seconds,
     };
     imports.push(run);
