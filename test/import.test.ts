@@ -408,7 +408,7 @@ describe.skipIf(usingPostgres())('npm run import: a large file', () => {
   /**
    * An empty import peaks at 151–152 MB (the process with its code and the database open); this
    * import at 280 and 277 MB (+129, +126) in two runs and 303–350 MB under load (docs/performance.md,
-   * "import: where the memory goes"). The bound is on what the rows add, not on the code's size.
+   * "`npm run import`: where the memory goes"). The bound is on what the rows add, not on the code's size.
    */
   const MAX_GROWTH_MB = 224;
   let file: string;

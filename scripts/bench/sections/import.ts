@@ -10,6 +10,7 @@ import { type Child, spawnNode } from '../processes.js';
 import { check, fmtInt, fmtNum, median } from '../report.js';
 import type { BenchContext, Section } from '../section.js';
 import { CHILD_FLAGS, startCarly } from '../targets.js';
+import { startReceiver } from './webhooks.js';
 
 const SUMMARY = /^import: read=(\d+) inserted=(\d+) updated=(\d+) unchanged=(\d+) rejected=(\d+) in ([\d.]+)s \((\d+) rows\/s\), peak RSS (\d+) MB/;
 
@@ -163,6 +164,7 @@ async function apiImport(ctx: BenchContext) {
       await carly.stop();
     }
   }
+  await importWebhookFanout(ctx, file, rows);
   const ratio = median(runs.map((r, i) => r.rowsPerSecond / bares[i]!.rowsPerSecond));
   const p99Ratio = median(runs.map((r) => r.duringP99Ms / r.idleP99Ms));
   ctx.report.add({
@@ -183,6 +185,53 @@ async function apiImport(ctx: BenchContext) {
     ],
     note: `${fmtInt(median(runs.map((r) => r.rowsPerSecond)))} rows/s; ratio api/bare ${fmtNum(ratio)}; read p99 idle ${fmtNum(median(runs.map((r) => r.idleP99Ms)), 1)} ms, during ${fmtNum(median(runs.map((r) => r.duringP99Ms)), 1)} ms (${goal.readConnections} conns, ${goal.readRate} req/s paced)`,
   });
+}
+
+/**
+ * Issue 20: the webhook fan-out of an import. One receiver (answers 204 at once) subscribed to
+ * `customer.created`; the import over the API, then every row's delivery awaited. Reported:
+ * deliveries that arrived while the import ran, and deliveries/s from the import's start to the
+ * last delivery (does the fan-out keep up with the import, or drain a backlog after it?).
+ */
+async function importWebhookFanout(ctx: BenchContext, file: string, rows: number) {
+  await settle(ctx);
+  const receiver = await startReceiver();
+  const dataDir = fs.mkdtempSync(path.join(ctx.runDir, 'import-webhook-'));
+  const carly = await startCarly({ dataDir, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+  try {
+    const hook = await fetch(`${carly.base}/webhooks`, {
+      method: 'POST',
+      headers: { ...carly.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${receiver.url}/import`, events: ['customer.created'] }),
+    });
+    if (!hook.ok) throw new Error(`POST /webhooks answered ${hook.status}: ${(await hook.text()).slice(0, 300)}`);
+    const started = Date.now();
+    const posted = await postFile(`${carly.base}/customers/import`, carly.headers, file, 'application/json');
+    const importEnd = Date.now();
+    const duringImport = receiver.arrivals.length;
+    const deadline = importEnd + Math.max(120_000, rows * 5);
+    while (receiver.arrivals.length < rows && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const arrived = receiver.arrivals.length;
+    const last = receiver.arrivals[arrived - 1]?.at ?? importEnd;
+    if (posted.status !== 200) ctx.report.problem(`import webhook fan-out: POST /customers/import answered ${posted.status}`);
+    if (arrived < rows) ctx.report.problem(`import webhook fan-out: ${arrived} of ${rows} deliveries arrived`);
+    const perSecond = arrived / ((last - started) / 1000);
+    const importRate = rows / ((importEnd - started) / 1000);
+    ctx.log(
+      `  ${'import + 1 webhook'.padEnd(28)} import ${fmtInt(importRate)} rows/s (${((importEnd - started) / 1000).toFixed(1)} s); ${fmtInt(duringImport)} of ${fmtInt(rows)} deliveries during it, ` +
+        `the last ${((last - importEnd) / 1000).toFixed(1)} s after it; ${fmtInt(perSecond)} deliveries/s overall`,
+    );
+    ctx.report.add({
+      section: 'import',
+      variant: 'webhook',
+      label: 'POST /customers/import with one webhook receiver (customer.created)',
+      checks: [],
+      note: `${fmtInt(perSecond)} deliveries/s from the import's start to the last delivery; ${fmtInt(duringImport)}/${fmtInt(rows)} delivered while it ran (import ${fmtInt(importRate)} rows/s); last delivery ${((last - importEnd) / 1000).toFixed(1)} s after the import's answer`,
+    });
+  } finally {
+    await carly.stop();
+    await receiver.close();
+  }
 }
 
 /** `npm run import -- FILE` of --import-rows rows vs bare-import.ts (no events, 50k/transaction). */
