@@ -407,6 +407,12 @@ describe.skipIf(usingPostgres())('npm run import: a large file', () => {
   const target = useTarget();
   const ROWS = 200_000;
   const INVALID_EVERY = 1000;
+  /**
+   * An empty import peaks at 151–152 MB (the process with its code and the database open); this
+   * import at 280 and 277 MB (+129, +126) in two runs and 303–350 MB under load (docs/performance.md,
+   * "`npm run import`: where the memory goes"). The bound is on what the rows add, not on the code's size.
+   */
+  const MAX_GROWTH_MB = 224;
   let file: string;
 
   beforeAll(async () => {
@@ -416,17 +422,23 @@ describe.skipIf(usingPostgres())('npm run import: a large file', () => {
     await new Promise((resolve, reject) => out.end(resolve).on('error', reject));
   });
 
-  it(`streams ${ROWS.toLocaleString('en-US')} rows with bounded memory (peak RSS < 400 MB)`, { timeout: 120_000 }, async () => {
+  it(`streams ${ROWS.toLocaleString('en-US')} rows with bounded memory (peak RSS < ${MAX_GROWTH_MB} MB over an empty import's)`, {
+    timeout: 330_000,
+  }, async () => {
     expect(fs.statSync(file).size).toBeGreaterThan(40e6);
-    const r = await importFile([file], target().env, 110_000);
+    // The same command on an empty array: the process with its code loaded and the database open.
+    const idle = await importFile([writeJson(target().dir, 'empty.json', [])], target().env);
+    expect(idle.code, idle.stderr).toBe(0);
+    const idlePeak = parseSummary(idle.stdout).peakRssMb;
+    const r = await importFile([file], target().env, 300_000);
     expect(r.code, r.stderr).toBe(0);
     const summary = parseSummary(r.stdout);
     const rejected = ROWS / INVALID_EVERY;
     expect(summary).toMatchObject({ read: ROWS, inserted: ROWS - rejected, updated: 0, rejected });
-    expect(summary.peakRssMb).toBeGreaterThan(50); // a real figure
-    // 300 MB before rows also filled the search structures (FTS5 trigram index by trigger, the typo
-    // dictionary) and recorded a per-row event: 303–350 MB measured after, from run to run (docs/performance.md).
-    expect(summary.peakRssMb).toBeLessThan(400);
+    expect(idlePeak).toBeGreaterThan(50); // a real figure
+    // What the rows add: the parser's worker thread (files over 4 MiB), the import's 32 MiB SQLite
+    // page cache filling, the main heap's working size. Nothing grows with the row count (docs/performance.md).
+    expect(summary.peakRssMb - idlePeak, `peak ${summary.peakRssMb} MB, empty import ${idlePeak} MB`).toBeLessThan(MAX_GROWTH_MB);
     // Progress is reported while it runs (plain lines: stdout is not a terminal here).
     expect(r.stdout).toMatch(/^import: \d+\.\d% [\d,]+ rows \(inserted [\d,]+, updated [\d,]+, rejected [\d,]+\), [\d,]+ rows\/s$/m);
     expect(readRejects(path.join(target().dir, 'large.rejects.csv'))).toHaveLength(rejected);

@@ -4,6 +4,7 @@ import { PERSONAL_DATA } from '../server/privacy/personal-data.js';
 import { auditRows, verifyChain, waitForChain } from './helpers/audit.js';
 import { adminHeaders, bearer, login, type Tokens } from './helpers/auth.js';
 import { databaseText, sqlQuery } from './helpers/database.js';
+import { waitFor } from './helpers/events.js';
 import { waitForMail } from './helpers/outbox.js';
 import { customerPath, rest, startServer, TEST_ADMIN, type TestServer } from './helpers/server.js';
 
@@ -291,6 +292,60 @@ describe('erase (GDPR art. 17)', () => {
     for (const value of identifying(p)) expect(text.includes(value), value).toBe(false);
     await waitForChain(server);
     expect(await verifyChain(server)).toMatchObject({ ok: true });
+  });
+
+  it("pseudonymises the person's email in a bulk export's audit details (its query), in any case, and the chain still verifies", async () => {
+    const stamp = Date.now().toString(36);
+    const email = `ottoline.fairweather.${stamp}@example.com`;
+    const made = await rest(server.url, 'POST', '/customers', { email, firstName: 'Ottoline', lastName: 'Fairweather' }, admin);
+    expect(made.status).toBe(200);
+    const exportKey = await rest(server.url, 'POST', '/api-keys', { name: `exporter-${stamp}`, scopes: ['customers:export'] }, admin);
+    expect(exportKey.status).toBe(200);
+    // One export by the admin naming the email as typed (upper case), one by a key naming another address only.
+    const query = `email:${email.toUpperCase()}`;
+    const named = await fetch(`${server.url}/customers/export?query=${encodeURIComponent(query)}`, { headers: admin });
+    expect(named.status).toBe(200);
+    expect(
+      (await named.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).email),
+    ).toEqual([email]);
+    const otherQuery = `email:someone.else.${stamp}@example.com`;
+    const unrelated = await fetch(`${server.url}/customers/export?query=${encodeURIComponent(otherQuery)}`, { headers: bearer(exportKey.body.secret) });
+    expect(unrelated.status).toBe(200);
+    await unrelated.text();
+    const exportsOf = async () =>
+      (
+        await sqlQuery<{ id: string | number; details: string | Record<string, unknown> }>(
+          server.app.config.database,
+          "select id, details from audit_entries where action = 'customers.exported' order by id",
+        )
+      ).map((r) => ({ id: String(r.id), details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as Record<string, unknown> }));
+    let before: Awaited<ReturnType<typeof exportsOf>> = [];
+    await waitFor('both exports audited', async () => {
+      before = (await exportsOf()).filter((e) => e.details.query === query || e.details.query === otherQuery);
+      return before.length === 2;
+    });
+    await waitForChain(server);
+
+    const erased = await rest(server.url, 'POST', `${customerPath(email)}/erase`, { confirm: email }, admin);
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    const [erasure] = await auditRows(server, 'request_id = $1', [erased.headers.get('x-request-id')]);
+    const token = erasure!.changes!.pseudonym![1] as string;
+    const after = new Map((await exportsOf()).map((e) => [e.id, e.details]));
+    const namedEntry = before.find((e) => e.details.query === query)!;
+    const unrelatedEntry = before.find((e) => e.details.query === otherQuery)!;
+    expect(after.get(namedEntry.id)).toEqual({ ...namedEntry.details, query: `email:erased-${token}@erased.invalid` });
+    expect(after.get(unrelatedEntry.id)).toEqual(unrelatedEntry.details);
+    const rewritten = await auditRows(server, 'id = $1', [namedEntry.id]);
+    // The admin's identity in that entry is not the person's: it stays; only the details changed.
+    expect(rewritten[0]).toMatchObject({ actorEmail: TEST_ADMIN.email, pseudonym: token, piiSalt: null });
+    expect((erasure!.changes!.rewrote![1] as [string, string][]).map(([id]) => id)).toContain(namedEntry.id);
+    const text = (await databaseText(server.app.config.database)).toLowerCase();
+    expect(text.includes(email)).toBe(false);
+    await waitForChain(server);
+    expect(await verifyChain(server)).toMatchObject({ ok: true, unchained: 0 });
   });
 
   it('who may erase: admins, keys with customers:write, the person; not another customer nor a read-only key', async () => {

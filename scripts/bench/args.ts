@@ -18,6 +18,8 @@ export interface BenchOptions {
   listRows: [number, number];
   /** Rows in the import section's export file. */
   importRows: number;
+  /** Customers in the export section's database and rows the import section sends over the API (issue 20). */
+  bulkRows: number;
   /** PostgreSQL admin URL for the postgres section (else TEST_DATABASE_URL); the section is skipped without one. */
   pgUrl: string | undefined;
   /** Seconds to wait, before each measurement, for other processes to leave the CPU alone. */
@@ -42,6 +44,8 @@ export const USAGE = `npm run bench -- [flags]
   --rows N           customers in the read benchmark's database (default 100000)
   --list-rows A,B    row counts the list benchmark compares (default 10000,1000000)
   --import-rows N    rows in the import section's export file (default 1000000)
+  --bulk-rows N      customers the export section exports and the import section imports over the
+                     API (default 1000000)
   --pg-url URL       PostgreSQL admin URL for the postgres section (default: $TEST_DATABASE_URL;
                      the section is skipped when neither is set)
   --settle S         before each measurement, wait up to S s for other processes to go quiet
@@ -72,6 +76,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       rows: { type: 'string' },
       'list-rows': { type: 'string' },
       'import-rows': { type: 'string' },
+      'bulk-rows': { type: 'string' },
       'pg-url': { type: 'string' },
       settle: { type: 'string' },
       strict: { type: 'boolean', default: false },
@@ -99,6 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     rows: Math.round(positiveInt('rows', values.rows, 100_000)),
     listRows: [Math.round(listRows[0]!), Math.round(listRows[1]!)],
     importRows: Math.round(positiveInt('import-rows', values['import-rows'], 1_000_000)),
+    bulkRows: Math.round(positiveInt('bulk-rows', values['bulk-rows'], 1_000_000)),
     pgUrl: values['pg-url'] || process.env.TEST_DATABASE_URL || undefined,
     settle: values.settle === '0' ? 0 : positiveInt('settle', values.settle, 15),
     strict: values.strict ?? false,

@@ -7,7 +7,10 @@
  * checkpointed every 20,000 pages instead of every 1,000, BEGIN IMMEDIATE, a passive checkpoint
  * and close inside the timed part). No validation, no upsert: what bare SQLite costs for these
  * rows on this machine now.
- *   node --import tsx scripts/bench/bare-import.ts FILE DATA_DIR
+ * With `--events N` (issue 20's floor for an import over the API): transactions of N rows, and each
+ * row also inserts its `customer.created` event row (the columns the importer writes), in the
+ * same transaction.
+ *   node --import tsx scripts/bench/bare-import.ts FILE DATA_DIR [--events N]
  * Prints one JSON line: {"rows":N,"seconds":S,"peakRssMb":M}.
  */
 import fs from 'node:fs';
@@ -17,9 +20,10 @@ import { loadConfig } from '../../server/config.js';
 import { newCustomerId } from '../../server/customers/customer.mapper.js';
 import { openDatabase } from '../../server/db/orm.js';
 
-const [file, dataDir] = process.argv.slice(2);
-if (!file || !dataDir) {
-  console.error('usage: bare-import.ts FILE DATA_DIR');
+const [file, dataDir, flag, batchArg] = process.argv.slice(2);
+const withEvents = flag === '--events';
+if (!file || !dataDir || (flag !== undefined && !(withEvents && Number(batchArg) > 0))) {
+  console.error('usage: bare-import.ts FILE DATA_DIR [--events BATCH_ROWS]');
   process.exit(2);
 }
 // The schema as the app makes it (not timed).
@@ -39,9 +43,23 @@ db.pragma('wal_autocheckpoint = 20000');
 const insert = db.prepare(
   'insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, public_id, version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
 );
-const BATCH = 50_000;
+const event = db.prepare(
+  'insert into events (xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data) ' +
+    "values (0, 'customer.created', ?, ?, ?, 1, ?, 'user', 'bench', null, null)",
+);
+const BATCH = withEvents ? Number(batchArg) : 50_000;
 const flush = db.transaction((rows: unknown[][]) => {
-  for (const r of rows) insert.run(r);
+  for (const r of rows) {
+    insert.run(r);
+    if (withEvents) {
+      const changed = ['email', 'firstName', 'lastName'];
+      if (r[5] !== null) changed.push('phone');
+      if (r[6] !== null) changed.push('company');
+      if (r[7] !== null) changed.push('address');
+      if (r[8] !== '{}') changed.push('metadata');
+      event.run(r[10], r[11], r[0], JSON.stringify(changed));
+    }
+  }
 }).immediate;
 
 const started = performance.now();

@@ -41,6 +41,19 @@ export const GOALS = {
     /** POST /customers at 50 connections. */
     createP99Ms: 60,
   },
+  /** Issue 20 (bulk export): Carly rows/s ÷ bare rows/s in the same run; server RSS growth during an export. */
+  export: {
+    rowsRatio: 0.5,
+    rssGrowthMb: 64,
+  },
+  /** Issue 20 (import over the API): rows/s ÷ a bare insert of the rows and their events; RSS over idle; read p99 during ÷ idle. */
+  importApi: {
+    rowsRatio: 0.5,
+    rssGrowthMb: 64,
+    readP99Ratio: 3,
+    readConnections: 10,
+    readRate: 200,
+  },
   /** Issue 9 (machine callers). */
   machine: {
     /** GET /customers/{email} with an API key vs the same read with a JWT. */

@@ -33,6 +33,9 @@ export const EVENTS_AFTER_HEADER = 'carly-events-after';
 /** gzip unless the caller did not list it, or refused it (`gzip;q=0`). */
 const acceptsGzip = (accept: string | undefined) => /(?:^|,)\s*gzip\s*(?:;\s*q=(?!0(?:\.0*)?\s*(?:,|$))[\d.]+)?\s*(?:,|$)/i.test(accept ?? '');
 
+/** An export's details for the log: not its query, which may name a person (an erasure reaches the audit entry, not log files). */
+const loggable = ({ query: _query, ...rest }: { query: string | null } & Record<string, unknown>) => rest;
+
 /**
  * GET /customers/export: every customer matching `query`, streamed from one snapshot whose event
  * cursor goes out in `Carly-Events-After` (customers/export/). A REST route of its own, not a
@@ -52,13 +55,13 @@ export async function exportRoute(deps: ExportRouteDeps, request: FastifyRequest
   const gzip = acceptsGzip(request.headers['accept-encoding']);
   const onEnd = (tally: ExportTally) => {
     const details = { query: input.query ?? null, format: input.format, rows: tally.rows, bytes: tally.bytes, complete: tally.complete ? 1 : 0 };
-    if (!tally.complete) request.log.info({ export: details }, 'export ended early: the client went away');
+    if (!tally.complete) request.log.info({ export: loggable(details) }, 'export ended early: the client went away');
     deps
       .writes(identity)
       .run(async (_em, log) => log.audit({ action: 'customers.exported', target: null, outcome: tally.complete ? 'success' : 'failure', details }), {
         answer: false,
       })
-      .catch((err: unknown) => request.log.error({ err, export: details }, 'could not record the export in the audit trail'));
+      .catch((err: unknown) => request.log.error({ err, export: loggable(details) }, 'could not record the export in the audit trail'));
   };
   reply.header('content-type', CONTENT_TYPES[input.format]);
   reply.header('content-disposition', `attachment; filename="customers.${input.format}"`);

@@ -7,7 +7,7 @@ import { toAuditEntry } from '../audit/audit-entry.mapper.js';
 import { type PersonalFields, personalDigest } from '../audit/chain-hash.js';
 import { EDITABLE_FIELDS, toCustomer } from '../customers/customer.mapper.js';
 import { ApiKeyEntity } from '../db/api-key.entity.js';
-import { AuditEntryEntity } from '../db/audit-entry.entity.js';
+import { type AuditDetails, AuditEntryEntity } from '../db/audit-entry.entity.js';
 import { CustomerEntity } from '../db/customer.entity.js';
 import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
 import { EventEntity } from '../db/event.entity.js';
@@ -94,6 +94,7 @@ interface AuditRow {
   target_type: string | null;
   target_id: string | null;
   changes: string | Record<string, [unknown, unknown]> | null;
+  details: string | AuditDetails | null;
   ip: string | null;
   user_agent: string | null;
   pii_salt: string | null;
@@ -116,10 +117,13 @@ async function auditRowsOf(em: EntityManager, s: Subject, mentions: boolean): Pr
     ? ` and (actor_id is null or actor_id not in (${placeholders(admins)})) and (target_id is null or target_id not in (${placeholders(admins)}))`
     : '';
   const byEmail = `((target_type = 'email' and target_id = ?)${mentions ? ` or ${contains(em, 'changes')}` : ''})`;
+  // A bulk act's details (an export's `query`) naming the email, in any case, whoever acted: only
+  // those details are rewritten in an admin's or a key's entry (see pseudonymiseAuditEntries).
+  const inDetails = mentions ? ` or ${isPostgres(em) ? 'strpos(lower(details::text), ?) > 0' : 'instr(lower(details), ?) > 0'}` : '';
   return em.execute<AuditRow[]>(
-    'select id, actor_id, actor_email, target_type, target_id, changes, ip, user_agent, pii_salt, pseudonym from audit_entries where ' +
-      `${ids.length ? `actor_id in (${placeholders(ids)}) or ` : ''}target_id in (${placeholders(targets)}) or (${byEmail}${notAdmin}) order by id`,
-    [...ids, ...targets, s.email, ...(mentions ? [s.email] : []), ...admins, ...admins],
+    'select id, actor_id, actor_email, target_type, target_id, changes, details, ip, user_agent, pii_salt, pseudonym from audit_entries where ' +
+      `${ids.length ? `actor_id in (${placeholders(ids)}) or ` : ''}target_id in (${placeholders(targets)}) or (${byEmail}${notAdmin})${inDetails} order by id`,
+    [...ids, ...targets, s.email, ...(mentions ? [s.email] : []), ...admins, ...admins, ...(mentions ? [s.email.toLowerCase()] : [])],
   );
 }
 
@@ -327,7 +331,8 @@ export interface AuditRewrite {
  *   names, phone, company, address, metadata), and IP and user agent when nobody was signed in
  *   (a failed login on their email was probably theirs);
  * - a target that is their email (a failed login before the account existed);
- * - their email anywhere else in the changes.
+ * - their email anywhere else in the changes, and in a bulk act's details (an export's `query`,
+ *   matched in any case), whoever acted; in an entry found only that way nothing else changes.
  * Records, for the erasure's own entry, which entries it rewrote and what it wrote (`AuditRewrite`):
  * audit:verify accepts an unsalted entry only when exactly that is in it.
  */
@@ -347,14 +352,21 @@ async function pseudonymiseAuditEntries(em: EntityManager, s: Subject, p: Pseudo
       }
     }
     const hideOrigin = byPerson || (aboutPerson && row.actor_id === null);
+    const details = typeof row.details === 'string' ? (JSON.parse(row.details) as AuditDetails) : row.details;
     const personal: PersonalFields = {
       actorEmail: row.actor_email !== null && byPerson ? p.email : row.actor_email,
       targetId: row.target_id === s.email ? p.email : row.target_id,
       changes: pseudonymised,
       ip: hideOrigin && row.ip !== null ? p.text : row.ip,
       userAgent: hideOrigin && row.user_agent !== null ? p.text : row.user_agent,
+      // In the digest like the fields above (chain-hash.ts), so audit:verify holds it to the erasure's entry too.
+      details: details === null ? null : (p.replaceEmail(details, s.email, { ignoreCase: true }) as AuditDetails),
     };
-    await em.nativeUpdate(AuditEntryEntity, { id: String(row.id) }, { ...personal, piiSalt: null, pseudonym: p.token });
+    await em.nativeUpdate(
+      AuditEntryEntity,
+      { id: String(row.id) },
+      { ...personal, details: personal.details as AuditDetails | null, piiSalt: null, pseudonym: p.token },
+    );
     rewrite.entries.push([String(row.id), personalDigest(p.token, personal)]);
   }
   return rows.length;

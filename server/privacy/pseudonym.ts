@@ -32,12 +32,17 @@ export class Pseudonym {
     return value;
   }
 
-  /** Every occurrence of `email` inside the strings of `value` replaced by the pseudonymous email. */
-  replaceEmail(value: unknown, email: string): unknown {
-    if (typeof value === 'string') return value.split(email).join(this.email);
-    if (Array.isArray(value)) return value.map((v) => this.replaceEmail(v, email));
+  /**
+   * Every occurrence of `email` inside the strings of `value` replaced by the pseudonymous email;
+   * with `ignoreCase`, also written in other cases (a search query typed by someone).
+   */
+  replaceEmail(value: unknown, email: string, { ignoreCase = false } = {}): unknown {
+    if (typeof value === 'string') {
+      return ignoreCase ? value.replace(new RegExp(email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), this.email) : value.split(email).join(this.email);
+    }
+    if (Array.isArray(value)) return value.map((v) => this.replaceEmail(v, email, { ignoreCase }));
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, this.replaceEmail(v, email)]));
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, this.replaceEmail(v, email, { ignoreCase })]));
     }
     return value;
   }

@@ -1,6 +1,7 @@
 import type { Section } from '../section.js';
 import { consoleSection } from './console.js';
 import { eventsSection } from './events.js';
+import { exportSection } from './export.js';
 import { importSection } from './import.js';
 import { listSection } from './list.js';
 import { loginSection } from './login.js';
@@ -24,6 +25,7 @@ export const SECTIONS: Section[] = [
   listSection,
   loginSection,
   importSection,
+  exportSection,
   postgresSection,
   profileSection,
   webhooksSection,

@@ -33,7 +33,7 @@ interface Arrival {
 }
 
 /** A receiver that answers 204 at once and remembers when each delivery arrived. */
-async function startReceiver(): Promise<{ url: string; arrivals: Arrival[]; close: () => Promise<void> }> {
+export async function startReceiver(): Promise<{ url: string; arrivals: Arrival[]; close: () => Promise<void> }> {
   const arrivals: Arrival[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
