@@ -3,7 +3,7 @@ import type { Customer } from '../../client-sdk/src/schemas/customer.js';
 import type { WriteLane } from '../db/write-lane.js';
 import { canonicalJson } from '../idempotency/fingerprint.js';
 import { SEARCH_COLUMN_NAMES, type SearchKeys, searchColumnValues } from '../search/search-keys.js';
-import { type CustomerRow, customerFromRow, EDITABLE_FIELDS, nameKeys } from './customer.mapper.js';
+import { CUSTOMER_COLUMNS, type CustomerRow, customerFromRow, EDITABLE_FIELDS, nameKeys } from './customer.mapper.js';
 
 /** The columns a create writes besides the search columns, in the order CUSTOMER_WRITES.insert binds them. */
 const INSERT_COLUMNS = [
@@ -32,7 +32,7 @@ export const CUSTOMER_WRITES = {
   },
   forUpdate: {
     name: 'carly_customer_for_update',
-    sql: `select id, public_id, email, first_name, last_name, last_name_key, phone, company, address, metadata, created_at, updated_at, version, ${SEARCH_COLUMN_NAMES.join(', ')} from customers where email = ?`,
+    sql: `select ${[...CUSTOMER_COLUMNS, ...SEARCH_COLUMN_NAMES].join(', ')} from customers where email = ?`,
   },
   // `where version = ?`: of concurrent writers holding the same version exactly one succeeds.
   update: {

@@ -148,12 +148,7 @@ export class CustomersService {
         await em.flush();
         await forgetReplacedWords(em, wordsBefore, entity.searchWords);
         const after = toCustomer(entity);
-        const changed = changedFields(before, after);
-        if (Object.keys(changed).length > 0) {
-          const ref = { id: after.id, email: after.email, version: after.version };
-          log.event({ type: 'customer.updated', customer: ref, changed: Object.keys(changed) });
-          log.audit({ action: 'customer.updated', target: { type: 'customer', id: after.id }, changes: changed });
-        }
+        recordUpdated(log, before, after);
         return after;
       });
     } catch (err) {
@@ -176,12 +171,7 @@ export class CustomersService {
       const stored = await updateCustomer(lane, em, read, after, keys, new Date());
       if (!stored) throw conflict('Stale version: the customer changed while you were updating it');
       await forgetReplacedWords(em, read.searchWords, keys.searchWords, lane);
-      const changed = changedFields(before, stored);
-      if (Object.keys(changed).length > 0) {
-        const ref = { id: stored.id, email: stored.email, version: stored.version };
-        log.event({ type: 'customer.updated', customer: ref, changed: Object.keys(changed) });
-        log.audit({ action: 'customer.updated', target: { type: 'customer', id: stored.id }, changes: changed });
-      }
+      recordUpdated(log, before, stored);
       return stored;
     });
   }
@@ -285,4 +275,12 @@ export function recordCreated(log: ChangeLog, customer: Customer): void {
   const changes = creationChanges(customer);
   log.event({ type: 'customer.created', customer: { id: customer.id, email: customer.email, version: customer.version }, changed: Object.keys(changes) });
   log.audit({ action: 'customer.created', target: { type: 'customer', id: customer.id }, changes });
+}
+
+/** An update's event and audit entry, both on either write path; a write that changed nothing records neither. */
+function recordUpdated(log: ChangeLog, before: Customer, after: Customer): void {
+  const changes = changedFields(before, after);
+  if (Object.keys(changes).length === 0) return;
+  log.event({ type: 'customer.updated', customer: { id: after.id, email: after.email, version: after.version }, changed: Object.keys(changes) });
+  log.audit({ action: 'customer.updated', target: { type: 'customer', id: after.id }, changes });
 }
