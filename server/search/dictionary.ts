@@ -20,6 +20,9 @@ export async function addToDictionary(execute: Execute, words: Iterable<string>)
   }
 }
 
+/** The one statement `forgetWords` runs per word (the write lane prepares the same text, search-writes.ts). */
+export const FORGET_WORD_SQL = 'delete from search_words where word = ?';
+
 /**
  * After a customer is deleted or erased: removes from the dictionary each of its words that no
  * remaining customer has, so nothing of an erased person stays in a search structure. `stillUsed`
@@ -28,6 +31,6 @@ export async function addToDictionary(execute: Execute, words: Iterable<string>)
 export async function forgetWords(execute: Execute, words: Iterable<string>, stillUsed: (word: string) => Promise<boolean>): Promise<void> {
   for (const word of words) {
     if (charLength(word) < DICTIONARY_MIN_LENGTH) continue;
-    if (!(await stillUsed(word))) await execute('delete from search_words where word = ?', [word]);
+    if (!(await stillUsed(word))) await execute(FORGET_WORD_SQL, [word]);
   }
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { WriteLane } from '../db/write-lane.js';
-import { addToDictionary, type Execute, forgetWords } from './dictionary.js';
+import { addToDictionary, type Execute, FORGET_WORD_SQL, forgetWords } from './dictionary.js';
 import { customerWords, dictionaryRows, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
 import { ftsPhrase, likeContains, wordStillUsed } from './word-index.js';
 
@@ -25,7 +25,7 @@ const LANE = {
       postgresql: 'select 1 as found from customers where search_words like $1 limit 1',
     },
   },
-  forget: { name: 'carly_search_word_forget', sql: 'delete from search_words where word = ?' },
+  forget: { name: 'carly_search_word_forget', sql: FORGET_WORD_SQL },
 };
 
 /** Adds words to the typo dictionary on the write lane: the rows `addToDictionary` adds. */
