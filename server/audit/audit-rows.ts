@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { AuditEntryEntity } from '../db/audit-entry.entity.js';
+import { jsonParam } from '../db/write-lane.js';
 import type { Recorded, WriteHook } from '../db/write-transaction.js';
 import { newSalt, personalDigest } from './chain-hash.js';
 
@@ -27,7 +28,6 @@ const AUDIT_STATEMENT = {
   name: 'carly_audit_insert',
   sql: `insert into audit_entries (${AUDIT_COLUMNS.join(', ')}) values (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
 };
-const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 /**
  * Inserts a change's audit entries, each with its personal fields salted and digested for the
@@ -78,8 +78,8 @@ async function insertEntries(em: EntityManager, recorded: Recorded): Promise<voi
       r.targetType,
       r.targetId,
       r.outcome,
-      json(r.changes),
-      json(r.details),
+      jsonParam(r.changes),
+      jsonParam(r.details),
       r.requestId,
       r.ip,
       r.userAgent,

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Customer } from '../../client-sdk/src/schemas/customer.js';
-import type { WriteLane } from '../db/write-lane.js';
+import { jsonParam, type WriteLane } from '../db/write-lane.js';
 import { canonicalJson } from '../idempotency/fingerprint.js';
 import { SEARCH_COLUMN_NAMES, type SearchKeys, searchColumnValues } from '../search/search-keys.js';
 import { CUSTOMER_COLUMNS, type CustomerRow, customerFromRow, EDITABLE_FIELDS, nameKeys } from './customer.mapper.js';
@@ -41,12 +41,10 @@ export const CUSTOMER_WRITES = {
   },
 };
 
-const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
-
 /** The editable columns' values, in UPDATE_COLUMNS order. */
 const editableValues = (c: Customer): unknown[] => {
   const keys = nameKeys(c.firstName, c.lastName);
-  return [c.firstName, c.lastName, keys.firstNameKey, keys.lastNameKey, c.phone, c.company, json(c.address), JSON.stringify(c.metadata)];
+  return [c.firstName, c.lastName, keys.firstNameKey, keys.lastNameKey, c.phone, c.company, jsonParam(c.address), JSON.stringify(c.metadata)];
 };
 
 /** Inserts a new customer's row (search keys computed by the caller, search/search-writes.ts). */

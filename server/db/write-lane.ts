@@ -27,6 +27,9 @@ interface PgConnection {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
+/** A JSON column's bound value: the text the ORM would store, or null for a null value. */
+export const jsonParam = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
+
 /**
  * The write lane: the hot writes' statements run on the write transaction's own connection,
  * prepared once with bound parameters, beside MikroORM (which keeps entities, migrations and
