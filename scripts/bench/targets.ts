@@ -168,3 +168,21 @@ function findToken(value: unknown, depth = 0): string | null {
   }
   return null;
 }
+
+/** Creates these customers through POST /customers, 10 requests at a time (sections that PATCH or watch them). */
+export async function createCustomers(target: Target, emails: string[], firstName: string): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < emails.length) {
+      const email = emails[next++]!;
+      const res = await fetch(`${target.base}/customers`, {
+        method: 'POST',
+        headers: { ...target.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ email, firstName, lastName: `Customer ${next}`, company: 'Start' }),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${target.name}: POST /customers answered ${res.status}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+}

@@ -22,7 +22,7 @@ import { runLoad } from '../load.js';
 import { freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median, type Row } from '../report.js';
 import type { BenchContext, Section } from '../section.js';
-import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, CHILD_FLAGS, login, type Target } from '../targets.js';
+import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, CHILD_FLAGS, createCustomers, login, type Target } from '../targets.js';
 
 /** Customers the PATCHes rotate over (created through the API at the start: self-contained, no cached dataset). */
 const ROWS = 2_000;
@@ -131,29 +131,11 @@ function dataDirFor(ctx: BenchContext, name: string): string {
   return dir;
 }
 
-/** Creates the customers through POST /customers, 10 at a time. */
-async function seed(target: Target, emails: string[]): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < emails.length) {
-      const email = emails[next++]!;
-      const res = await fetch(`${target.base}/customers`, {
-        method: 'POST',
-        headers: { ...target.headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ email, firstName: 'Bench', lastName: `Customer ${next}`, company: 'Start' }),
-      });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`${target.name}: POST /customers answered ${res.status}: ${text.slice(0, 300)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 10 }, worker));
-}
-
 async function patchThroughput(ctx: BenchContext, emails: string[]) {
   const on = await startServer(ctx, 'events-on', true, dataDirFor(ctx, 'events-on'));
   const off = await startServer(ctx, 'events-off', false, dataDirFor(ctx, 'events-off'));
   try {
-    await Promise.all([seed(on, emails), seed(off, emails)]);
+    await Promise.all([createCustomers(on, emails, 'Bench'), createCustomers(off, emails, 'Bench')]);
     const { options } = ctx;
     if (options.warmup > 0) {
       for (const t of [on, off]) await patchLoad(ctx, t, emails, options.warmup, `warm-up ${t.name}`);
@@ -245,7 +227,7 @@ async function fanOut(ctx: BenchContext, emails: string[]) {
   const server = await startServer(ctx, 'events-fanout', true, dataDirFor(ctx, 'events-fanout'));
   const subscribers: { close: () => void }[] = [];
   try {
-    await seed(server, emails);
+    await createCustomers(server, emails, 'Bench');
     const pid = server.child.proc.pid!;
     // Warm the write path, then let the heap settle before the baseline.
     await patchLoad(ctx, server, emails, Math.max(2, ctx.options.warmup), 'warm-up fanout');

@@ -8,7 +8,7 @@ import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../
 import { type Child, freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median } from '../report.js';
 import type { BenchContext, Section } from '../section.js';
-import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, startBare, startCarly, type Target } from '../targets.js';
+import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, createCustomers, startBare, startCarly, type Target } from '../targets.js';
 import { runWrk } from '../wrk.js';
 import { restPath } from './read.js';
 
@@ -205,23 +205,10 @@ const PACED_RATE = 100;
 const PACED_SECONDS = 10;
 const PACED_CUSTOMERS = 200;
 
-/** Creates the customers the PATCHes rotate over, through POST /customers, 10 at a time. */
+/** Creates the customers the PATCHes rotate over. */
 async function seedCustomers(target: Target, count: number): Promise<string[]> {
   const emails = Array.from({ length: count }, (_, i) => `paced-${i}-${Date.now()}@example.com`);
-  let next = 0;
-  const worker = async () => {
-    while (next < emails.length) {
-      const email = emails[next++]!;
-      const res = await fetch(`${target.base}/customers`, {
-        method: 'POST',
-        headers: { ...target.headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ email, firstName: 'Paced', lastName: `Customer ${next}`, company: 'Start' }),
-      });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`${target.name}: POST /customers answered ${res.status}: ${text.slice(0, 300)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 10 }, worker));
+  await createCustomers(target, emails, 'Paced');
   return emails;
 }
 
