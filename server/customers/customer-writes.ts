@@ -24,11 +24,14 @@ const INSERT_COLUMNS = [
 /** The columns an update may change besides the search columns (public id, email and creation stay). */
 const UPDATE_COLUMNS = ['first_name', 'last_name', 'first_name_key', 'last_name_key', 'phone', 'company', 'address', 'metadata'];
 
+/** Every column a new customer's row is written with, in bind order (the write lane's insert and the importer's). */
+export const CUSTOMER_INSERT_COLUMNS = [...INSERT_COLUMNS, ...SEARCH_COLUMN_NAMES];
+
 /** The customers feature's statements on the write lane (db/write-lane.ts): the rows the ORM path writes. */
 export const CUSTOMER_WRITES = {
   insert: {
     name: 'carly_customer_insert',
-    sql: `insert into customers (${[...INSERT_COLUMNS, ...SEARCH_COLUMN_NAMES].join(', ')}) values (${[...INSERT_COLUMNS, ...SEARCH_COLUMN_NAMES].map(() => '?').join(', ')})`,
+    sql: `insert into customers (${CUSTOMER_INSERT_COLUMNS.join(', ')}) values (${CUSTOMER_INSERT_COLUMNS.map(() => '?').join(', ')})`,
   },
   forUpdate: {
     name: 'carly_customer_for_update',

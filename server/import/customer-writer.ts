@@ -4,6 +4,7 @@ import type { EntityManager, Knex } from '@mikro-orm/knex';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
+import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
 import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
@@ -52,9 +53,9 @@ interface PooledClient {
 
 const SELECT_COLUMNS =
   'public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version';
-/** Columns an insert writes: 13 of the customer, then the search columns. */
-const INSERT_COLUMNS = 13 + SEARCH_COLUMN_NAMES.length;
-const INSERT_SQL = `insert into customers (public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version, ${SEARCH_COLUMN_NAMES.join(', ')}) values `;
+/** Columns an insert writes, in the customers feature's order (insertParams binds them in it). */
+const INSERT_COLUMNS = CUSTOMER_INSERT_COLUMNS.length;
+const INSERT_SQL = `insert into customers (${CUSTOMER_INSERT_COLUMNS.join(', ')}) values `;
 const EVENT_SQL =
   'insert into events (xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data) values ';
 
