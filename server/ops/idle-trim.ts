@@ -23,6 +23,30 @@ export interface IdleTrimOptions {
   slackBytes?: number;
 }
 
+/** What one look at the process saw. */
+export interface IdleSample {
+  /** Event-loop utilization since the previous look, 0..1. */
+  busy: number;
+  /** V8's young generation (`new_space`) now, or undefined if V8 reports none. */
+  young: { committedBytes: number; usedBytes: number } | undefined;
+}
+
+/**
+ * Whether a minor GC is worth running: the event loop was idle (busy below `idleBelow`) and the
+ * young generation holds at least `slackBytes` committed but unused. Pure, so its rule is tested
+ * on its own (test/unit/idle-trim.test.ts); startIdleTrim feeds it real samples.
+ */
+export function shouldTrim({ busy, young }: IdleSample, { idleBelow, slackBytes }: Required<Pick<IdleTrimOptions, 'idleBelow' | 'slackBytes'>>): boolean {
+  if (busy >= idleBelow || !young) return false;
+  return young.committedBytes - young.usedBytes >= slackBytes;
+}
+
+/** The young generation as V8 reports it now. */
+function youngGeneration(): IdleSample['young'] {
+  const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return space && { committedBytes: space.physical_space_size, usedBytes: space.space_used_size };
+}
+
 /**
  * Gives back the young generation an idle process no longer needs. V8 grows the young generation
  * while the server starts (the module graph) or under load, to up to ~30 MB, and shrinks it only
@@ -40,9 +64,8 @@ export function startIdleTrim({ everyMs = 10_000, idleBelow = 0.01, slackBytes =
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
-    if (busy >= idleBelow) return;
-    const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-    if (!young || young.physical_space_size - young.space_used_size < slackBytes) return;
+    // The young generation is only read when the loop was idle: under load a look costs one utilization call.
+    if (busy >= idleBelow || !shouldTrim({ busy, young: youngGeneration() }, { idleBelow, slackBytes })) return;
     gc ??= collector();
     gc({ type: 'minor', execution: 'sync' });
   }, everyMs);
