@@ -46,17 +46,21 @@ export async function ensureAdmin(
   const writes = new WriteTransactions(() => em, systemIdentity(force ? 'create-admin' : 'admin-bootstrap'), { clock, hooks: writeHooks() });
   const now = clock.now();
   if (request.email && request.password) {
-    assertAcceptablePassword(request.password);
     const email = request.email.trim().toLowerCase();
     const existing = await em.findOne(UserEntity, { email });
     if (!existing) {
+      assertAcceptablePassword(request.password);
       const passwordHash = await hasher.hash(request.password);
       await writes.run(async (tx, log) => createAdmin(tx, log, email, passwordHash, now));
       return { action: 'created', email };
     }
     const wasAdmin = existing.role === 'admin';
     const passwordMatches = await hasher.verify(request.password, existing.passwordHash);
+    // A restart with the same admin and password changes nothing, so it skips the common-password
+    // list (~2.5 MB of heap loaded on first use, docs/performance.md "Idle memory"); a promotion or
+    // a new password is checked.
     if (wasAdmin && passwordMatches) return { action: 'unchanged', email };
+    assertAcceptablePassword(request.password);
     const passwordHash = passwordMatches ? null : await hasher.hash(request.password);
     await writes.run(async (tx, log) => makeAdmin(tx, log, existing, passwordHash, now));
     return { action: !wasAdmin ? 'promoted' : 'updated', email };
