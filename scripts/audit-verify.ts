@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     console.error(`audit:verify: no database at ${config.database.file} (set DATA_DIR or DATABASE_URL)`);
     return 2;
   }
-  const orm = await MikroORM.init(ormOptions(config.database));
+  const orm = await MikroORM.init(await ormOptions(config.database));
   try {
     const result = await verifyAuditChain(orm.em.fork() as EntityManager);
     const pending = result.unchained ? `; ${result.unchained} newer entries are not chained yet (a running server chains them within seconds)` : '';

@@ -9,12 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
+import { openMigrator } from '../server/db/migrate.js';
 import { migrationsDir, ormOptions, SCHEMA_UNDESCRIBED_INDEXES } from '../server/db/orm.js';
 import { writeMigrationIndex } from './lib/migration-index.js';
 import { withScratchPostgres } from './lib/scratch-postgres.js';
 
 async function create(orm: MikroORM, dialect: 'sqlite' | 'postgresql') {
-  const migrator = orm.getMigrator();
+  const migrator = await openMigrator(orm, dialect);
   await migrator.up();
   const result = await migrator.createMigration(undefined, false, (await migrator.getExecutedMigrations()).length === 0);
   if (result.fileName) {
@@ -31,14 +32,14 @@ async function create(orm: MikroORM, dialect: 'sqlite' | 'postgresql') {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-migration-'));
-const sqlite = await MikroORM.init(ormOptions({ kind: 'sqlite', file: path.join(dir, 'scratch.sqlite') }, true));
+const sqlite = await MikroORM.init(await ormOptions({ kind: 'sqlite', file: path.join(dir, 'scratch.sqlite') }, true));
 await create(sqlite, 'sqlite');
 await sqlite.close(true);
 fs.rmSync(dir, { recursive: true, force: true });
 
 if (process.env.TEST_DATABASE_URL) {
   await withScratchPostgres(process.env.TEST_DATABASE_URL, async (url) => {
-    const pg = await MikroORM.init(ormOptions({ kind: 'postgresql', url }, true));
+    const pg = await MikroORM.init(await ormOptions({ kind: 'postgresql', url }, true));
     await create(pg, 'postgresql');
     await pg.close(true);
   });

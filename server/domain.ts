@@ -25,7 +25,8 @@ import { CustomerReads } from './customers/customer-reads.js';
 import { CustomersService } from './customers/customers.service.js';
 import { inBackground } from './db/background-work.js';
 import { openReadLane } from './db/open-read-lane.js';
-import { forkEntityManager, openDatabase, withStartupLock } from './db/orm.js';
+import { forkEntityManager, openDatabase } from './db/orm.js';
+import { withStartupLock } from './db/startup-lock.js';
 import { WriteLane } from './db/write-lane.js';
 import { type AnswerRecorder, WriteTransactions } from './db/write-transaction.js';
 import { DomainError } from './errors.js';
@@ -83,7 +84,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const cursors = new CursorCodec(deriveKey(secret, 'customers.cursor'));
   const hasher = new PasswordHasher(config.auth.bcryptCost, config.auth.hashConcurrency, config.auth.hashQueueLimit);
   const sessionCache = new LiveSessionCache();
-  const lane = openReadLane(config.database);
+  const lane = await openReadLane(config.database);
   let ormQueries = 0;
   const onQuery = orm.config.get('onQuery');
   orm.config.set('onQuery', (sql: string, params: unknown[]) => {

@@ -55,7 +55,7 @@ beforeAll(async () => {
     expect(r.status).toBe(200);
     if (i % 3 === 0) await rest(server.url, 'PATCH', `/customers/${encodeURIComponent(r.body.email)}`, { company: `Changed ${i}` }, admin);
   }
-  lane = openReadLane(server.app.config.database);
+  lane = await openReadLane(server.app.config.database);
   const writes = new WriteTransactions(() => server.app.orm.em.fork() as EntityManager, systemIdentity('test'), { clock: systemClock, hooks: writeHooks() });
   service = new CustomersService(writes, new CursorCodec(randomBytes(32)), () => {}, new CustomerReads(lane));
 });

@@ -2,14 +2,15 @@ import path from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { openMigrator } from '../server/db/migrate.js';
 import { dropsUndescribedIndex, ormOptions } from '../server/db/orm.js';
 import { tempDir } from './helpers/server.js';
 
 /** After every committed migration ran, the schema must equal what the entities describe. */
 async function pendingSchemaChange(database: Parameters<typeof ormOptions>[0]) {
-  const orm = await MikroORM.init(ormOptions(database));
+  const orm = await MikroORM.init(await ormOptions(database));
   try {
-    await orm.getMigrator().up();
+    await (await openMigrator(orm, database.kind)).up();
     const diff = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
     return diff
       .split('\n')

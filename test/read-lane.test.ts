@@ -27,7 +27,7 @@ describe(`the read lane answers what the ORM answers (${process.env.CARLY_TEST_D
   beforeAll(async () => {
     server = await startServer();
     admin = await adminHeaders(server);
-    lane = openReadLane(server.app.config.database);
+    lane = await openReadLane(server.app.config.database);
     const [customers, sessions, apiKeys] = [new CustomerReads(lane), new SessionReads(lane), new ApiKeyReads(lane)];
     reads = { customer: (email) => customers.customer(email), session: (...args) => sessions.session(...args), apiKey: (hash) => apiKeys.apiKey(hash) };
   });

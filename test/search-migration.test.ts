@@ -3,6 +3,7 @@ import { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
+import { openMigrator } from '../server/db/migrate.js';
 import { ormOptions } from '../server/db/orm.js';
 import { tempDir, usingPostgres } from './helpers/server.js';
 
@@ -14,9 +15,10 @@ const PREVIOUS = 'Migration20261201144020';
  * index for customers a previous release wrote (no search columns at all).
  */
 async function backfilled(database: Parameters<typeof ormOptions>[0]) {
-  const orm = await MikroORM.init(ormOptions(database));
+  const orm = await MikroORM.init(await ormOptions(database));
   try {
-    await orm.getMigrator().up({ to: PREVIOUS });
+    const migrator = await openMigrator(orm, database.kind);
+    await migrator.up({ to: PREVIOUS });
     const em = orm.em.fork() as unknown as EntityManager;
     const postgres = database.kind === 'postgresql';
     const now = postgres ? new Date().toISOString() : Date.now();
@@ -38,7 +40,7 @@ async function backfilled(database: Parameters<typeof ormOptions>[0]) {
       now,
     ]);
     await em.execute(insert, ['cus_old2', 'bo@example.com', 'Bo', 'Li', 'bo', 'li', null, null, null, '{}', now, now]);
-    await orm.getMigrator().up();
+    await migrator.up();
     const rows = await em.execute<Record<string, unknown>[]>(
       'select public_id, first_name_fold, last_name_fold, name_fold, phone_fold, company_fold, city_fold, country_fold, search_words, metadata_fold from customers order by public_id',
     );

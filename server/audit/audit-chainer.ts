@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { FastifyBaseLogger } from 'fastify';
+import { isPostgres } from '../db/dialect.js';
 import { type ChainedColumns, chainHashOfRow, GENESIS_HASH } from './chain-hash.js';
 
 /** The transaction-level advisory lock that lets one chainer at a time extend the chain ('audit' in ASCII). */
@@ -19,8 +19,6 @@ export interface ChainRun {
   /** Another instance was chaining (PostgreSQL): try again shortly. */
   busy: boolean;
 }
-
-const isPostgres = (em: EntityManager) => em.getPlatform() instanceof PostgreSqlPlatform;
 
 /**
  * Appends one batch of unchained entries to the chain, in commit order, in one short transaction:

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Clock } from '../clock.js';
 import { AuditEntryEntity } from '../db/audit-entry.entity.js';
+import { isPostgres } from '../db/dialect.js';
 import { WriteTransactions } from '../db/write-transaction.js';
 import { systemIdentity } from '../identity/identity.js';
 import { writeHooks } from '../write-hooks.js';
@@ -27,7 +27,7 @@ export async function purgeAuditEntries(orm: MikroORM, clock: Clock, retentionDa
   });
   return writes.run(
     async (tx, log) => {
-      if (tx.getPlatform() instanceof PostgreSqlPlatform) await tx.execute(`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+      if (isPostgres(tx)) await tx.execute(`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
       const cutoff = new Date(clock.now().getTime() - retentionDays * DAY_MS);
       const chained = { chainSeq: { $ne: null } };
       const first = await tx.findOne(AuditEntryEntity, chained, { orderBy: { chainSeq: 'asc' }, fields: ['chainSeq'] });

@@ -1,8 +1,8 @@
 import { type FilterQuery, OptimisticLockError, type QueryOrderMap, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Customer, CustomerCreateData, CustomerListQuery, CustomerPage, CustomerSort, CustomerUpdateData } from '../../client-sdk/src/schemas/customer.js';
 import { CustomerEntity } from '../db/customer.entity.js';
+import { isPostgres } from '../db/dialect.js';
 import { UserEntity } from '../db/user.entity.js';
 import type { WriteLane } from '../db/write-lane.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
@@ -228,7 +228,7 @@ export class CustomersService {
   /** The filter and order of a page: the search, the position after the cursor, the sort. */
   private pagePlan(query: CustomerListQuery) {
     const { column, descending, isDate } = parseSort(query.sort);
-    const postgres = this.em.getPlatform() instanceof PostgreSqlPlatform;
+    const postgres = isPostgres(this.em);
     const q = query.q?.toLowerCase() ?? null;
     const qUpper = q === null || postgres ? undefined : prefixUpperBound(q);
     const and: FilterQuery<CustomerEntity>[] = [];

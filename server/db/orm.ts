@@ -1,22 +1,17 @@
 import path from 'node:path';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM, type Options } from '@mikro-orm/core';
-import type { AbstractSqlConnection, EntityManager } from '@mikro-orm/knex';
-import { Migrator } from '@mikro-orm/migrations';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { Config } from '../config.js';
 import { preparePrivateSqliteFile } from '../ops/private-files.js';
 import { REPO_ROOT } from '../paths.js';
+import { type Dialect, loadDriver } from './dialect.js';
 import { entities } from './entities.js';
-import { migrations as postgresqlMigrations } from './migrations/postgresql/index.js';
-import { migrations as sqliteMigrations } from './migrations/sqlite/index.js';
-
-export type Dialect = Config['database']['kind'];
+import { migrateIfPending } from './migrate.js';
 
 /**
  * Migrations are per dialect (MikroORM cannot share them across drivers). This is their source
  * folder, where `npm run migration:create` writes; the server runs the compiled static list
- * (migrationsList below), from server/ or dist/ alike.
+ * (migrate.ts openMigrator sets it as `migrationsList`), from server/ or dist/ alike.
  */
 export const migrationsDir = (dialect: Dialect) => path.join(REPO_ROOT, 'server', 'db', 'migrations', dialect);
 
@@ -35,11 +30,14 @@ interface SqliteConnection {
   pragma(source: string): unknown;
 }
 
-/** The MikroORM options for one database; shared by the server, the scripts and the tests. */
-export function ormOptions(database: Config['database'], authoring = false): Options {
+/**
+ * The MikroORM options for one database; shared by the server, the scripts and the tests. Loads
+ * that dialect's driver only (dialect.ts). No migrator: migrate.ts brings one when needed.
+ */
+export async function ormOptions(database: Config['database'], authoring = false): Promise<Options> {
+  const driver = await loadDriver(database.kind);
   const common = {
     entities,
-    extensions: [Migrator],
     // Entities are declared with EntitySchema: no reflection, no discovery cache needed.
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,
@@ -50,7 +48,6 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
       // New migrations are written here (npm run migration:create); the server runs the static list.
       path: migrationsDir(database.kind),
       pathTs: migrationsDir(database.kind),
-      migrationsList: database.kind === 'sqlite' ? sqliteMigrations : postgresqlMigrations,
       emit: 'ts' as const,
       // Only `npm run migration:create` keeps the snapshot: after running migrations MikroORM
       // would otherwise rewrite it (in the source tree) from whatever database it ran on.
@@ -64,7 +61,7 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
   if (database.kind === 'sqlite') {
     return {
       ...common,
-      driver: BetterSqliteDriver,
+      driver,
       dbName: database.file,
       pool: {
         afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
@@ -86,7 +83,7 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
   const poolMax = database.poolMax ?? DEFAULT_POOL_MAX;
   return {
     ...common,
-    driver: PostgreSqlDriver,
+    driver,
     clientUrl: database.url,
     // knex's default minimum of 2, unless the pool may hold fewer.
     pool: { min: Math.min(2, poolMax), max: poolMax },
@@ -107,54 +104,15 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
 export const DEFAULT_POOL_MAX = 10;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 
-/** The PostgreSQL advisory lock every Carly instance holds around its start-up work ('carly' in ASCII). */
-export const STARTUP_LOCK_KEY = 0x6361726c79;
-
 /**
- * Runs `fn` while holding the start-up lock, so instances starting at once on one database
- * migrate, seed and create the first admin one after another, never side by side. On
- * PostgreSQL: a session-level advisory lock on a dedicated connection (outside the pool, so a
- * small pool cannot deadlock; if the process dies the session ends and the lock goes with it).
- * SQLite serves one process, so `fn` just runs. Not reentrant: never nest two calls.
- */
-export async function withStartupLock<T>(orm: MikroORM, fn: () => Promise<T>): Promise<T> {
-  if (!(orm.em.getDriver() instanceof PostgreSqlDriver)) return fn();
-  const client = (orm.em.getConnection() as AbstractSqlConnection).getKnex().client;
-  const conn = (await client.acquireRawConnection()) as { query(sql: string, params?: unknown[]): Promise<unknown> };
-  try {
-    // Another instance may be migrating a large table: wait for it rather than time out.
-    await conn.query('set statement_timeout = 0');
-    await conn.query('select pg_advisory_lock($1)', [STARTUP_LOCK_KEY]);
-    try {
-      return await fn();
-    } finally {
-      await conn.query('select pg_advisory_unlock($1)', [STARTUP_LOCK_KEY]).catch(() => {});
-    }
-  } finally {
-    await client.destroyRawConnection(conn).catch(() => {});
-  }
-}
-
-/**
- * Opens the database, creating the SQLite file (mode 0600) when needed, and runs pending migrations: on
- * PostgreSQL under the start-up lock (several instances may start at once on an empty
- * database) and without the statement timeout (a migration may rewrite a large table).
+ * Opens the database, creating the SQLite file (mode 0600) when needed, and runs pending
+ * migrations (migrate.ts: the migrator is loaded only when one is pending).
  */
 export async function openDatabase(database: Config['database']): Promise<MikroORM> {
   if (database.kind === 'sqlite') preparePrivateSqliteFile(database.file);
-  const orm = await MikroORM.init(ormOptions(database));
+  const orm = await MikroORM.init(await ormOptions(database));
   try {
-    if (database.kind === 'sqlite') {
-      await orm.getMigrator().up();
-    } else {
-      const connection = orm.em.getConnection() as AbstractSqlConnection;
-      await withStartupLock(orm, () =>
-        connection.transactional(async (trx) => {
-          await connection.execute('set local statement_timeout = 0', [], 'run', trx);
-          await orm.getMigrator().up({ transaction: trx });
-        }),
-      );
-    }
+    await migrateIfPending(orm, database.kind);
   } catch (err) {
     await orm.close(true);
     throw err;

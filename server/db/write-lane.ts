@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Statement } from 'better-sqlite3';
 import { inBackground } from './background-work.js';
+import { isPostgres } from './dialect.js';
 
 /**
  * A statement a feature runs on the write lane: one text, `?` placeholders (numbered `$1`, `$2`
@@ -85,7 +85,7 @@ export class WriteLane {
 
   /** Whether `em` is on PostgreSQL (features pick dialect-specific values with it). */
   static postgres(em: EntityManager): boolean {
-    return em.getPlatform() instanceof PostgreSqlPlatform;
+    return isPostgres(em);
   }
 
   private async exec<T>(

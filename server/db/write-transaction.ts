@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import type { Clock } from '../clock.js';
 import type { AuditDetails, AuditOutcome } from './audit-entry.entity.js';
+import { isPostgres } from './dialect.js';
 import type { WriteLane } from './write-lane.js';
 
 /** A change event to record with the change (see db/event.entity.ts). */
@@ -166,7 +166,7 @@ export class WriteTransactions {
     const result = await this.emOf().transactional(async (em) => {
       const value = await change(em, log);
       await em.flush();
-      const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
+      const postgres = isPostgres(em);
       let xid: Promise<string> | undefined;
       const lane = this.deps.lane ?? null;
       recorded = {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { CarlyEvent, EventType } from '../../client-sdk/src/schemas/events.js';
+import { isPostgres } from '../db/dialect.js';
 import { EventEntity } from '../db/event.entity.js';
 import { badRequest, preconditionFailed } from '../errors.js';
 
@@ -89,7 +89,7 @@ export class EventLog {
   constructor(private readonly em: () => EntityManager) {}
 
   private get postgres(): boolean {
-    return this.em().getPlatform() instanceof PostgreSqlPlatform;
+    return isPostgres(this.em());
   }
 
   /**
@@ -98,7 +98,7 @@ export class EventLog {
    */
   async read(after: Position | null, limit: number, filter: EventFilter = {}, upTo?: Position): Promise<LoggedEvent[]> {
     const em = this.em();
-    const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
+    const postgres = isPostgres(em);
     const params: unknown[] = [];
     const where: string[] = [];
     const add = ([sql, values]: [string, unknown[]]) => {

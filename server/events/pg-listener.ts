@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import pg from 'pg';
+import type pg from 'pg';
 import { EVENTS_CHANNEL } from './event-rows.js';
 
 const FIRST_RETRY_MS = 100;
@@ -45,7 +45,10 @@ export function listenForEvents(url: string, onNotify: () => void, log: FastifyB
 
   async function connect() {
     if (stopped) return;
-    const c = new pg.Client({ application_name: 'carly-events-listener', connectionString: url });
+    // Loaded here, on PostgreSQL only: a server on SQLite never loads `pg` (docs/performance.md, "Idle memory").
+    const { default: driver } = await import('pg');
+    if (stopped) return;
+    const c = new driver.Client({ application_name: 'carly-events-listener', connectionString: url });
     c.on('notification', () => onNotify());
     c.on('error', (err) => lost(c, err));
     c.on('end', () => lost(c));

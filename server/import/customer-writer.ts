@@ -1,10 +1,10 @@
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager, Knex } from '@mikro-orm/knex';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
+import { isPostgres } from '../db/dialect.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
 import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
@@ -41,7 +41,8 @@ type Value = string | number | null;
 
 export async function openCustomerWriter(orm: MikroORM, options: WriterOptions): Promise<CustomerWriter> {
   const knex = (orm.em as unknown as EntityManager).getKnex();
-  if (orm.em.getDriver() instanceof BetterSqliteDriver) return sqliteWriter(orm, knex.client as unknown as PooledClient, options);
+  // Our two drivers: not PostgreSQL is better-sqlite3 (its module is loaded only on SQLite, db/dialect.ts).
+  if (!isPostgres(orm.em)) return sqliteWriter(orm, knex.client as unknown as PooledClient, options);
   return knexWriter(orm, knex, options);
 }
 

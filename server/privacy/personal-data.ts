@@ -1,6 +1,5 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
 import type { PersonalDataExport } from '../../client-sdk/src/schemas/privacy.js';
 import { toAuditEntry } from '../audit/audit-entry.mapper.js';
@@ -9,6 +8,7 @@ import { EDITABLE_FIELDS, toCustomer } from '../customers/customer.mapper.js';
 import { ApiKeyEntity } from '../db/api-key.entity.js';
 import { type AuditDetails, AuditEntryEntity } from '../db/audit-entry.entity.js';
 import { CustomerEntity } from '../db/customer.entity.js';
+import { isPostgres } from '../db/dialect.js';
 import { EmailVerificationTokenEntity } from '../db/email-verification-token.entity.js';
 import { EventEntity } from '../db/event.entity.js';
 import { IdempotencyRecordEntity } from '../db/idempotency-record.entity.js';
@@ -70,7 +70,6 @@ export interface PersonalDataTable<S extends Section = Section> {
 /** Keeps each entry's section and export types tied together while listing them in one array. */
 const table = <S extends Section>(t: PersonalDataTable<S>): PersonalDataTable => t as unknown as PersonalDataTable;
 
-const isPostgres = (em: EntityManager) => em.getPlatform() instanceof PostgreSqlPlatform;
 /** SQL: does text column `column` contain `?` (one parameter)? */
 const contains = (em: EntityManager, column: string) => (isPostgres(em) ? `strpos(${column}::text, ?) > 0` : `instr(${column}, ?) > 0`);
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import { isPostgres } from '../db/dialect.js';
 
 export type SearchDialect = 'sqlite' | 'postgresql';
 
-export const dialectOf = (em: EntityManager): SearchDialect => (em.getPlatform() instanceof PostgreSqlPlatform ? 'postgresql' : 'sqlite');
+export const dialectOf = (em: EntityManager): SearchDialect => (isPostgres(em) ? 'postgresql' : 'sqlite');
 
 /** An FTS5 string literal: the text in double quotes, its own quotes doubled (bound as a parameter, never spliced). */
 export const ftsPhrase = (text: string) => `"${text.replaceAll('"', '""')}"`;

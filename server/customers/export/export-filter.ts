@@ -1,4 +1,4 @@
-import type { Dialect } from '../../db/orm.js';
+import type { Dialect } from '../../db/dialect.js';
 import { customerFilter } from '../../search/query-filter.js';
 
 /** A boolean SQL condition over the customers table aliased `c`, with its bound parameters. */

@@ -1,5 +1,3 @@
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { Config } from '../../config.js';
 import { DomainError } from '../../errors.js';
 import { eventId } from '../../events/event-log.js';
@@ -38,7 +36,7 @@ export interface ExportSnapshot {
 const PAGE_ROWS = 200;
 
 export function openExportSnapshot(database: Config['database'], filter: CustomerFilter | null): Promise<ExportSnapshot> {
-  return database.kind === 'sqlite' ? Promise.resolve(sqliteSnapshot(database.file, filter)) : postgresSnapshot(database.url, filter);
+  return database.kind === 'sqlite' ? sqliteSnapshot(database.file, filter) : postgresSnapshot(database.url, filter);
 }
 
 /**
@@ -47,7 +45,9 @@ export function openExportSnapshot(database: Config['database'], filter: Custome
  * fixed by its first read and writers never wait for it; while it is open the WAL cannot be
  * checkpointed past it, which is why `close()` ends it the moment the client goes away.
  */
-function sqliteSnapshot(file: string, filter: CustomerFilter | null): ExportSnapshot {
+async function sqliteSnapshot(file: string, filter: CustomerFilter | null): Promise<ExportSnapshot> {
+  // Each dialect's driver is loaded by the first export on it, not at start (docs/performance.md, "Idle memory").
+  const { default: Database } = await import('better-sqlite3');
   const db = new Database(file, { readonly: true, fileMustExist: true });
   let closed = false;
   try {
@@ -103,6 +103,7 @@ const CLEAN_SNAPSHOT_WAIT_MS = 30_000;
  * retaken a moment later, for up to 30 s, then 503. Writers never wait for an export.
  */
 async function postgresSnapshot(url: string, filter: CustomerFilter | null): Promise<ExportSnapshot> {
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url, application_name: 'carly-export' });
   client.on('error', () => {});
   await client.connect();
