@@ -138,7 +138,7 @@ export async function registerHttp(
   registerServiceRoutes(http, domain.orm, config.database.kind, SERVICE_VERSION, openapi);
   registerAccountPages(http);
   registerConsole(http, { callerFor: consoleCaller, publicUrl: config.publicUrl, sessionTtlDays: config.auth.sessionTtlDays });
-  await registerSwaggerUi(http, openapi, SERVICE_VERSION);
+  registerSwaggerUi(http, openapi, SERVICE_VERSION);
   await registerTrpc(http, appRouter, createContext, options.trpcFastLane ?? true, config.bodyLimit, (options.sseLane ?? true) ? SSE_OPTIONS : undefined);
   // Before the procedures' routes: /customers/export and /customers/import must not be taken for /customers/{email}.
   await registerBulkRoutes(http, {
