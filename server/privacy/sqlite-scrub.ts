@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { FastifyBaseLogger } from 'fastify';
 
 export interface WalScrubOptions {
@@ -110,6 +111,8 @@ export class WalScrubber {
 
   /** One checkpoint on a connection of its own that never waits: true when it completed (no reader in the way). */
   private tryOnce(): boolean {
+    // Required here, not at the top: a server on PostgreSQL never loads better-sqlite3 (docs/performance.md, "Idle memory").
+    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
     const db = new Database(this.file!, { fileMustExist: true, timeout: 0 });
     try {
       const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
