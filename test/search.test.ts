@@ -352,6 +352,16 @@ describe.each(MODES)('$mode', ({ env }) => {
       const predicate = eq('country', 'GB');
       expect(await walk({ q: 'ada', query: 'country:GB' })).toEqual(expected(all, predicate, 'ada'));
     });
+    it('q and a query of trigram lookups only (one FTS5 query / one WHERE when sorted)', async () => {
+      for (const [query, predicate, q] of [
+        ['company~ltd OR name~smith', or(has('company', 'ltd'), has('name', 'smith')), 'jon'],
+        ['name~ada', has('name', 'ada'), 'lovelase'],
+        ['name~ada company~"ｆｕｌｌｗｉｄｔｈ"', and(has('name', 'ada'), has('company', 'ｆｕｌｌｗｉｄｔｈ')), 'lovelas'],
+        ['(company~ltd OR company~gmbh) lastName:"muller"', and(or(has('company', 'ltd'), has('company', 'gmbh')), eq('lastName', 'muller')), 'jon'],
+      ] as const) {
+        expect(await walk({ q, query }, [1, 2]), `${query} q=${q}`).toEqual(expected(all, predicate, q));
+      }
+    });
   });
 
   describe('customers.search: the rules around it', () => {

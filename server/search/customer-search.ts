@@ -196,26 +196,33 @@ export class CustomerSearch {
    * (AND of the words, OR of a word's prefix and typo words), which FTS5 answers by merging
    * posting lists: two dense words with few customers in common cost their lists, not two sets
    * materialised and intersected. On PostgreSQL one WHERE, which the GIN index answers with a
-   * bitmap AND. A one-letter word has no trigram and is compared row by row.
+   * bitmap AND. A query of trigram lookups only (`~` clauses and their AND/OR) joins that one
+   * lookup. A one-letter word has no trigram and is compared row by row.
    */
   private rankSet(sql: QuerySql, plan: Plan, rank: 0 | 'any'): string {
     const sets: string[] = [];
-    if (plan.query !== undefined) sets.push(sql.ids(plan.query));
+    // A query of trigram lookups only joins the words' lookup (company~bletchley q=hoper: one FTS5 query).
+    const joined = plan.query !== undefined && sql.trigramOnly(plan.query) ? plan.query : undefined;
+    if (plan.query !== undefined && joined === undefined) sets.push(sql.ids(plan.query));
     const alternatives = plan.words.map((w, k) => ({
       prefix: ` ${w}`,
       typos: rank === 'any' ? plan.typos[k]!.map((t) => ` ${t} `) : [],
       short: charLength(w) < 2,
     }));
-    if (sql.dialect === 'postgresql' && alternatives.length) {
-      const where = alternatives.map((a) =>
-        a.short
-          ? `strpos(search_words, ${sql.bind(a.prefix)}) > 0`
-          : `(${[a.prefix, ...a.typos].map((n) => `search_words like ${sql.bind(likeContains(n))}`).join(' or ')})`,
-      );
-      sets.push(`select id from customers where ${where.join(' and ')}`);
+    if (sql.dialect === 'postgresql') {
+      const where = joined === undefined ? [] : [sql.trigramWhere(joined)];
+      for (const a of alternatives) {
+        where.push(
+          a.short
+            ? `strpos(search_words, ${sql.bind(a.prefix)}) > 0`
+            : `(${[a.prefix, ...a.typos].map((n) => `search_words like ${sql.bind(likeContains(n))}`).join(' or ')})`,
+        );
+      }
+      if (where.length) sets.push(`select id from customers where ${where.join(' and ')}`);
     } else {
       for (const a of alternatives.filter((x) => x.short)) sets.push(`select id from customers where instr(search_words, ${sql.bind(a.prefix)}) > 0`);
-      const terms = alternatives.filter((a) => !a.short).map((a) => `(${[a.prefix, ...a.typos].map((n) => `search_words : ${ftsPhrase(n)}`).join(' OR ')})`);
+      const terms = joined === undefined ? [] : [sql.ftsQuery(joined)];
+      for (const a of alternatives.filter((x) => !x.short)) terms.push(`(${[a.prefix, ...a.typos].map((n) => `search_words : ${ftsPhrase(n)}`).join(' OR ')})`);
       if (terms.length) sets.push(sql.fts(terms.join(' AND ')));
     }
     // No query and no q word (`q=!!!`): every customer.

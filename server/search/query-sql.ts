@@ -82,6 +82,34 @@ export class QuerySql {
     return this.dialect === 'postgresql' ? `strpos(${column}, ${this.bind(needle)}) > 0` : `instr(${column}, ${this.bind(needle)}) > 0`;
   }
 
+  /**
+   * Whether a node is only trigram lookups joined by AND/OR (`~` on trigram columns; on PostgreSQL
+   * also `:` on them, 3+ characters): then `ftsQuery` / `trigramWhere` give it as one FTS5 query /
+   * one WHERE, which the index answers by merging posting lists (a GIN bitmap AND/OR) instead of
+   * materialising a set per clause and intersecting them.
+   */
+  trigramOnly(node: QueryNode): boolean {
+    if (node.kind === 'and' || node.kind === 'or') return node.items.every((n) => this.trigramOnly(n));
+    if (node.kind !== 'text' || !TRIGRAM_INDEXED.has(node.field) || charLength(node.folded) < 3) return false;
+    return node.op === '~' || (this.dialect === 'postgresql' && node.field !== 'email');
+  }
+
+  /** A `trigramOnly` node as FTS5 query text (bound by the caller as one parameter). */
+  ftsQuery(node: QueryNode): string {
+    if (node.kind === 'and' || node.kind === 'or') return `(${node.items.map((n) => this.ftsQuery(n)).join(node.kind === 'and' ? ' AND ' : ' OR ')})`;
+    if (node.kind !== 'text') throw new Error('ftsQuery: not a trigram-only node');
+    return `${COLUMN[node.field]} : ${ftsPhrase(node.folded)}`;
+  }
+
+  /** A `trigramOnly` node as a condition on customers (unaliased), for PostgreSQL's GIN index. */
+  trigramWhere(node: QueryNode): string {
+    if (node.kind === 'and' || node.kind === 'or') return `(${node.items.map((n) => this.trigramWhere(n)).join(` ${node.kind} `)})`;
+    if (node.kind !== 'text') throw new Error('trigramWhere: not a trigram-only node');
+    const column = COLUMN[node.field];
+    const like = `${column} like ${this.bind(likeContains(node.folded))}`;
+    return node.op === '~' ? like : `(${like} and ${column} = ${this.bind(node.folded)})`;
+  }
+
   /** The ids whose FTS5 row matches an FTS5 query (SQLite). */
   fts(match: string): string {
     return `select rowid as id from customers_search where customers_search match ${this.bind(match)}`;
