@@ -88,7 +88,9 @@ async function statementsOf(input: { query?: string; q?: string }, walkRows: num
   const seen: SearchStatement[] = [];
   const search = new CustomerSearch(em, new CursorCodec(Buffer.alloc(32, 1)), {
     ...(walkRows === undefined ? {} : { walkRows }),
-    onStatement: (s) => seen.push(s),
+    onStatement: (s) => {
+      seen.push(s);
+    },
   });
   const first = await search.search(CustomerSearchInput.parse({ ...input, limit: 3 }));
   if (first.nextCursor) await search.search(CustomerSearchInput.parse({ ...input, limit: 3, cursor: first.nextCursor }));

@@ -27,8 +27,8 @@ export interface CustomerSearchOptions {
    * the search sorts that class's whole match set instead; 0 never walks.
    */
   walkRows?: number;
-  /** Called with each statement before it runs. */
-  onStatement?: (statement: SearchStatement) => void;
+  /** Called with each statement before it runs (and awaited). */
+  onStatement?: (statement: SearchStatement) => void | Promise<void>;
 }
 
 /** The default walk budget: at ~4 µs a row read on SQLite (docs/performance.md), under 20 ms. */
@@ -120,7 +120,12 @@ export class CustomerSearch {
         after: from,
         read: (at, rows) => this.walkRead(em, plan, rank, from, at, rows),
       });
-      if (hits) return this.fetch(em, plan.dialect, hits, rank);
+      if (hits) {
+        const rows = await this.fetch(em, plan.dialect, hits, rank);
+        // A hit deleted since the walk read it: the page would come up short and end the walk
+        // early. Sorting answers in one statement, consistent with itself.
+        if (rows.length === hits.length) return rows;
+      }
     }
     return this.sorted(em, plan, rank, from, need);
   }
@@ -135,7 +140,7 @@ export class CustomerSearch {
     return this.run<WalkedRow[]>(em, 'walk', text, sql.params);
   }
 
-  /** The customers the walk found, in its order (a row deleted meanwhile is left out). */
+  /** The customers the walk found, in its order (a row deleted meanwhile is missing). */
   private async fetch(em: EntityManager, dialect: SearchDialect, hits: { id: number | string }[], rank: Rank): Promise<RankedRow[]> {
     if (hits.length === 0) return [];
     const sql = new QuerySql(dialect);
@@ -247,8 +252,8 @@ export class CustomerSearch {
     return rows.map((r) => r.word).filter((w) => matchFreeText(word, w) === 'typo');
   }
 
-  private run<T>(em: EntityManager, kind: SearchStatement['kind'], text: string, params: unknown[]): Promise<T> {
-    this.options.onStatement?.({ kind, text, params });
-    return em.execute(text, params) as Promise<unknown> as Promise<T>;
+  private async run<T>(em: EntityManager, kind: SearchStatement['kind'], text: string, params: unknown[]): Promise<T> {
+    await this.options.onStatement?.({ kind, text, params });
+    return (await em.execute(text, params)) as unknown as T;
   }
 }

@@ -82,7 +82,12 @@ async function planFacts(em: EntityManager, dialect: Dialect, shape: Shape, walk
   const input = CustomerSearchInput.parse({ ...shape.params, limit: LIMIT });
   // The first page as the server runs it (walked or sorted), each statement recorded, then explained.
   const ran: SearchStatement[] = [];
-  const search = new CustomerSearch(() => em.fork() as EntityManager, new CursorCodec(Buffer.alloc(32, 1)), { walkRows, onStatement: (s) => ran.push(s) });
+  const search = new CustomerSearch(() => em.fork() as EntityManager, new CursorCodec(Buffer.alloc(32, 1)), {
+    walkRows,
+    onStatement: (s) => {
+      ran.push(s);
+    },
+  });
   await search.search(input);
   const { text: matchedText, params: matchedParams } = await search.matchedStatement(input);
   const counted = await em.execute<{ n: number | string }[]>(`select count(*) as n from (${matchedText}) as counted`, matchedParams);
