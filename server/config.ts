@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_WALK_ROWS } from './search/customer-search.js';
 import { type TracingConfig, tracingConfig, tracingEnvSchema } from './tracing/tracing-config.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -74,6 +75,7 @@ const ConfigSchema = z.object({
     .optional(),
   MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  SEARCH_WALK_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_WALK_ROWS),
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z
     .string()
@@ -130,6 +132,11 @@ export interface Config {
   };
   /** Audit entries are kept this many days (AUDIT_RETENTION_DAYS), then housekeeping deletes them. */
   audit: { retentionDays: number };
+  /**
+   * Rows of the created_at index one rank of a search page may walk (SEARCH_WALK_ROWS) before the
+   * search sorts the match set instead (search/customer-search.ts); 0 never walks.
+   */
+  search: { walkRows: number };
   auth: {
     jwtSecret: string | undefined;
     bcryptCost: number;
@@ -224,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: Math.round(c.WEBHOOK_LEASE_SECONDS * 1000),
     },
     audit: { retentionDays: c.AUDIT_RETENTION_DAYS },
+    search: { walkRows: c.SEARCH_WALK_ROWS },
     auth: {
       jwtSecret: c.JWT_SECRET,
       bcryptCost: c.BCRYPT_COST,

@@ -158,7 +158,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     const writes = new WriteTransactions(() => (em ??= emOf()), identity, writeDeps, answer);
     return {
       customers: new CustomersService(writes, cursors, evictAccounts, customerReads),
-      search: new CustomerSearch(() => writes.entityManager, cursors),
+      search: new CustomerSearch(() => writes.entityManager, cursors, { walkRows: config.search.walkRows }),
       auth: new AuthService(writes, authDeps, info),
       apiKeys: new ApiKeysService(writes, clock, (id) => apiKeyAuth.evict(id)),
       webhooks: new WebhooksService(writes, {

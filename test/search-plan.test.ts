@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomerSearchInput } from '../client-sdk/src/schemas/search.js';
 import { CursorCodec } from '../server/customers/cursor.js';
-import { CustomerSearch } from '../server/search/customer-search.js';
+import { CustomerSearch, type SearchStatement } from '../server/search/customer-search.js';
 import { customerFilter } from '../server/search/query-filter.js';
 import { adminHeaders } from './helpers/auth.js';
 import { newCustomer, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
@@ -18,9 +18,13 @@ import { newCustomer, rest, startServer, type TestServer, usingPostgres } from '
  *   table this small the planner would rightly prefer a scan; turning it off asks "can it use
  *   an index?", which is the question.)
  * A negation alone (`-country:GB`) is every customer but some, and is not among these shapes.
+ *
+ * A page comes from a walk of the created_at index (each row tested) or from sorting the match set
+ * (server/search/customer-search.ts): every statement of both ways is explained, for first and
+ * next pages, the walk's own reads included. A walk's read is a bounded walk of
+ * customers_created_at_id_index newest first (LIMIT), so that step is the one allowed there.
  */
 let server: TestServer;
-let search: CustomerSearch;
 const em = () => server.app.orm.em.fork() as unknown as EntityManager;
 
 beforeAll(async () => {
@@ -36,7 +40,6 @@ beforeAll(async () => {
     );
     expect(r.status).toBe(200);
   }
-  search = new CustomerSearch(em, new CursorCodec(Buffer.alloc(32, 1)));
 });
 afterAll(() => server.close());
 
@@ -80,14 +83,65 @@ async function postgresPlan(sql: string, params: unknown[]): Promise<string[]> {
 const scansCustomers = (steps: string[]) =>
   usingPostgres() ? steps.filter((s) => s.startsWith('Seq Scan on customers')) : steps.filter((s) => /^SCAN (c|customers)\b/.test(s));
 
+/** The statements two pages of a shape run, at a walk budget (0: sorted; 12: walked, its reads resumed; default: walked). */
+async function statementsOf(input: { query?: string; q?: string }, walkRows: number | undefined): Promise<SearchStatement[]> {
+  const seen: SearchStatement[] = [];
+  const search = new CustomerSearch(em, new CursorCodec(Buffer.alloc(32, 1)), {
+    ...(walkRows === undefined ? {} : { walkRows }),
+    onStatement: (s) => {
+      seen.push(s);
+    },
+  });
+  const first = await search.search(CustomerSearchInput.parse({ ...input, limit: 3 }));
+  if (first.nextCursor) await search.search(CustomerSearchInput.parse({ ...input, limit: 3, cursor: first.nextCursor }));
+  return seen;
+}
+
+/**
+ * A walk's read may reach customers only through customers_created_at_id_index (bounded by its
+ * LIMIT): SQLite walks it (SCAN/SEARCH c USING INDEX); PostgreSQL walks it backward, or on a
+ * table this small may take it as a bitmap (its heap scan then reads what the index found).
+ */
+const WALK_STEP = usingPostgres()
+  ? /^(Index Scan( Backward)? on customers using customers_created_at_id_index|Bitmap Index Scan using customers_created_at_id_index|Bitmap Heap Scan on customers)$/
+  : /^(SCAN|SEARCH) c USING INDEX customers_created_at_id_index\b/;
+const touchesCustomers = (step: string) => (usingPostgres() ? / on customers$|using customers_/.test(step) : /^(SCAN|SEARCH) (c|customers)\b/.test(step));
+
 describe('search answers each shape through indexes, never a scan of customers', () => {
-  it.each(SHAPES)('$name', async ({ query, q }) => {
-    const input = CustomerSearchInput.parse({ query, q, limit: 50 });
-    const { text, params } = await search.statement(input);
-    const steps = usingPostgres() ? await postgresPlan(text, params) : await sqlitePlan(text, params);
-    expect(steps.length).toBeGreaterThan(0);
-    if (process.env.SHOW_PLANS) console.log(steps.join('\n'));
-    expect(scansCustomers(steps), steps.join('\n')).toEqual([]);
+  const kinds = new Set<string>();
+  describe.each([
+    { way: 'sorted', walkRows: 0 },
+    { way: 'walked, reads resumed', walkRows: 12 },
+    { way: 'walked', walkRows: undefined },
+  ])('$way', ({ walkRows }) => {
+    it.each(SHAPES)('$name', async ({ query, q }) => {
+      const statements = await statementsOf({ query, q }, walkRows);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const { kind, text, params } of statements) {
+        kinds.add(
+          `${kind}${kind === 'walk' ? (text.includes('(c.created_at, c.id) <') ? ' resumed' : text.includes('c.created_at <=') ? ' from a cursor' : ' from the top') : ''}`,
+        );
+        const steps = usingPostgres() ? await postgresPlan(text, params) : await sqlitePlan(text, params);
+        expect(steps.length).toBeGreaterThan(0);
+        if (process.env.SHOW_PLANS) console.log(`${kind}: ${text}\n  ${steps.join('\n  ')}`);
+        if (kind === 'walk') {
+          expect(
+            steps.filter((step) => touchesCustomers(step) && !WALK_STEP.test(step)),
+            steps.join('\n'),
+          ).toEqual([]);
+          expect(
+            steps.some((step) => step.includes('customers_created_at_id_index')),
+            steps.join('\n'),
+          ).toBe(true);
+        } else {
+          expect(scansCustomers(steps), `${kind}: ${text}\n${steps.join('\n')}`).toEqual([]);
+        }
+      }
+    });
+  });
+
+  it('explained every kind of statement (the walk from the top, from a cursor and resumed)', () => {
+    expect([...kinds].sort()).toEqual(['fetch', 'sort', 'typos', 'walk from a cursor', 'walk from the top', 'walk resumed']);
   });
 
   it('the same for customerFilter (bulk export filters with it)', async () => {

@@ -58,6 +58,58 @@ export class QuerySql {
     return this.dialect === 'sqlite' ? this.bind(ms) : `cast(${this.bind(new Date(ms).toISOString())} as timestamptz)`;
   }
 
+  /**
+   * The same set as `ids(node)` as a condition on one customers row aliased `c`, for testing the
+   * rows a walk of the created_at index meets (customer-search.ts) and for filtering a few rows
+   * already found. No index serves it: it reads the row. Never null: a clause on a missing
+   * value is false, so its negation holds, as in the set form.
+   */
+  matches(node: QueryNode): string {
+    switch (node.kind) {
+      case 'and':
+        return `(${node.items.map((n) => this.matches(n)).join(' and ')})`;
+      case 'or':
+        return `(${node.items.map((n) => this.matches(n)).join(' or ')})`;
+      case 'not':
+        return `not ${this.matches(node.item)}`;
+      default:
+        return `coalesce(${this.rowClause(node)}, false)`;
+    }
+  }
+
+  /** `column` (an expression over the row) contains `needle`, compared code point by code point. */
+  contains(column: string, needle: string): string {
+    return this.dialect === 'postgresql' ? `strpos(${column}, ${this.bind(needle)}) > 0` : `instr(${column}, ${this.bind(needle)}) > 0`;
+  }
+
+  /**
+   * Whether a node is only trigram lookups joined by AND/OR (`~` on trigram columns; on PostgreSQL
+   * also `:` on them, 3+ characters): then `ftsQuery` / `trigramWhere` give it as one FTS5 query /
+   * one WHERE, which the index answers by merging posting lists (a GIN bitmap AND/OR) instead of
+   * materialising a set per clause and intersecting them.
+   */
+  trigramOnly(node: QueryNode): boolean {
+    if (node.kind === 'and' || node.kind === 'or') return node.items.every((n) => this.trigramOnly(n));
+    if (node.kind !== 'text' || !TRIGRAM_INDEXED.has(node.field) || charLength(node.folded) < 3) return false;
+    return node.op === '~' || (this.dialect === 'postgresql' && node.field !== 'email');
+  }
+
+  /** A `trigramOnly` node as FTS5 query text (bound by the caller as one parameter). */
+  ftsQuery(node: QueryNode): string {
+    if (node.kind === 'and' || node.kind === 'or') return `(${node.items.map((n) => this.ftsQuery(n)).join(node.kind === 'and' ? ' AND ' : ' OR ')})`;
+    if (node.kind !== 'text') throw new Error('ftsQuery: not a trigram-only node');
+    return `${COLUMN[node.field]} : ${ftsPhrase(node.folded)}`;
+  }
+
+  /** A `trigramOnly` node as a condition on customers (unaliased), for PostgreSQL's GIN index. */
+  trigramWhere(node: QueryNode): string {
+    if (node.kind === 'and' || node.kind === 'or') return `(${node.items.map((n) => this.trigramWhere(n)).join(` ${node.kind} `)})`;
+    if (node.kind !== 'text') throw new Error('trigramWhere: not a trigram-only node');
+    const column = COLUMN[node.field];
+    const like = `${column} like ${this.bind(likeContains(node.folded))}`;
+    return node.op === '~' ? like : `(${like} and ${column} = ${this.bind(node.folded)})`;
+  }
+
   /** The ids whose FTS5 row matches an FTS5 query (SQLite). */
   fts(match: string): string {
     return `select rowid as id from customers_search where customers_search match ${this.bind(match)}`;
@@ -86,6 +138,25 @@ export class QuerySql {
     }
     if (this.dialect === 'postgresql') return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))}`;
     return this.fts(`${column} : ${ftsPhrase(c.folded)}`);
+  }
+
+  /** One clause as a condition on the row `c` (the set form's exact checks, without its index step). */
+  private rowClause(c: Clause): string {
+    if (c.kind === 'date') {
+      const column = `c.${c.field === 'created' ? 'created_at' : 'updated_at'}`;
+      const where = [c.from === null ? null : `${column} >= ${this.bindDate(c.from)}`, c.to === null ? null : `${column} < ${this.bindDate(c.to)}`];
+      return `(${where.filter(Boolean).join(' and ') || 'true'})`;
+    }
+    if (c.kind === 'metadata') {
+      if (this.dialect === 'postgresql') {
+        const value = `(c.metadata_fold::jsonb ->> ${this.bind(c.key)})`;
+        return c.op === ':' ? `${value} = ${this.bind(c.folded)}` : this.contains(value, c.folded);
+      }
+      const text = `exists (select 1 from json_each(c.metadata_fold) as j where j.key = ${this.bind(c.key)} and j.type = 'text' and `;
+      return `${text}${c.op === ':' ? `j.value = ${this.bind(c.folded)}` : this.contains('j.value', c.folded)})`;
+    }
+    const column = `c.${COLUMN[c.field]}`;
+    return c.op === ':' ? `${column} = ${this.bind(c.folded)}` : this.contains(column, c.folded);
   }
 
   private metadata(key: string, op: ':' | '~', folded: string): string {

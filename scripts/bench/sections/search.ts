@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { CustomerSearchInput } from '../../../client-sdk/src/schemas/search.js';
 import { CursorCodec } from '../../../server/customers/cursor.js';
 import { openDatabase } from '../../../server/db/orm.js';
-import { CustomerSearch } from '../../../server/search/customer-search.js';
+import { CustomerSearch, DEFAULT_WALK_ROWS, type SearchStatement } from '../../../server/search/customer-search.js';
 import { emailFor, ensureDataset, rowFor, workingCopy } from '../dataset.js';
 import { GOALS } from '../goals.js';
 import type { LoadResult } from '../load.js';
@@ -17,6 +17,9 @@ import { ensurePgDataset, withClient, withDb } from './postgres.js';
 
 /** Rows of the search dataset: BENCH_SEARCH_ROWS (default 1,000,000; smaller for a quick check that it runs). */
 const searchRows = () => Number(process.env.BENCH_SEARCH_ROWS ?? 1_000_000);
+
+/** The server's SEARCH_WALK_ROWS (the bench passes its environment on): the plans are taken with the same budget. */
+const walkRows = () => Number(process.env.SEARCH_WALK_ROWS || DEFAULT_WALK_ROWS);
 
 const LIMIT = 50;
 const path_ = (params: Record<string, string>) => `/customers/search?${new URLSearchParams({ ...params, limit: String(LIMIT) }).toString()}`;
@@ -58,9 +61,9 @@ interface PlanFacts {
   rowsTouched: number;
   /** The ids the shape matches (before the page's limit). */
   matched: number;
-  /** The plan's steps on customers, condensed. */
+  /** The way the first page was made (walk, sort), then each statement's steps on customers, condensed. */
   steps: string[];
-  /** A sequential scan of customers in the plan. */
+  /** A sequential scan of customers (SQLite: a SCAN other than the walk's bounded one of the created_at index). */
   scans: boolean;
 }
 
@@ -75,38 +78,53 @@ interface PgPlanNode {
   Plans?: PgPlanNode[];
 }
 
-async function planFacts(em: EntityManager, search: CustomerSearch, dialect: Dialect, shape: Shape): Promise<PlanFacts> {
+async function planFacts(em: EntityManager, dialect: Dialect, shape: Shape, walkRows: number): Promise<PlanFacts> {
   const input = CustomerSearchInput.parse({ ...shape.params, limit: LIMIT });
-  const { text, params } = await search.statement(input);
-  // The matched set: the statement without its order and limit (the last parameter), counted.
-  const counted = await em.execute<{ n: number | string }[]>(
-    `select count(*) as n from (${text.slice(0, text.lastIndexOf(' order by '))}) as counted`,
-    params.slice(0, -1),
-  );
+  // The first page as the server runs it (walked or sorted), each statement recorded, then explained.
+  const ran: SearchStatement[] = [];
+  const search = new CustomerSearch(() => em.fork() as EntityManager, new CursorCodec(Buffer.alloc(32, 1)), {
+    walkRows,
+    onStatement: (s) => {
+      ran.push(s);
+    },
+  });
+  await search.search(input);
+  const { text: matchedText, params: matchedParams } = await search.matchedStatement(input);
+  const counted = await em.execute<{ n: number | string }[]>(`select count(*) as n from (${matchedText}) as counted`, matchedParams);
   const matched = Number(counted[0]?.n ?? NaN);
-  if (dialect === 'sqlite') {
-    const plan = await em.execute<{ detail: string }[]>(`explain query plan ${text}`, params);
-    const steps = [...new Set(plan.map((r) => r.detail).filter((d) => /^(SEARCH|SCAN)/.test(d)))];
-    return { rowsTouched: NaN, matched, steps, scans: steps.some((d) => /^SCAN (c|customers)\b/.test(d)) };
-  }
-  const [row] = await em.execute<{ 'QUERY PLAN': unknown }[]>(`explain (analyze, format json) ${text}`, params);
-  const raw = row!['QUERY PLAN'];
-  const root = ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PgPlanNode }[])[0]!.Plan;
-  let rowsTouched = 0;
-  const steps: string[] = [];
-  const walk = (n: PgPlanNode) => {
-    if (n['Relation Name'] === 'customers') {
-      const loops = n['Actual Loops'] ?? 1;
-      const read = ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * loops;
-      rowsTouched += read;
-      steps.push(`${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''} (${fmtInt(read)})`);
-    } else if (n['Index Name']?.startsWith('customers')) {
-      steps.push(`${n['Node Type']} ${n['Index Name']}`);
+  const way = ran.some((s) => s.kind === 'sort') ? (ran.some((s) => s.kind === 'walk') ? 'walk, then sort' : 'sort') : 'walk';
+  const walkedRows = ran.filter((s) => s.kind === 'walk').reduce((sum, s) => sum + Number(s.params[s.params.length - 1]), 0);
+  const steps: string[] = [`${way}${walkedRows ? ` (walk reads of ${fmtInt(walkedRows)} rows at most)` : ''}`];
+  let rowsTouched = dialect === 'sqlite' ? NaN : 0;
+  let scans = false;
+  for (const { kind, text, params } of ran) {
+    if (dialect === 'sqlite') {
+      const plan = await em.execute<{ detail: string }[]>(`explain query plan ${text}`, params);
+      const own = [...new Set(plan.map((r) => r.detail).filter((d) => /^(SEARCH|SCAN)/.test(d)))];
+      steps.push(`${kind}: ${own.join(', ')}`);
+      scans ||= own.some((d) => /^SCAN (c|customers)\b/.test(d) && !d.includes('customers_created_at_id_index'));
+      continue;
     }
-    for (const c of n.Plans ?? []) walk(c);
-  };
-  walk(root);
-  return { rowsTouched, matched, steps, scans: steps.some((s) => s.startsWith('Seq Scan')) };
+    const [row] = await em.execute<{ 'QUERY PLAN': unknown }[]>(`explain (analyze, format json) ${text}`, params);
+    const raw = row!['QUERY PLAN'];
+    const root = ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PgPlanNode }[])[0]!.Plan;
+    const own: string[] = [];
+    const walk = (n: PgPlanNode) => {
+      if (n['Relation Name'] === 'customers') {
+        const loops = n['Actual Loops'] ?? 1;
+        const read = ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * loops;
+        rowsTouched += read;
+        own.push(`${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''} (${fmtInt(read)})`);
+        scans ||= n['Node Type'] === 'Seq Scan';
+      } else if (n['Index Name']?.startsWith('customers')) {
+        own.push(`${n['Node Type']} ${n['Index Name']}`);
+      }
+      for (const c of n.Plans ?? []) walk(c);
+    };
+    walk(root);
+    steps.push(`${kind}: ${own.join(', ')}`);
+  }
+  return { rowsTouched, matched, steps, scans };
 }
 
 /** POST /customers bodies with the generator's names (accents included), unique emails per variant and round. */
@@ -158,13 +176,12 @@ async function runDialect(ctx: BenchContext, rows: number, setup: DialectSetup) 
 
     // Every shape answers, and what the database does for it (plan, rows read, rows matched).
     const orm = await setup.openEm();
-    const search = new CustomerSearch(() => orm.em.fork() as EntityManager, new CursorCodec(Buffer.alloc(32, 1)));
     const facts = new Map<string, PlanFacts>();
     try {
       for (const shape of list) {
         const probe = await getJson(on.base + path_(shape.params), on.headers);
         if (probe.status !== 200) throw new Error(`search preflight ${shape.key}: ${probe.status} ${probe.text.slice(0, 300)}`);
-        const f = await planFacts(orm.em, search, dialect, shape);
+        const f = await planFacts(orm.em, dialect, shape, walkRows());
         facts.set(shape.key, f);
         ctx.log(
           `  ${label} ${shape.key.padEnd(20)} ${String(probe.body?.items?.length ?? 0).padStart(2)} on page 1, ${fmtInt(f.matched)} matched` +
