@@ -273,12 +273,18 @@ export interface GenerateOptions {
   asciiOnly?: boolean;
 }
 
+/** `\uXXXX` by UTF-16 unit, filled as units are met. */
+const ESCAPES: string[] = [];
+
 /** JSON text with every non-ASCII UTF-16 unit as a `\uXXXX` escape (a surrogate pair as two, as JSON allows). */
 function escapeNonAscii(json: string): string {
-  // A run at a time: one callback per run of non-ASCII text instead of one per character.
+  // A run at a time (one callback per run of non-ASCII text, not per character), each escape made once.
   return json.replace(/[\u0080-\uffff]+/g, (run) => {
     let out = '';
-    for (let i = 0; i < run.length; i++) out += `\\u${run.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    for (let i = 0; i < run.length; i++) {
+      const code = run.charCodeAt(i);
+      out += ESCAPES[code] ??= `\\u${code.toString(16).padStart(4, '0')}`;
+    }
     return out;
   });
 }
