@@ -144,6 +144,11 @@ const CITIES: [string, string, string | null][] = [
   ['Stockholm', 'SE', null],
 ];
 const STREETS = ['High Street', 'Rue de la Paix', 'Hauptstraße', 'Ulica Długa', 'Avenida Paulista', 'Main St', 'Strandvägen'];
+/**
+ * Street names in non-Latin scripts for `longAddresses`: no ASCII at all (with `asciiOnly`, each
+ * character is a 6-byte escape), and BMP only (cutting a line to length never splits a character).
+ */
+const LONG_STREETS = ['Тверская', 'Ερμού', '長安街', 'Невский', 'Κηφισίας', '銀座通り', 'Хрещатик', 'Καποδιστρίου', '명동길', 'Дерибасовская'];
 const PLANS = ['free', 'pro', 'team', 'enterprise'];
 const SOURCES = ['seed', 'signup', 'import', 'partner', 'ads'];
 
@@ -172,7 +177,7 @@ function rng(seed: number): () => number {
 
 type Row = Record<string, unknown>;
 
-function makeGenerator(seed: number) {
+function makeGenerator(seed: number, longAddresses: boolean) {
   const random = rng(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
@@ -206,7 +211,19 @@ function makeGenerator(seed: number) {
       row.metadata = metadata;
     }
     if (chance(0.9)) row.createdAt = new Date(start + int(span)).toISOString();
+    if (longAddresses) row.address = longAddress();
     return row;
+  }
+
+  /** An address whose free-text lines are as long as the schema allows: line1 and line2 200 characters, region 100, postalCode 20. */
+  function longAddress(): Row {
+    const line = (length: number) => {
+      let text = '';
+      while (text.length < length) text += `${pick(LONG_STREETS)}·`;
+      return text.slice(0, length);
+    };
+    const [city, country] = pick(CITIES);
+    return { line1: line(200), line2: line(200), city, region: line(100), postalCode: `${10 ** 11 + int(9 * 10 ** 10)}`.padEnd(20, '0'), country };
   }
 
   /** A row the import must refuse, for one of several reasons. */
@@ -250,16 +267,37 @@ export interface GenerateOptions {
   rows: number;
   invalidEvery?: number;
   seed?: number;
+  /** Every valid row gets an address at the schema's length limits, in non-Latin scripts (big rows: fewer rows for the same bytes). */
+  longAddresses?: boolean;
+  /** Non-ASCII characters written as `\uXXXX` escapes, as Python's `json.dump` does by default: the file is pure ASCII. */
+  asciiOnly?: boolean;
+}
+
+/** `\uXXXX` by UTF-16 unit, filled as units are met. */
+const ESCAPES: string[] = [];
+
+/** JSON text with every non-ASCII UTF-16 unit as a `\uXXXX` escape (a surrogate pair as two, as JSON allows). */
+function escapeNonAscii(json: string): string {
+  // A run at a time (one callback per run of non-ASCII text, not per character), each escape made once.
+  return json.replace(/[\u0080-\uffff]+/g, (run) => {
+    let out = '';
+    for (let i = 0; i < run.length; i++) {
+      const code = run.charCodeAt(i);
+      out += ESCAPES[code] ??= `\\u${code.toString(16).padStart(4, '0')}`;
+    }
+    return out;
+  });
 }
 
 /** Writes the export to a stream, honouring backpressure; resolves when everything is flushed. */
 export async function writeExport(out: NodeJS.WritableStream, options: GenerateOptions): Promise<void> {
-  const gen = makeGenerator(options.seed ?? 1);
+  const gen = makeGenerator(options.seed ?? 1, options.longAddresses ?? false);
+  const text = options.asciiOnly ? (row: unknown) => escapeNonAscii(JSON.stringify(row)) : (row: unknown) => JSON.stringify(row);
   const every = options.invalidEvery ?? 0;
   let chunk = '[';
   for (let i = 0; i < options.rows; i++) {
     const row = every > 0 && i % every === every - 1 ? gen.invalid(i) : gen.valid(i);
-    chunk += (i === 0 ? '\n' : ',\n') + JSON.stringify(row);
+    chunk += (i === 0 ? '\n' : ',\n') + text(row);
     if (chunk.length >= 1 << 16) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';

@@ -313,7 +313,7 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? '' : ` (sk
       await page.getByRole('link', { name: receiver.url() }).click();
       await heading(page, `Webhook to ${receiver.url()}`).waitFor();
       await page.getByRole('button', { name: 'Send a test event' }).click();
-      await page.getByRole('cell', { name: '200' }).waitFor({ timeout: 20_000 });
+      await page.getByRole('cell', { name: '200', exact: true }).waitFor({ timeout: 20_000 });
       await page.getByRole('cell', { name: 'succeeded' }).waitFor();
       await page.getByRole('button', { name: 'Rotate secret' }).click();
       expect(await page.getByLabel(/^New signing secret/).inputValue()).toMatch(/^whsec_/);

@@ -199,7 +199,7 @@ describe.skipIf(!hasChromium)(`the console's search, bulk export and resend in C
       await signIn(page, TEST_ADMIN.email, TEST_ADMIN.password);
       await heading(page, `Webhook to ${receiver.url()}`).waitFor();
       await page.getByRole('button', { name: 'Send a test event' }).click();
-      await page.getByRole('cell', { name: '200' }).waitFor({ timeout: 20_000 });
+      await page.getByRole('cell', { name: '200', exact: true }).waitFor({ timeout: 20_000 });
       await receiver.waitFor((r) => r.length === 1);
       const resend = page.getByRole('button', { name: /^Resend delivery dlv_/ });
       expect(await resend.count()).toBe(1);
