@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
+import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
 import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
@@ -148,11 +149,13 @@ const IMPORT_CACHE_KIB = 32 * 1024;
 /** Rows per SQLite transaction: each batch's states, statements' parameters and events are held at once, so this bounds the import's memory. */
 export const SQLITE_BATCH_ROWS = 5_000;
 /**
- * Checkpoint the WAL about every 80 MB instead of every 4 MB while a batch writes: each batch
- * rewrites many index pages, and copying them into the database file (with an fsync) after every
- * few thousand rows costs more than the inserts. Set back when the batch gives the connection back.
+ * While an import runs, the connection's own automatic checkpoints are off and a thread of the
+ * import's copies the WAL into the file (db/wal-checkpointer.ts): a checkpoint run by a commit
+ * copies a batch's many index pages on the event loop (measured: 0.3–0.7 s at a time, with
+ * checkpoints every 20,000 pages), and every few thousand rows (the default 1,000 pages) it costs
+ * more than the inserts. Set back when the import ends.
  */
-const IMPORT_WAL_CHECKPOINT_PAGES = 20_000;
+const IMPORT_CHECKPOINT_EVERY_MS = 250;
 
 /**
  * How long the SQLite writer runs statements before it lets the event loop turn. better-sqlite3
@@ -204,7 +207,7 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
   let db: BetterSqlite3.Database | null = null;
   const dictionary = new NewWords();
   let previousCache = 0;
-  let previousCheckpoint = 0;
+  let checkpoints: { checkpointer: WalCheckpointer; previous: number } | null = null;
   let now = 0;
   let types: EventType[] = [];
 
@@ -215,9 +218,29 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
     try {
       if (held.inTransaction) held.exec('rollback');
       held.pragma(`cache_size = ${previousCache}`);
-      held.pragma(`wal_autocheckpoint = ${previousCheckpoint}`);
     } finally {
       await client.releaseConnection(held);
+    }
+  };
+  /** Stops the import's checkpoints and gives the connection its automatic ones back. */
+  const endCheckpoints = async () => {
+    const ending = checkpoints;
+    checkpoints = null;
+    if (!ending) return;
+    await ending.checkpointer.stop();
+    const connection = (await client.acquireConnection()) as BetterSqlite3.Database;
+    try {
+      connection.pragma(`wal_autocheckpoint = ${ending.previous}`);
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  };
+  const close = async () => {
+    dictionary.forget();
+    try {
+      await release();
+    } finally {
+      await endCheckpoints();
     }
   };
 
@@ -227,9 +250,14 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
       if (!db) {
         db = (await client.acquireConnection()) as BetterSqlite3.Database;
         previousCache = Number(db.pragma('cache_size', { simple: true }));
-        previousCheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true }));
         db.pragma(`cache_size = ${-IMPORT_CACHE_KIB}`);
-        db.pragma(`wal_autocheckpoint = ${IMPORT_WAL_CHECKPOINT_PAGES}`);
+        if (!checkpoints && !db.memory) {
+          checkpoints = {
+            checkpointer: new WalCheckpointer(db.name, IMPORT_CHECKPOINT_EVERY_MS),
+            previous: Number(db.pragma('wal_autocheckpoint', { simple: true })),
+          };
+          db.pragma('wal_autocheckpoint = 0');
+        }
         db.exec('begin immediate');
         now = Date.now();
         types = [];
@@ -283,10 +311,7 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
       dictionary.forget();
       return release();
     },
-    close: () => {
-      dictionary.forget();
-      return release();
-    },
+    close,
   };
 }
 
