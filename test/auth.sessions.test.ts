@@ -123,6 +123,33 @@ describe('access tokens stop the moment their session ends', () => {
     expect(after.body.items.map((s: { id: string }) => s.id)).toEqual([current.id]);
   });
 
+  it('lastUsedAt: written at most once a minute, after the answer', async () => {
+    const user = await signupCustomer(server);
+    const token = bearer(user.tokens.accessToken);
+    const lastUsed = async () => (await rest(server.url, 'GET', '/auth/sessions', undefined, token)).body.items[0].lastUsedAt as string;
+    const waitFor = async (check: (v: string) => boolean) => {
+      for (let i = 0; i < 100; i++) {
+        const v = await lastUsed();
+        if (check(v)) return v;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('lastUsedAt never changed');
+    };
+    const first = await lastUsed();
+    clock.advance(30_000);
+    for (let i = 0; i < 3; i++) expect((await me(user.tokens.accessToken)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lastUsed()).toBe(first);
+    clock.advance(31_000);
+    expect((await me(user.tokens.accessToken)).status).toBe(200);
+    const second = await waitFor((v) => v !== first);
+    expect(new Date(second).getTime() - new Date(first).getTime()).toBeGreaterThanOrEqual(61_000); // the test clock runs on from its offset
+    clock.advance(1500); // past the live-session cache: the session is read again, its use was written
+    for (let i = 0; i < 3; i++) expect((await me(user.tokens.accessToken)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lastUsed()).toBe(second);
+  });
+
   it('over tRPC the same', async () => {
     const user = await signupCustomer(server);
     const trpc = server.trpc(user.tokens.accessToken);

@@ -3,9 +3,9 @@
  * writes one row per line), JSON.parse'd, mapped to columns (email trimmed and lower-cased,
  * name keys, JSON columns) and inserted with one prepared better-sqlite3 statement in
  * transactions of 50,000 rows, indexes in place, with the importer's connection settings
- * (server/import/customer-writer.ts: WAL, synchronous=NORMAL, a 32 MiB page cache, the WAL
- * checkpointed every 20,000 pages instead of every 1,000, BEGIN IMMEDIATE, a passive checkpoint
- * and close inside the timed part). No validation, no upsert: what bare SQLite costs for these
+ * (server/import/customer-writer.ts: WAL, synchronous=NORMAL, a 32 MiB page cache, BEGIN
+ * IMMEDIATE; the WAL checkpointed every 20,000 pages on this thread where the importer uses a
+ * thread of its own, a passive checkpoint and close inside the timed part). No validation, no upsert: what bare SQLite costs for these
  * rows on this machine now.
  * With `--events N` (issue 20's floor for an import over the API): transactions of N rows, and each
  * row also inserts its `customer.created` event row (the columns the importer writes), in the
@@ -35,9 +35,10 @@ await orm.close(true);
 const db = new Database(config.database.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-// As the importer (IMPORT_CACHE_KIB, IMPORT_WAL_CHECKPOINT_PAGES in customer-writer.ts): with the
-// default 1,000-page checkpoint this floor paid for copying the WAL into the file after every
-// batch, which the importer does not, and the ratio flattered the importer.
+// The importer's page cache (IMPORT_CACHE_KIB in customer-writer.ts). Checkpoints every 20,000
+// pages on this thread: with the default 1,000 this floor paid for copying the WAL into the file
+// after every batch, and the ratio flattered the importer. The importer checkpoints on a thread of
+// its own (db/wal-checkpointer.ts), which this floor does not: its time includes its checkpoints.
 db.pragma('cache_size = -32768');
 db.pragma('wal_autocheckpoint = 20000');
 const insert = db.prepare(

@@ -51,7 +51,7 @@ export interface AuthDeps extends SessionDeps {
   /** Password checks in flight, counted against the login limits (see login-attempts.ts). */
   loginAttempts: LoginAttempts;
   mailer: Mailer;
-  /** Work after the answer: reset lookups and every mail. */
+  /** Work after the answer: reset lookups, every mail, and sessions' lastUsedAt (SessionDeps). */
   background: BackgroundWork;
   /** The pages mails link to (`?token=…` is added): RESET_URL and VERIFY_URL. */
   links: { reset: string; verify: string };

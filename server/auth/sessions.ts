@@ -7,6 +7,7 @@ import type { UserEntity } from '../db/user.entity.js';
 import { unauthorized } from '../errors.js';
 import type { RequestInfo } from '../identity/request-info.js';
 import type { AuthUser } from './auth-user.js';
+import type { BackgroundWork } from './background.js';
 import type { LiveSessionCache } from './session-cache.js';
 import type { SessionReads } from './session-reads.js';
 import { type AccessTokens, hashToken, randomToken } from './tokens.js';
@@ -15,10 +16,10 @@ const DAY_MS = 86_400_000;
 
 /** The session a pair of tokens belongs to: a refresh token is `<session id>.<secret>`. */
 export const sessionIdOf = (tokens: Tokens): string => tokens.refreshToken.split('.')[0]!;
-const LAST_USED_GRANULARITY_MS = 60_000;
-
 export interface SessionDeps {
   clock: Clock;
+  /** Writes a session's lastUsedAt after the answer (see live). */
+  background: BackgroundWork;
   accessTokens: AccessTokens;
   cache: LiveSessionCache;
   sessionTtlDays: number;
@@ -89,9 +90,14 @@ export class Sessions {
     if (cached && cached.userId === userId) return { id: userId, email: cached.email, role: cached.role, hasCustomer: cached.hasCustomer };
     const session = await this.deps.reads.session(sessionId, userId, now);
     if (!session) throw unauthorized('This session has ended; sign in again');
-    if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
-      // Written at most once a minute per session, not on every request.
-      await this.em.nativeUpdate(SessionEntity, { id: sessionId }, { lastUsedAt: now });
+    if (this.deps.cache.useToWrite(sessionId, session.lastUsedAt.getTime(), now.getTime())) {
+      // At most once a minute per session, and not awaited: the write waits for the database's
+      // write connection, which an import's batch holds for seconds (SQLite), and a read must not
+      // wait with it. The request's answer does not depend on it.
+      const em = this.em;
+      this.deps.background.run('recording a session use', async () => {
+        await em.nativeUpdate(SessionEntity, { id: sessionId }, { lastUsedAt: now });
+      });
     }
     this.deps.cache.set(sessionId, userId, session.email, session.role, session.hasCustomer, now.getTime());
     return { id: userId, email: session.email, role: session.role, hasCustomer: session.hasCustomer };

@@ -5,10 +5,12 @@ import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
 import { isPostgres } from '../db/dialect.js';
+import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
 import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
 import { applySlice, type CustomerState, emailsOf, type ImportEvent, type SliceCounts, type StoredCustomerRow, stateFromRow } from './import-plan.js';
+import { ROW_WIDTH } from './import-row.js';
 
 /**
  * Applies imported rows to the customers table, in transactions the caller delimits (batches).
@@ -148,18 +150,45 @@ const IMPORT_CACHE_KIB = 32 * 1024;
 /** Rows per SQLite transaction: each batch's states, statements' parameters and events are held at once, so this bounds the import's memory. */
 export const SQLITE_BATCH_ROWS = 5_000;
 /**
- * Checkpoint the WAL about every 80 MB instead of every 4 MB while a batch writes: each batch
- * rewrites many index pages, and copying them into the database file (with an fsync) after every
- * few thousand rows costs more than the inserts. Set back when the batch gives the connection back.
+ * While an import runs, the connection's own automatic checkpoints are off and a thread of the
+ * import's copies the WAL into the file (db/wal-checkpointer.ts): a checkpoint run by a commit
+ * copies a batch's many index pages on the event loop (measured: 0.3–0.7 s at a time, with
+ * checkpoints every 20,000 pages), and every few thousand rows (the default 1,000 pages) it costs
+ * more than the inserts. Set back when the import ends.
  */
-const IMPORT_WAL_CHECKPOINT_PAGES = 20_000;
+const IMPORT_CHECKPOINT_EVERY_MS = 250;
+
+/**
+ * How long the SQLite writer runs statements before it lets the event loop turn. better-sqlite3
+ * is synchronous, and a request needs several turns of the loop to be answered (the socket
+ * read, the token's verification on the thread pool, the write of the answer): measured, with
+ * one turn per 1,000-row slice (~200 ms of statements) reads waited seconds during an import
+ * (read p99 6.9 s against 35 ms idle). A turn with nothing to do costs microseconds.
+ */
+const WRITE_TURN_MS = 5;
+/** Rows planned at once within a slice (their states read, then compared with them): a few ms of work. */
+const PART_ROWS = 100;
+
+/** Measures the writer's time on the event loop; `next()` gives the loop a turn. */
+class Turns {
+  private started = performance.now();
+  get due(): boolean {
+    return performance.now() - this.started >= WRITE_TURN_MS;
+  }
+  async next(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.started = performance.now();
+  }
+}
 
 /**
  * SQLite: statements prepared once on the ORM's better-sqlite3 connection and run one row per
  * call (better-sqlite3 is synchronous: no round trip to save by batching rows into one
  * statement). The connection is taken from knex's pool for one batch only, and the batch is
  * BEGIN IMMEDIATE (the write lock up front): between batches the server's own writes get the
- * connection, so an import over the API never starves them.
+ * connection, so an import over the API never starves them. Within a batch the writer yields
+ * every WRITE_TURN_MS (Turns): requests that need no write keep being answered, on the read lane's
+ * own connection; anything that needs this connection waits for the batch's commit.
  */
 function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOptions): CustomerWriter {
   const platform = orm.em.getPlatform();
@@ -179,7 +208,7 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
   let db: BetterSqlite3.Database | null = null;
   const dictionary = new NewWords();
   let previousCache = 0;
-  let previousCheckpoint = 0;
+  let checkpoints: { checkpointer: WalCheckpointer; previous: number } | null = null;
   let now = 0;
   let types: EventType[] = [];
 
@@ -190,9 +219,29 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
     try {
       if (held.inTransaction) held.exec('rollback');
       held.pragma(`cache_size = ${previousCache}`);
-      held.pragma(`wal_autocheckpoint = ${previousCheckpoint}`);
     } finally {
       await client.releaseConnection(held);
+    }
+  };
+  /** Stops the import's checkpoints and gives the connection its automatic ones back. */
+  const endCheckpoints = async () => {
+    const ending = checkpoints;
+    checkpoints = null;
+    if (!ending) return;
+    await ending.checkpointer.stop();
+    const connection = (await client.acquireConnection()) as BetterSqlite3.Database;
+    try {
+      connection.pragma(`wal_autocheckpoint = ${ending.previous}`);
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  };
+  const close = async () => {
+    dictionary.forget();
+    try {
+      await release();
+    } finally {
+      await endCheckpoints();
     }
   };
 
@@ -202,35 +251,53 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
       if (!db) {
         db = (await client.acquireConnection()) as BetterSqlite3.Database;
         previousCache = Number(db.pragma('cache_size', { simple: true }));
-        previousCheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true }));
         db.pragma(`cache_size = ${-IMPORT_CACHE_KIB}`);
-        db.pragma(`wal_autocheckpoint = ${IMPORT_WAL_CHECKPOINT_PAGES}`);
+        if (!checkpoints && !db.memory) {
+          checkpoints = {
+            checkpointer: new WalCheckpointer(db.name, IMPORT_CHECKPOINT_EVERY_MS),
+            previous: Number(db.pragma('wal_autocheckpoint', { simple: true })),
+          };
+          db.pragma('wal_autocheckpoint = 0');
+        }
         db.exec('begin immediate');
         now = Date.now();
         types = [];
       }
       let statements = prepared.get(db);
       if (!statements) prepared.set(db, (statements = prepare(db)));
-      const states = new Map<string, CustomerState>();
-      for (const email of emailsOf(values)) {
-        const row = statements.select.get(email);
-        if (row) states.set(email, stateFromRow(row));
-      }
-      const events: ImportEvent[] = [];
-      const counts = applySlice(values, states, now, events);
-      for (const s of states.values()) {
-        if (!s.dirty) continue;
-        const params = s.isNew ? insertParams(s, date) : updateParams(s, date);
-        if (s.isNew) statements.insert.run(params);
-        else statements.update.run(params);
-        // An update's parameters have the search columns 3 places earlier (no public id, email or createdAt before them).
-        const searchWords = params[s.isNew ? SEARCH_WORDS_PARAM : SEARCH_WORDS_PARAM - 3] as string;
-        for (const [variant, word] of dictionaryRows(dictionary.unseen(searchWords))) statements.addWord.run(variant, word);
-      }
+      const turns = new Turns();
+      const counts: SliceCounts = { inserted: 0, updated: 0, unchanged: 0 };
       const at = date(now);
-      for (const e of events) {
-        statements.event.run(eventParams(e, at, options));
-        types.push(e.type);
+      // In parts of PART_ROWS rows, each read, applied and written in turn: a part's plan is short
+      // enough not to hold the event loop (the rows' order, and so their events' order, is kept).
+      for (let start = 0; start < values.length; start += PART_ROWS * ROW_WIDTH) {
+        const part = values.slice(start, start + PART_ROWS * ROW_WIDTH);
+        const states = new Map<string, CustomerState>();
+        for (const email of emailsOf(part)) {
+          const row = statements.select.get(email);
+          if (row) states.set(email, stateFromRow(row));
+        }
+        const events: ImportEvent[] = [];
+        const partCounts = applySlice(part, states, now, events);
+        counts.inserted += partCounts.inserted;
+        counts.updated += partCounts.updated;
+        counts.unchanged += partCounts.unchanged;
+        if (turns.due) await turns.next();
+        for (const s of states.values()) {
+          if (!s.dirty) continue;
+          const params = s.isNew ? insertParams(s, date) : updateParams(s, date);
+          if (s.isNew) statements.insert.run(params);
+          else statements.update.run(params);
+          // An update's parameters have the search columns 3 places earlier (no public id, email or createdAt before them).
+          const searchWords = params[s.isNew ? SEARCH_WORDS_PARAM : SEARCH_WORDS_PARAM - 3] as string;
+          for (const [variant, word] of dictionaryRows(dictionary.unseen(searchWords))) statements.addWord.run(variant, word);
+          if (turns.due) await turns.next();
+        }
+        for (const e of events) {
+          statements.event.run(eventParams(e, at, options));
+          types.push(e.type);
+          if (turns.due) await turns.next();
+        }
       }
       return counts;
     },
@@ -245,10 +312,7 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
       dictionary.forget();
       return release();
     },
-    close: () => {
-      dictionary.forget();
-      return release();
-    },
+    close,
   };
 }
 

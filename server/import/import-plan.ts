@@ -96,8 +96,9 @@ export function applySlice(values: readonly Value[], states: Map<string, Custome
   for (let o = 0; o < values.length; o += ROW_WIDTH) {
     const email = values[o + Col.email] as string;
     const carried = values[o + Col.carried] as number;
-    const address = values[o + Col.address] === null ? null : canonical(values[o + Col.address]);
-    const metadata = canonical(values[o + Col.metadata]) ?? '{}';
+    // Canonical JSON text already (import-row.ts prepareRow).
+    const address = values[o + Col.address] as string | null;
+    const metadata = values[o + Col.metadata] as string;
     const state = states.get(email);
     if (!state) {
       const created = values[o + Col.createdAt];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CustomerCreateInput } from '../../client-sdk/src/schemas/customer.js';
 import { nameKeys } from '../customers/customer.mapper.js';
 import { toFieldIssues } from '../field-issues.js';
+import { canonicalJson } from '../idempotency/fingerprint.js';
 
 /**
  * One row of a customer export: the API's create fields, optionally with the original createdAt,
@@ -23,7 +24,7 @@ export type ImportRow = z.output<typeof ImportRowSchema>;
  * A validated row as the columns it is written to, flattened into a plain array of strings,
  * numbers and nulls: cheap to pass between threads and to bind to a statement.
  *   email, firstName, lastName, firstNameKey, lastNameKey, phone, company,
- *   address (JSON text or null), metadata (JSON text), createdAt (epoch ms or null = "now"),
+ *   address (canonical JSON text or null), metadata (canonical JSON text), createdAt (epoch ms or null = "now"),
  *   carried (a bit per optional field the row carried: CARRIED below)
  */
 export const ROW_WIDTH = 11;
@@ -91,8 +92,10 @@ export function prepareRow(value: unknown, out: (string | number | null)[]): str
     keys.lastNameKey,
     row.phone,
     row.company,
-    row.address === null ? null : JSON.stringify(row.address),
-    JSON.stringify(row.metadata),
+    // Canonical (keys sorted), as the writer compares them with the stored values: done here, on
+    // the parser's thread, rather than on the event loop that writes the rows.
+    row.address === null ? null : canonicalJson(row.address),
+    canonicalJson(row.metadata),
     row.createdAt ? row.createdAt.getTime() : null,
     carriedMask(value),
   );

@@ -35,9 +35,21 @@ export function spawnTracked(args: string[], env: Record<string, string>): Child
  * or the source through tsx when there is none (CARLY_TEST_FROM_SOURCES=1).
  */
 export function nodeArgs(file: string): string[] {
-  const compiled = inject('compiledRoot');
+  const compiled = compiledRoot();
   const relative = path.isAbsolute(file) ? path.relative(ROOT, file) : file;
   return compiled ? ['--enable-source-maps', path.join(compiled, relative.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', relative];
+}
+
+/**
+ * The compiled copy's folder, given by vitest's global setup. Outside vitest (the crash test and
+ * the fuzzer spawn servers through these helpers too) `inject` throws: they run the sources.
+ */
+function compiledRoot(): string | undefined {
+  try {
+    return inject('compiledRoot');
+  } catch {
+    return undefined;
+  }
 }
 
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
