@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../paths.js';
 import { entities } from './entities.js';
 import { migrations as postgresqlMigrations } from './migrations/postgresql/index.js';
 import { migrations as sqliteMigrations } from './migrations/sqlite/index.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.js';
 
 export type Dialect = Config['database']['kind'];
 
@@ -78,6 +79,9 @@ export function ormOptions(database: Config['database'], authoring = false): Opt
           // (and a WAL checkpoint, see privacy/sqlite-scrub.ts) no byte of them is in the files.
           // The import's writer runs on this same connection.
           conn.pragma('secure_delete = ON');
+          // Checkpoints run on their own thread (wal-checkpointer.ts), not inside a commit; this
+          // connection's automatic one is only a backstop for when that thread falls behind.
+          conn.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
           done(null, conn);
         },
       },
