@@ -72,6 +72,8 @@ export class WalCheckpointer {
   private timer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private inFlight = false;
+  /** When the thread last failed (it could not open the file, say): no new one for `idleMs`, so a broken setup logs twice a minute, not ten times a second. */
+  private failedAt = Number.NEGATIVE_INFINITY;
   private lastSeen = '';
   private readonly options: WalCheckpointerOptions;
   private readonly source: string;
@@ -115,7 +117,7 @@ export class WalCheckpointer {
   }
 
   private tick(): void {
-    if (this.inFlight) return;
+    if (this.inFlight || performance.now() - this.failedAt < this.options.idleMs) return;
     let seen: string;
     try {
       const st = fs.statSync(`${this.file}-wal`);
@@ -138,9 +140,13 @@ export class WalCheckpointer {
       this.checkpoints++;
       this.last = result;
       if (result.error && !/busy|locked/i.test(result.error)) this.onError(result.error);
-      this.reapLater(worker);
+      // After stop() (or a reap) this thread is on its way out: no idle timer for it.
+      if (this.worker === worker) this.reapLater(worker);
     });
-    worker.on('error', (err) => this.onError(err.message));
+    worker.on('error', (err) => {
+      this.failedAt = performance.now();
+      this.onError(err.message);
+    });
     worker.on('exit', () => {
       if (this.worker === worker) this.worker = null;
       this.inFlight = false;

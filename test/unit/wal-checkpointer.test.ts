@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WalCheckpointer } from '../../server/db/wal-checkpointer.js';
-import { waitFor } from '../helpers/events.js';
+import { sleep, waitFor } from '../helpers/events.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-checkpointer-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -59,5 +59,23 @@ describe('the WAL checkpointer', () => {
       db.close();
     }
     expect(checkpointer.threads).toBe(0);
+  });
+
+  it('reports a thread that cannot open the file once, and starts no other one until idleMs passed', async () => {
+    const file = path.join(dir, 'gone.sqlite');
+    fs.writeFileSync(`${file}-wal`, ''); // a WAL whose database file is missing
+    const errors: string[] = [];
+    const checkpointer = new WalCheckpointer(file, { intervalMs: 10, idleMs: 60_000 }, (message) => errors.push(message));
+    try {
+      checkpointer.start();
+      await waitFor('the error reported', () => errors.length > 0);
+      fs.writeFileSync(`${file}-wal`, 'changed'); // the WAL changes again: still no new thread within idleMs
+      await sleep(200);
+      expect(errors).toHaveLength(1);
+      expect(checkpointer.threads).toBe(0);
+      expect(checkpointer.checkpoints).toBe(0);
+    } finally {
+      await checkpointer.stop();
+    }
   });
 });
