@@ -111,6 +111,9 @@ export class WalCheckpointer {
     this.worker = null;
     if (worker) {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Referenced again, so the process waits for the thread to close its connection instead of
+      // ending (nothing else may hold the event loop open during a shutdown).
+      worker.ref();
       worker.postMessage('close');
       await exited;
     }
