@@ -47,10 +47,13 @@ db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 db.pragma('secure_delete = ON');
-// And Carly's checkpoints: on a thread of their own, this connection's automatic one a backstop (server/db/wal-checkpointer.ts).
-db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+// And Carly's checkpoints: on a thread of their own, this connection's automatic one a backstop
+// (server/db/wal-checkpointer.ts). BENCH_CHECKPOINT=commit: SQLite's own, inside the commit that
+// crosses 1,000 pages (Carly before issue 22's second pass); none: never (create-probe.ts compares them).
+const checkpointing = process.env.BENCH_CHECKPOINT ?? 'thread';
+db.pragma(`wal_autocheckpoint = ${checkpointing === 'thread' ? BACKSTOP_AUTOCHECKPOINT_PAGES : checkpointing === 'commit' ? 1000 : 0}`);
 const checkpointer = new WalCheckpointer(file);
-checkpointer.start();
+if (checkpointing === 'thread') checkpointer.start();
 
 // Its own account and session, like the admin the bench logs in as on Carly.
 const userId = randomUUID();
@@ -311,6 +314,14 @@ const update = db.transaction((email: string, patch: Record<string, unknown>, ca
   if (Object.keys(changes).length) record('customer.updated', caller, after, changes, now);
   return after;
 });
+
+/** For create-probe.ts: the floor's connection and create transaction, run without HTTP. */
+export const floor = {
+  db,
+  file,
+  create,
+  caller: (): Caller => ({ userId, email: `floor-${process.pid}@example.com`, requestId: randomUUID(), ip: '127.0.0.1', userAgent: 'probe' }),
+};
 
 function send(res: http.ServerResponse, status: number, body: string) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
