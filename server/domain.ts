@@ -27,6 +27,7 @@ import { inBackground } from './db/background-work.js';
 import { openReadLane } from './db/open-read-lane.js';
 import { forkEntityManager, openDatabase } from './db/orm.js';
 import { withStartupLock } from './db/startup-lock.js';
+import { WalCheckpointer } from './db/wal-checkpointer.js';
 import { WriteLane } from './db/write-lane.js';
 import { type AnswerRecorder, WriteTransactions } from './db/write-transaction.js';
 import { DomainError } from './errors.js';
@@ -133,6 +134,10 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   };
   const eventFeed = new EventFeed(new EventLog(emOf), changes, { pollMs: 1000, bufferSize: 2000 }, log);
   const walScrubber = new WalScrubber(config.database.kind === 'sqlite' ? config.database.file : null, log);
+  const checkpointer =
+    config.database.kind === 'sqlite'
+      ? new WalCheckpointer(config.database.file, {}, (message) => log.error({ err: message }, 'the SQLite WAL checkpoint failed'))
+      : null;
   const privacyDeps = {
     clock,
     onAccountsRemoved: evictAccounts,
@@ -181,6 +186,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     .add({ name: 'password hasher', stop: () => hasher.close() })
     .add({ name: 'read lane', stop: () => lane.close() })
     .add({ name: 'audit chainer', stop: () => auditChainer.stop() })
+    .add({ name: 'WAL checkpointer', start: () => checkpointer?.start(), stop: () => checkpointer?.stop() })
     .add({ name: 'erasure WAL scrubber', stop: () => walScrubber.stop() })
     // Mail and reset work queued by answers already sent finishes before the database closes.
     .add({ name: 'background work', stop: () => authDeps.background.idle() })

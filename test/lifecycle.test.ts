@@ -19,6 +19,7 @@ const STEPS = [
   'password hasher',
   'read lane',
   'audit chainer',
+  'WAL checkpointer',
   'erasure WAL scrubber',
   'background work',
   'housekeeping',

@@ -8,7 +8,8 @@
  *   on PATCH the replaced words no other customer has removed, the change event, and the audit
  *   entry salted and digested (`personalDigest`) and hash-chained (`chainHash`) in place;
  * - with an `Idempotency-Key`: the key claimed by a unique insert before, its answer stored in
- *   the same transaction.
+ *   the same transaction;
+ * - WAL checkpoints as Carly runs them: PASSIVE, on a thread of their own (WalCheckpointer).
  * Statements are prepared once. Run as its own process:
  * BENCH_DB=<file> PORT=<port> BENCH_JWT_SECRET=<secret> node --import tsx scripts/bench/bare-write-server.ts
  * GET /token answers a bearer token for its own session (the bench asks once).
@@ -19,6 +20,7 @@ import Database from 'better-sqlite3';
 import { charLength } from '../../client-sdk/src/query/index.js';
 import type { Address } from '../../client-sdk/src/schemas/customer.js';
 import { chainHash, GENESIS_HASH, newSalt, personalDigest } from '../../server/audit/chain-hash.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../../server/db/wal-checkpointer.js';
 import { canonicalJson } from '../../server/idempotency/fingerprint.js';
 import {
   customerWords,
@@ -45,6 +47,13 @@ db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 db.pragma('secure_delete = ON');
+// And Carly's checkpoints: on a thread of their own, this connection's automatic one a backstop
+// (server/db/wal-checkpointer.ts). BENCH_CHECKPOINT=commit: SQLite's own, inside the commit that
+// crosses 1,000 pages (Carly before issue 22's second pass); none: never (create-probe.ts compares them).
+const checkpointing = process.env.BENCH_CHECKPOINT ?? 'thread';
+db.pragma(`wal_autocheckpoint = ${checkpointing === 'thread' ? BACKSTOP_AUTOCHECKPOINT_PAGES : checkpointing === 'commit' ? 1000 : 0}`);
+const checkpointer = new WalCheckpointer(file);
+if (checkpointing === 'thread') checkpointer.start();
 
 // Its own account and session, like the admin the bench logs in as on Carly.
 const userId = randomUUID();
@@ -306,6 +315,14 @@ const update = db.transaction((email: string, patch: Record<string, unknown>, ca
   return after;
 });
 
+/** For create-probe.ts: the floor's connection and create transaction, run without HTTP. */
+export const floor = {
+  db,
+  file,
+  create,
+  caller: (): Caller => ({ userId, email: `floor-${process.pid}@example.com`, requestId: randomUUID(), ip: '127.0.0.1', userAgent: 'probe' }),
+};
+
 function send(res: http.ServerResponse, status: number, body: string) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
@@ -350,7 +367,8 @@ server.keepAliveTimeout = 5_000;
 server.listen(port, '127.0.0.1');
 
 const stop = () =>
-  server.close(() => {
+  server.close(async () => {
+    await checkpointer.stop();
     db.close();
     process.exit(0);
   });

@@ -137,16 +137,34 @@ export interface PacedResult {
 
 const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : Number.NaN);
 
+export interface PacedOptions {
+  rate: number;
+  connections: number;
+  maxSeconds: number;
+  until?: () => boolean;
+  /** Requests due in the first `warmSeconds` are sent but not counted: every connection is open and has answered before the count starts. */
+  warmSeconds?: number;
+}
+
+/** GETs `paths` in turn, paced (pacedRequests). */
+export function pacedReads(base: string, headers: Record<string, string>, paths: string[], options: PacedOptions): Promise<PacedResult> {
+  return pacedRequests(base, headers, 'GET', paths, [], options);
+}
+
 /**
- * GETs `paths` in turn at `rate` requests per second in all over `connections` keep-alive
- * connections, until `until()` says stop (checked before each request) or `maxSeconds` pass.
- * Request k is due at start + k / rate; its latency runs from then to its answer's end.
+ * Sends `paths` in turn (with `bodies[k % bodies.length]` when there are bodies) at `rate`
+ * requests per second in all over `connections` keep-alive connections, until `until()` says stop
+ * (checked before each request) or `maxSeconds` pass. Request k is due at start + k / rate; its
+ * latency runs from then to its answer's end, so a stalled server is not hidden by the client
+ * waiting for it (an open loop, unlike wrk's closed one).
  */
-export async function pacedReads(
+export async function pacedRequests(
   base: string,
   headers: Record<string, string>,
+  method: 'GET' | 'POST' | 'PATCH',
   paths: string[],
-  { rate, connections, maxSeconds, until = () => false }: { rate: number; connections: number; maxSeconds: number; until?: () => boolean },
+  bodies: string[],
+  { rate, connections, maxSeconds, until = () => false, warmSeconds = 0 }: PacedOptions,
 ): Promise<PacedResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
@@ -155,32 +173,37 @@ export async function pacedReads(
   let firstError: string | undefined;
   let next = 0;
   const t0 = performance.now();
-  const get = (path: string) =>
+  const send = (path: string, body: string | undefined) =>
     new Promise<number>((resolve) => {
-      const req = http.get(`${base}${path}`, { headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', (err) => {
-          firstError ??= err.message;
-          resolve(0);
-        });
-      });
+      const req = http.request(
+        `${base}${path}`,
+        { method, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) }, agent },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', (err) => {
+            firstError ??= err.message;
+            resolve(0);
+          });
+        },
+      );
       req.on('error', (err) => {
         firstError ??= err.message;
         resolve(0);
       });
+      req.end(body);
     });
   const worker = async () => {
     for (;;) {
       const k = next++;
       const due = t0 + (k * 1000) / rate;
-      if (until() || due - t0 > maxSeconds * 1000) return;
+      if (until() || due - t0 > (warmSeconds + maxSeconds) * 1000) return;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const status = await get(paths[k % paths.length]!);
-      latencies.push(performance.now() - due);
+      const status = await send(paths[k % paths.length]!, bodies.length ? bodies[k % bodies.length] : undefined);
       if (status === 0) errors++;
       else if (status < 200 || status >= 300) non2xx++;
+      if (due - t0 >= warmSeconds * 1000) latencies.push(performance.now() - due);
     }
   };
   await Promise.all(Array.from({ length: connections }, worker));

@@ -38,7 +38,7 @@ export const GOALS = {
     createRatio: 0.35,
     patchRatio: 0.35,
     keyedCreateRatio: 0.3,
-    /** POST /customers at 50 connections. */
+    /** POST /customers at 50 steady connections, paced below capacity (sections/writes.ts, pacedCreates). */
     createP99Ms: 60,
   },
   /** Issue 20 (bulk export): Carly rows/s ÷ bare rows/s in the same run; server RSS growth during an export. */

@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../paths.js';
 import { type Dialect, loadDriver } from './dialect.js';
 import { entities } from './entities.js';
 import { migrateIfPending } from './migrate.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.js';
 
 /**
  * Migrations are per dialect (MikroORM cannot share them across drivers). This is their source
@@ -75,6 +76,9 @@ export async function ormOptions(database: Config['database'], authoring = false
           // (and a WAL checkpoint, see privacy/sqlite-scrub.ts) no byte of them is in the files.
           // The import's writer runs on this same connection.
           conn.pragma('secure_delete = ON');
+          // Checkpoints run on their own thread (wal-checkpointer.ts), not inside a commit; this
+          // connection's automatic one is only a backstop for when that thread falls behind.
+          conn.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
           done(null, conn);
         },
       },

@@ -154,7 +154,9 @@ export const SQLITE_BATCH_ROWS = 5_000;
  * import's copies the WAL into the file (db/wal-checkpointer.ts): a checkpoint run by a commit
  * copies a batch's many index pages on the event loop (measured: 0.3–0.7 s at a time, with
  * checkpoints every 20,000 pages), and every few thousand rows (the default 1,000 pages) it costs
- * more than the inserts. Set back when the import ends.
+ * more than the inserts. Set back when the import ends. In a server, the server's own checkpointer
+ * (domain.ts) runs beside it; both are PASSIVE, so one finding the other busy just tries again.
+ * `npm run import` has only this one.
  */
 const IMPORT_CHECKPOINT_EVERY_MS = 250;
 
@@ -254,9 +256,10 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
         db.pragma(`cache_size = ${-IMPORT_CACHE_KIB}`);
         if (!checkpoints && !db.memory) {
           checkpoints = {
-            checkpointer: new WalCheckpointer(db.name, IMPORT_CHECKPOINT_EVERY_MS),
+            checkpointer: new WalCheckpointer(db.name, { intervalMs: IMPORT_CHECKPOINT_EVERY_MS }),
             previous: Number(db.pragma('wal_autocheckpoint', { simple: true })),
           };
+          checkpoints.checkpointer.start();
           db.pragma('wal_autocheckpoint = 0');
         }
         db.exec('begin immediate');
