@@ -244,7 +244,9 @@ export interface Dataset {
 export function datasetKey(rows: number, dialect: 'sqlite' | 'postgresql' = 'sqlite'): string {
   const hash = createHash('sha256').update(`v${GENERATOR_VERSION}\n`);
   const dir = migrationsDir(dialect);
+  // names.ts only lists the migrations' names for the start's pending check: no schema in it.
   for (const name of fs.readdirSync(dir).sort()) {
+    if (name === 'names.ts') continue;
     hash.update(name).update(fs.readFileSync(path.join(dir, name)));
   }
   return `customers-${rows}-${hash.digest('hex').slice(0, 12)}`;
