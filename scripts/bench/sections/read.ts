@@ -4,7 +4,7 @@ import superjson from 'superjson';
 import { emailFor, ensureDataset, sampleRows, workingCopy } from '../dataset.js';
 import { GOALS } from '../goals.js';
 import type { LoadResult } from '../load.js';
-import { check, fmtInt, median } from '../report.js';
+import { check, fmtInt, fmtNum, median } from '../report.js';
 import { type BenchContext, getJson, isValid, measure, medianRatio, type Section, summarise } from '../section.js';
 import { startBare, startCarly, type Target } from '../targets.js';
 
@@ -13,7 +13,7 @@ export const restPath = (email: string) => `/customers/${encodeURIComponent(emai
 export const trpcGetPath = (email: string) => `/trpc/customers.get?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ email })))}`;
 
 interface Variant {
-  name: 'bare' | 'rest' | 'trpc';
+  name: 'bare' | 'rest' | 'trpc' | 'restWarn';
   label: string;
   target: Target;
   paths: string[];
@@ -54,7 +54,8 @@ async function preflight(ctx: BenchContext, bare: Target, carly: Target, emails:
 
 export const readSection: Section = {
   name: 'read',
-  description: 'GET one customer by email: bare node:http + better-sqlite3 vs Carly REST vs Carly tRPC',
+  description:
+    "GET one customer by email: bare node:http + better-sqlite3 vs Carly REST vs Carly tRPC, at the default LOG_LEVEL (info) as npm start runs it; REST again at warn for the request log's share",
   byDefault: true,
   async run(ctx) {
     const { options } = ctx;
@@ -63,6 +64,8 @@ export const readSection: Section = {
     const emails = rows.map(emailFor);
     const bare = await startBare(path.join(workingCopy(dataset, ctx.runDir, 'read-bare'), 'carly.sqlite'));
     const carly = await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, 'read-carly'), name: 'carly' });
+    // The same server without its request log (one line per request at info): what the log costs a read.
+    const carlyWarn = await startCarly({ dataDir: workingCopy(dataset, ctx.runDir, 'read-carly-warn'), name: 'carly-warn', env: { LOG_LEVEL: 'warn' } });
     try {
       // Include a "+tag" address: REST must percent-decode it.
       await preflight(ctx, bare, carly, [emails[0]!, emailFor(3), emailFor(options.rows - 1)]);
@@ -70,6 +73,7 @@ export const readSection: Section = {
         { name: 'bare', label: 'GET /customers/{email} (node:http)', target: bare, paths: emails.map(restPath) },
         { name: 'rest', label: 'GET /customers/{email}', target: carly, paths: emails.map(restPath) },
         { name: 'trpc', label: 'GET /trpc/customers.get?input=', target: carly, paths: emails.map(trpcGetPath) },
+        { name: 'restWarn', label: 'GET /customers/{email}, LOG_LEVEL=warn', target: carlyWarn, paths: emails.map(restPath) },
       ];
       if (options.warmup > 0) {
         ctx.log(`  warm-up ${options.warmup} s per variant`);
@@ -77,7 +81,7 @@ export const readSection: Section = {
           await measure(ctx, `warm-up ${v.name}`, v.target, v.paths, { duration: options.warmup, warmUp: true });
         }
       }
-      const runs: Record<Variant['name'], LoadResult[]> = { bare: [], rest: [], trpc: [] };
+      const runs: Record<Variant['name'], LoadResult[]> = { bare: [], rest: [], trpc: [], restWarn: [] };
       for (let round = 1; round <= options.rounds; round++) {
         ctx.log(`  round ${round}/${options.rounds}`);
         for (const v of variants) {
@@ -87,7 +91,7 @@ export const readSection: Section = {
       // Ratios per round (same machine state), then the median: throughput (Carly ÷ bare), and
       // server CPU per request (bare µs ÷ Carly µs), which a busy machine or a slow driver skews less.
       const rpsRatio = (name: 'rest' | 'trpc') => medianRatio(runs[name], runs.bare, (r) => r.rps);
-      const cpuRatio = (name: 'rest' | 'trpc') => medianRatio(runs.bare, runs[name], (r) => r.cpuUsPerReq);
+      const cpuRatio = (name: Exclude<Variant['name'], 'bare'>) => medianRatio(runs.bare, runs[name], (r) => r.cpuUsPerReq);
       const auth = carly.authenticated ? 'with bearer token' : 'no auth route (404)';
       const checks = (name: 'rest' | 'trpc', goal: number) => [
         check('cpu ratio', cpuRatio(name), '>=', goal),
@@ -95,6 +99,8 @@ export const readSection: Section = {
         check('p99 ms', median(runs[name].filter(isValid).map((r) => r.p99)), '<=', GOALS.read.p99Ms),
       ];
       const bareCpu = median(runs.bare.filter(isValid).map((r) => r.cpuUsPerReq));
+      // The request log's share of a REST read at info, per round (same machine state), then the median.
+      const logShare = 1 - medianRatio(runs.restWarn, runs.rest, (r) => r.cpuUsPerReq);
       ctx.report.add(
         summarise('read', 'bare', variants[0]!.label, runs.bare, [], `${options.rows.toLocaleString('en-US')} rows, ${options.connections} conns`),
       );
@@ -105,8 +111,11 @@ export const readSection: Section = {
           variants[1]!.label,
           runs.rest,
           checks('rest', GOALS.read.restRatio),
-          `goal ≈ ${fmtInt(bareCpu / GOALS.read.restRatio)} µs/req; ${auth}`,
+          `goal ≈ ${fmtInt(bareCpu / GOALS.read.restRatio)} µs/req; ${auth}; LOG_LEVEL=info, the log's share ${(logShare * 100).toFixed(0)}%`,
         ),
+      );
+      ctx.report.add(
+        summarise('read', 'rest warn', variants[3]!.label, runs.restWarn, [], `cpu ratio ${fmtNum(cpuRatio('restWarn'))} without the request log (no target)`),
       );
       ctx.report.add(
         summarise(
@@ -119,7 +128,7 @@ export const readSection: Section = {
         ),
       );
     } finally {
-      await Promise.all([bare.stop(), carly.stop()]);
+      await Promise.all([bare.stop(), carly.stop(), carlyWarn.stop()]);
     }
   },
 };
