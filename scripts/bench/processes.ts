@@ -70,8 +70,19 @@ export function spawnCommand(name: string, command: string, args: string[], opti
   const tail: string[] = [];
   let echoed = 0;
   let suppressed = 0;
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
+  // Per stream: a chunk may end inside a line, whose rest comes with the next chunk. Split
+  // naively, the request log's info lines were echoed as fragments that no longer start with
+  // their level.
+  const lineReader = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      onLines(lines);
+    };
+  };
+  const onLines = (lines: string[]) => {
+    for (const line of lines) {
       if (!line.trim()) continue;
       tail.push(line);
       if (tail.length > 40) tail.shift();
@@ -86,8 +97,8 @@ export function spawnCommand(name: string, command: string, args: string[], opti
       }
     }
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout!.on('data', lineReader());
+  proc.stderr!.on('data', lineReader());
   const child: Child = {
     name,
     proc,
