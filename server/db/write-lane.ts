@@ -83,11 +83,6 @@ export class WriteLane {
     return rows[0] ?? null;
   }
 
-  /** Whether `em` is on PostgreSQL (features pick dialect-specific values with it). */
-  static postgres(em: EntityManager): boolean {
-    return isPostgres(em);
-  }
-
   private async exec<T>(
     em: EntityManager,
     statement: WriteStatement,
@@ -95,7 +90,7 @@ export class WriteLane {
     sqlite: (s: Statement<unknown[]>, params: unknown[]) => T,
     pg: (result: { rows: unknown[]; rowCount: number | null }) => T,
   ): Promise<T> {
-    const postgres = WriteLane.postgres(em);
+    const postgres = isPostgres(em);
     const trx = em.getTransactionContext<{ client: { acquireConnection(): Promise<unknown> } }>();
     const client = trx ? null : em.getConnection().getKnex().client;
     const connection = trx ? await trx.client.acquireConnection() : await client!.acquireConnection();

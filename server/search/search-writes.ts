@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { WriteLane } from '../db/write-lane.js';
+import { isPostgres } from '../db/dialect.js';
+import type { WriteLane } from '../db/write-lane.js';
 import { addToDictionary, type Execute, FORGET_WORD_SQL, forgetWords } from './dictionary.js';
 import { customerWords, dictionaryRows, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
 import { ftsPhrase, likeContains, wordStillUsed } from './word-index.js';
@@ -32,12 +33,12 @@ const LANE = {
 async function addWordsOnLane(lane: WriteLane, em: EntityManager, words: Iterable<string>): Promise<void> {
   const rows = dictionaryRows(words);
   if (!rows.length) return;
-  const params = WriteLane.postgres(em) ? [rows.map(([v]) => v), rows.map(([, w]) => w)] : [JSON.stringify(rows)];
+  const params = isPostgres(em) ? [rows.map(([v]) => v), rows.map(([, w]) => w)] : [JSON.stringify(rows)];
   await lane.run(em, LANE.addWords, params);
 }
 
 const laneWordStillUsed = (lane: WriteLane, em: EntityManager) => async (word: string) =>
-  (await lane.one(em, LANE.wordUsed, [WriteLane.postgres(em) ? likeContains(` ${word} `) : `search_words : ${ftsPhrase(` ${word} `)}`])) !== null;
+  (await lane.one(em, LANE.wordUsed, [isPostgres(em) ? likeContains(` ${word} `) : `search_words : ${ftsPhrase(` ${word} `)}`])) !== null;
 
 const laneExecute =
   (lane: WriteLane, em: EntityManager): Execute =>
