@@ -174,10 +174,11 @@ async function main(): Promise<number> {
   }
 
   // Loaded only now: a usage error or a wrong path answers at once.
-  const [{ openDatabase }, { ImportFailedError, ImportInputError, emptySummary }, { runSystemImport }] = await Promise.all([
+  const [{ openDatabase }, { ImportFailedError, ImportInputError, emptySummary }, { runSystemImport }, { WalCheckpointer }] = await Promise.all([
     import('../server/db/orm.js'),
     import('../server/import/importer.js'),
     import('../server/import/system-import.js'),
+    import('../server/db/wal-checkpointer.js'),
   ]);
   const shown: RejectedRow[] = [];
   const progress = createProgress(size, process.stdout);
@@ -187,8 +188,15 @@ async function main(): Promise<number> {
   let summary: ImportSummary = emptySummary();
   let failure: { message: string } | undefined;
 
+  // As the server does (domain.ts): WAL checkpoints on a thread of their own, the importer having
+  // turned the connection's own off while it writes.
+  const checkpointer =
+    config.database.kind === 'sqlite'
+      ? new WalCheckpointer(config.database.file, {}, (message) => console.error(`import: the SQLite WAL checkpoint failed: ${message}`))
+      : null;
   try {
     orm = await openDatabase(config.database);
+    checkpointer?.start();
     summary = await runSystemImport(orm, input, {
       batchSize: args.batchSize,
       parseInWorker: size >= WORKER_THRESHOLD_BYTES,
@@ -220,6 +228,7 @@ async function main(): Promise<number> {
   } finally {
     progress.stop();
     input.destroy();
+    await checkpointer?.stop();
     await orm?.close(true).catch(() => {});
   }
   const seconds = (performance.now() - started) / 1000;

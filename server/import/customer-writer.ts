@@ -5,7 +5,6 @@ import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
 import { isPostgres } from '../db/dialect.js';
-import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
 import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
@@ -149,16 +148,13 @@ const eventParams = (e: ImportEvent, at: unknown, options: WriterOptions): unkno
 const IMPORT_CACHE_KIB = 32 * 1024;
 /** Rows per SQLite transaction: each batch's states, statements' parameters and events are held at once, so this bounds the import's memory. */
 export const SQLITE_BATCH_ROWS = 5_000;
-/**
- * While an import runs, the connection's own automatic checkpoints are off and a thread of the
- * import's copies the WAL into the file (db/wal-checkpointer.ts): a checkpoint run by a commit
- * copies a batch's many index pages on the event loop (measured: 0.3–0.7 s at a time, with
- * checkpoints every 20,000 pages), and every few thousand rows (the default 1,000 pages) it costs
- * more than the inserts. Set back when the import ends. In a server, the server's own checkpointer
- * (domain.ts) runs beside it; both are PASSIVE, so one finding the other busy just tries again.
- * `npm run import` has only this one.
+/*
+ * While an import runs, the connection's own automatic checkpoint (the backstop) is off: a
+ * checkpoint run by a commit copies a batch's many index pages on the event loop (measured:
+ * 0.3–0.7 s at a time, with checkpoints every 20,000 pages). The process's checkpointer thread
+ * (db/wal-checkpointer.ts, started by the server's domain and by `npm run import`) copies the WAL
+ * meanwhile. Set back when the import ends.
  */
-const IMPORT_CHECKPOINT_EVERY_MS = 250;
 
 /**
  * How long the SQLite writer runs statements before it lets the event loop turn. better-sqlite3
@@ -210,7 +206,8 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
   let db: BetterSqlite3.Database | null = null;
   const dictionary = new NewWords();
   let previousCache = 0;
-  let checkpoints: { checkpointer: WalCheckpointer; previous: number } | null = null;
+  /** The connection's wal_autocheckpoint before the import turned it off; null when it is not off. */
+  let previousAutocheckpoint: number | null = null;
   let now = 0;
   let types: EventType[] = [];
 
@@ -225,15 +222,14 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
       await client.releaseConnection(held);
     }
   };
-  /** Stops the import's checkpoints and gives the connection its automatic ones back. */
+  /** Gives the connection its automatic checkpoints back. */
   const endCheckpoints = async () => {
-    const ending = checkpoints;
-    checkpoints = null;
-    if (!ending) return;
-    await ending.checkpointer.stop();
+    const previous = previousAutocheckpoint;
+    previousAutocheckpoint = null;
+    if (previous === null) return;
     const connection = (await client.acquireConnection()) as BetterSqlite3.Database;
     try {
-      connection.pragma(`wal_autocheckpoint = ${ending.previous}`);
+      connection.pragma(`wal_autocheckpoint = ${previous}`);
     } finally {
       await client.releaseConnection(connection);
     }
@@ -254,12 +250,8 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
         db = (await client.acquireConnection()) as BetterSqlite3.Database;
         previousCache = Number(db.pragma('cache_size', { simple: true }));
         db.pragma(`cache_size = ${-IMPORT_CACHE_KIB}`);
-        if (!checkpoints && !db.memory) {
-          checkpoints = {
-            checkpointer: new WalCheckpointer(db.name, { intervalMs: IMPORT_CHECKPOINT_EVERY_MS }),
-            previous: Number(db.pragma('wal_autocheckpoint', { simple: true })),
-          };
-          checkpoints.checkpointer.start();
+        if (previousAutocheckpoint === null && !db.memory) {
+          previousAutocheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true }));
           db.pragma('wal_autocheckpoint = 0');
         }
         db.exec('begin immediate');
