@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { WebhookVerificationError as LibraryVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook, WebhookVerificationError } from '../client-sdk/src/index.js';
@@ -5,7 +6,7 @@ import { housekeeping } from '../server/ops/housekeeping.js';
 import { adminHeaders } from './helpers/auth.js';
 import { TestClock } from './helpers/clock.js';
 import { sqlQuery } from './helpers/database.js';
-import { customerPath, newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
+import { customerPath, newCustomer, postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 import { type Received, Receiver, type Responder, sleep, verifyReceived } from './helpers/webhook-receiver.js';
 
 const DAY = 24 * 3_600_000;
@@ -277,6 +278,39 @@ describe('webhook delivery (Standard Webhooks 1.0)', () => {
     );
     expect(latest!.attempt).toBe(receiver.received.length);
   });
+
+  // On PostgreSQL the fan-out can be held back from outside: it skips its pass while another
+  // session holds the position row (FOR UPDATE SKIP LOCKED), as a busy or restarting instance would.
+  it.skipIf(!usingPostgres())(
+    postgresOnly('an event that occurred while disabled is never sent, even when the fan-out reads it after re-enabling'),
+    async () => {
+      const { id, receiver } = await h.hook();
+      const first = await h.customer();
+      await receiver.waitFor((r) => r.length >= 1);
+      const database = server.app.config.database;
+      if (database.kind !== 'postgresql') throw new Error('postgresql only');
+      const holder = new pg.Client({ connectionString: database.url });
+      await holder.connect();
+      try {
+        await holder.query('begin');
+        await holder.query('select position from webhook_fanout where id = 1 for update');
+        expect((await rest(server.url, 'PATCH', `/webhooks/${id}`, { status: 'disabled' }, admin)).status).toBe(200);
+        const whileDisabled = await h.customer();
+        expect((await rest(server.url, 'PATCH', `/webhooks/${id}`, { status: 'active' }, admin)).status).toBe(200);
+        const afterwards = await h.customer();
+        await sleep(300);
+        expect(receiver.received).toHaveLength(1);
+        await holder.query('commit');
+        await receiver.waitFor((r) => r.length >= 2, 5000);
+        await sleep(800);
+        const customersSent = receiver.received.map((r) => (JSON.parse(r.body) as { data: { customer: { id: string } } }).data.customer.id);
+        expect(customersSent).toEqual([first.id, afterwards.id]);
+        expect(customersSent).not.toContain(whileDisabled.id);
+      } finally {
+        await holder.end();
+      }
+    },
+  );
 
   it('deleting a webhook stops its deliveries at once, cutting off the attempt on the wire', async () => {
     const { id, receiver } = await h.hook(() => ({ status: 200, delayMs: 20_000 }));

@@ -18,6 +18,11 @@ export class WebhookEntity {
   previousSecretExpiresAt: Date | null = null;
   createdAt!: Date;
   updatedAt!: Date;
+  /**
+   * When it was last re-enabled; null if never disabled since its creation. Events that occurred
+   * before it (while it was disabled) are never queued for it, whenever the fan-out reads them.
+   */
+  activeSince: Date | null = null;
   /** Since when every attempt has failed; null while it succeeds. Five days of it disable the webhook. */
   failingSince: Date | null = null;
   /**
@@ -43,6 +48,7 @@ export const WebhookSchema = new EntitySchema<WebhookEntity>({
     previousSecretExpiresAt: { type: 'Date', nullable: true },
     createdAt: { type: 'Date' },
     updatedAt: { type: 'Date' },
+    activeSince: { type: 'Date', nullable: true },
     failingSince: { type: 'Date', nullable: true },
     slowUntil: { type: 'Date', nullable: true },
     slowDownSeconds: { type: 'integer', nullable: true },

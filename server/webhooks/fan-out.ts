@@ -13,7 +13,8 @@ const ROWS_PER_INSERT = 200;
 interface Subscriber {
   id: string;
   events: string[];
-  createdAt: Date;
+  /** It receives events that occurred from then on: its creation, or its last re-enabling. */
+  since: Date;
   /** Slowed down until then (slow-down.ts): its new deliveries wait. */
   slowUntil: Date | null;
   hook: ActiveWebhook;
@@ -104,17 +105,20 @@ export class FanOut {
               url: string;
               events: string | string[];
               created_at: DateValue;
+              active_since: DateValue | null;
               secret_enc: string;
               previous_secret_enc: string | null;
               previous_secret_expires_at: DateValue | null;
               slow_until: DateValue | null;
             }[]
-          >("select id, url, events, created_at, secret_enc, previous_secret_enc, previous_secret_expires_at, slow_until from webhooks where status = 'active'")
+          >(
+            "select id, url, events, created_at, active_since, secret_enc, previous_secret_enc, previous_secret_expires_at, slow_until from webhooks where status = 'active'",
+          )
         ).map(
           (r): Subscriber => ({
             id: r.id,
             events: parseEvents(r.events),
-            createdAt: dateOrNull(r.created_at)!,
+            since: dateOrNull(r.active_since) ?? dateOrNull(r.created_at)!,
             slowUntil: dateOrNull(r.slow_until),
             hook: {
               id: r.id,
@@ -131,8 +135,9 @@ export class FanOut {
         const slots = new Map<string, AbortController>();
         for (const event of page.items) {
           for (const s of subscribers) {
-            // A webhook receives what happens from its creation on, never what came before.
-            if (event.occurredAt < s.createdAt) continue;
+            // A webhook receives what happens from its creation (or re-enabling) on, never what came
+            // before: decided by when the event occurred, not by when this pass happens to read it.
+            if (event.occurredAt < s.since) continue;
             if (!s.events.includes('*') && !s.events.includes(event.type)) continue;
             // A slowed-down endpoint (slow-down.ts): queued, due when its pause ends, not sent now.
             const paused = s.slowUntil !== null && s.slowUntil > now;

@@ -150,6 +150,8 @@ export class WebhooksService {
         // Re-enabled: a fresh start, so five more days of failures before it is disabled again.
         if (patch.status === 'active') {
           resumed = true;
+          // Events that occurred while it was disabled stay unsent, even if the fan-out reads them later.
+          entity.activeSince = this.deps.clock.now();
           if (entity.failingSince) changes.failingSince = [entity.failingSince, null];
           entity.failingSince = null;
         }

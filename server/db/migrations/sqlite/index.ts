@@ -9,6 +9,7 @@ import { Migration20261201144020 } from './Migration20261201144020.js';
 import { Migration20261206171500 } from './Migration20261206171500.js';
 import { Migration20261206172251 } from './Migration20261206172251.js';
 import { Migration20261206174252 } from './Migration20261206174252.js';
+import { Migration20261207013000 } from './Migration20261207013000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
@@ -20,4 +21,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261206171500', class: Migration20261206171500 },
   { name: 'Migration20261206172251', class: Migration20261206172251 },
   { name: 'Migration20261206174252', class: Migration20261206174252 },
+  { name: 'Migration20261207013000', class: Migration20261207013000 },
 ];

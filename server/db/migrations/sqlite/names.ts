@@ -9,4 +9,5 @@ export const migrationNames: readonly string[] = [
   'Migration20261206171500',
   'Migration20261206172251',
   'Migration20261206174252',
+  'Migration20261207013000',
 ];
