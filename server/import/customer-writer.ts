@@ -145,7 +145,7 @@ const eventParams = (e: ImportEvent, at: unknown, options: WriterOptions): unkno
  * The import's page cache: large enough to keep most of the indexes' hot pages during a batch
  * (cache misses are re-reads from the OS), small enough for the memory budget.
  */
-const IMPORT_CACHE_KIB = 32 * 1024;
+export const IMPORT_CACHE_KIB = 32 * 1024;
 /** Rows per SQLite transaction: each batch's states, statements' parameters and events are held at once, so this bounds the import's memory. */
 export const SQLITE_BATCH_ROWS = 5_000;
 /*
