@@ -25,7 +25,7 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../server/config.js';
 import { newCustomerId } from '../../server/customers/customer.mapper.js';
 import { openDatabase } from '../../server/db/orm.js';
-import { IMPORT_CACHE_KIB } from '../../server/import/customer-writer.js';
+import { IMPORT_CACHE_KIB, IMPORT_THREAD_CACHE_KIB } from '../../server/import/customer-writer.js';
 import { dictionaryRows, SEARCH_COLUMN_NAMES, searchColumnValues, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 
 const [file, dataDir, flag, batchArg] = process.argv.slice(2);
@@ -47,7 +47,8 @@ db.pragma('synchronous = NORMAL');
 // pages on this thread: with the default 1,000 this floor paid for copying the WAL into the file
 // after every batch, and the ratio flattered the importer. The importer checkpoints on a thread of
 // its own (db/wal-checkpointer.ts), which this floor does not: its time includes its checkpoints.
-db.pragma(`cache_size = ${-IMPORT_CACHE_KIB}`);
+// The API import's own thread has a smaller cache than `npm run import`'s connection: the floor of each uses the same.
+db.pragma(`cache_size = ${-(withEvents ? IMPORT_THREAD_CACHE_KIB : IMPORT_CACHE_KIB)}`);
 db.pragma('wal_autocheckpoint = 20000');
 const insert = db.prepare(
   `insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, public_id, version, ${SEARCH_COLUMN_NAMES.join(', ')}) ` +
