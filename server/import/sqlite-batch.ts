@@ -36,37 +36,20 @@ export function searchParams(s: CustomerState): unknown[] {
   return searchColumnValues(keys);
 }
 
+/** The editable columns, in the order both the insert and the update bind them. */
+const fieldParams = (s: CustomerState): unknown[] => [s.firstName, s.lastName, s.firstNameKey, s.lastNameKey, s.phone, s.company, s.address, s.metadata];
+
 export const insertParams = (s: CustomerState, date: DateParam): unknown[] => [
   s.publicId,
   s.email,
-  s.firstName,
-  s.lastName,
-  s.firstNameKey,
-  s.lastNameKey,
-  s.phone,
-  s.company,
-  s.address,
-  s.metadata,
+  ...fieldParams(s),
   date(s.createdAt),
   date(s.updatedAt),
   s.version,
   ...searchParams(s),
 ];
 /** An update's parameters: the customer's fields, the search columns, then the email it is keyed by. */
-export const updateParams = (s: CustomerState, date: DateParam): unknown[] => [
-  s.firstName,
-  s.lastName,
-  s.firstNameKey,
-  s.lastNameKey,
-  s.phone,
-  s.company,
-  s.address,
-  s.metadata,
-  date(s.updatedAt),
-  s.version,
-  ...searchParams(s),
-  s.email,
-];
+export const updateParams = (s: CustomerState, date: DateParam): unknown[] => [...fieldParams(s), date(s.updatedAt), s.version, ...searchParams(s), s.email];
 export const SEARCH_WORDS_INDEX = SEARCH_COLUMNS.findIndex(([key]) => key === 'searchWords');
 const SEARCH_WORDS_PARAM = 13 + SEARCH_WORDS_INDEX;
 
