@@ -3,14 +3,20 @@
  * writes one row per line), JSON.parse'd, mapped to columns (email trimmed and lower-cased,
  * name keys, JSON columns) and inserted with one prepared better-sqlite3 statement in
  * transactions of 50,000 rows, indexes in place, with the importer's connection settings
- * (server/import/customer-writer.ts: WAL, synchronous=NORMAL, a 32 MiB page cache, BEGIN
+ * (server/import/customer-writer.ts: WAL, synchronous=NORMAL, the import's page cache, BEGIN
  * IMMEDIATE; the WAL checkpointed every 20,000 pages on this thread where the importer uses a
  * thread of its own, a passive checkpoint and close inside the timed part). No validation, no upsert: what bare SQLite costs for these
  * rows on this machine now.
+ * The same durable work as Carly's importer, as issue 22's write floor does for a create: each
+ * row's search columns (Carly's own `searchKeys`; the FTS5 trigram index follows by trigger, over
+ * the same text as Carly's rows) and the typo dictionary's rows of its words (`dictionaryRows`,
+ * insert or ignore, each distinct word once per run). Until 2026-12-07 the floor left the search
+ * columns empty and wrote no dictionary rows: it did less work than Carly, which flattered it.
  * With `--events N` (issue 20's floor for an import over the API): transactions of N rows, and each
  * row also inserts its `customer.created` event row (the columns the importer writes), in the
  * same transaction.
  *   node --import tsx scripts/bench/bare-import.ts FILE DATA_DIR [--events N]
+ * DATA_DIR may hold a database already (a copy of the bench's dataset, as the server imports into).
  * Prints one JSON line: {"rows":N,"seconds":S,"peakRssMb":M}.
  */
 import fs from 'node:fs';
@@ -19,6 +25,8 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../server/config.js';
 import { newCustomerId } from '../../server/customers/customer.mapper.js';
 import { openDatabase } from '../../server/db/orm.js';
+import { IMPORT_CACHE_KIB, IMPORT_THREAD_CACHE_KIB } from '../../server/import/customer-writer.js';
+import { dictionaryRows, SEARCH_COLUMN_NAMES, searchColumnValues, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 
 const [file, dataDir, flag, batchArg] = process.argv.slice(2);
 const withEvents = flag === '--events';
@@ -39,11 +47,17 @@ db.pragma('synchronous = NORMAL');
 // pages on this thread: with the default 1,000 this floor paid for copying the WAL into the file
 // after every batch, and the ratio flattered the importer. The importer checkpoints on a thread of
 // its own (db/wal-checkpointer.ts), which this floor does not: its time includes its checkpoints.
-db.pragma('cache_size = -32768');
+// The API import's own thread has a smaller cache than `npm run import`'s connection: the floor of each uses the same.
+db.pragma(`cache_size = ${-(withEvents ? IMPORT_THREAD_CACHE_KIB : IMPORT_CACHE_KIB)}`);
 db.pragma('wal_autocheckpoint = 20000');
 const insert = db.prepare(
-  'insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, public_id, version) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+  `insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, public_id, version, ${SEARCH_COLUMN_NAMES.join(', ')}) ` +
+    `values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ${SEARCH_COLUMN_NAMES.map(() => '?').join(', ')})`,
 );
+const addWord = db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing');
+/** Words already written to the dictionary in this run: each one's rows are written once. */
+const written = new Set<string>();
+const SEARCH_WORDS = 12 + SEARCH_COLUMN_NAMES.indexOf('search_words');
 const event = db.prepare(
   'insert into events (xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data) ' +
     "values (0, 'customer.created', ?, ?, ?, 1, ?, 'user', 'bench', null, null)",
@@ -52,6 +66,9 @@ const BATCH = withEvents ? Number(batchArg) : 50_000;
 const flush = db.transaction((rows: unknown[][]) => {
   for (const r of rows) {
     insert.run(r);
+    const fresh = wordsOf(r[SEARCH_WORDS] as string).filter((w) => !written.has(w));
+    for (const w of fresh) written.add(w);
+    for (const [variant, word] of dictionaryRows(fresh)) addWord.run(variant, word);
     if (withEvents) {
       const changed = ['email', 'firstName', 'lastName'];
       if (r[5] !== null) changed.push('phone');
@@ -77,20 +94,27 @@ for await (const raw of lines) {
   if (!c || typeof c !== 'object' || typeof c.email !== 'string') continue;
   const first = String(c.firstName ?? '').trim();
   const last = String(c.lastName ?? '').trim();
+  const email = c.email.trim().toLowerCase();
+  const phone = c.phone ?? null;
+  const company = c.company ?? null;
+  const address = c.address ?? null;
+  const metadata = c.metadata ?? {};
+  const keys = searchKeys({ email, firstName: first, lastName: last, phone, company, address, metadata });
   batch.push([
-    c.email.trim().toLowerCase(),
+    email,
     first,
     last,
     first.toLowerCase(),
     last.toLowerCase(),
-    c.phone ?? null,
-    c.company ?? null,
-    c.address ? JSON.stringify(c.address) : null,
-    JSON.stringify(c.metadata ?? {}),
+    phone,
+    company,
+    address ? JSON.stringify(address) : null,
+    JSON.stringify(metadata),
     c.createdAt ? Date.parse(c.createdAt) : now,
     now,
     // Every row needs its public id, made as the importer makes it.
     newCustomerId(),
+    ...searchColumnValues(keys),
   ]);
   if (batch.length === BATCH) {
     flush(batch);

@@ -76,7 +76,7 @@ export async function importRoute(deps: BulkRouteDeps, request: FastifyRequest, 
     run = await importFromStream(deps.orm, request.raw, writes, {
       format,
       // A parser thread keeps a large import's parsing off the event loop; it takes a moment to start, which a small body does not repay.
-      parseInWorker: length === null || Number(length) >= WORKER_THRESHOLD_BYTES,
+      writeInWorker: length === null || Number(length) >= WORKER_THRESHOLD_BYTES,
       maxBytes: deps.importMaxBytes,
       actor: identity.actor!,
       requestId: request.id,

@@ -3,13 +3,29 @@ import type { EntityManager, Knex } from '@mikro-orm/knex';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
-import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
 import { isPostgres } from '../db/dialect.js';
 import { EVENTS_CHANNEL } from '../events/event-rows.js';
 import { addToDictionary } from '../search/dictionary.js';
-import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
+import { SEARCH_COLUMN_NAMES } from '../search/search-keys.js';
 import { applySlice, type CustomerState, emailsOf, type ImportEvent, type SliceCounts, type StoredCustomerRow, stateFromRow } from './import-plan.js';
-import { ROW_WIDTH } from './import-row.js';
+import {
+  EVENT_SQL,
+  type EventActor,
+  eventParams,
+  IMPORT_CACHE_KIB,
+  INSERT_COLUMNS,
+  INSERT_SQL,
+  insertParams,
+  NewWords,
+  SEARCH_WORDS_INDEX,
+  SELECT_COLUMNS,
+  SQLITE_BATCH_ROWS,
+  SqliteImportBatches,
+  searchParams,
+  updateParams,
+} from './sqlite-batch.js';
+
+export { IMPORT_CACHE_KIB, IMPORT_THREAD_CACHE_KIB, SQLITE_BATCH_ROWS } from './sqlite-batch.js';
 
 /**
  * Applies imported rows to the customers table, in transactions the caller delimits (batches).
@@ -30,7 +46,7 @@ export interface CustomerWriter {
   readonly preferredBatchSize: number;
 }
 
-export interface WriterOptions {
+export interface WriterOptions extends EventActor {
   /** Who the rows' events name as actor: the caller of POST /customers/import, or the system job `import`. */
   actor: Actor;
   requestId: string | null;
@@ -43,111 +59,16 @@ type Value = string | number | null;
 export async function openCustomerWriter(orm: MikroORM, options: WriterOptions): Promise<CustomerWriter> {
   const knex = (orm.em as unknown as EntityManager).getKnex();
   // Our two drivers: not PostgreSQL is better-sqlite3 (its module is loaded only on SQLite, db/dialect.ts).
-  if (!isPostgres(orm.em)) return sqliteWriter(orm, knex.client as unknown as PooledClient, options);
+  if (!isPostgres(orm.em)) return sqliteWriter(knex.client as unknown as PooledClient, options);
   return knexWriter(orm, knex, options);
 }
 
 /** knex's client: its pool hands out the driver's own connection objects. */
-interface PooledClient {
+export interface PooledClient {
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<void>;
 }
 
-const SELECT_COLUMNS =
-  'public_id, email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, version';
-/** Columns an insert writes, in the customers feature's order (insertParams binds them in it). */
-const INSERT_COLUMNS = CUSTOMER_INSERT_COLUMNS.length;
-const INSERT_SQL = `insert into customers (${CUSTOMER_INSERT_COLUMNS.join(', ')}) values `;
-const EVENT_SQL =
-  'insert into events (xid, type, occurred_at, customer_id, customer_email, customer_version, changed, actor_type, actor_id, request_id, data) values ';
-
-/** The search columns of a customer as the batch leaves it (what every other writer computes too). */
-function searchParams(s: CustomerState): unknown[] {
-  const keys = searchKeys({
-    email: s.email,
-    firstName: s.firstName,
-    lastName: s.lastName,
-    phone: s.phone,
-    company: s.company,
-    address: s.address === null ? null : JSON.parse(s.address),
-    metadata: JSON.parse(s.metadata) as Record<string, string>,
-  });
-  return searchColumnValues(keys);
-}
-
-const insertParams = (s: CustomerState, date: (ms: number) => unknown): unknown[] => [
-  s.publicId,
-  s.email,
-  s.firstName,
-  s.lastName,
-  s.firstNameKey,
-  s.lastNameKey,
-  s.phone,
-  s.company,
-  s.address,
-  s.metadata,
-  date(s.createdAt),
-  date(s.updatedAt),
-  s.version,
-  ...searchParams(s),
-];
-/** An update's parameters: the customer's fields, the search columns, then the email it is keyed by. */
-const updateParams = (s: CustomerState, date: (ms: number) => unknown): unknown[] => [
-  s.firstName,
-  s.lastName,
-  s.firstNameKey,
-  s.lastNameKey,
-  s.phone,
-  s.company,
-  s.address,
-  s.metadata,
-  date(s.updatedAt),
-  s.version,
-  ...searchParams(s),
-  s.email,
-];
-const SEARCH_WORDS_INDEX = SEARCH_COLUMNS.findIndex(([key]) => key === 'searchWords');
-const SEARCH_WORDS_PARAM = 13 + SEARCH_WORDS_INDEX;
-
-/**
- * The words an import has already put in the typo dictionary (names and companies repeat a lot:
- * each distinct word is written once per import, not once per row). Forgotten on a rollback,
- * which takes the words back out with it. An update leaves the words it replaced in the
- * dictionary: a stale word costs one lookup and matches nobody (search/dictionary.ts).
- */
-class NewWords {
-  private seen = new Set<string>();
-  unseen(searchWords: string): string[] {
-    // Bounded (emails' local parts are mostly unique words): past the cap, words are re-written (no-ops) rather than remembered.
-    if (this.seen.size > 20_000) this.seen.clear();
-    const fresh = wordsOf(searchWords).filter((w) => !this.seen.has(w));
-    for (const w of fresh) this.seen.add(w);
-    return fresh;
-  }
-  forget(): void {
-    this.seen.clear();
-  }
-}
-
-const eventParams = (e: ImportEvent, at: unknown, options: WriterOptions): unknown[] => [
-  e.type,
-  at,
-  e.customerId,
-  e.email,
-  e.version,
-  JSON.stringify(e.changed),
-  options.actor.type,
-  options.actor.id,
-  options.requestId,
-];
-
-/**
- * The import's page cache: large enough to keep most of the indexes' hot pages during a batch
- * (cache misses are re-reads from the OS), small enough for the memory budget.
- */
-const IMPORT_CACHE_KIB = 32 * 1024;
-/** Rows per SQLite transaction: each batch's states, statements' parameters and events are held at once, so this bounds the import's memory. */
-export const SQLITE_BATCH_ROWS = 5_000;
 /*
  * While an import runs, the connection's own automatic checkpoint (the backstop) is off: a
  * checkpoint run by a commit copies a batch's many index pages on the event loop (measured:
@@ -164,9 +85,6 @@ export const SQLITE_BATCH_ROWS = 5_000;
  * (read p99 6.9 s against 35 ms idle). A turn with nothing to do costs microseconds.
  */
 const WRITE_TURN_MS = 5;
-/** Rows planned at once within a slice (their states read, then compared with them): a few ms of work. */
-const PART_ROWS = 100;
-
 /** Measures the writer's time on the event loop; `next()` gives the loop a turn. */
 class Turns {
   private started = performance.now();
@@ -188,32 +106,18 @@ class Turns {
  * every WRITE_TURN_MS (Turns): requests that need no write keep being answered, on the read lane's
  * own connection; anything that needs this connection waits for the batch's commit.
  */
-function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOptions): CustomerWriter {
-  const platform = orm.em.getPlatform();
-  const date = (ms: number) => platform.processDateProperty(new Date(ms)) as unknown;
-  const prepared = new WeakMap<BetterSqlite3.Database, ReturnType<typeof prepare>>();
-  const prepare = (db: BetterSqlite3.Database) => ({
-    select: db.prepare<[string], StoredCustomerRow>(`select ${SELECT_COLUMNS} from customers where email = ?`),
-    insert: db.prepare(`${INSERT_SQL}(${Array(INSERT_COLUMNS).fill('?').join(', ')})`),
-    update: db.prepare(
-      'update customers set first_name = ?, last_name = ?, first_name_key = ?, last_name_key = ?, phone = ?, company = ?, ' +
-        `address = ?, metadata = ?, updated_at = ?, version = ?, ${SEARCH_COLUMN_NAMES.map((c) => `${c} = ?`).join(', ')} where email = ?`,
-    ),
-    addWord: db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing'),
-    // One writer at a time: id order is commit order, xid stays 0 (events/event-log.ts).
-    event: db.prepare(`${EVENT_SQL}(0, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`),
-  });
+function sqliteWriter(client: PooledClient, options: WriterOptions): CustomerWriter {
+  const prepared = new WeakMap<BetterSqlite3.Database, SqliteImportBatches>();
   let db: BetterSqlite3.Database | null = null;
-  const dictionary = new NewWords();
+  let batches: SqliteImportBatches | null = null;
   let previousCache = 0;
   /** The connection's wal_autocheckpoint before the import turned it off; null when it is not off. */
   let previousAutocheckpoint: number | null = null;
-  let now = 0;
-  let types: EventType[] = [];
 
   const release = async () => {
     const held = db;
     db = null;
+    batches = null;
     if (!held) return;
     try {
       if (held.inTransaction) held.exec('rollback');
@@ -234,8 +138,9 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
       await client.releaseConnection(connection);
     }
   };
+  let last: SqliteImportBatches | null = null;
   const close = async () => {
-    dictionary.forget();
+    last?.rollback();
     try {
       await release();
     } finally {
@@ -246,7 +151,7 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
   return {
     preferredBatchSize: SQLITE_BATCH_ROWS,
     async write(values) {
-      if (!db) {
+      if (!db || !batches) {
         db = (await client.acquireConnection()) as BetterSqlite3.Database;
         previousCache = Number(db.pragma('cache_size', { simple: true }));
         db.pragma(`cache_size = ${-IMPORT_CACHE_KIB}`);
@@ -254,58 +159,29 @@ function sqliteWriter(orm: MikroORM, client: PooledClient, options: WriterOption
           previousAutocheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true }));
           db.pragma('wal_autocheckpoint = 0');
         }
-        db.exec('begin immediate');
-        now = Date.now();
-        types = [];
+        batches = prepared.get(db) ?? new SqliteImportBatches(db, options);
+        prepared.set(db, batches);
+        last = batches;
+        batches.begin();
       }
-      let statements = prepared.get(db);
-      if (!statements) prepared.set(db, (statements = prepare(db)));
+      // The writer yields every WRITE_TURN_MS (Turns) at the batch's pauses.
       const turns = new Turns();
-      const counts: SliceCounts = { inserted: 0, updated: 0, unchanged: 0 };
-      const at = date(now);
-      // In parts of PART_ROWS rows, each read, applied and written in turn: a part's plan is short
-      // enough not to hold the event loop (the rows' order, and so their events' order, is kept).
-      for (let start = 0; start < values.length; start += PART_ROWS * ROW_WIDTH) {
-        const part = values.slice(start, start + PART_ROWS * ROW_WIDTH);
-        const states = new Map<string, CustomerState>();
-        for (const email of emailsOf(part)) {
-          const row = statements.select.get(email);
-          if (row) states.set(email, stateFromRow(row));
-        }
-        const events: ImportEvent[] = [];
-        const partCounts = applySlice(part, states, now, events);
-        counts.inserted += partCounts.inserted;
-        counts.updated += partCounts.updated;
-        counts.unchanged += partCounts.unchanged;
+      const steps = batches.write(values);
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
         if (turns.due) await turns.next();
-        for (const s of states.values()) {
-          if (!s.dirty) continue;
-          const params = s.isNew ? insertParams(s, date) : updateParams(s, date);
-          if (s.isNew) statements.insert.run(params);
-          else statements.update.run(params);
-          // An update's parameters have the search columns 3 places earlier (no public id, email or createdAt before them).
-          const searchWords = params[s.isNew ? SEARCH_WORDS_PARAM : SEARCH_WORDS_PARAM - 3] as string;
-          for (const [variant, word] of dictionaryRows(dictionary.unseen(searchWords))) statements.addWord.run(variant, word);
-          if (turns.due) await turns.next();
-        }
-        for (const e of events) {
-          statements.event.run(eventParams(e, at, options));
-          types.push(e.type);
-          if (turns.due) await turns.next();
-        }
       }
-      return counts;
     },
     async commit() {
-      if (!db) return;
-      db.exec('commit');
+      if (!db || !batches) return;
+      const types = batches.commit();
       await release();
       if (types.length) options.onEventsCommitted?.(types);
-      types = [];
     },
-    rollback: () => {
-      dictionary.forget();
-      return release();
+    rollback: async () => {
+      batches?.rollback();
+      await release();
     },
     close,
   };

@@ -26,7 +26,8 @@ export interface ImportRun {
 
 export interface StreamImportOptions {
   format: ImportFormat;
-  parseInWorker: boolean;
+  /** Parse, validate (and on SQLite write) on a thread of its own (importer.ts writeInWorker). */
+  writeInWorker: boolean;
   maxBytes: number;
   actor: Actor;
   requestId: string | null;
@@ -76,7 +77,7 @@ export async function importFromStream(
   try {
     summary = await importCustomers(orm, hashed(body, hash, options.maxBytes), {
       format: options.format,
-      parseInWorker: options.parseInWorker,
+      writeInWorker: options.writeInWorker,
       actor: options.actor,
       requestId: options.requestId,
       onEventsCommitted: options.onEventsCommitted,

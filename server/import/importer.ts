@@ -1,9 +1,12 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { openCustomerWriter, type WriterOptions } from './customer-writer.js';
+import type { EntityManager } from '@mikro-orm/knex';
+import { isPostgres } from '../db/dialect.js';
+import { openCustomerWriter, type PooledClient, type WriterOptions } from './customer-writer.js';
 import { type RejectedRow, ROW_WIDTH, type RowSlice } from './import-row.js';
 import { JsonArrayError } from './json-array-stream.js';
 import { rowSlicesInWorker } from './parse-in-worker.js';
 import { type RowSliceOptions, rowSlices } from './row-slices.js';
+import { importOnThread } from './sqlite-import-thread.js';
 
 export type { RejectedRow } from './import-row.js';
 export { JsonArrayError } from './json-array-stream.js';
@@ -30,6 +33,13 @@ export interface ImportOptions extends Pick<RowSliceOptions, 'maxElementBytes' |
    * (and the event loop stays free for other requests). It costs a few hundred ms to start.
    */
   parseInWorker?: boolean;
+  /**
+   * SQLite: parse, validate and write on a thread of its own with its own connection
+   * (sqlite-import-thread.ts), so the event loop stays free for other requests during the whole
+   * import, not only between batches. POST /customers/import does this for large bodies; on
+   * PostgreSQL it means parseInWorker (the writes' work is the database server's).
+   */
+  writeInWorker?: boolean;
   /** Called after every slice of about 1,000 rows is written, with the running totals. */
   onProgress?: (summary: ImportSummary) => void;
   /** Called once per rejected row, in file order; rows are not kept in memory. */
@@ -84,6 +94,10 @@ export class ImportFailedError extends Error {
  * is the caller's (import-record.ts), once this returns or throws.
  */
 export async function importCustomers(orm: MikroORM, input: AsyncIterable<Buffer | string>, options: ImportOptions): Promise<ImportSummary> {
+  if (options.writeInWorker) {
+    if (!isPostgres(orm.em)) return importOnSqliteThread(orm, input, options);
+    options = { ...options, parseInWorker: true };
+  }
   const summary = emptySummary();
   const writer = await openCustomerWriter(orm, { actor: SYSTEM_IMPORT, requestId: null, ...options });
   const batchSize = options.batchSize ?? writer.preferredBatchSize;
@@ -142,6 +156,23 @@ export async function importCustomers(orm: MikroORM, input: AsyncIterable<Buffer
     await iterator.return?.(undefined);
     await writer.close();
   }
+}
+
+async function importOnSqliteThread(orm: MikroORM, input: AsyncIterable<Buffer | string>, options: ImportOptions): Promise<ImportSummary> {
+  const knex = (orm.em as unknown as EntityManager).getKnex();
+  const result = await importOnThread(input, {
+    actor: SYSTEM_IMPORT,
+    requestId: null,
+    ...options,
+    file: String(orm.config.get('dbName')),
+    client: knex.client as unknown as PooledClient,
+    format: options.format,
+    maxElementBytes: options.maxElementBytes ?? MAX_ROW_BYTES,
+    batchSize: options.batchSize,
+  });
+  if (result.kind === 'done') return result.summary;
+  if (result.kind === 'input' && isInputError(result.error)) throw new ImportInputError(result.error, result.summary);
+  throw new ImportFailedError(result.error, result.kind === 'input' ? result.summary : result.committed);
 }
 
 /** The input is larger than the importer was allowed to read (IMPORT_MAX_BYTES). */

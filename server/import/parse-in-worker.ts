@@ -1,16 +1,14 @@
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RowSlice } from './import-row.js';
 import { JsonArrayError } from './json-array-stream.js';
 import { DEFAULT_SLICE_ROWS, type RowSliceOptions } from './row-slices.js';
+import { InputFeeder, type InputMessage, type NeedMessage } from './worker-input.js';
 
 /*
- * Protocol between the main thread and parse-worker.ts:
- *   worker → main  need                 send me the next chunk of the input
- *   main → worker  chunk | end | abort  a chunk (copied), the end of input, or "reading failed"
+ * Protocol between the main thread and parse-worker.ts: the input's chunks on request
+ * (worker-input.ts), then
  *   worker → main  slice                the next validated slice; main answers `ack` when it takes it
  *   worker → main  done | failed | aborted
  * Both directions are bounded: the worker asks for at most `readAhead` chunks ahead and runs at
@@ -23,9 +21,9 @@ export interface WorkerOptions {
   maxInFlight: number;
   readAhead: number;
 }
-export type ToWorker = { t: 'chunk'; data: Uint8Array } | { t: 'end' } | { t: 'abort' } | { t: 'ack' };
+export type ToWorker = InputMessage | { t: 'ack' };
 export type FromWorker =
-  | { t: 'need' }
+  | NeedMessage
   | { t: 'slice'; slice: RowSlice }
   | { t: 'done' }
   | { t: 'aborted' }
@@ -39,14 +37,13 @@ type Event = FromWorker | { t: 'crashed'; error: Error } | { t: 'exited'; code: 
  * own error), but the parsing and validation no longer compete with the database writes.
  */
 export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, options: RowSliceOptions = {}): AsyncGenerator<RowSlice> {
-  const worker = startWorker({
+  const worker = startWorker('parse-worker', {
     maxElementBytes: options.maxElementBytes,
     format: options.format,
     sliceRows: options.sliceRows ?? DEFAULT_SLICE_ROWS,
     maxInFlight: 4,
     readAhead: 16,
-  });
-  const source = input[Symbol.asyncIterator]();
+  } satisfies WorkerOptions);
   const events: Event[] = [];
   let wake: (() => void) | null = null;
   const push = (event: Event) => {
@@ -55,32 +52,9 @@ export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, 
     wake = null;
   };
   const post = (message: ToWorker) => worker.postMessage(message);
+  const feeder = new InputFeeder(input, post);
 
-  // Reads are chained so chunks go out in order, one per `need`.
-  let inputDone = false;
-  let inputError: unknown;
-  let reading = Promise.resolve();
-  const readNext = () => {
-    reading = reading.then(async () => {
-      if (inputDone) return;
-      try {
-        const next = await source.next();
-        if (next.done) {
-          inputDone = true;
-          post({ t: 'end' });
-        } else {
-          const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
-          post({ t: 'chunk', data: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) });
-        }
-      } catch (err) {
-        inputDone = true;
-        inputError = err;
-        post({ t: 'abort' });
-      }
-    });
-  };
-
-  worker.on('message', (message: FromWorker) => (message.t === 'need' ? readNext() : push(message)));
+  worker.on('message', (message: FromWorker) => (message.t === 'need' ? feeder.next() : push(message)));
   worker.on('error', (error) => push({ t: 'crashed', error }));
   worker.on('exit', (code) => push({ t: 'exited', code }));
 
@@ -99,7 +73,7 @@ export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, 
         case 'done':
           return;
         case 'aborted':
-          throw inputError;
+          throw feeder.error;
         case 'failed':
           throw event.error.name === 'JsonArrayError'
             ? new JsonArrayError(event.error.message, event.error.offset ?? 0)
@@ -113,7 +87,7 @@ export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, 
   } finally {
     worker.removeAllListeners('exit');
     await worker.terminate();
-    if (!inputDone) await source.return?.();
+    await feeder.close();
   }
 }
 
@@ -124,23 +98,16 @@ export async function* rowSlicesInWorker(input: AsyncIterable<Buffer | string>, 
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 };
 
 /**
- * Starts parse-worker. From TypeScript sources (tsx), a worker thread does not inherit tsx's
- * loader, so a two-line bootstrap registers it before importing the worker module.
+ * Starts one of the import's workers (parse-worker, sqlite-import-worker). From TypeScript sources
+ * (tsx), a worker thread does not inherit tsx's loader: a bootstrap registers tsx's CommonJS hooks,
+ * which run on the thread itself (its ESM hooks would start one more thread with a heap of its
+ * own: measured, the server's memory during an import grew ~10 MB more), then loads the module.
  */
-function startWorker(workerData: WorkerOptions): Worker {
+export function startWorker(module: 'parse-worker' | 'sqlite-import-worker', workerData: unknown): Worker {
   const here = import.meta.url;
-  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new Worker(new URL('./parse-worker.js', here), { workerData, resourceLimits: WORKER_LIMITS });
-  const tsxApi = resolveTsxApi(here);
-  const entry = new URL('./parse-worker.ts', here).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new Worker(new URL(`./${module}.js`, here), { workerData, resourceLimits: WORKER_LIMITS });
+  const tsx = createRequire(here).resolve('tsx/cjs/api');
+  const entry = fileURLToPath(new URL(`./${module}.ts`, here));
+  const bootstrap = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(entry)});`;
   return new Worker(bootstrap, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
-}
-
-/** The ESM entry of `tsx/esm/api` (require.resolve would pick its CommonJS build). */
-function resolveTsxApi(from: string): string {
-  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
-  if (typeof resolve === 'function') return resolve('tsx/esm/api');
-  const manifest = createRequire(from).resolve('tsx/package.json');
-  const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(path.join(path.dirname(manifest), pkg.exports['./esm/api']!.import.default)).href;
 }

@@ -106,7 +106,8 @@ async function apiImport(ctx: BenchContext) {
   for (let round = 1; round <= ctx.options.rounds; round++) {
     ctx.log(`  API import round ${round}/${ctx.options.rounds}`);
     await settle(ctx);
-    const bareDir = fs.mkdtempSync(path.join(ctx.runDir, 'import-api-bare-'));
+    // On a copy of the same dataset as the server imports into (same tables and index sizes at the start).
+    const bareDir = workingCopy(base, ctx.runDir, `import-api-bare-${round}`);
     const bare = await runScript(
       'bare-import',
       [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/bare-import.ts'), file, bareDir, '--events', String(SQLITE_BATCH_ROWS)],
