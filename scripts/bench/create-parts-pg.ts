@@ -4,13 +4,14 @@
  * at one connection in one of the layouts of create-parts.ts (`no-fts` here drops the pg_trgm GIN
  * indexes). Prints the backend's CPU per create (from /proc: PostgreSQL on this machine), this
  * client's CPU, and the wall time's median and p90. The script changes the copy: one copy per layout.
+ * BENCH_EMAIL=bench gives the new customers the search section's create emails (shorter new words).
  *
  *   psql "$URL" -c 'create database parts_full template carly_bench_200000_<hash>'
  *   npx tsx scripts/bench/create-parts-pg.ts postgres://postgres@127.0.0.1:5432/parts_full full 3000
  */
 import fs from 'node:fs';
 import pg from 'pg';
-import { dictionaryRows, wordsOf } from '../../server/search/search-keys.js';
+import { customerWords, dictionaryRows, wordsOf } from '../../server/search/search-keys.js';
 import { ROW_COLUMNS, rowFor } from './dataset.js';
 
 const [url, layout = 'full', count = '3000'] = process.argv.slice(2);
@@ -43,8 +44,17 @@ await c.query('checkpoint');
 await c.query('vacuum analyze customers');
 
 const insertSql = `insert into customers (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map((_, k) => `$${k + 1}`).join(', ')})`;
-const create = async (i: number) => {
+/** As create-parts.ts: BENCH_EMAIL=bench gives the search section's create emails. */
+const BENCH_TAG = `r1-on-${process.pid.toString(36)}`;
+function newCustomer(i: number) {
   const row = rowFor(i);
+  if (process.env.BENCH_EMAIL !== 'bench') return row;
+  const email = `${BENCH_TAG}.${i - rows}@create.example.com`;
+  const words = customerWords({ email, firstName: row.first_name, lastName: row.last_name, company: row.company });
+  return { ...row, email, search_words: ` ${words.join(' ')} ` };
+}
+const create = async (i: number) => {
+  const row = newCustomer(i);
   const now = new Date();
   const values = ROW_COLUMNS.map((col) => (col === 'created_at' || col === 'updated_at' ? now : row[col]));
   const words = wordsOf(row.search_words);

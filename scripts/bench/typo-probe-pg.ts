@@ -10,6 +10,7 @@
  */
 import pg from 'pg';
 import { matchFreeText, oneDeletions } from '../../client-sdk/src/query/index.js';
+import { oneEdits } from './one-edits.js';
 import { median } from './report.js';
 
 const [url, ...queryWords] = process.argv.slice(2);
@@ -25,25 +26,8 @@ const letters = chars.rows.map((r) => r.ch);
 const distinct = (await c.query<{ n: string }>('select count(*) as n from search_dict')).rows[0]!.n;
 console.log(`${Number(distinct).toLocaleString('en-US')} distinct words; alphabet of ${letters.length}: ${letters.join('')}`);
 
-/** Every string one edit (OSA) from `word` over `letters`, the word itself left out. */
-function oneEdits(word: string): string[] {
-  const w = [...word];
-  const out = new Set<string>(oneDeletions(word));
-  for (let i = 0; i + 1 < w.length; i++) out.add([...w.slice(0, i), w[i + 1], w[i], ...w.slice(i + 2)].join(''));
-  for (let i = 0; i <= w.length; i++) {
-    const head = w.slice(0, i).join('');
-    const tail = w.slice(i).join('');
-    for (const ch of letters) {
-      out.add(head + ch + tail);
-      if (i < w.length) out.add(head + ch + w.slice(i + 1).join(''));
-    }
-  }
-  out.delete(word);
-  return [...out];
-}
-
 const edits = async (word: string) => {
-  const candidates = oneEdits(word);
+  const candidates = oneEdits(word, letters);
   const found = await c.query<{ word: string }>({ name: 'edits', text: 'select word from search_dict where word = any($1::text[])', values: [candidates] });
   return {
     probes: candidates.length,

@@ -12,6 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { matchFreeText, oneDeletions } from '../../client-sdk/src/query/index.js';
+import { oneEdits } from './one-edits.js';
 import { median } from './report.js';
 
 const [file, ...queryWords] = process.argv.slice(2);
@@ -28,23 +29,6 @@ const letters = [...alphabet].sort();
 const distinct = (db.prepare('select count(*) as n from search_dict').get() as { n: number }).n;
 console.log(`${distinct.toLocaleString('en-US')} distinct words; alphabet of ${letters.length}: ${letters.join('')}`);
 
-/** Every string one edit (OSA) from `word` over `letters`, the word itself left out. */
-function oneEdits(word: string): string[] {
-  const c = [...word];
-  const out = new Set<string>(oneDeletions(word));
-  for (let i = 0; i + 1 < c.length; i++) out.add([...c.slice(0, i), c[i + 1], c[i], ...c.slice(i + 2)].join(''));
-  for (let i = 0; i <= c.length; i++) {
-    const head = c.slice(0, i).join('');
-    const tail = c.slice(i).join('');
-    for (const ch of letters) {
-      out.add(head + ch + tail);
-      if (i < c.length) out.add(head + ch + c.slice(i + 1).join(''));
-    }
-  }
-  out.delete(word);
-  return [...out];
-}
-
 const byBatch = new Map<number, Database.Statement>();
 const lookup = (keys: string[]) => {
   let stmt = byBatch.get(keys.length);
@@ -56,7 +40,7 @@ const lookup = (keys: string[]) => {
 };
 
 const edits = (word: string) => {
-  const candidates = oneEdits(word);
+  const candidates = oneEdits(word, letters);
   const found: string[] = [];
   for (let from = 0; from < candidates.length; from += BATCH) found.push(...lookup(candidates.slice(from, from + BATCH)).map((r) => r.word));
   return { probes: candidates.length, words: found.filter((w) => matchFreeText(word, w) === 'typo').sort() };
