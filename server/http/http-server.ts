@@ -20,7 +20,7 @@ import { isCacheable, NO_STORE } from './cache-control.js';
 import { clientErrorHandler } from './client-errors.js';
 import { registerConsole } from './console/index.js';
 import { registerErrorHandling } from './errors-hook.js';
-import { serializeRequest } from './log-redaction.js';
+import { OneLineRequestLog, serializeRequest } from './log-redaction.js';
 import { OpenApiDocument } from './openapi-document.js';
 import { registerRestRoutes } from './rest.js';
 import { computeSecurityHeaders } from './security-headers.js';
@@ -58,6 +58,8 @@ export function createHttpServer(config: Config, tracing: Tracing | undefined): 
   const http = Fastify({
     // Request logs carry URLs with every query value that could be a token or personal data redacted.
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest } },
+    // One line per request (`request completed`, with method, redacted URL and client address).
+    logController: new OneLineRequestLog(),
     bodyLimit: config.bodyLimit,
     // Behind a load balancer, per-address login throttling needs the client's address from it.
     trustProxy: config.trustProxy,
