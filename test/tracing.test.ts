@@ -396,7 +396,7 @@ describe('a real server process (npm start path)', () => {
         .split('\n')
         .filter((l) => l.includes(`"reqId":"${requestId}"`))
         .map((l) => JSON.parse(l) as { msg: string; trace_id?: string; span_id?: string });
-      expect(lines.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
+      expect(lines.map((l) => l.msg)).toEqual(['request completed']);
       for (const line of lines) {
         expect(line.trace_id).toBe(traceId);
         expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
@@ -430,7 +430,7 @@ describe('a real server process (npm start path)', () => {
         .output()
         .split('\n')
         .filter((l) => l.includes(`"reqId":"${requestId}"`));
-      expect(lines).toHaveLength(2);
+      expect(lines).toHaveLength(1);
       for (const line of lines) expect(line).not.toContain('trace_id');
     } finally {
       proc.child.kill('SIGTERM');

@@ -57,9 +57,8 @@ export const customersRouter = router({
       },
     })
     .input(CustomerKeyInput)
-    .use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))
     .output(CustomerSchema)
-    .query(({ ctx, input }) => ctx.services.customers.get(input.email)),
+    .query(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.customers.get(input.email))),
 
   update: recordProcedure('customers:write')
     .meta({
@@ -74,9 +73,8 @@ export const customersRouter = router({
       },
     })
     .input(CustomerUpdateInput)
-    .use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))
     .output(CustomerSchema)
-    .mutation(({ ctx, input }) => ctx.services.customers.update(input)),
+    .mutation(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.customers.update(input))),
 
   export: recordProcedure('customers:read')
     .meta({
@@ -92,9 +90,8 @@ export const customersRouter = router({
       },
     })
     .input(CustomerKeyInput)
-    .use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))
     .output(PersonalDataExportSchema)
-    .query(({ ctx, input }) => ctx.services.privacy.export(input.email)),
+    .query(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.privacy.export(input.email))),
 
   erase: recordProcedure('customers:write')
     .meta({
@@ -114,9 +111,8 @@ export const customersRouter = router({
       },
     })
     .input(EraseInput)
-    .use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))
     .output(ErasedSchema)
-    .mutation(({ ctx, input }) => ctx.services.privacy.erase(input.email)),
+    .mutation(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.privacy.erase(input.email))),
 
   delete: staffProcedure('customers:write')
     .meta({

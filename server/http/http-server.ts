@@ -20,13 +20,14 @@ import { isCacheable, NO_STORE } from './cache-control.js';
 import { clientErrorHandler } from './client-errors.js';
 import { registerConsole } from './console/index.js';
 import { registerErrorHandling } from './errors-hook.js';
-import { serializeRequest } from './log-redaction.js';
+import { OneLineRequestLog, serializeRequest } from './log-redaction.js';
 import { OpenApiDocument } from './openapi-document.js';
 import { registerRestRoutes } from './rest.js';
 import { computeSecurityHeaders } from './security-headers.js';
 import { registerServiceRoutes } from './service-routes.js';
 import { registerSwaggerUi } from './swagger-ui.js';
 import { registerTrpc } from './trpc-plugin.js';
+import { registerTurnBudget } from './turn-budget.js';
 
 export interface HttpOptions {
   /** Answer single tRPC GET queries without the adapter's Fetch machinery (default on); tests compare both. */
@@ -36,6 +37,9 @@ export interface HttpOptions {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** Requests that start per event-loop turn (turn-budget.ts): a saturated turn stays ~2 ms long. */
+const REQUESTS_PER_TURN = 8;
 
 /** Never logged, wherever they appear in a logged object. */
 export const LOG_REDACT = [
@@ -58,6 +62,8 @@ export function createHttpServer(config: Config, tracing: Tracing | undefined): 
   const http = Fastify({
     // Request logs carry URLs with every query value that could be a token or personal data redacted.
     logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest } },
+    // One line per request (`request completed`, with method, redacted URL and client address).
+    logController: new OneLineRequestLog(),
     bodyLimit: config.bodyLimit,
     // Behind a load balancer, per-address login throttling needs the client's address from it.
     trustProxy: config.trustProxy,
@@ -83,6 +89,8 @@ export function createHttpServer(config: Config, tracing: Tracing | undefined): 
     // Tracing on: each request's span starts here, and its logger carries trace_id and span_id.
     ...(tracing ? { childLoggerFactory: tracing.childLoggerFactory } : {}),
   });
+  // First of the hooks: a request that waits for a later turn has cost nothing yet.
+  registerTurnBudget(http, REQUESTS_PER_TURN);
   tracing?.instrumentHttp(http, new Set(Object.keys(appRouter._def.procedures)));
   const securityHeaders = computeSecurityHeaders();
   http.addHook('onRequest', (request, reply, done) => {

@@ -38,7 +38,7 @@ interface ServerSpan {
 /**
  * One SERVER span per HTTP request. It starts in Fastify's child-logger factory, the first code
  * Fastify runs for a request, so that the request's logger carries `trace_id` and `span_id` from
- * its first line ("incoming request") on; it ends in onResponse (or onRequestAbort), named after
+ * its first line on (`incoming request` at debug, `request completed`); it ends in onResponse (or onRequestAbort), named after
  * the route once routing is known. A W3C `traceparent` from the caller makes it a child of the
  * caller's span.
  */

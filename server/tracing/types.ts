@@ -19,7 +19,7 @@ export interface Tracing {
   /**
    * Fastify's `childLoggerFactory`: starts the request's server span (continuing a caller's
    * `traceparent`) and binds `trace_id`/`span_id` into the request logger, so every line of the
-   * request carries them, "incoming request" included.
+   * request carries them.
    */
   childLoggerFactory: NonNullable<FastifyServerOptions['childLoggerFactory']>;
   /** Hooks that name and end the server spans; diagnostics of the exporter go to the app's log. */

@@ -122,8 +122,9 @@ export const adminProcedure = guarded<AuthUser>({ level: 'admin' });
 /** An admin, or an API key with `scope` (403 naming the scope otherwise). */
 export const staffProcedure = (scope: Scope) => guarded<AuthUser | undefined>({ level: 'staff', scope });
 /**
- * An admin, an API key with `scope`, or a customer on their own record: routes built on it add
- * `.use(({ ctx, input, next }) => ownRecord(ctx.caller, input.email, next))` after `.input()`.
+ * An admin, an API key with `scope`, or a customer on their own record: routes built on it run
+ * their work through `ownRecord(ctx.caller, input.email, () => …)` in the resolver (not as one more
+ * `.use()`: tRPC copies the call's options at every middleware, ~4 µs a link).
  */
 export const recordProcedure = (scope: Scope) => guarded<AuthUser | undefined>({ level: 'self', scope });
 

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { createScratchPostgres } from '../../scripts/lib/scratch-postgres.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -114,4 +117,25 @@ export function run(args: string[], env: Record<string, string> = {}, timeoutMs 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * A server process as `npm start` runs it, on a fresh data dir and (when the tests run on
+ * PostgreSQL) a scratch database of its own; `close` kills it and removes both.
+ */
+export async function spawnServerOnItsOwn(env: Record<string, string>, usePostgres: boolean): Promise<{ server: ServerProcess; close: () => Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carly-own-'));
+  const scratch = usePostgres ? await createScratchPostgres(process.env.TEST_DATABASE_URL!) : undefined;
+  const close = async (server?: ServerProcess) => {
+    await stopProcess(server, 'SIGKILL');
+    await scratch?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const server = await spawnServer({ DATA_DIR: dataDir, DATABASE_URL: scratch?.url ?? '', ...env });
+    return { server, close: () => close(server) };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
