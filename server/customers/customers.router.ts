@@ -11,7 +11,7 @@ import { ErasedSchema, EraseInput, PersonalDataExportSchema } from '../../client
 import { CustomerSearchInput, CustomerSearchPageSchema } from '../../client-sdk/src/schemas/search.js';
 import { onChange } from '../events/events.router.js';
 import { SEARCH_DESCRIPTION } from '../search/search-description.js';
-import { ownRecord, recordProcedure, router, staffProcedure } from '../trpc/init.js';
+import { ownRecordProcedure, router, staffProcedure } from '../trpc/init.js';
 
 const tags = ['customers'];
 
@@ -46,7 +46,7 @@ export const customersRouter = router({
     .output(CustomerSchema)
     .mutation(({ ctx, input }) => ctx.services.customers.create(input)),
 
-  get: recordProcedure('customers:read')
+  get: ownRecordProcedure('customers:read', CustomerKeyInput)
     .meta({
       openapi: {
         method: 'GET',
@@ -56,11 +56,10 @@ export const customersRouter = router({
         errorResponses: { 404: 'No such customer' },
       },
     })
-    .input(CustomerKeyInput)
     .output(CustomerSchema)
-    .query(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.customers.get(input.email))),
+    .query(({ ctx, input }) => ctx.services.customers.get(input.email)),
 
-  update: recordProcedure('customers:write')
+  update: ownRecordProcedure('customers:write', CustomerUpdateInput)
     .meta({
       openapi: {
         method: 'PATCH',
@@ -72,11 +71,10 @@ export const customersRouter = router({
         errorResponses: { 404: 'No such customer', 409: 'Stale version' },
       },
     })
-    .input(CustomerUpdateInput)
     .output(CustomerSchema)
-    .mutation(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.customers.update(input))),
+    .mutation(({ ctx, input }) => ctx.services.customers.update(input)),
 
-  export: recordProcedure('customers:read')
+  export: ownRecordProcedure('customers:read', CustomerKeyInput)
     .meta({
       openapi: {
         method: 'GET',
@@ -89,11 +87,10 @@ export const customersRouter = router({
         errorResponses: { 404: 'No such customer' },
       },
     })
-    .input(CustomerKeyInput)
     .output(PersonalDataExportSchema)
-    .query(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.privacy.export(input.email))),
+    .query(({ ctx, input }) => ctx.services.privacy.export(input.email)),
 
-  erase: recordProcedure('customers:write')
+  erase: ownRecordProcedure('customers:write', EraseInput)
     .meta({
       openapi: {
         method: 'POST',
@@ -110,9 +107,8 @@ export const customersRouter = router({
         },
       },
     })
-    .input(EraseInput)
     .output(ErasedSchema)
-    .mutation(({ ctx, input }) => ownRecord(ctx.caller, input.email, () => ctx.services.privacy.erase(input.email))),
+    .mutation(({ ctx, input }) => ctx.services.privacy.erase(input.email)),
 
   delete: staffProcedure('customers:write')
     .meta({

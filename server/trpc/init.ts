@@ -1,10 +1,11 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import type { z } from 'zod';
 import type { Scope } from '../../client-sdk/src/schemas/api-keys.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { toContractError } from '../contract-error.js';
 import { DomainError } from '../errors.js';
 import { actorOfCaller, type Caller, type RequestIdentity } from '../identity/identity.js';
-import { type Access, admit } from './access.js';
+import { type Access, admit, ownRecord } from './access.js';
 import type { Context } from './context.js';
 import { runIdempotently } from './idempotency.js';
 import type { ApiMeta } from './meta.js';
@@ -121,11 +122,15 @@ export const personProcedure = guarded<AuthUser>({ level: 'person' });
 export const adminProcedure = guarded<AuthUser>({ level: 'admin' });
 /** An admin, or an API key with `scope` (403 naming the scope otherwise). */
 export const staffProcedure = (scope: Scope) => guarded<AuthUser | undefined>({ level: 'staff', scope });
-/**
- * An admin, an API key with `scope`, or a customer on their own record: routes built on it run
- * their work through `ownRecord(ctx.caller, input.email, () => …)` in the resolver (not as one more
- * `.use()`: tRPC copies the call's options at every middleware, ~4 µs a link).
- */
+/** An admin, an API key with `scope`, or a customer (a procedure that filters by caller itself, as `customers.onChange`). */
 export const recordProcedure = (scope: Scope) => guarded<AuthUser | undefined>({ level: 'self', scope });
 
-export { ownRecord } from './access.js';
+/**
+ * `recordProcedure` for a call on one customer record named by `input.email`: the input is parsed,
+ * then the own-record rule runs (a customer only on their own, confirmed record; 403 otherwise)
+ * before the resolver, so no resolver can forget it.
+ */
+export const ownRecordProcedure = <I extends z.ZodType<{ email: string }>>(scope: Scope, input: I) =>
+  recordProcedure(scope)
+    .input(input)
+    .use(({ ctx, input: parsed, next }) => ownRecord(ctx.caller, (parsed as { email: string }).email, next));
