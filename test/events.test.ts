@@ -462,6 +462,9 @@ describe('the SDK keeps a subscription going across a token refresh', () => {
     const admin = await adminHeaders(server);
     const carly = createCarlyClient({ url: server.url, tokens: { accessToken: admin.authorization!.slice(7), refreshToken: 'none' } });
     for (let i = 0; i < 3; i++) expect((await rest(server.url, 'POST', '/customers', newCustomer(), admin)).status).toBe(200);
+    // Other test files' transactions on this PostgreSQL server hold the log back (docs/events.md);
+    // wait until the three events are visible, so "caught up" means "saw them".
+    await visibilityBarrier();
     const walked: string[] = [];
     for await (const event of carly.events.iterate({ limit: 2 })) walked.push(event.id);
     expect(walked).toEqual(ids(await allEvents(server.url, admin)));
