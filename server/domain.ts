@@ -120,7 +120,8 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const writeLanes = writeLane ? new WriteLane() : undefined;
   if (writeLanes) tracing?.instrumentWriteLane(writeLanes, config.database);
   const idempotency = new IdempotencyStore(emOf, clock, writeLanes ?? null);
-  const auditChainer = new AuditChainer(emOf, log);
+  // The chainer's statements always run prepared on a lane (its own when the hot writes go through the ORM).
+  const auditChainer = new AuditChainer(emOf, writeLanes ?? new WriteLane(), log);
   const eventMetrics = new EventMetrics();
   /** After a commit that wrote events (a write transaction's, or an import batch's own). */
   const onEventsCommitted = (types: readonly EventType[]) => {
