@@ -8,20 +8,7 @@
  */
 import http from 'node:http';
 import Database from 'better-sqlite3';
-
-interface Row {
-  public_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  phone: string | null;
-  company: string | null;
-  address: string | null;
-  metadata: string;
-  created_at: number;
-  updated_at: number;
-  version: number;
-}
+import { CUSTOMER_COLUMNS, NdjsonChunks, restFromSqliteRow, type SqliteCustomerRow } from './bare-rows.js';
 
 const file = process.env.BENCH_DB;
 const port = Number(process.env.PORT);
@@ -31,51 +18,18 @@ if (!file || !Number.isInteger(port)) {
 }
 
 const db = new Database(file, { fileMustExist: true, readonly: true });
-const all = db.prepare<[], Row>(
-  'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers order by id',
-);
-
-/** Up to this many bytes of lines are joined before one socket write (Carly's stream also writes in chunks). */
-const CHUNK_BYTES = 64 * 1024;
+const all = db.prepare<[], SqliteCustomerRow>(`select ${CUSTOMER_COLUMNS} from customers order by id`);
 
 async function stream(res: http.ServerResponse) {
-  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
-  let closed = false;
-  res.on('close', () => {
-    closed = true;
-  });
+  const out = new NdjsonChunks(res);
   db.exec('begin');
   try {
-    let buffer = '';
     for (const r of all.iterate()) {
-      buffer += `${JSON.stringify({
-        id: r.public_id,
-        email: r.email,
-        firstName: r.first_name,
-        lastName: r.last_name,
-        phone: r.phone,
-        company: r.company,
-        address: r.address === null ? null : JSON.parse(r.address),
-        metadata: JSON.parse(r.metadata),
-        createdAt: new Date(r.created_at).toISOString(),
-        updatedAt: new Date(r.updated_at).toISOString(),
-        version: r.version,
-      })}\n`;
-      if (buffer.length < CHUNK_BYTES) continue;
-      const more = res.write(buffer);
-      buffer = '';
-      if (!more) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            res.off('drain', go).off('close', go);
-            resolve();
-          };
-          res.on('drain', go).on('close', go);
-        });
-      }
-      if (closed) return;
+      const full = out.add(restFromSqliteRow(r));
+      if (full) await full;
+      if (out.closed) return;
     }
-    res.end(buffer);
+    out.end();
   } finally {
     db.exec('commit');
   }

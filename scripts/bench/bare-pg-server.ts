@@ -7,22 +7,7 @@
  */
 import http from 'node:http';
 import pg from 'pg';
-
-interface Row {
-  public_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  phone: string | null;
-  company: string | null;
-  /** jsonb: pg parses it. */
-  address: unknown;
-  metadata: unknown;
-  /** timestamptz: pg makes a Date. */
-  created_at: Date;
-  updated_at: Date;
-  version: number;
-}
+import { CUSTOMER_COLUMNS, type PgCustomerRow, restFromPgRow } from './bare-rows.js';
 
 const url = process.env.BENCH_PG_URL;
 const port = Number(process.env.PORT);
@@ -35,7 +20,7 @@ const pool = new pg.Pool({ connectionString: url, max: Number(process.env.BENCH_
 
 const BY_EMAIL = {
   name: 'bench_customer_by_email',
-  text: 'select public_id, email, first_name, last_name, phone, company, address, metadata, created_at, updated_at, version from customers where email = $1',
+  text: `select ${CUSTOMER_COLUMNS} from customers where email = $1`,
 };
 
 function send(res: http.ServerResponse, status: number, body: string) {
@@ -44,26 +29,10 @@ function send(res: http.ServerResponse, status: number, body: string) {
 }
 
 async function customer(res: http.ServerResponse, email: string) {
-  const { rows } = await pool.query<Row>({ ...BY_EMAIL, values: [email] });
+  const { rows } = await pool.query<PgCustomerRow>({ ...BY_EMAIL, values: [email] });
   const row = rows[0];
   if (!row) return send(res, 404, '{"code":"NOT_FOUND","message":"No such customer"}');
-  send(
-    res,
-    200,
-    JSON.stringify({
-      id: row.public_id,
-      email: row.email,
-      firstName: row.first_name,
-      lastName: row.last_name,
-      phone: row.phone,
-      company: row.company,
-      address: row.address,
-      metadata: row.metadata,
-      createdAt: row.created_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-      version: row.version,
-    }),
-  );
+  send(res, 200, JSON.stringify(restFromPgRow(row)));
 }
 
 const server = http.createServer((req, res) => {

@@ -5,20 +5,7 @@
  */
 import http from 'node:http';
 import Database from 'better-sqlite3';
-
-interface Row {
-  public_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  phone: string | null;
-  company: string | null;
-  address: string | null;
-  metadata: string;
-  created_at: number;
-  updated_at: number;
-  version: number;
-}
+import { restFromSqliteRow, type SqliteCustomerRow } from './bare-rows.js';
 
 const file = process.env.BENCH_DB;
 const port = Number(process.env.PORT);
@@ -33,7 +20,7 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
-const byEmail = db.prepare<[string], Row>('select `c0`.* from `customers` as `c0` where `c0`.`email` = ? limit 1');
+const byEmail = db.prepare<[string], SqliteCustomerRow>('select `c0`.* from `customers` as `c0` where `c0`.`email` = ? limit 1');
 
 function send(res: http.ServerResponse, status: number, body: string) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
@@ -51,23 +38,7 @@ const server = http.createServer((req, res) => {
     }
     const row = byEmail.get(email.trim().toLowerCase());
     if (!row) return send(res, 404, '{"code":"NOT_FOUND","message":"No such customer"}');
-    return send(
-      res,
-      200,
-      JSON.stringify({
-        id: row.public_id,
-        email: row.email,
-        firstName: row.first_name,
-        lastName: row.last_name,
-        phone: row.phone,
-        company: row.company,
-        address: row.address === null ? null : JSON.parse(row.address),
-        metadata: JSON.parse(row.metadata),
-        createdAt: new Date(row.created_at).toISOString(),
-        updatedAt: new Date(row.updated_at).toISOString(),
-        version: row.version,
-      }),
-    );
+    return send(res, 200, JSON.stringify(restFromSqliteRow(row)));
   }
   if (url === '/health') return send(res, 200, '{"status":"ok"}');
   return send(res, 404, '{"code":"NOT_FOUND","message":"No route"}');

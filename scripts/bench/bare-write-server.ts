@@ -31,6 +31,7 @@ import {
   searchKeys,
   wordsOf,
 } from '../../server/search/search-keys.js';
+import type { SqliteCustomerRow } from './bare-rows.js';
 
 const file = process.env.BENCH_DB;
 const port = Number(process.env.PORT);
@@ -107,19 +108,8 @@ function authenticate(req: http.IncomingMessage): { userId: string; email: strin
   return session ? { userId: claims.sub, email: session.email } : null;
 }
 
-interface CustomerRow {
+interface CustomerRow extends SqliteCustomerRow {
   id: number;
-  public_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  phone: string | null;
-  company: string | null;
-  address: string | null;
-  metadata: string;
-  created_at: number;
-  updated_at: number;
-  version: number;
   search_words: string;
 }
 
