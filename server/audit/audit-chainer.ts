@@ -9,8 +9,13 @@ import { type ChainedColumns, chainHashOfRow, GENESIS_HASH } from './chain-hash.
 export const AUDIT_CHAIN_LOCK = 0x6175646974;
 /** Entries chained per transaction. */
 const BATCH = 500;
-/** A commit's wake-up waits this long, so a burst of commits is chained in one run. */
-const WAKE_DELAY_MS = 20;
+/**
+ * A commit's wake-up waits this long, so the commits of that moment are chained in one run. At a
+ * steady trickle of changes (100/s) a run per 20 ms was a run per two changes, each a transaction
+ * of its own: the largest cost a lone change paid that a busy stream shares (docs/performance.md,
+ * "Paced vs saturated"). Entries are listed at once either way; only their hash fills in later.
+ */
+const WAKE_DELAY_MS = 100;
 /** When entries wait for older transactions to end (PostgreSQL), or another instance holds the lock. */
 const RETRY_MS = 250;
 /** Anything a wake-up missed (another process's commits, a failed run) is chained by then. */
