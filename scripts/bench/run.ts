@@ -55,7 +55,9 @@ async function main(): Promise<number> {
   // Stop by itself whatever happens: a generous bound on the planned load time plus setup.
   const perMeasure = options.duration + options.settle + 1.5;
   const plannedS = sections.length * ((options.rounds + 1) * 4 * perMeasure + 4 * options.warmup);
-  const watchdogMs = (plannedS + 20 * 60) * 1000;
+  // The bulk sections move --bulk-rows rows several times (export rounds; import, its floor and the webhook drain): ~3 ms a row.
+  const bulkS = sections.some((s) => s.name === 'import' || s.name === 'export') ? options.bulkRows * 0.003 : 0;
+  const watchdogMs = (plannedS + bulkS + 20 * 60) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`\nbench: still running after ${Math.round(watchdogMs / 60_000)} min; giving up`);
     process.exit(1);
