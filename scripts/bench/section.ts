@@ -26,6 +26,20 @@ export interface Section {
   run(ctx: BenchContext): Promise<void>;
 }
 
+/**
+ * The parts of a section that an environment variable picks (`BENCH_RUNTIME_PARTS=idle,paced`):
+ * all of them when it is unset. A name that is not a part stops the run, rather than silently
+ * measuring nothing.
+ */
+export function pickedParts<Part extends string>(variable: string, parts: readonly Part[]): (part: Part) => boolean {
+  const raw = process.env[variable];
+  if (!raw) return () => true;
+  const picked = raw.split(',').map((p) => p.trim());
+  const unknown = picked.filter((p) => !(parts as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`${variable}: no part named ${unknown.join(', ')} (parts: ${parts.join(', ')})`);
+  return (part) => picked.includes(part);
+}
+
 /** One measured load run against a target, logged as it finishes; non-2xx answers are shouted at once. */
 export async function measure(
   ctx: BenchContext,

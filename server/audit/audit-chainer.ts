@@ -20,7 +20,6 @@ const WAKE_DELAY_MS = 100;
 const RETRY_MS = 250;
 /** Anything a wake-up missed (another process's commits, a failed run) is chained by then. */
 const SWEEP_MS = 5_000;
-const UNCHAINED_COLUMNS = 'select id, at, actor_type, actor_id, action, target_type, outcome, request_id, pii_digest from audit_entries';
 
 export interface ChainRun {
   chained: number;
@@ -28,17 +27,9 @@ export interface ChainRun {
   busy: boolean;
 }
 
-/**
- * Appends one batch of unchained entries to the chain, in commit order, in one short transaction:
- * each gets the next `chainSeq`, `prevHash` = the hash before it, and its `hash`.
- *
- * Writers never wait for this: they insert entries unchained, and any instance's chainer extends
- * the chain soon after. Commit order is the event log's rule (events/event-log.ts): on PostgreSQL
- * only entries of transactions older than every transaction still running (`xid` below the
- * snapshot's xmin), ordered by (xid, id), so an entry whose transaction commits late is never
- * passed over; a transaction-level advisory lock lets one instance chain at a time (the others
- * skip, never wait). SQLite has one writer at a time: id order is commit order.
- */
+/** What the chain hash covers (chain-hash.ts), read for the entries not yet chained. */
+const UNCHAINED_COLUMNS = 'select id, at, actor_type, actor_id, action, target_type, outcome, request_id, pii_digest from audit_entries';
+
 /**
  * The chainer's statements, prepared once on the write lane (db/write-lane.ts): a run at every
  * quiet moment used to build each through MikroORM and knex, which profiled as most of what a

@@ -8,7 +8,7 @@ import { BENCH_DIR, emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy 
 import { GOALS } from '../goals.js';
 import { type Child, spawnNode } from '../processes.js';
 import { check, fmtInt, fmtNum, median } from '../report.js';
-import type { BenchContext, Section } from '../section.js';
+import { type BenchContext, pickedParts, type Section } from '../section.js';
 import { CHILD_FLAGS, startCarly } from '../targets.js';
 import { startReceiver } from './webhooks.js';
 
@@ -75,9 +75,8 @@ export const importSection: Section = {
     'POST /customers/import of --bulk-rows rows (per-row events) vs a bare insert of the rows and their events, with paced reads during it',
   byDefault: true,
   async run(ctx) {
-    // BENCH_IMPORT_PARTS=cli,api,webhook picks some (the webhook part alone drains --bulk-rows deliveries: ~12 min at 1M).
-    const parts = process.env.BENCH_IMPORT_PARTS?.split(',');
-    const wanted = (part: string) => !parts || parts.includes(part);
+    // The webhook part alone drains --bulk-rows deliveries: ~10 minutes at 1M.
+    const wanted = pickedParts('BENCH_IMPORT_PARTS', ['cli', 'api', 'webhook']);
     if (wanted('cli')) await cliImport(ctx);
     if (wanted('api')) await apiImport(ctx);
     if (wanted('webhook')) await importWebhookFanout(ctx, await ensureExport(ctx, ctx.options.bulkRows), ctx.options.bulkRows);

@@ -7,7 +7,7 @@ import { cpuSnapshot, cpuUsed } from '../cpu.js';
 import { emailFor, ensureDataset, REPO_ROOT, sampleRows, workingCopy } from '../dataset.js';
 import { type Child, freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median } from '../report.js';
-import type { BenchContext, Section } from '../section.js';
+import { type BenchContext, pickedParts, type Section } from '../section.js';
 import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, createCustomers, startBare, startCarly, type Target } from '../targets.js';
 import { runWrk } from '../wrk.js';
 import { restPath } from './read.js';
@@ -212,6 +212,7 @@ const PACED_RATIO = 1.5;
 const PACED_RATE = 100;
 /** Seconds of paced changes per round (BENCH_PACED_SECONDS; longer runs average out a noisy machine). */
 const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 10);
+if (!(PACED_SECONDS > 0)) throw new Error(`BENCH_PACED_SECONDS must be a positive number of seconds (got ${process.env.BENCH_PACED_SECONDS})`);
 const PACED_CUSTOMERS = 200;
 
 /** Creates the customers the PATCHes rotate over. */
@@ -299,9 +300,9 @@ export const runtimeSection: Section = {
     'idle RSS after start (npm start settings) vs bare; first answer of 50 new connections to a saturated server vs bare; server CPU per PATCH paced vs saturated',
   byDefault: false,
   async run(ctx) {
-    const only = process.env.BENCH_RUNTIME_PARTS?.split(',');
-    if (!only || only.includes('idle')) await idleMemory(ctx);
-    if (!only || only.includes('accept')) await newConnections(ctx);
-    if (!only || only.includes('paced')) await pacedWrites(ctx);
+    const wanted = pickedParts('BENCH_RUNTIME_PARTS', ['idle', 'accept', 'paced']);
+    if (wanted('idle')) await idleMemory(ctx);
+    if (wanted('accept')) await newConnections(ctx);
+    if (wanted('paced')) await pacedWrites(ctx);
   },
 };
