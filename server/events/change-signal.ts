@@ -36,6 +36,21 @@ export class ChangeSignal {
     return { promise, cancel: done };
   }
 
+  /**
+   * Calls `wake` once, at the next notify(). For many long-lived waiters (one per live stream):
+   * the same function registered again and again allocates nothing per wait, where next()'s
+   * promise would, and a wait that spans several of the streams' events reaches the old
+   * generation of the heap. Registering a function already waiting changes nothing.
+   */
+  once(wake: () => void): void {
+    this.waiters.add(wake);
+  }
+
+  /** `wake` (of once()) is not called at the next notify(). */
+  forget(wake: () => void): void {
+    this.waiters.delete(wake);
+  }
+
   get waiting(): number {
     return this.waiters.size;
   }

@@ -5,24 +5,34 @@
  * A failed check fails every stream holding that credential.
  */
 export class CredentialChecks {
-  private readonly checks = new Map<string, { until: number; result: Promise<void> }>();
+  private readonly checks = new Map<string, { until: number; result: Promise<void>; passed: boolean }>();
 
   constructor(
     private readonly intervalMs: number,
     private readonly maxEntries = 10_000,
   ) {}
 
-  check(credential: string, authenticate: () => Promise<unknown>): Promise<void> {
+  /**
+   * Undefined when a check of this credential passed within the interval: the caller goes on
+   * without an await (a live event reaches every open stream at once, and each await there is a
+   * turn of the microtask queue per stream); otherwise the check to wait for.
+   */
+  check(credential: string, authenticate: () => Promise<unknown>): Promise<void> | undefined {
     const now = performance.now();
     const known = this.checks.get(credential);
-    if (known && known.until > now) return known.result;
+    if (known && known.until > now) return known.passed ? undefined : known.result;
     if (this.checks.size >= this.maxEntries) {
       for (const [key, entry] of this.checks) if (entry.until <= now) this.checks.delete(key);
       if (this.checks.size >= this.maxEntries) this.checks.clear();
     }
-    const result = authenticate().then(() => undefined);
-    result.catch(() => {}); // awaited by the streams; never an unhandled rejection here
-    this.checks.set(credential, { until: now + this.intervalMs, result });
-    return result;
+    const entry = { until: now + this.intervalMs, result: authenticate().then(() => undefined), passed: false };
+    entry.result.then(
+      () => {
+        entry.passed = true;
+      },
+      () => {}, // awaited by the streams; never an unhandled rejection here
+    );
+    this.checks.set(credential, entry);
+    return entry.result;
   }
 }

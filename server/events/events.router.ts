@@ -44,19 +44,16 @@ export const eventsRouter = router({
 /** `customers.onChange` (tRPC only, over SSE): see docs/events.md. */
 export const onChange = recordProcedure('events:read')
   .input(ChangeSubscriptionInput)
-  .subscription(async function* ({ ctx, input, signal }) {
+  .subscription(({ ctx, input, signal }) => {
     const credential = ctx.request.authorization ?? '';
-    try {
-      const changes = await ctx.services.events.changes({
-        caller: ctx.caller,
-        lastEventId: input?.lastEventId ?? null,
-        signal: signal ?? new AbortController().signal,
-        // A revoked API key, an ended session or an expired access token ends the stream (401):
-        // the SDK refreshes its token and reconnects from the last event it received.
-        beforeBatch: () => checks.check(credential, ctx.authenticate),
-      });
-      for await (const batch of changes) for (const event of batch) yield tracked(event.id, event);
-    } catch (err) {
-      throw asTRPCError(err);
-    }
+    return ctx.services.events.changes({
+      caller: ctx.caller,
+      lastEventId: input?.lastEventId ?? null,
+      signal: signal ?? new AbortController().signal,
+      // A revoked API key, an ended session or an expired access token ends the stream (401):
+      // the SDK refreshes its token and reconnects from the last event it received.
+      beforeBatch: () => checks.check(credential, ctx.authenticate),
+      present: (event) => tracked(event.id, event),
+      asError: asTRPCError,
+    });
   });

@@ -10,12 +10,15 @@ import type { EventMetrics } from './event-metrics.js';
 /** A customer without a record matches no event (public ids are never empty). */
 const NOTHING: EventFilter = { customerId: '' };
 
-export interface ChangesRequest {
+export interface ChangesRequest<T> {
   caller: Caller;
   lastEventId: string | null;
   signal: AbortSignal;
-  /** Runs before each batch is pushed; throws to end the stream (see events.router.ts). */
-  beforeBatch?: () => Promise<void>;
+  /** Runs before each batch is pushed; throws to end the stream (see events.router.ts). Undefined: go on. */
+  beforeBatch?: () => Promise<void> | undefined;
+  /** What the stream yields per event, and throws for an error while it runs (the RPC layer's envelope and error). */
+  present: (event: CarlyEvent) => T;
+  asError?: (err: unknown) => unknown;
 }
 
 /** Reading the event log: pages for pollers, live streams for subscribers. */
@@ -39,20 +42,23 @@ export class EventsService {
   /**
    * The caller's events after `lastEventId` (or from now on), in commit order, in batches as they
    * commit: every event for an admin or an API key (the procedure admitted them), only its own
-   * record's for a customer. 400/412 for a bad or purged `lastEventId`, before the stream starts.
+   * record's for a customer, one `present`ed value per event. A bad or purged `lastEventId` (400/412)
+   * is the stream's first answer, before any event.
    */
-  async changes(request: ChangesRequest): Promise<AsyncGenerator<CarlyEvent[], void, undefined>> {
-    const filter = await this.filterFor(request.caller);
-    const from = request.lastEventId ? await this.log.positionOf(request.lastEventId) : ((await this.log.head())?.position ?? LOG_START);
+  changes<T>(request: ChangesRequest<T>): AsyncIterableIterator<T, void, undefined> {
     const metrics = this.metrics;
     const clock = this.clock;
     return changeStream({
       feed: this.feed,
       log: this.log,
-      from,
-      filter,
+      start: async () => ({
+        filter: await this.filterFor(request.caller),
+        from: request.lastEventId ? await this.log.positionOf(request.lastEventId) : ((await this.log.head())?.position ?? LOG_START),
+      }),
       signal: request.signal,
       beforeBatch: request.beforeBatch,
+      present: request.present,
+      ...(request.asError ? { asError: request.asError } : {}),
       observer: metrics && {
         opened: () => metrics.subscribers.inc(),
         closed: () => metrics.subscribers.dec(),

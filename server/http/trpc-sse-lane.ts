@@ -106,18 +106,19 @@ export function trpcSseLane(router: AnyRouter, createContext: ContextFactory, op
     });
     const stop = new AbortController();
     let lastWrite = Date.now();
-    const write = async (text: string | Buffer) => {
+    /** Undefined when the socket took the bytes; else resolves at 'drain' (or the stream's end). No await per message otherwise. */
+    const write = (text: string | Buffer): Promise<void> | undefined => {
       lastWrite = Date.now();
-      if (!out.write(text))
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            out.off('drain', done);
-            stop.signal.removeEventListener('abort', done);
-            resolve();
-          };
-          out.on('drain', done);
-          stop.signal.addEventListener('abort', done, { once: true });
-        });
+      if (out.write(text)) return undefined;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          out.off('drain', done);
+          stop.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        out.on('drain', done);
+        stop.signal.addEventListener('abort', done, { once: true });
+      });
     };
     const ping = options.ping.enabled
       ? setInterval(() => {
@@ -141,7 +142,8 @@ export function trpcSseLane(router: AnyRouter, createContext: ContextFactory, op
         for await (const value of iterable) {
           if (stop.signal.aborted) break;
           const tracked = trackedParts(value);
-          await write(tracked ? message(tracked.data, tracked.id) : message(value, null));
+          const draining = write(tracked ? message(tracked.data, tracked.id) : message(value, null));
+          if (draining) await draining;
         }
         if (!stop.signal.aborted) ended = 'return';
       } catch (cause) {

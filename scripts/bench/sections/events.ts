@@ -24,7 +24,7 @@ import { REPO_ROOT } from '../dataset.js';
 import { runLoad } from '../load.js';
 import { freePort, spawnNode, stopChild, waitForHttp } from '../processes.js';
 import { check, fmtNum, median, type Row } from '../report.js';
-import type { BenchContext, Section } from '../section.js';
+import { type BenchContext, pickedParts, type Section } from '../section.js';
 import { BENCH_ADMIN_EMAIL, BENCH_JWT_SECRET, CHILD_FLAGS, createCustomers, login, type Target } from '../targets.js';
 
 /** Customers the PATCHes rotate over (created through the API at the start: self-contained, no cached dataset). */
@@ -50,10 +50,11 @@ const TARGETS = { ratio: 0.85, p99Ms: 50, rssMb: 100 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startServer(ctx: BenchContext, name: string, recordEvents: boolean, dataDir: string): Promise<Target> {
+async function startServer(ctx: BenchContext, name: string, recordEvents: boolean, dataDir: string, cpuProfDir?: string): Promise<Target> {
   const port = await freePort();
   const password = `Bench-${name}-${process.pid}-9!x`;
-  const child = spawnNode(name, [...CHILD_FLAGS, path.join(REPO_ROOT, 'scripts/bench/events-server.ts')], {
+  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const child = spawnNode(name, [...CHILD_FLAGS, ...profile, path.join(REPO_ROOT, 'scripts/bench/events-server.ts')], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -234,7 +235,11 @@ function openSubscriber(base: string, headers: Record<string, string>, arrivals:
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
 
 async function fanOut(ctx: BenchContext, emails: string[]) {
-  const server = await startServer(ctx, 'events-fanout', true, dataDirFor(ctx, 'events-fanout'));
+  // BENCH_EVENTS_CPU_PROF=DIR: the fan-out server writes a V8 CPU profile there when it stops
+  // (read it with scripts/bench/cpuprofile.ts); its figures are then not comparable.
+  const profileDir = process.env.BENCH_EVENTS_CPU_PROF || undefined;
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  const server = await startServer(ctx, 'events-fanout', true, dataDirFor(ctx, 'events-fanout'), profileDir);
   const subscribers: { close: () => void }[] = [];
   try {
     await createCustomers(server, emails, 'Bench');
@@ -376,7 +381,8 @@ export const eventsSection: Section = {
   byDefault: false,
   async run(ctx) {
     const emails = Array.from({ length: ROWS }, (_, i) => `bench.events.${i}@example.com`);
-    await patchThroughput(ctx, emails);
-    await fanOut(ctx, emails);
+    const runs = pickedParts('BENCH_EVENTS_PARTS', ['throughput', 'fanout'] as const);
+    if (runs('throughput')) await patchThroughput(ctx, emails);
+    if (runs('fanout')) await fanOut(ctx, emails);
   },
 };
