@@ -1,6 +1,6 @@
 import type { CarlyEvent } from '../../client-sdk/src/schemas/events.js';
 import type { EventFeed } from './event-feed.js';
-import { comparePositions, type EventFilter, type EventLog, type LoggedEvent, type Position } from './event-log.js';
+import { comparePositions, type EventFilter, type EventLog, type Position } from './event-log.js';
 
 /** Rows per read when a subscriber catches up from the log itself. */
 const BACKLOG_PAGE = 200;
@@ -128,7 +128,7 @@ class ChangeStream<T> implements AsyncIterableIterator<T, void, undefined> {
   private take(): T {
     const value = this.ready[this.taken++]!;
     if (this.taken === this.ready.length) {
-      this.ready = [];
+      this.ready.length = 0;
       this.taken = 0;
     }
     return value;
@@ -207,11 +207,10 @@ class ChangeStream<T> implements AsyncIterableIterator<T, void, undefined> {
     this.look();
   }
 
-  private push(events: readonly LoggedEvent[], to: Position): void {
+  private push(events: readonly CarlyEvent[], to: Position): void {
     if (this.ended) return;
-    const batch = events.map((e) => e.event);
-    this.options.observer?.pushed(batch);
-    for (const event of batch) this.ready.push(this.options.present(event));
+    this.options.observer?.pushed(events);
+    for (const event of events) this.ready.push(this.options.present(event));
     this.position = to;
     this.hand();
   }
@@ -229,7 +228,10 @@ class ChangeStream<T> implements AsyncIterableIterator<T, void, undefined> {
     if (page.length) {
       await this.options.beforeBatch?.();
       if (this.ended) return false;
-      this.push(page, this.position);
+      this.push(
+        page.map((e) => e.event),
+        this.position,
+      );
     }
     if (full) this.position = page[page.length - 1]!.position;
     else if (head && comparePositions(head.position, this.position) > 0) this.position = head.position;
