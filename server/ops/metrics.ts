@@ -23,9 +23,16 @@ const TRPC_UNKNOWN = 'trpc:unknown';
  * built from the URL (a batch's list of names) would grow without bound and never be freed.
  * Every value is created at start (at zero), so the set never changes while the process serves.
  */
+/** How often the event-loop lag is sampled (`nodejs_eventloop_lag_*`). */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>, extra: Metric[] = []): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // The event-loop lag histogram samples every 100 ms instead of prom-client's 10: its timer wakes
+  // the event loop on each sample, so at 10 ms an idle server woke ~110 times a second (measured:
+  // 1,106 voluntary context switches in 10 s) and a server at a trickle of requests paid a wake-up
+  // between most of them. 100 ms still gives the lag's percentiles per scrape.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   for (const metric of extra) registry.registerMetric(metric);
   const requests = new Counter({
     name: 'carly_requests_total',
