@@ -25,7 +25,7 @@ export interface ChangeStreamOptions<T> {
   /** What the stream yields for one event (the RPC layer's envelope, e.g. tRPC's `tracked`). */
   present: (event: CarlyEvent) => T;
   /** What the stream throws for an error while it runs (the RPC layer's error, e.g. 412 → PRECONDITION_FAILED). */
-  asError?: (err: unknown) => unknown;
+  asError: (err: unknown) => unknown;
   /** Told when the stream starts and ends, and what it pushes (metrics). */
   observer?: { opened(): void; closed(): void; pushed(events: readonly CarlyEvent[]): void };
 }
@@ -36,7 +36,7 @@ export class StreamInterrupted extends Error {
 }
 
 /**
- * Every event after `from` matching `filter`, in commit order, forever: first the backlog
+ * Every event after the start's `from` matching its `filter`, in commit order, forever: first the backlog
  * from the log, then live events from the shared feed. It never loses an event between the
  * two, because each look registers for the next wake-up BEFORE it looks, so an event that
  * arrives while it looks still wakes it; and it never yields one twice, because its position
@@ -178,14 +178,16 @@ class ChangeStream<T> implements AsyncIterableIterator<T, void, undefined> {
         this.busy = true;
         checking.then(
           () => {
-            this.push(live.events, live.position);
+            this.position = live.position;
+            this.push(live.events);
             this.settled();
           },
           (err) => this.settled(err),
         );
         return;
       }
-      this.push(live.events, live.position);
+      this.position = live.position;
+      this.push(live.events);
     }
   }
 
@@ -207,11 +209,11 @@ class ChangeStream<T> implements AsyncIterableIterator<T, void, undefined> {
     this.look();
   }
 
-  private push(events: readonly CarlyEvent[], to: Position): void {
+  /** Hands the events to the reader (the caller has moved the position past them). */
+  private push(events: readonly CarlyEvent[]): void {
     if (this.ended) return;
     this.options.observer?.pushed(events);
     for (const event of events) this.ready.push(this.options.present(event));
-    this.position = to;
     this.hand();
   }
 
@@ -228,18 +230,15 @@ class ChangeStream<T> implements AsyncIterableIterator<T, void, undefined> {
     if (page.length) {
       await this.options.beforeBatch?.();
       if (this.ended) return false;
-      this.push(
-        page.map((e) => e.event),
-        this.position,
-      );
     }
     if (full) this.position = page[page.length - 1]!.position;
     else if (head && comparePositions(head.position, this.position) > 0) this.position = head.position;
+    if (page.length) this.push(page.map((e) => e.event));
     return !full && !feed.covering(this.position, filter);
   }
 
   private fail(err: unknown): void {
-    const error = this.options.asError ? this.options.asError(err) : err;
+    const error = this.options.asError(err);
     const reject = this.rejectTake;
     this.resolveTake = this.rejectTake = null;
     if (reject) reject(error);

@@ -18,7 +18,7 @@ export interface ChangesRequest<T> {
   beforeBatch?: () => Promise<void> | undefined;
   /** What the stream yields per event, and throws for an error while it runs (the RPC layer's envelope and error). */
   present: (event: CarlyEvent) => T;
-  asError?: (err: unknown) => unknown;
+  asError: (err: unknown) => unknown;
 }
 
 /** Reading the event log: pages for pollers, live streams for subscribers. */
@@ -40,8 +40,8 @@ export class EventsService {
   }
 
   /**
-   * The caller's events after `lastEventId` (or from now on), in commit order, in batches as they
-   * commit: every event for an admin or an API key (the procedure admitted them), only its own
+   * The caller's events after `lastEventId` (or from now on), in commit order, as they commit:
+   * every event for an admin or an API key (the procedure admitted them), only its own
    * record's for a customer, one `present`ed value per event. A bad or purged `lastEventId` (400/412)
    * is the stream's first answer, before any event.
    */
@@ -58,7 +58,7 @@ export class EventsService {
       signal: request.signal,
       beforeBatch: request.beforeBatch,
       present: request.present,
-      ...(request.asError ? { asError: request.asError } : {}),
+      asError: request.asError,
       observer: metrics && {
         opened: () => metrics.subscribers.inc(),
         closed: () => metrics.subscribers.dec(),

@@ -13,6 +13,9 @@ const UNMATCHED = 'unmatched';
 const TRPC_BATCH = 'trpc:batch';
 const TRPC_UNKNOWN = 'trpc:unknown';
 
+/** How often the event-loop lag is sampled (`nodejs_eventloop_lag_*`). */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /**
  * Prometheus metrics: per-operation request count and latency, plus Node's process metrics.
  * Each app gets its own registry, so several apps in one process (tests) do not collide.
@@ -23,9 +26,6 @@ const TRPC_UNKNOWN = 'trpc:unknown';
  * built from the URL (a batch's list of names) would grow without bound and never be freed.
  * Every value is created at start (at zero), so the set never changes while the process serves.
  */
-/** How often the event-loop lag is sampled (`nodejs_eventloop_lag_*`). */
-const EVENT_LOOP_SAMPLE_MS = 100;
-
 export function registerMetrics(app: FastifyInstance, procedureNames: Set<string>, extra: Metric[] = []): Registry {
   const registry = new Registry();
   // The event-loop lag histogram samples every 100 ms instead of prom-client's 10: its timer wakes
