@@ -23,6 +23,8 @@ export interface App {
   queryCount: () => number;
   /** bcrypt compares run since start, real or dummy (a diagnostic for tests). */
   passwordCompares: () => number;
+  /** Writes the new customers waiting for the search indexer into the search indexes now (tests; search results never depend on it). */
+  indexSearchNow: () => Promise<void>;
   /**
    * Calls procedures in-process, without HTTP (tRPC's createCaller): the same validation, access
    * rules, idempotency and services as both wires, for fast procedure and service tests. Pass
@@ -73,5 +75,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     createCallerFactory(appRouter)(
       contextFor({ requestId: randomUUID(), ip: '127.0.0.1', userAgent: null, authorization: null, idempotencyKey: null, calls: 1, ...request }),
     );
-  return { http, orm: domain.orm, config, lifecycle, queryCount: domain.queryCount, passwordCompares: domain.passwordCompares, createCaller };
+  return {
+    http,
+    orm: domain.orm,
+    config,
+    lifecycle,
+    queryCount: domain.queryCount,
+    passwordCompares: domain.passwordCompares,
+    indexSearchNow: domain.indexSearchNow,
+    createCaller,
+  };
 }

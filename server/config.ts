@@ -76,6 +76,7 @@ const ConfigSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   SEARCH_WALK_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_WALK_ROWS),
+  SEARCH_INDEX_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(100),
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z
     .string()
@@ -135,8 +136,11 @@ export interface Config {
   /**
    * Rows of the created_at index one rank of a search page may walk (SEARCH_WALK_ROWS) before the
    * search sorts the match set instead (search/customer-search.ts); 0 never walks.
+   * `indexDelayMs` (SEARCH_INDEX_DELAY_MS): how long new customers gather before the search
+   * indexer writes them into the search indexes in one transaction (search/search-indexer.ts);
+   * they are found at once either way.
    */
-  search: { walkRows: number };
+  search: { walkRows: number; indexDelayMs: number };
   auth: {
     jwtSecret: string | undefined;
     bcryptCost: number;
@@ -231,7 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: Math.round(c.WEBHOOK_LEASE_SECONDS * 1000),
     },
     audit: { retentionDays: c.AUDIT_RETENTION_DAYS },
-    search: { walkRows: c.SEARCH_WALK_ROWS },
+    search: { walkRows: c.SEARCH_WALK_ROWS, indexDelayMs: c.SEARCH_INDEX_DELAY_MS },
     auth: {
       jwtSecret: c.JWT_SECRET,
       bcryptCost: c.BCRYPT_COST,

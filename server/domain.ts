@@ -46,6 +46,7 @@ import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { PrivacyService } from './privacy/privacy.service.js';
 import { WalScrubber } from './privacy/sqlite-scrub.js';
 import { CustomerSearch } from './search/customer-search.js';
+import { SearchIndexer } from './search/search-indexer.js';
 import { deriveKey, loadServerSecret } from './secrets.js';
 import { seedSampleData } from './seed.js';
 import type { Tracing } from './tracing/types.js';
@@ -122,11 +123,14 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const idempotency = new IdempotencyStore(emOf, clock, writeLanes ?? null);
   // The chainer's statements always run prepared on a lane (its own when the hot writes go through the ORM).
   const auditChainer = new AuditChainer(emOf, writeLanes ?? new WriteLane(), log);
+  const searchIndexer = new SearchIndexer(emOf, writeLanes ?? new WriteLane(), log, config.search.indexDelayMs);
   const eventMetrics = new EventMetrics();
   /** After a commit that wrote events (a write transaction's, or an import batch's own). */
   const onEventsCommitted = (types: readonly EventType[]) => {
     eventMetrics.recordWritten(types);
     changes.notify();
+    // New customers wait in search_pending for the indexer (an import batch indexes its own).
+    if (types.includes('customer.created')) searchIndexer.wake();
   };
   const writeDeps = {
     clock,
@@ -187,6 +191,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     .add({ name: 'password hasher', stop: () => hasher.close() })
     .add({ name: 'read lane', stop: () => lane.close() })
     .add({ name: 'audit chainer', stop: () => auditChainer.stop() })
+    .add({ name: 'search indexer', start: () => searchIndexer.wake(), stop: () => searchIndexer.stop() })
     .add({ name: 'WAL checkpointer', start: () => checkpointer?.start(), stop: () => checkpointer?.stop() })
     .add({ name: 'erasure WAL scrubber', stop: () => walScrubber.stop() })
     // Mail and reset work queued by answers already sent finishes before the database closes.
@@ -222,6 +227,8 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     config,
     clock,
     orm,
+    /** Writes the new customers waiting in search_pending into the search indexes now (tests; results never depend on it). */
+    indexSearchNow: () => searchIndexer.drain(),
     /** Database statements run since start, through the ORM and the read and write lanes (a diagnostic for tests). */
     queryCount: () => ormQueries + lane.queries + (writeLanes?.queries ?? 0),
     onEventsCommitted,

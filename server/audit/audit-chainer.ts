@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyBaseLogger } from 'fastify';
-import { runInBackground } from '../db/background-work.js';
+import { BackgroundBatches } from '../db/background-batches.js';
 import { isPostgres } from '../db/dialect.js';
 import type { WriteLane } from '../db/write-lane.js';
 import { type ChainedColumns, chainHashOfRow, GENESIS_HASH } from './chain-hash.js';
@@ -111,69 +111,20 @@ async function unchainedLeft(em: EntityManager, lane: WriteLane): Promise<boolea
 /**
  * Runs `chainBatch` soon after every commit that wrote audit entries (`wake`), again shortly
  * while entries wait (for older transactions, or for another instance holding the lock), and
- * every few seconds whatever happens. Runs never overlap within a process.
+ * every few seconds whatever happens (db/background-batches.ts).
  */
-export class AuditChainer {
-  private running: Promise<void> | null = null;
-  private again = false;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly sweep: NodeJS.Timeout;
-  private stopped = false;
-
-  constructor(
-    private readonly emOf: () => EntityManager,
-    private readonly lane: WriteLane,
-    private readonly log: FastifyBaseLogger,
-  ) {
-    this.sweep = setInterval(() => this.wake(), SWEEP_MS);
-    this.sweep.unref();
-  }
-
-  /** Chain soon (commits call this). */
-  wake(delayMs = WAKE_DELAY_MS): void {
-    if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.drain();
-    }, delayMs);
-    this.timer.unref();
-  }
-
-  /** Chains everything chainable now; resolves when done (tests and shutdown wait on it). */
-  drain(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    // The server's own work, not the request whose commit woke it (App.queryCount).
-    this.running = runInBackground(() => this.loop()).finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  private async loop(): Promise<void> {
-    let retry = false;
-    do {
-      this.again = false;
-      try {
-        let run: ChainRun;
-        do run = await chainBatch(this.emOf, this.lane);
-        while (run.chained === BATCH && !this.stopped);
-        retry = run.busy || (!this.stopped && (await unchainedLeft(this.emOf(), this.lane)));
-      } catch (err) {
-        this.log.warn({ err }, 'audit chaining failed; retrying');
-        retry = true;
-      }
-    } while (this.again && !this.stopped);
-    if (retry) this.wake(RETRY_MS);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.sweep);
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+export class AuditChainer extends BackgroundBatches {
+  constructor(emOf: () => EntityManager, lane: WriteLane, log: FastifyBaseLogger) {
+    super(
+      {
+        async runBatch() {
+          const run = await chainBatch(emOf, lane);
+          return run.busy ? 'busy' : run.chained === BATCH ? 'more' : 'done';
+        },
+        workLeft: () => unchainedLeft(emOf(), lane),
+      },
+      { wakeDelayMs: WAKE_DELAY_MS, retryMs: RETRY_MS, sweepMs: SWEEP_MS, failure: 'audit chaining failed; retrying' },
+      log,
+    );
   }
 }

@@ -14,7 +14,7 @@ import { UserEntity } from '../db/user.entity.js';
 import type { WriteTransactions } from '../db/write-transaction.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import type { RequestInfo } from '../identity/request-info.js';
-import { indexCustomer } from '../search/search-writes.js';
+import { newCustomerSearchKeys } from '../search/search-writes.js';
 import type { AuthUser } from './auth-user.js';
 import type { BackgroundWork } from './background.js';
 import type { KeyedMutex } from './keyed-mutex.js';
@@ -106,7 +106,7 @@ export class AuthService {
               ...fields,
               publicId: newCustomerId(),
               ...nameKeys(fields.firstName, fields.lastName),
-              ...(await indexCustomer(tx, fields)),
+              ...newCustomerSearchKeys(fields),
               createdAt: now,
               updatedAt: now,
               version: 1,

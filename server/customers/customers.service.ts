@@ -7,7 +7,7 @@ import { UserEntity } from '../db/user.entity.js';
 import type { WriteLane } from '../db/write-lane.js';
 import type { ChangeLog, WriteTransactions } from '../db/write-transaction.js';
 import { conflict, notFound } from '../errors.js';
-import { forgetReplacedWords, indexCustomer, unindexCustomer } from '../search/search-writes.js';
+import { forgetReplacedWords, indexCustomer, newCustomerSearchKeys, unindexCustomer } from '../search/search-writes.js';
 import { refuseIfAdminRecord } from './admin-record.js';
 import type { CursorCodec } from './cursor.js';
 import { type CustomerRow, changedFields, creationChanges, customerFromRow, nameKeys, newCustomerId, toCustomer } from './customer.mapper.js';
@@ -95,7 +95,7 @@ export class CustomersService {
         return await this.writes.run(async (em, log) => {
           const now = new Date();
           const customer: Customer = { id: newCustomerId(), ...data, createdAt: now, updatedAt: now, version: 1 };
-          await insertCustomer(lane, em, customer, await indexCustomer(em, customer, lane));
+          await insertCustomer(lane, em, customer, newCustomerSearchKeys(customer));
           recordCreated(log, customer);
           return customer;
         });
@@ -105,7 +105,7 @@ export class CustomersService {
           ...data,
           publicId: newCustomerId(),
           ...nameKeys(data.firstName, data.lastName),
-          ...(await indexCustomer(em, data)),
+          ...newCustomerSearchKeys(data),
           createdAt: now,
           updatedAt: now,
           version: 1,

@@ -224,6 +224,9 @@ function knexWriter(orm: MikroORM, knex: Knex, options: WriterOptions): Customer
     async write(values) {
       if (!trx) {
         trx = await knex.transaction();
+        // This batch writes its rows' words into the dictionary itself: its new rows skip the
+        // search indexer's queue (search_pending; see Migration20261207090000).
+        await raw("select set_config('carly.search_direct', 'on', true)", []);
         now = Date.now();
         types = [];
       }

@@ -152,6 +152,10 @@ export class SqliteImportBatches {
 
   begin(): void {
     this.db.exec('begin immediate');
+    // This batch writes its rows' words into the dictionary itself: its new rows go straight into
+    // FTS5 instead of waiting for the search indexer (the marker never commits; see
+    // Migration20261207090000).
+    this.db.exec('insert into search_direct (marker) values (1)');
     this.now = Date.now();
     this.types = [];
   }
@@ -196,6 +200,7 @@ export class SqliteImportBatches {
 
   /** Commits the open transaction; answers the types of the events it recorded, in order. */
   commit(): EventType[] {
+    this.db.exec('delete from search_direct');
     this.db.exec('commit');
     const types = this.types;
     this.types = [];

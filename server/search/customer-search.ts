@@ -7,6 +7,7 @@ import { CUSTOMER_COLUMNS, type CustomerRow, customerFromRow } from '../customer
 import { type IndexPosition, type WalkedRow, walkNewest } from './index-walk.js';
 import { parseOrReject } from './query-filter.js';
 import { ALL_IDS, QuerySql } from './query-sql.js';
+import { wordsOf } from './search-keys.js';
 import { dialectOf, ftsPhrase, likeContains, type SearchDialect } from './word-index.js';
 
 type Rank = 0 | 1;
@@ -106,7 +107,8 @@ export class CustomerSearch {
 
   private async plan(em: EntityManager, query: QueryNode | undefined, q: string | undefined): Promise<Plan> {
     const qWords = q === undefined ? [] : [...new Set(words(q))];
-    const typos = await Promise.all(qWords.map((w) => this.typoWords(em, w)));
+    const fresh = qWords.some((w) => charLength(w) >= TYPO_MIN_LENGTH) ? await this.pendingWords(em) : [];
+    const typos = await Promise.all(qWords.map((w) => this.typoWords(em, w, fresh)));
     return { dialect: dialectOf(em), query, words: qWords, typos, ranks: typos.some((t) => t.length > 0) ? [0, 1] : [0] };
   }
 
@@ -228,7 +230,14 @@ export class CustomerSearch {
       for (const a of alternatives.filter((x) => x.short)) sets.push(`select id from customers where instr(search_words, ${sql.bind(a.prefix)}) > 0`);
       const terms = joined === undefined ? [] : [sql.ftsQuery(joined)];
       for (const a of alternatives.filter((x) => !x.short)) terms.push(`(${[a.prefix, ...a.typos].map((n) => `search_words : ${ftsPhrase(n)}`).join(' OR ')})`);
-      if (terms.length) sets.push(sql.fts(terms.join(' AND ')));
+      const long = alternatives.filter((x) => !x.short);
+      // The same test on the rows FTS5 does not hold yet: each word's prefix or typo words as substrings.
+      const pending = () =>
+        [
+          ...(joined === undefined ? [] : [sql.matches(joined)]),
+          ...long.map((a) => `(${[a.prefix, ...a.typos].map((n) => sql.contains('c.search_words', n)).join(' or ')})`),
+        ].join(' and ');
+      if (terms.length) sets.push(sql.fts(terms.join(' AND '), pending));
     }
     // No query and no q word (`q=!!!`): every customer.
     if (sets.length === 0) return ALL_IDS;
@@ -236,11 +245,12 @@ export class CustomerSearch {
   }
 
   /**
-   * The dictionary words within one edit of `word` (5+ characters) that it is not a prefix of:
-   * the word and its one-deletion variants looked up in search_words (symmetric delete), each
+   * The customer words within one edit of `word` (5+ characters) that it is not a prefix of:
+   * the word and its one-deletion variants looked up in the dictionary (search_words, symmetric
+   * delete), plus `fresh`, the words of new customers the dictionary does not hold yet; each
    * candidate checked by optimal string alignment distance here.
    */
-  private async typoWords(em: EntityManager, word: string): Promise<string[]> {
+  private async typoWords(em: EntityManager, word: string, fresh: readonly string[]): Promise<string[]> {
     if (charLength(word) < TYPO_MIN_LENGTH) return [];
     const variants = [word, ...oneDeletions(word)];
     const rows = await this.run<{ word: string }[]>(
@@ -249,7 +259,23 @@ export class CustomerSearch {
       `select distinct word from search_words where variant in (${variants.map(() => '?').join(', ')})`,
       variants,
     );
-    return rows.map((r) => r.word).filter((w) => matchFreeText(word, w) === 'typo');
+    const candidates = new Set([...rows.map((r) => r.word), ...fresh]);
+    return [...candidates].filter((w) => matchFreeText(word, w) === 'typo');
+  }
+
+  /**
+   * The distinct words of the customers waiting for the search indexer (search-indexer.ts): the
+   * dictionary has not got them yet. A batch of recent creates at most.
+   */
+  private async pendingWords(em: EntityManager): Promise<string[]> {
+    const join = dialectOf(em) === 'sqlite' ? 'cross join' : 'join';
+    const rows = await this.run<{ search_words: string }[]>(
+      em,
+      'typos',
+      `select c.search_words from search_pending p ${join} customers c on c.id = p.customer_id`,
+      [],
+    );
+    return [...new Set(rows.flatMap((r) => wordsOf(r.search_words)))];
   }
 
   private async run<T>(em: EntityManager, kind: SearchStatement['kind'], text: string, params: unknown[]): Promise<T> {

@@ -110,9 +110,14 @@ export class QuerySql {
     return node.op === '~' ? like : `(${like} and ${column} = ${this.bind(node.folded)})`;
   }
 
-  /** The ids whose FTS5 row matches an FTS5 query (SQLite). */
-  fts(match: string): string {
-    return `select rowid as id from customers_search where customers_search match ${this.bind(match)}`;
+  /**
+   * The ids whose FTS5 row matches an FTS5 query (SQLite), and the new customers FTS5 does not
+   * hold yet (search_pending, see search/search-indexer.ts) for which `pending` holds: the same
+   * test as a condition on the row `c`, called after the match is bound (parameters bind in order).
+   */
+  fts(match: string, pending: () => string): string {
+    const indexed = `select rowid as id from customers_search where customers_search match ${this.bind(match)}`;
+    return `${indexed} union all ${PENDING_ROWS} where ${pending()}`;
   }
 
   private clause(c: Clause): string {
@@ -129,7 +134,8 @@ export class QuerySql {
       if (this.dialect === 'postgresql')
         return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))} and ${column} = ${this.bind(c.folded)}`;
       if (charLength(c.folded) < 3) return `select id from customers where ${column} = ${this.bind(c.folded)}`;
-      return `select c.id from (${this.fts(`${column} : ${ftsPhrase(c.folded)}`)}) as f join customers c on c.id = f.id where c.${column} = ${this.bind(c.folded)}`;
+      const found = this.fts(`${column} : ${ftsPhrase(c.folded)}`, () => this.rowClause(c));
+      return `select c.id from (${found}) as f cross join customers c on c.id = f.id where c.${column} = ${this.bind(c.folded)}`;
     }
     if (!trigram) {
       return this.dialect === 'postgresql'
@@ -137,7 +143,7 @@ export class QuerySql {
         : `select id from customers where instr(${column}, ${this.bind(c.folded)}) > 0`;
     }
     if (this.dialect === 'postgresql') return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))}`;
-    return this.fts(`${column} : ${ftsPhrase(c.folded)}`);
+    return this.fts(`${column} : ${ftsPhrase(c.folded)}`, () => this.rowClause(c));
   }
 
   /** One clause as a condition on the row `c` (the set form's exact checks, without its index step). */
@@ -169,9 +175,11 @@ export class QuerySql {
       text += ` and ${op === ':' ? '' : 'strpos('}(metadata_fold::jsonb ->> ${this.bind(key)})`;
       return text + (op === ':' ? ` = ${this.bind(folded)}` : `, ${this.bind(folded)}) > 0`);
     }
-    const candidates = this.fts(needles.map((n) => `metadata_fold : ${ftsPhrase(n)}`).join(' AND '));
+    const candidates = this.fts(needles.map((n) => `metadata_fold : ${ftsPhrase(n)}`).join(' AND '), () =>
+      needles.map((n) => this.contains('c.metadata_fold', n)).join(' and '),
+    );
     // json_each's key is the key unescaped; the FTS match only narrowed the rows.
-    let text = `select c.id from (${candidates}) as f join customers c on c.id = f.id `;
+    let text = `select c.id from (${candidates}) as f cross join customers c on c.id = f.id `;
     text += `where exists (select 1 from json_each(c.metadata_fold) as j where j.key = ${this.bind(key)} and j.type = 'text' and `;
     return text + (op === ':' ? `j.value = ${this.bind(folded)})` : `instr(j.value, ${this.bind(folded)}) > 0)`);
   }
@@ -203,6 +211,13 @@ function mergeDateRanges(items: QueryNode[]): QueryNode[] {
   }
   return out;
 }
+
+/**
+ * The new customers FTS5 does not hold yet, as rows `c` to test (SQLite): search_pending is a
+ * batch of recent creates at most, and CROSS JOIN keeps it the outer loop (never a scan of
+ * customers probing search_pending).
+ */
+export const PENDING_ROWS = 'select c.id from search_pending p cross join customers c on c.id = p.customer_id';
 
 /** Every customer id (a negation's universe): a walk of the smallest index. */
 export const ALL_IDS = 'select id from customers';

@@ -30,7 +30,7 @@ const LANE = {
 };
 
 /** Adds words to the typo dictionary on the write lane: the rows `addToDictionary` adds. */
-async function addWordsOnLane(lane: WriteLane, em: EntityManager, words: Iterable<string>): Promise<void> {
+export async function addWordsOnLane(lane: WriteLane, em: EntityManager, words: Iterable<string>): Promise<void> {
   const rows = dictionaryRows(words);
   if (!rows.length) return;
   const params = isPostgres(em) ? [rows.map(([v]) => v), rows.map(([, w]) => w)] : [JSON.stringify(rows)];
@@ -48,8 +48,16 @@ const laneExecute =
   };
 
 /**
- * What every writer of customers calls, in its own transaction (search is immediate): the
- * folded columns for the row it writes, and the row's words for the typo dictionary.
+ * The folded columns of a customer a writer creates. Nothing else: the new row waits in
+ * search_pending (a trigger puts it there) until the search indexer (search-indexer.ts) writes
+ * its words into the typo dictionary and, on SQLite, its text into FTS5, a batch of creates per
+ * transaction. Searches test pending rows directly, so the customer is found at once.
+ */
+export const newCustomerSearchKeys = (fields: SearchedFields): SearchKeys => (SEARCH_WRITES_OFF ? NO_KEYS : searchKeys(fields));
+
+/**
+ * What every writer of an existing customer calls, in its own transaction (search is immediate):
+ * the folded columns for the row it writes, and the row's words for the typo dictionary.
  * The trigram indexes (FTS5 on SQLite via triggers, GIN on PostgreSQL) follow the row by themselves.
  */
 export async function indexCustomer(em: EntityManager, fields: SearchedFields, lane: WriteLane | null = null): Promise<SearchKeys> {

@@ -11,6 +11,7 @@ import { Migration20261206171500 } from './Migration20261206171500.js';
 import { Migration20261206172253 } from './Migration20261206172253.js';
 import { Migration20261206174253 } from './Migration20261206174253.js';
 import { Migration20261207013000 } from './Migration20261207013000.js';
+import { Migration20261207090000 } from './Migration20261207090000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
@@ -24,4 +25,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261206172253', class: Migration20261206172253 },
   { name: 'Migration20261206174253', class: Migration20261206174253 },
   { name: 'Migration20261207013000', class: Migration20261207013000 },
+  { name: 'Migration20261207090000', class: Migration20261207090000 },
 ];

@@ -10,4 +10,5 @@ export const migrationNames: readonly string[] = [
   'Migration20261206172251',
   'Migration20261206174252',
   'Migration20261207013000',
+  'Migration20261207090000',
 ];

@@ -1,0 +1,86 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { FastifyBaseLogger } from 'fastify';
+import { BackgroundBatches, type BatchOutcome } from '../db/background-batches.js';
+import { isPostgres } from '../db/dialect.js';
+import type { WriteLane } from '../db/write-lane.js';
+import { FTS_COLUMNS } from './fts-columns.js';
+import { wordsOf } from './search-keys.js';
+import { addWordsOnLane } from './search-writes.js';
+
+/** New customers indexed per transaction. */
+export const INDEX_BATCH = 500;
+/** When pending rows are held by another instance's run (PostgreSQL), or a run failed. */
+const RETRY_MS = 250;
+/** New customers another process created (or a wake-up missed) are indexed by then. */
+const SWEEP_MS = 5_000;
+
+const FTS_LIST = FTS_COLUMNS.join(', ');
+
+/** The indexer's statements, prepared once on the write lane (db/write-lane.ts). */
+const LANE = {
+  // SQLite has one writer at a time: the batch is simply the oldest pending rows. CROSS JOIN
+  // keeps search_pending (small) as the outer loop whatever the planner guesses of its size.
+  take: {
+    name: 'carly_search_index_take',
+    sql: {
+      sqlite: `select p.customer_id as id, c.search_words from search_pending p cross join customers c on c.id = p.customer_id order by p.customer_id limit ${INDEX_BATCH}`,
+      // Several instances: each takes rows no other run holds, and deletes them as it takes them.
+      postgresql:
+        'with taken as (delete from search_pending where customer_id in ' +
+        `(select customer_id from search_pending order by customer_id limit ${INDEX_BATCH} for update skip locked) returning customer_id) ` +
+        'select c.id, c.search_words from taken join customers c on c.id = taken.customer_id',
+    },
+  },
+  // SQLite only: the rows' current text into FTS5 (external content: it reads what it is given).
+  fts: {
+    name: 'carly_search_index_fts',
+    sql: `insert into customers_search (rowid, ${FTS_LIST}) select id, ${FTS_LIST} from customers where id in (select value from json_each(?))`,
+  },
+  done: { name: 'carly_search_index_done', sql: 'delete from search_pending where customer_id in (select value from json_each(?))' },
+  left: { name: 'carly_search_index_left', sql: 'select 1 as found from search_pending limit 1' },
+};
+
+/**
+ * Indexes one batch of new customers, in one transaction: their words into the typo dictionary
+ * (each distinct word of the batch once) and, on SQLite, their text into FTS5; then they leave
+ * search_pending. Until then searches test them directly (customer-search.ts), so what this
+ * changes is cost, never results: one FTS5 segment and one dictionary statement per batch
+ * instead of per create.
+ */
+export async function indexPendingBatch(emOf: () => EntityManager, lane: WriteLane): Promise<number> {
+  const em = emOf();
+  const postgres = isPostgres(em);
+  return em.transactional(async (tx) => {
+    const rows = await lane.all<{ id: number | string; search_words: string }>(tx, LANE.take, []);
+    if (!rows.length) return 0;
+    if (!postgres) await lane.run(tx, LANE.fts, [JSON.stringify(rows.map((r) => Number(r.id)))]);
+    await addWordsOnLane(lane, tx, new Set(rows.flatMap((r) => wordsOf(r.search_words))));
+    if (!postgres) await lane.run(tx, LANE.done, [JSON.stringify(rows.map((r) => Number(r.id)))]);
+    return rows.length;
+  });
+}
+
+/** Whether new customers wait for the indexer (committed, not yet indexed). */
+async function pendingLeft(em: EntityManager, lane: WriteLane): Promise<boolean> {
+  return (await lane.one(em, LANE.left, [])) !== null;
+}
+
+/**
+ * Runs `indexPendingBatch` shortly after commits that created customers (`wake`), and every few
+ * seconds whatever happens (db/background-batches.ts). `delayMs` is SEARCH_INDEX_DELAY_MS: how
+ * long the creates of a moment gather before one transaction indexes them.
+ */
+export class SearchIndexer extends BackgroundBatches {
+  constructor(emOf: () => EntityManager, lane: WriteLane, log: FastifyBaseLogger, delayMs: number) {
+    super(
+      {
+        async runBatch(): Promise<BatchOutcome> {
+          return (await indexPendingBatch(emOf, lane)) === INDEX_BATCH ? 'more' : 'done';
+        },
+        workLeft: () => pendingLeft(emOf(), lane),
+      },
+      { wakeDelayMs: delayMs, retryMs: Math.max(RETRY_MS, delayMs), sweepMs: Math.max(SWEEP_MS, delayMs), failure: 'search indexing failed; retrying' },
+      log,
+    );
+  }
+}
