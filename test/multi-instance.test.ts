@@ -181,6 +181,33 @@ describe.skipIf(!usingPostgres())(postgresOnly('two instances on one PostgreSQL 
       expect(Number(events[0]!.n)).toBe(1);
     }
   });
+
+  it("customers created through both instances are found by a typo search on either at once; the instances' indexers empty the queue", async () => {
+    const auth = { a: bearer(await adminToken(a)), b: bearer(await adminToken(b)) };
+    const created = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const server = i % 2 ? b : a;
+        return rest(server.url, 'POST', '/customers', newCustomer({ lastName: 'Wexleyford' }), i % 2 ? auth.b : auth.a);
+      }),
+    );
+    for (const r of created) expect(r.status).toBe(200);
+    const emails = created.map((r) => r.body.email as string).sort();
+    // Before, during and after the indexers' runs: the same 40, whichever instance answers.
+    const found = async (server: ServerProcess, headers: Record<string, string>) => {
+      const r = await rest(server.url, 'GET', '/customers/search?q=wexlyford&limit=100', undefined, headers);
+      expect(r.status).toBe(200);
+      return (r.body.items as { email: string }[]).map((c) => c.email).sort();
+    };
+    expect(await found(b, auth.b)).toEqual(emails);
+    expect(await found(a, auth.a)).toEqual(emails);
+    const deadline = Date.now() + 10_000;
+    while (Number((await query<{ n: string }>(url, 'select count(*) as n from search_pending'))[0]!.n) > 0 && Date.now() < deadline) await sleep(100);
+    expect(Number((await query<{ n: string }>(url, 'select count(*) as n from search_pending'))[0]!.n)).toBe(0);
+    const word = await query<{ n: string }>(url, "select count(*) as n from search_words where variant = 'wexleyford' and word = 'wexleyford'");
+    expect(Number(word[0]!.n)).toBe(1);
+    expect(await found(a, auth.a)).toEqual(emails);
+    expect(await found(b, auth.b)).toEqual(emails);
+  });
 });
 
 describe.skipIf(!usingPostgres())(postgresOnly('instances starting at once on an empty PostgreSQL database (four in one process: the tightest race)'), () => {

@@ -3,9 +3,11 @@
  * the durable work Carly does per create and per PATCH, on a copy of Carly's own migrated file
  * (same schema, indexes, FTS5 triggers), with Carly's connection pragmas:
  * - a bearer JWT (HS256) verified and its session looked up (the read lane's statement);
- * - one transaction: the customers row with its search columns (Carly's own `searchKeys`; the FTS5
- *   index follows by trigger), the typo dictionary's rows (`dictionaryRows`, insert or ignore),
- *   on PATCH the replaced words no other customer has removed, the change event, and the audit
+ * - one transaction: the customers row with its search columns (Carly's own `searchKeys`; a new
+ *   row joins search_pending by trigger, and 100 ms later one transaction per 500 such rows writes
+ *   them into FTS5 and their words' dictionary rows, as Carly's search indexer does; on PATCH the
+ *   FTS5 index follows by trigger, the typo dictionary's rows are inserted or ignored and
+ *   the replaced words no other customer has removed), the change event, and the audit
  *   entry salted and digested (`personalDigest`) and hash-chained (`chainHash`) in place;
  * - with an `Idempotency-Key`: the key claimed by a unique insert before, its answer stored in
  *   the same transaction;
@@ -22,6 +24,7 @@ import type { Address } from '../../client-sdk/src/schemas/customer.js';
 import { chainHash, GENESIS_HASH, newSalt, personalDigest } from '../../server/audit/chain-hash.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../../server/db/wal-checkpointer.js';
 import { canonicalJson } from '../../server/idempotency/fingerprint.js';
+import { FTS_COLUMNS } from '../../server/search/fts-columns.js';
 import {
   customerWords,
   DICTIONARY_MIN_LENGTH,
@@ -238,7 +241,7 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
   if (byEmail.get(fields.email)) return null;
   const now = Date.now();
   const publicId = `cus_${now.toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
-  addWords(fields);
+  // The row joins search_pending by trigger; indexPending (below) writes FTS5 and the dictionary.
   insertCustomer.run(
     publicId,
     fields.email,
@@ -266,6 +269,36 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
   if (keyId !== null) completeKey.run(JSON.stringify({ json: customer }), keyId);
   return customer;
 });
+
+/**
+ * Carly's search indexer (server/search/search-indexer.ts), the same work: 100 ms after a create,
+ * the pending rows' text into FTS5, their distinct words' dictionary rows, out of search_pending,
+ * one transaction per 500 rows.
+ */
+const takePending = db.prepare<[], { id: number; search_words: string }>(
+  'select p.customer_id as id, c.search_words from search_pending p cross join customers c on c.id = p.customer_id order by p.customer_id limit 500',
+);
+const ftsList = FTS_COLUMNS.join(', ');
+const indexFts = db.prepare(
+  `insert into customers_search (rowid, ${ftsList}) select id, ${ftsList} from customers where id in (select value from json_each(?))`,
+);
+const pendingDone = db.prepare('delete from search_pending where customer_id in (select value from json_each(?))');
+const indexPending = db.transaction((): number => {
+  const rows = takePending.all();
+  if (!rows.length) return 0;
+  const ids = JSON.stringify(rows.map((r) => r.id));
+  indexFts.run(ids);
+  for (const [variant, word] of dictionaryRows(new Set(rows.flatMap((r) => wordsOf(r.search_words))))) addWord.run(variant, word);
+  pendingDone.run(ids);
+  return rows.length;
+});
+let indexTimer: NodeJS.Timeout | null = null;
+const wakeIndexer = () => {
+  indexTimer ??= setTimeout(() => {
+    indexTimer = null;
+    while (indexPending() === 500);
+  }, 100);
+};
 
 const update = db.transaction((email: string, patch: Record<string, unknown>, caller: Caller): Customer | null => {
   const row = byEmail.get(email);
@@ -342,6 +375,7 @@ const server = http.createServer((req, res) => {
       }
       const customer = create(input, caller, keyId);
       if (!customer) return send(res, 409, '{"code":"CONFLICT","message":"Exists"}');
+      wakeIndexer();
       return send(res, 200, JSON.stringify(customer));
     }
     if (req.method === 'PATCH' && url.startsWith('/customers/')) {

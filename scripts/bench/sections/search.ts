@@ -362,7 +362,9 @@ export const searchSection: Section = {
               )
             ).rows.map((r) => r.name);
             for (const n of gone) await c.query(`drop index "${n}"`);
-            return gone.map((n) => `index ${n}`);
+            // New rows' queue for the search indexer (its dictionary writes): a create without search adds no row there.
+            await c.query('drop trigger customers_search_pending on customers');
+            return [...gone.map((n) => `index ${n}`), 'trigger customers_search_pending'];
           }),
         async openEm() {
           const orm = await openDatabase({ kind: 'postgresql', url: withDb(adminUrl, onDb) });
