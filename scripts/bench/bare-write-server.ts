@@ -272,7 +272,7 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
 
 /**
  * Carly's search indexer (server/search/search-indexer.ts), the same work: 100 ms after a create,
- * the pending rows' text into FTS5, their distinct words' dictionary rows, out of search_pending,
+ * the pending rows' text into FTS5, the dictionary rows of their distinct words it lacks, out of search_pending,
  * one transaction per 500 rows.
  */
 const takePending = db.prepare<[], { id: number; search_words: string }>(
@@ -282,13 +282,16 @@ const ftsList = FTS_COLUMNS.join(', ');
 const indexFts = db.prepare(
   `insert into customers_search (rowid, ${ftsList}) select id, ${ftsList} from customers where id in (select value from json_each(?))`,
 );
+const knownWord = db.prepare<[string, string], { found: number }>('select 1 as found from search_words where variant = ? and word = ?');
 const pendingDone = db.prepare('delete from search_pending where customer_id in (select value from json_each(?))');
 const indexPending = db.transaction((): number => {
   const rows = takePending.all();
   if (!rows.length) return 0;
   const ids = JSON.stringify(rows.map((r) => r.id));
   indexFts.run(ids);
-  for (const [variant, word] of dictionaryRows(new Set(rows.flatMap((r) => wordsOf(r.search_words))))) addWord.run(variant, word);
+  const words = new Set(rows.flatMap((r) => wordsOf(r.search_words)));
+  for (const [variant, word] of dictionaryRows([...words].filter((w) => charLength(w) >= DICTIONARY_MIN_LENGTH && !knownWord.get(w, w))))
+    addWord.run(variant, word);
   pendingDone.run(ids);
   return rows.length;
 });

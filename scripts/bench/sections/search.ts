@@ -11,7 +11,7 @@ import { emailFor, ensureDataset, rowFor, workingCopy } from '../dataset.js';
 import { GOALS } from '../goals.js';
 import type { LoadResult } from '../load.js';
 import { check, fmtInt, fmtMs, fmtNum, median } from '../report.js';
-import { type BenchContext, getJson, isValid, measure, medianRatio, type Section, summarise } from '../section.js';
+import { type BenchContext, getJson, isValid, measure, medianRatio, pickedParts, type Section, summarise } from '../section.js';
 import { startCarly, type Target } from '../targets.js';
 import { ensurePgDataset, withClient, withDb } from './postgres.js';
 
@@ -173,119 +173,130 @@ async function runDialect(ctx: BenchContext, rows: number, setup: DialectSetup) 
   try {
     const on = await startCarly({ ...setup.withSearch, name: `${section}-on`, entry: 'scripts/bench/search-server.ts' });
     started.push(on);
-
-    // Every shape answers, and what the database does for it (plan, rows read, rows matched).
-    const orm = await setup.openEm();
-    const facts = new Map<string, PlanFacts>();
-    try {
-      for (const shape of list) {
-        const probe = await getJson(on.base + path_(shape.params), on.headers);
-        if (probe.status !== 200) throw new Error(`search preflight ${shape.key}: ${probe.status} ${probe.text.slice(0, 300)}`);
-        const f = await planFacts(orm.em, dialect, shape, walkRows());
-        facts.set(shape.key, f);
-        ctx.log(
-          `  ${label} ${shape.key.padEnd(20)} ${String(probe.body?.items?.length ?? 0).padStart(2)} on page 1, ${fmtInt(f.matched)} matched` +
-            `${Number.isFinite(f.rowsTouched) ? `, ${fmtInt(f.rowsTouched)} customers rows read` : ''}${f.scans ? ', SCANS customers' : ''}`,
-        );
-        ctx.log(`      plan: ${f.steps.join(' | ')}`);
-        if (f.scans && shape.kind !== 'baseline') ctx.report.problem(`search ${label} ${shape.key}: the plan scans customers: ${f.steps.join(' | ')}`);
-      }
-    } finally {
-      await orm.close();
-    }
-
-    // Latency per shape at one connection; the baseline in every round.
-    if (ctx.options.warmup > 0)
-      for (const shape of list)
-        await measure(ctx, `warm-up ${shape.key}`, on, [path_(shape.params)], { connections: 1, duration: Math.min(2, ctx.options.warmup), warmUp: true });
-    const runs = new Map<string, LoadResult[]>(list.map((s) => [s.key, []]));
-    for (let round = 1; round <= ctx.options.rounds; round++) {
-      for (const shape of list) runs.get(shape.key)!.push(await measure(ctx, `${label} ${shape.key} r${round}`, on, [path_(shape.params)], { connections: 1 }));
-    }
-    const baseline = runs.get('full-scan-baseline')!;
-    for (const shape of list) {
-      const r = runs.get(shape.key)!;
-      const f = facts.get(shape.key)!;
-      const p95 = median(r.filter(isValid).map((x) => x.p95));
-      const vsBaseline = shape.kind === 'baseline' ? NaN : medianRatio(r, baseline, (x) => x.p95);
-      ctx.report.add({
-        ...summarise(
-          section,
-          shape.key,
-          `${shape.kind}: ${[shape.params.query && `query=${shape.params.query}`, shape.params.q && `q=${shape.params.q}`].filter(Boolean).join(' ')}`,
-          r,
-          shape.kind === 'baseline' ? [] : [check('p95 ms', p95, '<=', GOALS.search.p95Ms)],
-          [
-            shape.kind === 'baseline' ? null : `p95 ÷ full-scan p95 ${fmtNum(vsBaseline, 3)}`,
-            `${fmtInt(f.matched)} matched`,
-            Number.isFinite(f.rowsTouched) ? `${fmtInt(f.rowsTouched)} rows read` : null,
-            f.scans ? 'seq scan' : 'index only',
-            note,
-          ]
-            .filter(Boolean)
-            .join('; '),
-        ),
-        p95,
-      });
-    }
-
-    // A create with the search structures vs without them: same entry, same data, one switch.
-    const removed = await setup.stripSearch();
-    ctx.log(`  ${label} baseline database without: ${removed.join(', ')}`);
-    const off = await startCarly({
-      ...setup.withoutSearch,
-      name: `${section}-off`,
-      entry: 'scripts/bench/search-server.ts',
-      env: { ...setup.withoutSearch.env, BENCH_SEARCH_WRITES: 'off' },
-    });
-    started.push(off);
-    const creates: Record<'on' | 'off', LoadResult[]> = { on: [], off: [] };
-    const post = (t: Target, tag: string, title: string, warmUp = false) =>
-      measure(ctx, title, t, ['/customers'], {
-        method: 'POST',
-        bodies: createBodies(tag, CREATE_BODIES),
-        headers: { ...t.headers, 'content-type': 'application/json' },
-        connections: CREATE_CONNECTIONS,
-        warmUp,
-        ...(setup.dbPids ? { dbPids: setup.dbPids } : {}),
-        ...(warmUp ? { duration: Math.min(3, ctx.options.warmup) } : {}),
-      });
-    const runId = randomBytes(3).toString('hex');
-    if (ctx.options.warmup > 0)
-      for (const [w, t] of [
-        ['on', on],
-        ['off', off],
-      ] as const)
-        await post(t, `warm-${w}-${runId}`, `warm-up create ${w}`, true);
-    for (let round = 1; round <= ctx.options.rounds; round++) {
-      const order = round % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const);
-      for (const w of order) creates[w].push(await post(w === 'on' ? on : off, `r${round}-${w}-${runId}`, `${label} create search ${w} r${round}`));
-    }
-    const systemUs = (r: LoadResult) => r.cpuUsPerReq + (Number.isFinite(r.dbCpuUsPerReq) ? r.dbCpuUsPerReq : 0);
-    const cpuRatio = medianRatio(creates.on, creates.off, systemUs);
-    const serverRatio = medianRatio(creates.on, creates.off, (r) => r.cpuUsPerReq);
-    const rpsRatio = medianRatio(creates.off, creates.on, (r) => r.rps);
-    for (const w of ['off', 'on'] as const) {
-      ctx.report.add({
-        ...summarise(
-          section,
-          `create-search-${w}`,
-          'POST /customers',
-          creates[w],
-          w === 'on' ? [check(`cpu/create on÷off${dialect === 'postgresql' ? ' (server+db)' : ''}`, cpuRatio, '<=', GOALS.search.createCpuRatio)] : [],
-          w === 'on'
-            ? `server-only cpu ratio ${fmtNum(serverRatio)}; req/s off÷on ${fmtNum(rpsRatio)}; ${CREATE_CONNECTIONS} conns; ${note}`
-            : `search writes off, ${removed.length} search structures dropped; ${CREATE_CONNECTIONS} conns; ${note}`,
-        ),
-        p95: median(creates[w].filter(isValid).map((x) => x.p95)),
-      });
-    }
-    ctx.log(
-      `  ${label} create cpu per request on ÷ off: ${fmtNum(cpuRatio)} (server only ${fmtNum(serverRatio)}); p95 on ${fmtMs(median(creates.on.filter(isValid).map((x) => x.p95)))} ms`,
-    );
+    const wanted = pickedParts('BENCH_SEARCH_PARTS', ['shapes', 'create'] as const);
+    if (wanted('shapes')) await measureShapes(ctx, setup, on, label, section, note, list);
+    if (wanted('create')) await measureCreates(ctx, setup, on, started, label, section, note);
   } finally {
     await Promise.all(started.map((t) => t.stop()));
   }
+}
+
+/** Each shape's plan facts, then its latency at one connection beside the full-scan baseline. */
+async function measureShapes(ctx: BenchContext, setup: DialectSetup, on: Target, label: string, section: string, note: string, list: Shape[]) {
+  const { dialect } = setup;
+  // Every shape answers, and what the database does for it (plan, rows read, rows matched).
+  const orm = await setup.openEm();
+  const facts = new Map<string, PlanFacts>();
+  try {
+    for (const shape of list) {
+      const probe = await getJson(on.base + path_(shape.params), on.headers);
+      if (probe.status !== 200) throw new Error(`search preflight ${shape.key}: ${probe.status} ${probe.text.slice(0, 300)}`);
+      const f = await planFacts(orm.em, dialect, shape, walkRows());
+      facts.set(shape.key, f);
+      ctx.log(
+        `  ${label} ${shape.key.padEnd(20)} ${String(probe.body?.items?.length ?? 0).padStart(2)} on page 1, ${fmtInt(f.matched)} matched` +
+          `${Number.isFinite(f.rowsTouched) ? `, ${fmtInt(f.rowsTouched)} customers rows read` : ''}${f.scans ? ', SCANS customers' : ''}`,
+      );
+      ctx.log(`      plan: ${f.steps.join(' | ')}`);
+      if (f.scans && shape.kind !== 'baseline') ctx.report.problem(`search ${label} ${shape.key}: the plan scans customers: ${f.steps.join(' | ')}`);
+    }
+  } finally {
+    await orm.close();
+  }
+
+  // Latency per shape at one connection; the baseline in every round.
+  if (ctx.options.warmup > 0)
+    for (const shape of list)
+      await measure(ctx, `warm-up ${shape.key}`, on, [path_(shape.params)], { connections: 1, duration: Math.min(2, ctx.options.warmup), warmUp: true });
+  const runs = new Map<string, LoadResult[]>(list.map((s) => [s.key, []]));
+  for (let round = 1; round <= ctx.options.rounds; round++) {
+    for (const shape of list) runs.get(shape.key)!.push(await measure(ctx, `${label} ${shape.key} r${round}`, on, [path_(shape.params)], { connections: 1 }));
+  }
+  const baseline = runs.get('full-scan-baseline')!;
+  for (const shape of list) {
+    const r = runs.get(shape.key)!;
+    const f = facts.get(shape.key)!;
+    const p95 = median(r.filter(isValid).map((x) => x.p95));
+    const vsBaseline = shape.kind === 'baseline' ? NaN : medianRatio(r, baseline, (x) => x.p95);
+    ctx.report.add({
+      ...summarise(
+        section,
+        shape.key,
+        `${shape.kind}: ${[shape.params.query && `query=${shape.params.query}`, shape.params.q && `q=${shape.params.q}`].filter(Boolean).join(' ')}`,
+        r,
+        shape.kind === 'baseline' ? [] : [check('p95 ms', p95, '<=', GOALS.search.p95Ms)],
+        [
+          shape.kind === 'baseline' ? null : `p95 ÷ full-scan p95 ${fmtNum(vsBaseline, 3)}`,
+          `${fmtInt(f.matched)} matched`,
+          Number.isFinite(f.rowsTouched) ? `${fmtInt(f.rowsTouched)} rows read` : null,
+          f.scans ? 'seq scan' : 'index only',
+          note,
+        ]
+          .filter(Boolean)
+          .join('; '),
+      ),
+      p95,
+    });
+  }
+}
+
+/** POST /customers on the measured server vs a baseline server on a copy without the search structures. */
+async function measureCreates(ctx: BenchContext, setup: DialectSetup, on: Target, started: Target[], label: string, section: string, note: string) {
+  const { dialect } = setup;
+  // A create with the search structures vs without them: same entry, same data, one switch.
+  const removed = await setup.stripSearch();
+  ctx.log(`  ${label} baseline database without: ${removed.join(', ')}`);
+  const off = await startCarly({
+    ...setup.withoutSearch,
+    name: `${section}-off`,
+    entry: 'scripts/bench/search-server.ts',
+    env: { ...setup.withoutSearch.env, BENCH_SEARCH_WRITES: 'off' },
+  });
+  started.push(off);
+  const creates: Record<'on' | 'off', LoadResult[]> = { on: [], off: [] };
+  const post = (t: Target, tag: string, title: string, warmUp = false) =>
+    measure(ctx, title, t, ['/customers'], {
+      method: 'POST',
+      bodies: createBodies(tag, CREATE_BODIES),
+      headers: { ...t.headers, 'content-type': 'application/json' },
+      connections: CREATE_CONNECTIONS,
+      warmUp,
+      ...(setup.dbPids ? { dbPids: setup.dbPids } : {}),
+      ...(warmUp ? { duration: Math.min(3, ctx.options.warmup) } : {}),
+    });
+  const runId = randomBytes(3).toString('hex');
+  if (ctx.options.warmup > 0)
+    for (const [w, t] of [
+      ['on', on],
+      ['off', off],
+    ] as const)
+      await post(t, `warm-${w}-${runId}`, `warm-up create ${w}`, true);
+  for (let round = 1; round <= ctx.options.rounds; round++) {
+    const order = round % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+    for (const w of order) creates[w].push(await post(w === 'on' ? on : off, `r${round}-${w}-${runId}`, `${label} create search ${w} r${round}`));
+  }
+  const systemUs = (r: LoadResult) => r.cpuUsPerReq + (Number.isFinite(r.dbCpuUsPerReq) ? r.dbCpuUsPerReq : 0);
+  const cpuRatio = medianRatio(creates.on, creates.off, systemUs);
+  const serverRatio = medianRatio(creates.on, creates.off, (r) => r.cpuUsPerReq);
+  const rpsRatio = medianRatio(creates.off, creates.on, (r) => r.rps);
+  for (const w of ['off', 'on'] as const) {
+    ctx.report.add({
+      ...summarise(
+        section,
+        `create-search-${w}`,
+        'POST /customers',
+        creates[w],
+        w === 'on' ? [check(`cpu/create on÷off${dialect === 'postgresql' ? ' (server+db)' : ''}`, cpuRatio, '<=', GOALS.search.createCpuRatio)] : [],
+        w === 'on'
+          ? `server-only cpu ratio ${fmtNum(serverRatio)}; req/s off÷on ${fmtNum(rpsRatio)}; ${CREATE_CONNECTIONS} conns; ${note}`
+          : `search writes off, ${removed.length} search structures dropped; ${CREATE_CONNECTIONS} conns; ${note}`,
+      ),
+      p95: median(creates[w].filter(isValid).map((x) => x.p95)),
+    });
+  }
+  ctx.log(
+    `  ${label} create cpu per request on ÷ off: ${fmtNum(cpuRatio)} (server only ${fmtNum(serverRatio)}); p95 on ${fmtMs(median(creates.on.filter(isValid).map((x) => x.p95)))} ms`,
+  );
 }
 
 function sqliteSetup(ctx: BenchContext, file: string): DialectSetup {
