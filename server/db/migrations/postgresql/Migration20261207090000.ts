@@ -13,10 +13,9 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261207090000 extends Migration {
   override async up(): Promise<void> {
     const run = (sql: string) => this.execute(sql);
-    await run(
-      'create table "search_pending" ("customer_id" bigint not null, constraint "search_pending_pkey" primary key ("customer_id"), ' +
-        'constraint "search_pending_customer_id_foreign" foreign key ("customer_id") references "customers" ("id") on delete cascade);',
-    );
+    // No foreign key: its check would cost every create a lookup of the row it just wrote. A
+    // deleted customer leaves the queue by the delete trigger below instead.
+    await run('create table "search_pending" ("customer_id" bigint not null, constraint "search_pending_pkey" primary key ("customer_id"));');
     await run(
       'create function customers_search_pending() returns trigger language plpgsql as $$ ' +
         'begin insert into search_pending (customer_id) values (new.id); return null; end $$;',
@@ -25,9 +24,16 @@ export class Migration20261207090000 extends Migration {
       'create trigger customers_search_pending after insert on customers for each row ' +
         "when (current_setting('carly.search_direct', true) is distinct from 'on') execute function customers_search_pending();",
     );
+    await run(
+      'create function customers_search_unpend() returns trigger language plpgsql as $$ ' +
+        'begin delete from search_pending where customer_id = old.id; return null; end $$;',
+    );
+    await run('create trigger customers_search_unpend after delete on customers for each row execute function customers_search_unpend();');
   }
 
   override async down(): Promise<void> {
+    this.addSql('drop trigger customers_search_unpend on customers;');
+    this.addSql('drop function customers_search_unpend();');
     this.addSql('drop trigger customers_search_pending on customers;');
     this.addSql('drop function customers_search_pending();');
     this.addSql('drop table "search_pending";');
