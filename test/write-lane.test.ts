@@ -79,7 +79,8 @@ async function snapshot(server: TestServer, adminId: string, ids: Map<string, st
       'created_at = updated_at as never_updated ' +
       `from customers where email like '%.${run}@example.com' order by email`,
   );
-  const words = await q<{ variant: string; word: string }>('select variant, word from search_words order by variant, word');
+  const words = await q<{ word: string }>('select word from search_words order by word');
+  const alphabet = await q<{ ch: string }>('select ch from search_alphabet order by ch');
   const events = await q(
     'select type, customer_id, customer_email, customer_version, changed, actor_type, actor_id, data, request_id is not null as has_request ' +
       `from events where customer_email like '%.${run}@example.com' order by id`,
@@ -95,6 +96,7 @@ async function snapshot(server: TestServer, adminId: string, ids: Map<string, st
       customers: customers.map((c) => ({ ...c, address: parsed(c.address), metadata: parsed(c.metadata), never_updated: Boolean(c.never_updated) })),
       // The dictionary of words the sequence introduced (the admin's own words come from start-up).
       words,
+      alphabet,
       events: events.map((e) => ({ ...e, changed: parsed(e.changed), data: parsed(e.data), has_request: Boolean(e.has_request) })),
       audit: audit.map((a) => ({ ...a, changes: parsed(a.changes), details: parsed(a.details), salted: Boolean(a.salted), chained: Boolean(a.chained) })),
       keys: keys.map((k) => ({ ...k, response_body: parsed(k.response_body) })),

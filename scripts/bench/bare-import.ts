@@ -9,7 +9,7 @@
  * rows on this machine now.
  * The same durable work as Carly's importer, as issue 22's write floor does for a create: each
  * row's search columns (Carly's own `searchKeys`; the FTS5 trigram index follows by trigger, over
- * the same text as Carly's rows) and the typo dictionary's rows of its words (`dictionaryRows`,
+ * the same text as Carly's rows) and the typo dictionary's entries of its words (`dictionaryEntries`,
  * insert or ignore, each distinct word once per run). Until 2026-12-07 the floor left the search
  * columns empty and wrote no dictionary rows: it did less work than Carly, which flattered it.
  * With `--events N` (issue 20's floor for an import over the API): transactions of N rows, and each
@@ -26,7 +26,8 @@ import { loadConfig } from '../../server/config.js';
 import { newCustomerId } from '../../server/customers/customer.mapper.js';
 import { openDatabase } from '../../server/db/orm.js';
 import { IMPORT_CACHE_KIB, IMPORT_THREAD_CACHE_KIB } from '../../server/import/customer-writer.js';
-import { dictionaryRows, SEARCH_COLUMN_NAMES, searchColumnValues, searchKeys, wordsOf } from '../../server/search/search-keys.js';
+import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../../server/search/dictionary.js';
+import { dictionaryEntries, SEARCH_COLUMN_NAMES, searchColumnValues, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 
 const [file, dataDir, flag, batchArg] = process.argv.slice(2);
 const withEvents = flag === '--events';
@@ -54,7 +55,8 @@ const insert = db.prepare(
   `insert into customers (email, first_name, last_name, first_name_key, last_name_key, phone, company, address, metadata, created_at, updated_at, public_id, version, ${SEARCH_COLUMN_NAMES.join(', ')}) ` +
     `values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ${SEARCH_COLUMN_NAMES.map(() => '?').join(', ')})`,
 );
-const addWord = db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing');
+const addWord = db.prepare(ADD_WORD_SQL);
+const addChar = db.prepare(ADD_CHAR_SQL);
 /** Words already written to the dictionary in this run: each one's rows are written once. */
 const written = new Set<string>();
 const SEARCH_WORDS = 12 + SEARCH_COLUMN_NAMES.indexOf('search_words');
@@ -63,12 +65,19 @@ const event = db.prepare(
     "values (0, 'customer.created', ?, ?, ?, 1, ?, 'user', 'bench', null, null)",
 );
 const BATCH = withEvents ? Number(batchArg) : 50_000;
+// Like Carly's import batches, the floor writes its rows' dictionary entries itself, so its rows
+// go straight into FTS5 rather than into the search indexer's queue (a marker that never commits).
+const markDirect = db.prepare('insert into search_direct (marker) values (1)');
+const unmarkDirect = db.prepare('delete from search_direct');
 const flush = db.transaction((rows: unknown[][]) => {
+  markDirect.run();
   for (const r of rows) {
     insert.run(r);
     const fresh = wordsOf(r[SEARCH_WORDS] as string).filter((w) => !written.has(w));
     for (const w of fresh) written.add(w);
-    for (const [variant, word] of dictionaryRows(fresh)) addWord.run(variant, word);
+    const entries = dictionaryEntries(fresh);
+    for (const word of entries.words) addWord.run(word);
+    for (const ch of entries.chars) addChar.run(ch);
     if (withEvents) {
       const changed = ['email', 'firstName', 'lastName'];
       if (r[5] !== null) changed.push('phone');
@@ -78,6 +87,7 @@ const flush = db.transaction((rows: unknown[][]) => {
       event.run(r[10], r[11], r[0], JSON.stringify(changed));
     }
   }
+  unmarkDirect.run();
 }).immediate;
 
 const started = performance.now();

@@ -24,11 +24,12 @@ import type { Address } from '../../client-sdk/src/schemas/customer.js';
 import { chainHash, GENESIS_HASH, newSalt, personalDigest } from '../../server/audit/chain-hash.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../../server/db/wal-checkpointer.js';
 import { canonicalJson } from '../../server/idempotency/fingerprint.js';
+import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../../server/search/dictionary.js';
 import { FTS_COLUMNS } from '../../server/search/fts-columns.js';
 import {
   customerWords,
   DICTIONARY_MIN_LENGTH,
-  dictionaryRows,
+  dictionaryEntries,
   SEARCH_COLUMN_NAMES,
   searchColumnValues,
   searchKeys,
@@ -127,7 +128,8 @@ const updateCustomer = db.prepare(
   `update customers set first_name = ?, last_name = ?, first_name_key = ?, last_name_key = ?, phone = ?, company = ?, address = ?, metadata = ?, updated_at = ?, version = ?, ` +
     `${SEARCH_COLUMN_NAMES.map((c) => `${c} = ?`).join(', ')} where id = ? and version = ?`,
 );
-const addWord = db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing');
+const addWord = db.prepare(ADD_WORD_SQL);
+const addChar = db.prepare(ADD_CHAR_SQL);
 const wordUsed = db.prepare('select 1 as found from customers_search where customers_search match ? limit 1');
 const forgetWord = db.prepare('delete from search_words where word = ?');
 const insertEvent = db.prepare(
@@ -225,7 +227,9 @@ function record(type: string, caller: Caller, customer: Customer, changes: Recor
 }
 
 const addWords = (fields: Parameters<typeof customerWords>[0]) => {
-  for (const [variant, word] of dictionaryRows(customerWords(fields))) addWord.run(variant, word);
+  const entries = dictionaryEntries(customerWords(fields));
+  for (const word of entries.words) addWord.run(word);
+  for (const ch of entries.chars) addChar.run(ch);
 };
 
 const create = db.transaction((input: Record<string, unknown>, caller: Caller, keyId: number | null): Customer | null => {
@@ -272,7 +276,7 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
 
 /**
  * Carly's search indexer (server/search/search-indexer.ts), the same work: 100 ms after a create,
- * the pending rows' text into FTS5, the dictionary rows of their distinct words it lacks, out of search_pending,
+ * the pending rows' text into FTS5, their distinct words and characters into the dictionary, out of search_pending,
  * one transaction per 500 rows.
  */
 const takePending = db.prepare<[], { id: number; search_words: string }>(
@@ -282,16 +286,15 @@ const ftsList = FTS_COLUMNS.join(', ');
 const indexFts = db.prepare(
   `insert into customers_search (rowid, ${ftsList}) select id, ${ftsList} from customers where id in (select value from json_each(?))`,
 );
-const knownWord = db.prepare<[string, string], { found: number }>('select 1 as found from search_words where variant = ? and word = ?');
 const pendingDone = db.prepare('delete from search_pending where customer_id in (select value from json_each(?))');
 const indexPending = db.transaction((): number => {
   const rows = takePending.all();
   if (!rows.length) return 0;
   const ids = JSON.stringify(rows.map((r) => r.id));
   indexFts.run(ids);
-  const words = new Set(rows.flatMap((r) => wordsOf(r.search_words)));
-  for (const [variant, word] of dictionaryRows([...words].filter((w) => charLength(w) >= DICTIONARY_MIN_LENGTH && !knownWord.get(w, w))))
-    addWord.run(variant, word);
+  const entries = dictionaryEntries(rows.flatMap((r) => wordsOf(r.search_words)));
+  for (const word of entries.words) addWord.run(word);
+  for (const ch of entries.chars) addChar.run(ch);
   pendingDone.run(ids);
   return rows.length;
 });

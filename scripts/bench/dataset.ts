@@ -7,7 +7,8 @@ import { foldText } from '../../client-sdk/src/query/index.js';
 import type { Address } from '../../client-sdk/src/schemas/customer.js';
 import { loadConfig } from '../../server/config.js';
 import { migrationsDir, openDatabase } from '../../server/db/orm.js';
-import { dictionaryRows, searchKeys, wordsOf } from '../../server/search/search-keys.js';
+import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../../server/search/dictionary.js';
+import { dictionaryEntries, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Gitignored; cached databases live in db/, per-run copies and profiles in runs/. */
@@ -300,7 +301,8 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
     for (const t of triggers) db.exec(`drop trigger \`${t.name}\``);
     const insert = db.prepare(`insert into customers (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     // The typo dictionary, as the app's writers fill it (search/dictionary.ts).
-    const addWord = db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing');
+    const addWord = db.prepare(ADD_WORD_SQL);
+    const addChar = db.prepare(ADD_CHAR_SQL);
     const seen = new Set<string>();
     const chunk = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
@@ -308,7 +310,9 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
         insert.run(row);
         const fresh = wordsOf(row.search_words).filter((w) => !seen.has(w));
         for (const w of fresh) seen.add(w);
-        for (const [variant, word] of dictionaryRows(fresh)) addWord.run(variant, word);
+        const entries = dictionaryEntries(fresh);
+        for (const word of entries.words) addWord.run(word);
+        for (const ch of entries.chars) addChar.run(ch);
       }
       if (seen.size > 500_000) seen.clear();
     });

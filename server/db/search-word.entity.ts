@@ -1,12 +1,11 @@
 import { EntitySchema } from '@mikro-orm/core';
 
 /**
- * The typo dictionary (symmetric delete): each distinct folded customer word of 4+ characters,
- * under itself and under each string made by deleting one of its characters. A `q` word and its
- * deletions are looked up here to find the words within one edit of it (search/).
+ * The typo dictionary: each distinct folded customer word of 4+ characters, once. A `q` word's
+ * one-edit strings are looked up here to find the words within one edit of it (search/). The
+ * characters the words use are in search_alphabet (made by a migration, no entity).
  */
 export class SearchWordEntity {
-  variant!: string;
   word!: string;
 }
 
@@ -14,8 +13,6 @@ export const SearchWordSchema = new EntitySchema<SearchWordEntity>({
   class: SearchWordEntity,
   tableName: 'search_words',
   properties: {
-    variant: { type: 'text', primary: true },
     word: { type: 'text', primary: true },
   },
-  indexes: [{ name: 'search_words_word_index', properties: ['word'] }],
 });

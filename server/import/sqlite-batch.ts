@@ -2,7 +2,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
-import { dictionaryRows, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
+import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../search/dictionary.js';
+import { dictionaryEntries, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
 import { applySlice, type CustomerState, emailsOf, type ImportEvent, type SliceCounts, type StoredCustomerRow, stateFromRow } from './import-plan.js';
 import { ROW_WIDTH } from './import-row.js';
 
@@ -139,7 +140,8 @@ export class SqliteImportBatches {
         'update customers set first_name = ?, last_name = ?, first_name_key = ?, last_name_key = ?, phone = ?, company = ?, ' +
           `address = ?, metadata = ?, updated_at = ?, version = ?, ${SEARCH_COLUMN_NAMES.map((c) => `${c} = ?`).join(', ')} where email = ?`,
       ),
-      addWord: db.prepare('insert into search_words (variant, word) values (?, ?) on conflict do nothing'),
+      addWord: db.prepare(ADD_WORD_SQL),
+      addChar: db.prepare(ADD_CHAR_SQL),
       // One writer at a time: id order is commit order, xid stays 0 (events/event-log.ts).
       event: db.prepare(`${EVENT_SQL}(0, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`),
     };
@@ -186,7 +188,9 @@ export class SqliteImportBatches {
         else statements.update.run(params);
         // An update's parameters have the search columns 3 places earlier (no public id, email or createdAt before them).
         const searchWords = params[s.isNew ? SEARCH_WORDS_PARAM : SEARCH_WORDS_PARAM - 3] as string;
-        for (const [variant, word] of dictionaryRows(this.dictionary.unseen(searchWords))) statements.addWord.run(variant, word);
+        const entries = dictionaryEntries(this.dictionary.unseen(searchWords));
+        for (const word of entries.words) statements.addWord.run(word);
+        for (const ch of entries.chars) statements.addChar.run(ch);
         yield;
       }
       for (const e of events) {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { QueryNode } from '../../client-sdk/src/query/index.js';
-import { charLength, matchFreeText, oneDeletions, TYPO_MIN_LENGTH, words } from '../../client-sdk/src/query/index.js';
+import { charLength, matchFreeText, TYPO_MIN_LENGTH, words } from '../../client-sdk/src/query/index.js';
 import type { CustomerSearchPage, CustomerSearchQuery } from '../../client-sdk/src/schemas/search.js';
 import type { CursorCodec } from '../customers/cursor.js';
 import { CUSTOMER_COLUMNS, type CustomerRow, customerFromRow } from '../customers/customer.mapper.js';
@@ -8,6 +8,7 @@ import { type IndexPosition, type WalkedRow, walkNewest } from './index-walk.js'
 import { parseOrReject } from './query-filter.js';
 import { ALL_IDS, QuerySql } from './query-sql.js';
 import { wordsOf } from './search-keys.js';
+import { oneEdits, typoLetters } from './typo-candidates.js';
 import { dialectOf, ftsPhrase, likeContains, type SearchDialect } from './word-index.js';
 
 type Rank = 0 | 1;
@@ -107,8 +108,10 @@ export class CustomerSearch {
 
   private async plan(em: EntityManager, query: QueryNode | undefined, q: string | undefined): Promise<Plan> {
     const qWords = q === undefined ? [] : [...new Set(words(q))];
-    const fresh = qWords.some((w) => charLength(w) >= TYPO_MIN_LENGTH) ? await this.pendingWords(em) : [];
-    const typos = await Promise.all(qWords.map((w) => this.typoWords(em, w, fresh)));
+    const typing = qWords.some((w) => charLength(w) >= TYPO_MIN_LENGTH);
+    const fresh = typing ? await this.pendingWords(em) : [];
+    const alphabet = typing ? await this.alphabet(em) : [];
+    const typos = await Promise.all(qWords.map((w) => this.typoWords(em, w, alphabet, fresh)));
     return { dialect: dialectOf(em), query, words: qWords, typos, ranks: typos.some((t) => t.length > 0) ? [0, 1] : [0] };
   }
 
@@ -246,21 +249,29 @@ export class CustomerSearch {
 
   /**
    * The customer words within one edit of `word` (5+ characters) that it is not a prefix of:
-   * the word and its one-deletion variants looked up in the dictionary (search_words, symmetric
-   * delete), plus `fresh`, the words of new customers the dictionary does not hold yet; each
-   * candidate checked by optimal string alignment distance here.
+   * the word's one-edit strings over the dictionary's alphabet (typo-candidates.ts) looked up in
+   * the dictionary of distinct words (search_words), plus `fresh`, the words of new customers the
+   * dictionary does not hold yet; each candidate checked by optimal string alignment distance here.
    */
-  private async typoWords(em: EntityManager, word: string, fresh: readonly string[]): Promise<string[]> {
+  private async typoWords(em: EntityManager, word: string, alphabet: readonly string[], fresh: readonly string[]): Promise<string[]> {
     if (charLength(word) < TYPO_MIN_LENGTH) return [];
-    const variants = [word, ...oneDeletions(word)];
+    const probes = oneEdits(word, typoLetters(word, alphabet));
+    // The probes drive (one primary-key lookup each), never a scan of the dictionary.
     const rows = await this.run<{ word: string }[]>(
       em,
       'typos',
-      `select distinct word from search_words where variant in (${variants.map(() => '?').join(', ')})`,
-      variants,
+      dialectOf(em) === 'postgresql'
+        ? 'select word from search_words where word = any(array(select json_array_elements_text(cast(? as json))))'
+        : 'select s.word from json_each(?) as j cross join search_words s on s.word = j.value',
+      [JSON.stringify(probes)],
     );
     const candidates = new Set([...rows.map((r) => r.word), ...fresh]);
     return [...candidates].filter((w) => matchFreeText(word, w) === 'typo');
+  }
+
+  /** The characters the dictionary's words use (a few dozen for most databases). */
+  private async alphabet(em: EntityManager): Promise<string[]> {
+    return (await this.run<{ ch: string }[]>(em, 'typos', 'select ch from search_alphabet', [])).map((r) => r.ch);
   }
 
   /**

@@ -1,22 +1,38 @@
 import { charLength } from '../../client-sdk/src/query/index.js';
-import { DICTIONARY_MIN_LENGTH, dictionaryRows } from './search-keys.js';
+import { DICTIONARY_MIN_LENGTH, dictionaryEntries } from './search-keys.js';
 
 /** Runs one statement with `?` parameters (MikroORM's em.execute, a migration's execute, …). */
 export type Execute = (sql: string, params: unknown[]) => Promise<unknown>;
 
-/** Rows per insert statement: 2 parameters each, far under both databases' limits. */
+/**
+ * The typo dictionary is two tables (docs/architecture.md, "Search"):
+ * - search_words: each distinct folded customer word of 4+ characters, once;
+ * - search_alphabet: each character those words use. A query word's one-edit strings are built
+ *   over it (a character no stored word has cannot make a stored word). Characters are never
+ *   removed: one names nobody.
+ */
+export const ADD_WORD_SQL = 'insert into search_words (word) values (?) on conflict do nothing';
+export const ADD_CHAR_SQL = 'insert into search_alphabet (ch) values (?) on conflict do nothing';
+
+/** Rows per insert statement: far under both databases' parameter limits. */
 const ROWS_PER_STATEMENT = 500;
 
 /**
- * Adds words to the typo dictionary (search_words), in the caller's transaction; a word already
- * there is left alone. Words are never removed by an update (a stale word costs one lookup and
- * matches nobody: candidates are checked against the customers' words); see `forgetWords`.
+ * Adds words to the typo dictionary, and their characters to its alphabet, in the caller's
+ * transaction; what is there already is left alone. Words are never removed by an update (a
+ * stale word costs one lookup and matches nobody: candidates are checked against the customers'
+ * words); see `forgetWords`.
  */
-export async function addToDictionary(execute: Execute, words: Iterable<string>): Promise<void> {
-  const rows = dictionaryRows(words);
-  for (let from = 0; from < rows.length; from += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(from, from + ROWS_PER_STATEMENT);
-    await execute(`insert into search_words (variant, word) values ${chunk.map(() => '(?, ?)').join(', ')} on conflict do nothing`, chunk.flat());
+export async function addToDictionary(execute: Execute, wordList: Iterable<string>): Promise<void> {
+  const { words, chars } = dictionaryEntries(wordList);
+  for (const [table, column, values] of [
+    ['search_words', 'word', words],
+    ['search_alphabet', 'ch', chars],
+  ] as const) {
+    for (let from = 0; from < values.length; from += ROWS_PER_STATEMENT) {
+      const chunk = values.slice(from, from + ROWS_PER_STATEMENT);
+      await execute(`insert into ${table} (${column}) values ${chunk.map(() => '(?)').join(', ')} on conflict do nothing`, chunk);
+    }
   }
 }
 

@@ -1,11 +1,10 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyBaseLogger } from 'fastify';
-import { charLength } from '../../client-sdk/src/query/index.js';
 import { BackgroundBatches, type BatchOutcome } from '../db/background-batches.js';
 import { isPostgres } from '../db/dialect.js';
 import type { WriteLane } from '../db/write-lane.js';
 import { FTS_COLUMNS } from './fts-columns.js';
-import { DICTIONARY_MIN_LENGTH, wordsOf } from './search-keys.js';
+import { wordsOf } from './search-keys.js';
 import { addWordsOnLane } from './search-writes.js';
 
 /** New customers indexed per transaction. */
@@ -37,21 +36,13 @@ const LANE = {
     name: 'carly_search_index_fts',
     sql: `insert into customers_search (rowid, ${FTS_LIST}) select id, ${FTS_LIST} from customers where id in (select value from json_each(?))`,
   },
-  // Of some words, those the dictionary holds (its row for the word itself: a word's rows are added and removed together).
-  known: {
-    name: 'carly_search_index_known',
-    sql: {
-      sqlite: 'select value as word from json_each(?) where exists (select 1 from search_words where variant = value and word = value)',
-      postgresql: 'select w as word from unnest($1::text[]) as w where exists (select 1 from search_words where variant = w and word = w)',
-    },
-  },
   done: { name: 'carly_search_index_done', sql: 'delete from search_pending where customer_id in (select value from json_each(?))' },
   left: { name: 'carly_search_index_left', sql: 'select 1 as found from search_pending limit 1' },
 };
 
 /**
  * Indexes one batch of new customers, in one transaction: their words into the typo dictionary
- * (each distinct word of the batch once) and, on SQLite, their text into FTS5; then they leave
+ * (each distinct word of the batch once, with its characters) and, on SQLite, their text into FTS5; then they leave
  * search_pending. Until then searches test them directly (customer-search.ts), so what this
  * changes is cost, never results: one FTS5 segment and one dictionary statement per batch
  * instead of per create.
@@ -63,18 +54,12 @@ export async function indexPendingBatch(emOf: () => EntityManager, lane: WriteLa
     const rows = await lane.all<{ id: number | string; search_words: string }>(tx, LANE.take, []);
     if (!rows.length) return 0;
     if (!postgres) await lane.run(tx, LANE.fts, [JSON.stringify(rows.map((r) => Number(r.id)))]);
-    // Most of a batch's words (names, companies, mail domains) are in the dictionary already: one
-    // probe each instead of trying to insert the word and every deletion variant of it.
-    const words = [...new Set(rows.flatMap((r) => wordsOf(r.search_words)))].filter((w) => charLength(w) >= DICTIONARY_MIN_LENGTH);
-    if (words.length) {
-      const known = await lane.all<{ word: string }>(tx, LANE.known, [postgres ? words : JSON.stringify(words)]);
-      const have = new Set(known.map((k) => k.word));
-      await addWordsOnLane(
-        lane,
-        tx,
-        words.filter((w) => !have.has(w)),
-      );
-    }
+    // A batch's distinct words, each once (names, companies and mail domains repeat a lot).
+    await addWordsOnLane(
+      lane,
+      tx,
+      rows.flatMap((r) => wordsOf(r.search_words)),
+    );
     if (!postgres) await lane.run(tx, LANE.done, [JSON.stringify(rows.map((r) => Number(r.id)))]);
     return rows.length;
   });

@@ -1,5 +1,5 @@
 import { TYPO_MIN_LENGTH } from '../../client-sdk/src/query/free-text.js';
-import { charLength, foldPhone, foldText, oneDeletions, words } from '../../client-sdk/src/query/index.js';
+import { charLength, foldPhone, foldText, words } from '../../client-sdk/src/query/index.js';
 import type { Address } from '../../client-sdk/src/schemas/customer.js';
 
 /** The fields search reads: what a writer knows about the customer after its change. */
@@ -79,18 +79,24 @@ export const wordsOf = (searchWords: string) => searchWords.split(' ').filter(Bo
  */
 export const DICTIONARY_MIN_LENGTH = TYPO_MIN_LENGTH - 1;
 
+/** What the typo dictionary holds of some words (search/dictionary.ts): the distinct words of 4+ characters, and the characters they use. */
+export interface DictionaryEntries {
+  words: string[];
+  chars: string[];
+}
+
 /**
- * The symmetric-delete dictionary's rows for some words: [variant, word] for the word itself
- * and each of its one-deletion variants. Two words are within one edit (OSA) only if one is the
- * other, or one is a deletion variant of the other, or they share a deletion variant: looking up
- * a query word and its deletions finds every candidate, whatever trigrams the typo destroyed.
+ * The typo dictionary's entries for some words: each distinct word of 4+ characters (shorter
+ * words are never within one edit of a 5-character query word), and the characters they use
+ * (the alphabet a query word's one-edit strings are built over, customer-search.ts).
  */
-export function dictionaryRows(wordList: Iterable<string>): [string, string][] {
-  const rows: [string, string][] = [];
+export function dictionaryEntries(wordList: Iterable<string>): DictionaryEntries {
+  const words = new Set<string>();
+  const chars = new Set<string>();
   for (const word of wordList) {
-    if (charLength(word) < DICTIONARY_MIN_LENGTH) continue;
-    rows.push([word, word]);
-    for (const variant of oneDeletions(word)) rows.push([variant, word]);
+    if (charLength(word) < DICTIONARY_MIN_LENGTH || words.has(word)) continue;
+    words.add(word);
+    for (const ch of word) chars.add(ch);
   }
-  return rows;
+  return { words: [...words], chars: [...chars] };
 }

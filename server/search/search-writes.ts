@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { isPostgres } from '../db/dialect.js';
 import type { WriteLane } from '../db/write-lane.js';
 import { addToDictionary, type Execute, FORGET_WORD_SQL, forgetWords } from './dictionary.js';
-import { customerWords, dictionaryRows, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
+import { customerWords, dictionaryEntries, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
 import { ftsPhrase, likeContains, wordStillUsed } from './word-index.js';
 
 /**
@@ -10,15 +10,18 @@ import { ftsPhrase, likeContains, wordStillUsed } from './word-index.js';
  * the same rows as `addToDictionary`, `wordStillUsed` and `forgetWords` write and read through the ORM.
  */
 const LANE = {
+  // All of the words (and their characters) in one statement, whatever their number.
   addWords: {
     name: 'carly_search_words_add',
     sql: {
-      // All of a customer's rows in one statement, whatever their number: one JSON array of [variant, word].
-      sqlite:
-        "insert into search_words (variant, word) select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(?) where true on conflict do nothing",
-      postgresql: 'insert into search_words (variant, word) select * from unnest($1::text[], $2::text[]) on conflict do nothing',
+      sqlite: 'insert into search_words (word) select value from json_each(?) where true on conflict do nothing',
+      // One round trip: the words and the characters they use (the alphabet, dictionary.ts).
+      postgresql:
+        'with added as (insert into search_words (word) select unnest($1::text[]) on conflict do nothing) ' +
+        'insert into search_alphabet (ch) select unnest($2::text[]) on conflict do nothing',
     },
   },
+  addChars: { name: 'carly_search_alphabet_add', sql: 'insert into search_alphabet (ch) select value from json_each(?) where true on conflict do nothing' },
   wordUsed: {
     name: 'carly_search_word_used',
     sql: {
@@ -30,11 +33,14 @@ const LANE = {
 };
 
 /** Adds words to the typo dictionary on the write lane: the rows `addToDictionary` adds. */
-export async function addWordsOnLane(lane: WriteLane, em: EntityManager, words: Iterable<string>): Promise<void> {
-  const rows = dictionaryRows(words);
-  if (!rows.length) return;
-  const params = isPostgres(em) ? [rows.map(([v]) => v), rows.map(([, w]) => w)] : [JSON.stringify(rows)];
-  await lane.run(em, LANE.addWords, params);
+export async function addWordsOnLane(lane: WriteLane, em: EntityManager, wordList: Iterable<string>): Promise<void> {
+  const { words, chars } = dictionaryEntries(wordList);
+  if (!words.length) return;
+  if (isPostgres(em)) await lane.run(em, LANE.addWords, [words, chars]);
+  else {
+    await lane.run(em, LANE.addWords, [JSON.stringify(words)]);
+    await lane.run(em, LANE.addChars, [JSON.stringify(chars)]);
+  }
 }
 
 const laneWordStillUsed = (lane: WriteLane, em: EntityManager) => async (word: string) =>

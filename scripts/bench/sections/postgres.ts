@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import { openDatabase } from '../../../server/db/orm.js';
-import { dictionaryRows, wordsOf } from '../../../server/search/search-keys.js';
+import { dictionaryEntries, wordsOf } from '../../../server/search/search-keys.js';
 import { cpuSnapshot, cpuUsed, waitForQuiet } from '../cpu.js';
 import { datasetKey, emailFor, ROW_COLUMNS, rowFor, sampleRows } from '../dataset.js';
 import { GOALS } from '../goals.js';
@@ -94,13 +94,15 @@ export async function ensurePgDataset(ctx: Pick<BenchContext, 'log' | 'options'>
     // The typo dictionary, as the app's writers fill it (search/dictionary.ts).
     const words = new Set<string>();
     for (let i = 0; i < rows; i++) for (const w of wordsOf(rowFor(i).search_words)) words.add(w);
-    const entries = dictionaryRows(words);
-    for (let from = 0; from < entries.length; from += 5000) {
-      const part = entries.slice(from, from + 5000);
-      await c.query(
-        `insert into search_words (variant, word) values ${part.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(',')} on conflict do nothing`,
-        part.flat(),
-      );
+    const entries = dictionaryEntries(words);
+    for (const [table, column, values] of [
+      ['search_words', 'word', entries.words],
+      ['search_alphabet', 'ch', entries.chars],
+    ] as const) {
+      for (let from = 0; from < values.length; from += 5000) {
+        const part = values.slice(from, from + 5000);
+        await c.query(`insert into ${table} (${column}) values ${part.map((_, k) => `($${k + 1})`).join(',')} on conflict do nothing`, part);
+      }
     }
     await c.query("select setval(pg_get_serial_sequence('customers', 'id'), (select max(id) from customers))");
     await c.query("set maintenance_work_mem = '256MB'");

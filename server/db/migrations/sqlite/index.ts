@@ -11,6 +11,7 @@ import { Migration20261206172251 } from './Migration20261206172251.js';
 import { Migration20261206174252 } from './Migration20261206174252.js';
 import { Migration20261207013000 } from './Migration20261207013000.js';
 import { Migration20261207090000 } from './Migration20261207090000.js';
+import { Migration20261207100000 } from './Migration20261207100000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
@@ -24,4 +25,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261206174252', class: Migration20261206174252 },
   { name: 'Migration20261207013000', class: Migration20261207013000 },
   { name: 'Migration20261207090000', class: Migration20261207090000 },
+  { name: 'Migration20261207100000', class: Migration20261207100000 },
 ];

@@ -11,4 +11,5 @@ export const migrationNames: readonly string[] = [
   'Migration20261206174252',
   'Migration20261207013000',
   'Migration20261207090000',
+  'Migration20261207100000',
 ];
