@@ -300,7 +300,8 @@ const indexPending = db.transaction((): number => {
 });
 let indexTimer: NodeJS.Timeout | null = null;
 const wakeIndexer = () => {
-  indexTimer ??= setTimeout(() => {
+  if (indexTimer) return;
+  indexTimer = setTimeout(() => {
     indexTimer = null;
     while (indexPending() === 500);
   }, 100);
