@@ -19,6 +19,7 @@ const STEPS = [
   'password hasher',
   'read lane',
   'audit chainer',
+  'search indexer',
   'WAL checkpointer',
   'erasure WAL scrubber',
   'background work',
