@@ -163,6 +163,17 @@ interface DialectSetup {
   dbPids?: () => Promise<number[]>;
 }
 
+/**
+ * BENCH_SEARCH_CPU_PROF=DIR: each server writes a V8 CPU profile to DIR/on or DIR/off when it
+ * stops (read them with scripts/bench/cpuprofile.ts); the figures of such a run are not comparable.
+ */
+function profiled(which: 'on' | 'off'): { cpuProfDir?: string } {
+  const dir = process.env.BENCH_SEARCH_CPU_PROF;
+  if (!dir) return {};
+  fs.mkdirSync(path.join(dir, which), { recursive: true });
+  return { cpuProfDir: path.join(dir, which) };
+}
+
 async function runDialect(ctx: BenchContext, rows: number, setup: DialectSetup) {
   const { dialect } = setup;
   const label = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
@@ -171,7 +182,7 @@ async function runDialect(ctx: BenchContext, rows: number, setup: DialectSetup) 
   const list = shapes(rows);
   const started: Target[] = [];
   try {
-    const on = await startCarly({ ...setup.withSearch, name: `${section}-on`, entry: 'scripts/bench/search-server.ts' });
+    const on = await startCarly({ ...setup.withSearch, name: `${section}-on`, entry: 'scripts/bench/search-server.ts', ...profiled('on') });
     started.push(on);
     const wanted = pickedParts('BENCH_SEARCH_PARTS', ['shapes', 'create'] as const);
     if (wanted('shapes')) await measureShapes(ctx, setup, on, label, section, note, list);
@@ -251,6 +262,7 @@ async function measureCreates(ctx: BenchContext, setup: DialectSetup, on: Target
     name: `${section}-off`,
     entry: 'scripts/bench/search-server.ts',
     env: { ...setup.withoutSearch.env, BENCH_SEARCH_WRITES: 'off' },
+    ...profiled('off'),
   });
   started.push(off);
   const creates: Record<'on' | 'off', LoadResult[]> = { on: [], off: [] };
