@@ -192,6 +192,8 @@ const PEOPLE = [
   },
   { email: 'bob@acme.test', firstName: 'Bob', lastName: 'Mullins', company: 'ACME', metadata: { CRM_ID: 'a-17' } },
   { email: 'smyth@example.com', firstName: 'Jane', lastName: 'Smyth' },
+  // ł has no decomposition: "lukasz" is one substitution from "łukasz", over a letter only this customer's words use.
+  { email: 'l.nowak@example.pl', firstName: 'Łukasz', lastName: 'Nowak' },
   { email: 'lovelass@example.com', firstName: 'Ada', lastName: 'Lovelass', company: 'Ｆｕｌｌｗｉｄｔｈ ﬁrm' },
   { email: 'percent@example.com', firstName: '100%', lastName: 'Under_Score', company: 'Back\\slash "Quoted"', metadata: { 'key "q"': 'va"l\\ue' } },
 ];
@@ -338,6 +340,8 @@ describe.each(MODES)('$mode', ({ env, indexed }) => {
       'jon',
       'jon smyth',
       'smiht',
+      'lukasz',
+      'łukas',
       'muller',
       'MÜLL',
       "o'neil",

@@ -10,15 +10,15 @@ import { ftsPhrase, likeContains, wordStillUsed } from './word-index.js';
  * the same rows as `addToDictionary`, `wordStillUsed` and `forgetWords` write and read through the ORM.
  */
 const LANE = {
-  // All of the words (and their characters) in one statement, whatever their number.
+  // All of the words in one statement, whatever their number; answers the ones that were new.
   addWords: {
     name: 'carly_search_words_add',
     sql: {
-      sqlite: 'insert into search_words (word) select value from json_each(?) where true on conflict do nothing',
-      // One round trip: the words and the characters they use (the alphabet, dictionary.ts).
+      sqlite: 'insert into search_words (word) select value from json_each(?) where true on conflict do nothing returning word',
+      // One round trip: the new words' characters go into the alphabet (dictionary.ts) in the same statement.
       postgresql:
-        'with added as (insert into search_words (word) select unnest($1::text[]) on conflict do nothing) ' +
-        'insert into search_alphabet (ch) select unnest($2::text[]) on conflict do nothing',
+        'with added as (insert into search_words (word) select unnest($1::text[]) on conflict do nothing returning word) ' +
+        "insert into search_alphabet (ch) select distinct ch from added, regexp_split_to_table(added.word, '') as ch on conflict do nothing",
     },
   },
   addChars: { name: 'carly_search_alphabet_add', sql: 'insert into search_alphabet (ch) select value from json_each(?) where true on conflict do nothing' },
@@ -34,13 +34,15 @@ const LANE = {
 
 /** Adds words to the typo dictionary on the write lane: the rows `addToDictionary` adds. */
 export async function addWordsOnLane(lane: WriteLane, em: EntityManager, wordList: Iterable<string>): Promise<void> {
-  const { words, chars } = dictionaryEntries(wordList);
+  const { words } = dictionaryEntries(wordList);
   if (!words.length) return;
-  if (isPostgres(em)) await lane.run(em, LANE.addWords, [words, chars]);
-  else {
-    await lane.run(em, LANE.addWords, [JSON.stringify(words)]);
-    await lane.run(em, LANE.addChars, [JSON.stringify(chars)]);
+  if (isPostgres(em)) {
+    await lane.run(em, LANE.addWords, [words]);
+    return;
   }
+  // Most writes add no new word (names repeat): then the alphabet needs no statement at all.
+  const added = await lane.all<{ word: string }>(em, LANE.addWords, [JSON.stringify(words)]);
+  if (added.length) await lane.run(em, LANE.addChars, [JSON.stringify(dictionaryEntries(added.map((a) => a.word)).chars)]);
 }
 
 const laneWordStillUsed = (lane: WriteLane, em: EntityManager) => async (word: string) =>
