@@ -46,7 +46,8 @@ import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { PrivacyService } from './privacy/privacy.service.js';
 import { WalScrubber } from './privacy/sqlite-scrub.js';
 import { CustomerSearch } from './search/customer-search.js';
-import { SearchIndexer } from './search/search-indexer.js';
+import { countPending, SearchIndexer } from './search/search-indexer.js';
+import { SearchIndexMetrics } from './search/search-metrics.js';
 import { deriveKey, loadServerSecret } from './secrets.js';
 import { seedSampleData } from './seed.js';
 import type { Tracing } from './tracing/types.js';
@@ -123,7 +124,8 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const idempotency = new IdempotencyStore(emOf, clock, writeLanes ?? null);
   // The chainer's statements always run prepared on a lane (its own when the hot writes go through the ORM).
   const auditChainer = new AuditChainer(emOf, writeLanes ?? new WriteLane(), log);
-  const searchIndexer = new SearchIndexer(emOf, writeLanes ?? new WriteLane(), log, config.search.indexDelayMs);
+  const searchMetrics = new SearchIndexMetrics(() => countPending(emOf()));
+  const searchIndexer = new SearchIndexer(emOf, writeLanes ?? new WriteLane(), log, config.search.indexDelayMs, searchMetrics);
   const eventMetrics = new EventMetrics();
   /** After a commit that wrote events (a write transaction's, or an import batch's own). */
   const onEventsCommitted = (types: readonly EventType[]) => {
@@ -240,6 +242,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     idempotency,
     eventFeed,
     eventMetrics,
+    searchMetrics,
     webhooks,
     servicesFor,
   };

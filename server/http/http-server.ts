@@ -137,7 +137,7 @@ export async function registerHttp(
 
   const openapi = new OpenApiDocument(SERVICE_VERSION);
   // First, so that it sees every route registered after it (its label values are fixed at start).
-  const metrics = registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)), domain.eventMetrics.all);
+  const metrics = registerMetrics(http, new Set(Object.keys(appRouter._def.procedures)), [...domain.eventMetrics.all, ...domain.searchMetrics.all]);
   if (config.corsOrigins.length) {
     await http.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   }

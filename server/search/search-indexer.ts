@@ -5,6 +5,7 @@ import { isPostgres } from '../db/dialect.js';
 import type { WriteLane } from '../db/write-lane.js';
 import { FTS_COLUMNS } from './fts-columns.js';
 import { wordsOf } from './search-keys.js';
+import type { SearchIndexMetrics } from './search-metrics.js';
 import { addWordsOnLane } from './search-writes.js';
 
 /** New customers indexed per transaction. */
@@ -39,6 +40,12 @@ const LANE = {
   done: { name: 'carly_search_index_done', sql: 'delete from search_pending where customer_id in (select value from json_each(?))' },
   left: { name: 'carly_search_index_left', sql: 'select 1 as found from search_pending limit 1' },
 };
+
+/** How many new customers wait for an indexer (the metric `carly_search_pending`; a scrape reads it, never a request). */
+export async function countPending(em: EntityManager): Promise<number> {
+  const [row] = await em.execute<{ n: number | string }[]>('select count(*) as n from search_pending');
+  return Number(row?.n ?? 0);
+}
 
 /**
  * Indexes one batch of new customers, in one transaction: their words into the typo dictionary
@@ -76,11 +83,19 @@ async function pendingLeft(em: EntityManager, lane: WriteLane): Promise<boolean>
  * long the creates of a moment gather before one transaction indexes them.
  */
 export class SearchIndexer extends BackgroundBatches {
-  constructor(emOf: () => EntityManager, lane: WriteLane, log: FastifyBaseLogger, delayMs: number) {
+  constructor(emOf: () => EntityManager, lane: WriteLane, log: FastifyBaseLogger, delayMs: number, metrics: SearchIndexMetrics) {
     super(
       {
         async runBatch(): Promise<BatchOutcome> {
-          return (await indexPendingBatch(emOf, lane)) === INDEX_BATCH ? 'more' : 'done';
+          let indexed: number;
+          try {
+            indexed = await indexPendingBatch(emOf, lane);
+          } catch (err) {
+            metrics.failures.inc();
+            throw err;
+          }
+          metrics.indexed.inc(indexed);
+          return indexed === INDEX_BATCH ? 'more' : 'done';
         },
         workLeft: () => pendingLeft(emOf(), lane),
       },
