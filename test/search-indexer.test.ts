@@ -3,10 +3,11 @@
  * are searchable at once; the indexer writes them into the search indexes later, counts what it
  * did in /metrics, and a run that fails leaves them queued and still found.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminHeaders } from './helpers/auth.js';
 import { sqlQuery } from './helpers/database.js';
-import { newCustomer, rest, startServer, type TestServer } from './helpers/server.js';
+import { newCustomer, postgresOnly, rest, startServer, type TestServer, usingPostgres } from './helpers/server.js';
 
 let server: TestServer;
 let admin: Record<string, string>;
@@ -81,5 +82,36 @@ describe(`the search indexer (${process.env.CARLY_TEST_DIALECT})`, () => {
     expect(await metric('carly_search_indexed_total')).toBe(indexed + 1);
     expect(await metric('carly_search_index_failures_total')).toBe(1);
     expect(await typoSearch('vexborugh')).toEqual([r.body.email]);
+  });
+});
+
+describe.skipIf(!usingPostgres())(postgresOnly('the search indexer against a concurrent rename (PostgreSQL)'), () => {
+  it('never writes words that a rename in flight has already forgotten', async () => {
+    const database = server.app.config.database as { url: string };
+    const r = await rest(server.url, 'POST', '/customers', newCustomer({ lastName: 'Oldernamington' }), admin);
+    expect(r.status).toBe(200);
+    // What an update does in its transaction (customers.service.ts): the new words, then the
+    // replaced words nobody else has leave the dictionary. Held open while the indexer runs.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query('begin');
+      await client.query(
+        "update customers set last_name = 'Newnamington', search_words = replace(search_words, ' oldernamington ', ' newnamington ') where email = $1",
+        [r.body.email],
+      );
+      await client.query("delete from search_words where word = 'oldernamington'");
+      const indexing = server.app.indexSearchNow();
+      // Long enough for a batch to read the row and write its words, had it not waited for the rename.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await client.query('commit');
+      await indexing;
+    } finally {
+      await client.end();
+    }
+    const count = async (word: string) =>
+      Number((await sqlQuery<{ n: string }>(server.app.config.database, 'select count(*) as n from search_words where word = $1', [word]))[0]!.n);
+    expect(await count('oldernamington')).toBe(0);
+    expect(await count('newnamington')).toBe(1);
   });
 });

@@ -35,7 +35,13 @@ export const CUSTOMER_WRITES = {
   },
   forUpdate: {
     name: 'carly_customer_for_update',
-    sql: `select ${[...CUSTOMER_COLUMNS, ...SEARCH_COLUMN_NAMES].join(', ')} from customers where email = ?`,
+    sql: {
+      sqlite: `select ${[...CUSTOMER_COLUMNS, ...SEARCH_COLUMN_NAMES].join(', ')} from customers where email = ?`,
+      // The row is locked before the update writes any dictionary word: the search indexer locks
+      // the rows it indexes before it writes theirs (search/search-indexer.ts), so both take the
+      // row first and neither can wait on the other's words while holding what the other needs.
+      postgresql: `select ${[...CUSTOMER_COLUMNS, ...SEARCH_COLUMN_NAMES].join(', ')} from customers where email = $1 for update`,
+    },
   },
   // `where version = ?`: of concurrent writers holding the same version exactly one succeeds.
   update: {

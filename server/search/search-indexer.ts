@@ -26,10 +26,14 @@ const LANE = {
     sql: {
       sqlite: `select p.customer_id as id, c.search_words from search_pending p cross join customers c on c.id = p.customer_id order by p.customer_id limit ${INDEX_BATCH}`,
       // Several instances: each takes rows no other run holds, and deletes them as it takes them.
+      // FOR SHARE: an update or erasure of one of these customers waits for this batch's commit
+      // (and one already under way is waited for, then its row read), so the words it replaces
+      // or erases are forgotten after this batch wrote them, never before: no word of a renamed
+      // or erased person is left behind (search-writes.ts, forgetReplacedWords / unindexCustomer).
       postgresql:
         'with taken as (delete from search_pending where customer_id in ' +
         `(select customer_id from search_pending order by customer_id limit ${INDEX_BATCH} for update skip locked) returning customer_id) ` +
-        'select c.id, c.search_words from taken join customers c on c.id = taken.customer_id',
+        'select c.id, c.search_words from taken join customers c on c.id = taken.customer_id for share of c',
     },
   },
   // SQLite only: the rows' current text into FTS5 (external content: it reads what it is given).
