@@ -122,10 +122,11 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const writeLanes = writeLane ? new WriteLane() : undefined;
   if (writeLanes) tracing?.instrumentWriteLane(writeLanes, config.database);
   const idempotency = new IdempotencyStore(emOf, clock, writeLanes ?? null);
-  // The chainer's statements always run prepared on a lane (its own when the hot writes go through the ORM).
-  const auditChainer = new AuditChainer(emOf, writeLanes ?? new WriteLane(), log);
+  // The background jobs' statements always run prepared on a lane (their own when the hot writes go through the ORM).
+  const backgroundLane = writeLanes ?? new WriteLane();
+  const auditChainer = new AuditChainer(emOf, backgroundLane, log);
   const searchMetrics = new SearchIndexMetrics(() => countPending(emOf()));
-  const searchIndexer = new SearchIndexer(emOf, writeLanes ?? new WriteLane(), log, config.search.indexDelayMs, searchMetrics);
+  const searchIndexer = new SearchIndexer(emOf, backgroundLane, log, config.search.indexDelayMs, searchMetrics);
   const eventMetrics = new EventMetrics();
   /** After a commit that wrote events (a write transaction's, or an import batch's own). */
   const onEventsCommitted = (types: readonly EventType[]) => {

@@ -26,6 +26,8 @@ export interface BackgroundBatchesOptions {
   sweepMs: number;
   /** Logged (with the error) when a run fails. */
   failure: string;
+  /** Called when a run fails (after the log line): a feature's failure counter. */
+  onFailure?: () => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export class BackgroundBatches {
         retry = outcome === 'busy' || (!this.stopped && (await this.job.workLeft()));
       } catch (err) {
         this.log.warn({ err }, this.options.failure);
+        this.options.onFailure?.();
         retry = true;
       }
     } while (this.again && !this.stopped);

@@ -6,7 +6,7 @@ import type { CursorCodec } from '../customers/cursor.js';
 import { CUSTOMER_COLUMNS, type CustomerRow, customerFromRow } from '../customers/customer.mapper.js';
 import { type IndexPosition, type WalkedRow, walkNewest } from './index-walk.js';
 import { parseOrReject } from './query-filter.js';
-import { ALL_IDS, QuerySql } from './query-sql.js';
+import { ALL_IDS, fromPending, QuerySql } from './query-sql.js';
 import { wordsOf } from './search-keys.js';
 import { oneEdits, typoLetters } from './typo-candidates.js';
 import { dialectOf, ftsPhrase, likeContains, type SearchDialect } from './word-index.js';
@@ -279,13 +279,7 @@ export class CustomerSearch {
    * dictionary has not got them yet. A batch of recent creates at most.
    */
   private async pendingWords(em: EntityManager): Promise<string[]> {
-    const join = dialectOf(em) === 'sqlite' ? 'cross join' : 'join';
-    const rows = await this.run<{ search_words: string }[]>(
-      em,
-      'typos',
-      `select c.search_words from search_pending p ${join} customers c on c.id = p.customer_id`,
-      [],
-    );
+    const rows = await this.run<{ search_words: string }[]>(em, 'typos', `select c.search_words ${fromPending(dialectOf(em))}`, []);
     return [...new Set(rows.flatMap((r) => wordsOf(r.search_words)))];
   }
 

@@ -213,11 +213,16 @@ function mergeDateRanges(items: QueryNode[]): QueryNode[] {
 }
 
 /**
- * The new customers FTS5 does not hold yet, as rows `c` to test (SQLite): search_pending is a
- * batch of recent creates at most, and CROSS JOIN keeps it the outer loop (never a scan of
- * customers probing search_pending).
+ * The FROM clause of the new customers the search indexer has not reached yet (search_pending
+ * `p`), as rows `c`: a batch of recent creates at most. On SQLite CROSS JOIN keeps the queue the
+ * outer loop whatever the planner guesses of its size (never a scan of customers probing it);
+ * PostgreSQL plans from statistics.
  */
-export const PENDING_ROWS = 'select c.id from search_pending p cross join customers c on c.id = p.customer_id';
+export const fromPending = (dialect: SearchDialect) =>
+  `from search_pending p ${dialect === 'sqlite' ? 'cross join' : 'join'} customers c on c.id = p.customer_id`;
+
+/** The new customers FTS5 does not hold yet, as rows `c` to test (SQLite). */
+const PENDING_ROWS = `select c.id ${fromPending('sqlite')}`;
 
 /** Every customer id (a negation's universe): a walk of the smallest index. */
 export const ALL_IDS = 'select id from customers';

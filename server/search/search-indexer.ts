@@ -4,6 +4,7 @@ import { BackgroundBatches, type BatchOutcome } from '../db/background-batches.j
 import { isPostgres } from '../db/dialect.js';
 import type { WriteLane } from '../db/write-lane.js';
 import { FTS_COLUMNS } from './fts-columns.js';
+import { fromPending } from './query-sql.js';
 import { wordsOf } from './search-keys.js';
 import type { SearchIndexMetrics } from './search-metrics.js';
 import { addWordsOnLane } from './search-writes.js';
@@ -19,12 +20,11 @@ const FTS_LIST = FTS_COLUMNS.join(', ');
 
 /** The indexer's statements, prepared once on the write lane (db/write-lane.ts). */
 const LANE = {
-  // SQLite has one writer at a time: the batch is simply the oldest pending rows. CROSS JOIN
-  // keeps search_pending (small) as the outer loop whatever the planner guesses of its size.
+  // SQLite has one writer at a time: the batch is simply the oldest pending rows.
   take: {
     name: 'carly_search_index_take',
     sql: {
-      sqlite: `select p.customer_id as id, c.search_words from search_pending p cross join customers c on c.id = p.customer_id order by p.customer_id limit ${INDEX_BATCH}`,
+      sqlite: `select c.id, c.search_words ${fromPending('sqlite')} order by p.customer_id limit ${INDEX_BATCH}`,
       // Several instances: each takes rows no other run holds, and deletes them as it takes them.
       // FOR SHARE: an update or erasure of one of these customers waits for this batch's commit
       // (and one already under way is waited for, then its row read), so the words it replaces
@@ -53,8 +53,8 @@ export async function countPending(em: EntityManager): Promise<number> {
 
 /**
  * Indexes one batch of new customers, in one transaction: their words into the typo dictionary
- * (each distinct word of the batch once, with its characters) and, on SQLite, their text into FTS5; then they leave
- * search_pending. Until then searches test them directly (customer-search.ts), so what this
+ * (each distinct word of the batch once, with its characters) and, on SQLite, their text into
+ * FTS5; then they leave search_pending. Until then searches test them directly (customer-search.ts), so what this
  * changes is cost, never results: one FTS5 segment and one dictionary statement per batch
  * instead of per create.
  */
@@ -64,14 +64,15 @@ export async function indexPendingBatch(emOf: () => EntityManager, lane: WriteLa
   return em.transactional(async (tx) => {
     const rows = await lane.all<{ id: number | string; search_words: string }>(tx, LANE.take, []);
     if (!rows.length) return 0;
-    if (!postgres) await lane.run(tx, LANE.fts, [JSON.stringify(rows.map((r) => Number(r.id)))]);
+    const ids = JSON.stringify(rows.map((r) => Number(r.id)));
+    if (!postgres) await lane.run(tx, LANE.fts, [ids]);
     // A batch's distinct words, each once (names, companies and mail domains repeat a lot).
     await addWordsOnLane(
       lane,
       tx,
       rows.flatMap((r) => wordsOf(r.search_words)),
     );
-    if (!postgres) await lane.run(tx, LANE.done, [JSON.stringify(rows.map((r) => Number(r.id)))]);
+    if (!postgres) await lane.run(tx, LANE.done, [ids]);
     return rows.length;
   });
 }
@@ -91,19 +92,19 @@ export class SearchIndexer extends BackgroundBatches {
     super(
       {
         async runBatch(): Promise<BatchOutcome> {
-          let indexed: number;
-          try {
-            indexed = await indexPendingBatch(emOf, lane);
-          } catch (err) {
-            metrics.failures.inc();
-            throw err;
-          }
+          const indexed = await indexPendingBatch(emOf, lane);
           metrics.indexed.inc(indexed);
           return indexed === INDEX_BATCH ? 'more' : 'done';
         },
         workLeft: () => pendingLeft(emOf(), lane),
       },
-      { wakeDelayMs: delayMs, retryMs: Math.max(RETRY_MS, delayMs), sweepMs: Math.max(SWEEP_MS, delayMs), failure: 'search indexing failed; retrying' },
+      {
+        wakeDelayMs: delayMs,
+        retryMs: Math.max(RETRY_MS, delayMs),
+        sweepMs: Math.max(SWEEP_MS, delayMs),
+        failure: 'search indexing failed; retrying',
+        onFailure: () => metrics.failures.inc(),
+      },
       log,
     );
   }

@@ -56,26 +56,6 @@ const laneExecute =
   };
 
 /**
- * The folded columns of a customer a writer creates. Nothing else: the new row waits in
- * search_pending (a trigger puts it there) until the search indexer (search-indexer.ts) writes
- * its words into the typo dictionary and, on SQLite, its text into FTS5, a batch of creates per
- * transaction. Searches test pending rows directly, so the customer is found at once.
- */
-export const newCustomerSearchKeys = (fields: SearchedFields): SearchKeys => (SEARCH_WRITES_OFF ? NO_KEYS : searchKeys(fields));
-
-/**
- * What every writer of an existing customer calls, in its own transaction (search is immediate):
- * the folded columns for the row it writes, and the row's words for the typo dictionary.
- * The trigram indexes (FTS5 on SQLite via triggers, GIN on PostgreSQL) follow the row by themselves.
- */
-export async function indexCustomer(em: EntityManager, fields: SearchedFields, lane: WriteLane | null = null): Promise<SearchKeys> {
-  if (SEARCH_WRITES_OFF) return NO_KEYS;
-  if (lane) await addWordsOnLane(lane, em, customerWords(fields));
-  else await addToDictionary((sql, params) => em.execute(sql, params), customerWords(fields));
-  return searchKeys(fields);
-}
-
-/**
  * Bench only (scripts/bench/search-server.ts, the search section's baseline): with search writes
  * off, a create skips the folding and the dictionary, so the bench can price a create without the
  * search structures (it also drops the FTS5 triggers / trigram indexes from its own copy of the
@@ -96,6 +76,26 @@ const NO_KEYS: SearchKeys = {
   searchWords: '',
   metadataFold: '{}',
 };
+
+/**
+ * The folded columns of a customer a writer creates. Nothing else: the new row waits in
+ * search_pending (a trigger puts it there) until the search indexer (search-indexer.ts) writes
+ * its words into the typo dictionary and, on SQLite, its text into FTS5, a batch of creates per
+ * transaction. Searches test pending rows directly, so the customer is found at once.
+ */
+export const newCustomerSearchKeys = (fields: SearchedFields): SearchKeys => (SEARCH_WRITES_OFF ? NO_KEYS : searchKeys(fields));
+
+/**
+ * What every writer of an existing customer calls, in its own transaction (search is immediate):
+ * the folded columns for the row it writes, and the row's words for the typo dictionary.
+ * The trigram indexes (FTS5 on SQLite via triggers, GIN on PostgreSQL) follow the row by themselves.
+ */
+export async function indexCustomer(em: EntityManager, fields: SearchedFields, lane: WriteLane | null = null): Promise<SearchKeys> {
+  if (SEARCH_WRITES_OFF) return NO_KEYS;
+  if (lane) await addWordsOnLane(lane, em, customerWords(fields));
+  else await addToDictionary((sql, params) => em.execute(sql, params), customerWords(fields));
+  return searchKeys(fields);
+}
 
 /** After an update is flushed (same transaction): the words the customer no longer has, and nobody else has, leave the dictionary. */
 export async function forgetReplacedWords(em: EntityManager, before: string, after: string, lane: WriteLane | null = null): Promise<void> {

@@ -12,9 +12,12 @@ export function oneEdits(word: string, letters: readonly string[]): string[] {
   for (let i = 0; i + 1 < c.length; i++) out.add([...c.slice(0, i), c[i + 1], c[i], ...c.slice(i + 2)].join(''));
   for (let i = 0; i <= c.length; i++) {
     const head = c.slice(0, i).join('');
+    // What follows an insertion at i, and a substitution of the character at i.
+    const rest = c.slice(i).join('');
+    const after = c.slice(i + 1).join('');
     for (const ch of letters) {
-      out.add(head + ch + c.slice(i).join(''));
-      if (i < c.length) out.add(head + ch + c.slice(i + 1).join(''));
+      out.add(head + ch + rest);
+      if (i < c.length) out.add(head + ch + after);
     }
   }
   out.delete(word);
