@@ -132,7 +132,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
   const onEventsCommitted = (types: readonly EventType[]) => {
     eventMetrics.recordWritten(types);
     changes.notify();
-    // New customers wait in search_pending for the indexer (an import batch indexes its own).
+    // New customers wait for the indexer (after SQLite's watermark, in PostgreSQL's queue; an import batch indexes its own).
     if (types.includes('customer.created')) searchIndexer.wake();
   };
   const writeDeps = {
@@ -230,7 +230,7 @@ export async function buildDomain(config: Config, { clock, log, tracing, recordE
     config,
     clock,
     orm,
-    /** Writes the new customers waiting in search_pending into the search indexes now (tests; results never depend on it). */
+    /** Writes the new customers waiting for the search indexer into the search indexes now (tests; results never depend on it). */
     indexSearchNow: () => searchIndexer.drain(),
     /** Database statements run since start, through the ORM and the read and write lanes (a diagnostic for tests). */
     queryCount: () => ormQueries + lane.queries + (writeLanes?.queries ?? 0),

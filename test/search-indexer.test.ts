@@ -1,5 +1,6 @@
 /**
- * The search indexer (server/search/search-indexer.ts): new customers wait in search_pending and
+ * The search indexer (server/search/search-indexer.ts): new customers wait for it (SQLite: after
+ * its watermark; PostgreSQL: in search_pending) and
  * are searchable at once; the indexer writes them into the search indexes later, counts what it
  * did in /metrics, and a run that fails leaves them queued and still found.
  */

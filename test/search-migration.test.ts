@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createScratchPostgres } from '../scripts/lib/scratch-postgres.js';
 import { openMigrator } from '../server/db/migrate.js';
 import { ormOptions } from '../server/db/orm.js';
+import { WriteLane } from '../server/db/write-lane.js';
+import { indexPendingBatch } from '../server/search/search-indexer.js';
 import { tempDir, usingPostgres } from './helpers/server.js';
 
 /** The release before search: its last migration. */
@@ -97,6 +99,78 @@ describe('the search migration back-fills what the previous release wrote', () =
       expectBackfilled(await backfilled({ kind: 'postgresql', url: scratch.url }));
     } finally {
       await scratch.drop();
+    }
+  });
+});
+
+/** The last migration with SQLite's search queue (search_pending), before the watermark. */
+const QUEUED = 'Migration20261207100000';
+
+/**
+ * SQLite's queue becomes a watermark (Migration20261207120000): customers up to it are in FTS5,
+ * none after it. A database from the queue's release holds both kinds out of order: rows an import
+ * indexed at once (search_direct) after rows still queued. The migration must leave FTS5 exactly
+ * the rows up to the watermark, and the indexer then brings in the rest, each once.
+ */
+describe('SQLite: the search queue becomes a watermark', () => {
+  it.skipIf(usingPostgres())('keeps FTS5 consistent across queued and directly indexed rows, and the indexer finishes the job', async () => {
+    const database = { kind: 'sqlite' as const, file: path.join(tempDir(), 'queued.sqlite') };
+    const orm = await MikroORM.init(await ormOptions(database));
+    try {
+      const migrator = await openMigrator(orm, 'sqlite');
+      await migrator.up({ to: QUEUED });
+      const em = orm.em.fork() as unknown as EntityManager;
+      const now = Date.now();
+      const insert = (n: number, name: string) =>
+        em.execute(
+          'insert into customers (public_id, email, first_name, last_name, first_name_key, last_name_key, metadata, created_at, updated_at, version, ' +
+            'first_name_fold, last_name_fold, name_fold, search_words, metadata_fold) ' +
+            "values (?, ?, ?, 'Doe', ?, 'doe', '{}', ?, ?, 1, ?, 'doe', ?, ?, '{}')",
+          [`cus_${n}`, `${name}@example.com`, name, name, now, now, name, `${name} doe`, ` ${name} doe example com `],
+        );
+      const direct = async (n: number, name: string) => {
+        await em.execute('insert into search_direct (marker) values (1)');
+        await insert(n, name);
+        await em.execute('delete from search_direct');
+      };
+      await direct(1, 'alpha'); // indexed at once
+      await insert(2, 'bravo'); // queued
+      await direct(3, 'charlie'); // indexed at once, after a queued row
+      await insert(4, 'delta'); // queued
+      await migrator.up();
+
+      const ftsIds = async () =>
+        (await em.execute<{ id: number }[]>('select rowid as id from customers_search where customers_search match \'email : "example"\' order by rowid')).map(
+          (r) => r.id,
+        );
+      const tables = (
+        await em.execute<{ name: string }[]>("select name from sqlite_master where type = 'table' and name in ('search_pending', 'search_direct')")
+      ).length;
+      expect(tables).toBe(0);
+      expect(await em.execute('select upto from search_indexed')).toEqual([{ upto: 1 }]);
+      expect(await ftsIds()).toEqual([1]);
+      // An update or delete of a row after the watermark leaves FTS5 alone (it does not hold the row).
+      await em.execute("update customers set first_name_fold = 'bravissimo' where id = 2");
+      await em.execute('delete from customers where id = 4');
+      expect(await ftsIds()).toEqual([1]);
+
+      const lane = new WriteLane();
+      expect(await indexPendingBatch(() => em, lane)).toBe(2);
+      expect(await em.execute('select upto from search_indexed')).toEqual([{ upto: 3 }]);
+      expect(await ftsIds()).toEqual([1, 2, 3]);
+      // FTS5 against its content table: every indexed row's terms, nothing else (SQLite's own check).
+      await em.execute("insert into customers_search (customers_search, rank) values ('integrity-check', 1)");
+      const words = (await em.execute<{ word: string }[]>('select word from search_words order by word')).map((r) => r.word);
+      expect(words).toEqual(['bravo', 'charlie', 'example']);
+      // Rows up to the watermark follow their updates; the renamed one is found by its new name only.
+      await em.execute("update customers set first_name_fold = 'carla' where id = 3");
+      const byName = (name: string) =>
+        em.execute<{ id: number }[]>(`select rowid as id from customers_search where customers_search match 'first_name_fold : "${name}"'`);
+      expect(await byName('carla')).toEqual([{ id: 3 }]);
+      expect(await byName('charlie')).toEqual([]);
+      await em.execute("insert into customers_search (customers_search, rank) values ('integrity-check', 1)");
+    } finally {
+      await orm.close(true);
     }
   });
 });

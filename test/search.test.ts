@@ -234,7 +234,7 @@ async function setUp(env: Record<string, string>, indexed: Indexed) {
  * rows for the page's limit and sorted otherwise, ranks mixed. Every mode must give the same pages.
  */
 /*
- * New customers wait in search_pending until the search indexer writes them into FTS5 and the
+ * New customers wait (after SQLite's watermark, in PostgreSQL's search_pending) until the search indexer writes them into FTS5 and the
  * typo dictionary (server/search/search-indexer.ts); searches test pending rows directly. The
  * first three modes index everything before the tests; the last two hold the indexer off (a
  * day's SEARCH_INDEX_DELAY_MS) and sort, so the index lookups meet rows that are not in them.

@@ -27,6 +27,7 @@ import { newCustomerId } from '../../server/customers/customer.mapper.js';
 import { openDatabase } from '../../server/db/orm.js';
 import { IMPORT_CACHE_KIB, IMPORT_THREAD_CACHE_KIB } from '../../server/import/customer-writer.js';
 import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../../server/search/dictionary.js';
+import { FTS_COLUMNS } from '../../server/search/fts-columns.js';
 import { dictionaryEntries, SEARCH_COLUMN_NAMES, searchColumnValues, searchKeys, wordsOf } from '../../server/search/search-keys.js';
 
 const [file, dataDir, flag, batchArg] = process.argv.slice(2);
@@ -65,12 +66,15 @@ const event = db.prepare(
     "values (0, 'customer.created', ?, ?, ?, 1, ?, 'user', 'bench', null, null)",
 );
 const BATCH = withEvents ? Number(batchArg) : 50_000;
-// Like Carly's import batches, the floor writes its rows' dictionary entries itself, so its rows
-// go straight into FTS5 rather than into the search indexer's queue (a marker that never commits).
-const markDirect = db.prepare('insert into search_direct (marker) values (1)');
-const unmarkDirect = db.prepare('delete from search_direct');
+// Like Carly's import batches (server/import/sqlite-batch.ts), the floor writes its rows'
+// dictionary entries itself and its new rows into FTS5 before it commits, then moves the search
+// watermark past them.
+const ftsList = FTS_COLUMNS.join(', ');
+const indexNew = db.prepare(
+  `insert into customers_search (rowid, ${ftsList}) select c.id, ${FTS_COLUMNS.map((col) => `c.${col}`).join(', ')} from search_indexed w cross join customers c on c.id > w.upto`,
+);
+const moveWatermark = db.prepare('update search_indexed set upto = (select max(id) from customers)');
 const flush = db.transaction((rows: unknown[][]) => {
-  markDirect.run();
   for (const r of rows) {
     insert.run(r);
     const fresh = wordsOf(r[SEARCH_WORDS] as string).filter((w) => !written.has(w));
@@ -87,7 +91,8 @@ const flush = db.transaction((rows: unknown[][]) => {
       event.run(r[10], r[11], r[0], JSON.stringify(changed));
     }
   }
-  unmarkDirect.run();
+  indexNew.run();
+  moveWatermark.run();
 }).immediate;
 
 const started = performance.now();

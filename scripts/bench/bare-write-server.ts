@@ -245,7 +245,7 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
   if (byEmail.get(fields.email)) return null;
   const now = Date.now();
   const publicId = `cus_${now.toString(16).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
-  // The row joins search_pending by trigger; indexPending (below) writes FTS5 and the dictionary.
+  // The row waits after the search watermark; indexPending (below) writes FTS5 and the dictionary.
   insertCustomer.run(
     publicId,
     fields.email,
@@ -276,17 +276,17 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
 
 /**
  * Carly's search indexer (server/search/search-indexer.ts), the same work: 100 ms after a create,
- * the pending rows' text into FTS5, their distinct words and characters into the dictionary, out of search_pending,
+ * the pending rows' text into FTS5, their distinct words and characters into the dictionary, the watermark past them,
  * one transaction per 500 rows.
  */
 const takePending = db.prepare<[], { id: number; search_words: string }>(
-  'select p.customer_id as id, c.search_words from search_pending p cross join customers c on c.id = p.customer_id order by p.customer_id limit 500',
+  'select c.id, c.search_words from search_indexed w cross join customers c on c.id > w.upto order by c.id limit 500',
 );
 const ftsList = FTS_COLUMNS.join(', ');
 const indexFts = db.prepare(
   `insert into customers_search (rowid, ${ftsList}) select id, ${ftsList} from customers where id in (select value from json_each(?))`,
 );
-const pendingDone = db.prepare('delete from search_pending where customer_id in (select value from json_each(?))');
+const pendingDone = db.prepare('update search_indexed set upto = ?');
 const indexPending = db.transaction((): number => {
   const rows = takePending.all();
   if (!rows.length) return 0;
@@ -295,7 +295,7 @@ const indexPending = db.transaction((): number => {
   const entries = dictionaryEntries(rows.flatMap((r) => wordsOf(r.search_words)));
   for (const word of entries.words) addWord.run(word);
   for (const ch of entries.chars) addChar.run(ch);
-  pendingDone.run(ids);
+  pendingDone.run(rows[rows.length - 1]!.id);
   return rows.length;
 });
 let indexTimer: NodeJS.Timeout | null = null;

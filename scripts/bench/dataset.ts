@@ -320,6 +320,8 @@ export async function ensureDataset(rows: number, options: { rebuild?: boolean }
     for (const ix of indexes) db.exec(ix.sql);
     if (triggers.length) {
       db.exec("insert into customers_search (customers_search) values ('rebuild')");
+      // Every row is in FTS5 now: the search watermark (Migration20261207120000) past them all.
+      db.exec('update search_indexed set upto = (select coalesce(max(id), 0) from customers)');
       for (const t of triggers) db.exec(t.sql);
     }
     db.pragma('wal_checkpoint(TRUNCATE)');

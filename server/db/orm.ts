@@ -18,11 +18,10 @@ export const migrationsDir = (dialect: Dialect) => path.join(REPO_ROOT, 'server'
 
 /**
  * Tables no entity describes, made by migrations: the FTS5 search index (customers_search) and its
- * shadow tables, the new customers the search indexer has not reached yet (search_pending), the
- * marker of a transaction that indexes its own rows (search_direct, SQLite) and the typo
- * dictionary's alphabet (search_alphabet).
+ * shadow tables, where the search indexer has got to (search_indexed, SQLite's watermark;
+ * search_pending, PostgreSQL's queue) and the typo dictionary's alphabet (search_alphabet).
  */
-export const SCHEMA_SKIPPED_TABLES: readonly RegExp[] = [/^customers_search(_|$)/, /^search_(pending|direct|alphabet)$/];
+export const SCHEMA_SKIPPED_TABLES: readonly RegExp[] = [/^customers_search(_|$)/, /^search_(pending|indexed|alphabet)$/];
 /**
  * Indexes a migration made that no entity can describe (PostgreSQL's GIN trigram index: an
  * entity's index is the same on both dialects). The schema diff proposes dropping them; the

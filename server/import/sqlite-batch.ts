@@ -3,6 +3,8 @@ import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
 import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../search/dictionary.js';
+import { FTS_COLUMNS } from '../search/fts-columns.js';
+import { fromPending } from '../search/query-sql.js';
 import { dictionaryEntries, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
 import { applySlice, type CustomerState, emailsOf, type ImportEvent, type SliceCounts, type StoredCustomerRow, stateFromRow } from './import-plan.js';
 import { ROW_WIDTH } from './import-row.js';
@@ -144,6 +146,13 @@ export class SqliteImportBatches {
       addChar: db.prepare(ADD_CHAR_SQL),
       // One writer at a time: id order is commit order, xid stays 0 (events/event-log.ts).
       event: db.prepare(`${EVENT_SQL}(0, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`),
+      // Every customer after the search watermark (this batch's and any create's before it) into
+      // the search indexes, then the watermark past them (Migration20261207120000).
+      unindexed: db.prepare<[], { id: number; search_words: string }>(`select c.id, c.search_words ${fromPending('sqlite')} order by c.id`),
+      fts: db.prepare(
+        `insert into customers_search (rowid, ${FTS_COLUMNS.join(', ')}) select c.id, ${FTS_COLUMNS.map((col) => `c.${col}`).join(', ')} ${fromPending('sqlite')}`,
+      ),
+      indexedUpTo: db.prepare('update search_indexed set upto = ?'),
     };
   }
 
@@ -154,10 +163,6 @@ export class SqliteImportBatches {
 
   begin(): void {
     this.db.exec('begin immediate');
-    // This batch writes its rows' words into the dictionary itself: its new rows go straight into
-    // FTS5 instead of waiting for the search indexer (the marker never commits; see
-    // Migration20261207090000).
-    this.db.exec('insert into search_direct (marker) values (1)');
     this.now = Date.now();
     this.types = [];
   }
@@ -204,11 +209,30 @@ export class SqliteImportBatches {
 
   /** Commits the open transaction; answers the types of the events it recorded, in order. */
   commit(): EventType[] {
-    this.db.exec('delete from search_direct');
+    this.indexNewCustomers();
     this.db.exec('commit');
     const types = this.types;
     this.types = [];
     return types;
+  }
+
+  /**
+   * The batch indexes its new customers itself, in its own transaction (one FTS5 segment for the
+   * batch), rather than leave thousands of rows for the search indexer to catch up on: the rows
+   * after the watermark, which are this batch's and the creates committed just before it. Their
+   * words mostly went into the dictionary as they were written (`write`); `unseen` skips those.
+   */
+  private indexNewCustomers(): void {
+    const { statements } = this;
+    const rows = statements.unindexed.all();
+    if (!rows.length) return;
+    for (const row of rows) {
+      const entries = dictionaryEntries(this.dictionary.unseen(row.search_words));
+      for (const word of entries.words) statements.addWord.run(word);
+      for (const ch of entries.chars) statements.addChar.run(ch);
+    }
+    statements.fts.run();
+    statements.indexedUpTo.run(rows[rows.length - 1]!.id);
   }
 
   /** Rolls back the open transaction, if any (the words it wrote go with it). */

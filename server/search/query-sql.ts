@@ -112,7 +112,7 @@ export class QuerySql {
 
   /**
    * The ids whose FTS5 row matches an FTS5 query (SQLite), and the new customers FTS5 does not
-   * hold yet (search_pending, see search/search-indexer.ts) for which `pending` holds: the same
+   * hold yet (after the watermark, see search/search-indexer.ts) for which `pending` holds: the same
    * test as a condition on the row `c`, called after the match is bound (parameters bind in order).
    */
   fts(match: string, pending: () => string): string {
@@ -213,13 +213,13 @@ function mergeDateRanges(items: QueryNode[]): QueryNode[] {
 }
 
 /**
- * The FROM clause of the new customers the search indexer has not reached yet (search_pending
- * `p`), as rows `c`: a batch of recent creates at most. On SQLite CROSS JOIN keeps the queue the
- * outer loop whatever the planner guesses of its size (never a scan of customers probing it);
- * PostgreSQL plans from statistics.
+ * The FROM clause of the new customers the search indexer has not reached yet, as rows `c`: a
+ * batch of recent creates at most. SQLite: the customers after the watermark (search_indexed,
+ * Migration20261207120000), a range of the primary key; CROSS JOIN keeps the one-row watermark
+ * the outer loop. PostgreSQL: the queue (search_pending `p`), planned from statistics.
  */
 export const fromPending = (dialect: SearchDialect) =>
-  `from search_pending p ${dialect === 'sqlite' ? 'cross join' : 'join'} customers c on c.id = p.customer_id`;
+  dialect === 'sqlite' ? 'from search_indexed w cross join customers c on c.id > w.upto' : 'from search_pending p join customers c on c.id = p.customer_id';
 
 /** The new customers FTS5 does not hold yet, as rows `c` to test (SQLite). */
 const PENDING_ROWS = `select c.id ${fromPending('sqlite')}`;

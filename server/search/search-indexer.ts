@@ -20,11 +20,11 @@ const FTS_LIST = FTS_COLUMNS.join(', ');
 
 /** The indexer's statements, prepared once on the write lane (db/write-lane.ts). */
 const LANE = {
-  // SQLite has one writer at a time: the batch is simply the oldest pending rows.
+  // SQLite has one writer at a time: the batch is simply the oldest customers after the watermark.
   take: {
     name: 'carly_search_index_take',
     sql: {
-      sqlite: `select c.id, c.search_words ${fromPending('sqlite')} order by p.customer_id limit ${INDEX_BATCH}`,
+      sqlite: `select c.id, c.search_words ${fromPending('sqlite')} order by c.id limit ${INDEX_BATCH}`,
       // Several instances: each takes rows no other run holds, and deletes them as it takes them.
       // FOR SHARE: an update or erasure of one of these customers waits for this batch's commit
       // (and one already under way is waited for, then its row read), so the words it replaces
@@ -41,20 +41,25 @@ const LANE = {
     name: 'carly_search_index_fts',
     sql: `insert into customers_search (rowid, ${FTS_LIST}) select id, ${FTS_LIST} from customers where id in (select value from json_each(?))`,
   },
-  done: { name: 'carly_search_index_done', sql: 'delete from search_pending where customer_id in (select value from json_each(?))' },
-  left: { name: 'carly_search_index_left', sql: 'select 1 as found from search_pending limit 1' },
+  // SQLite only: the watermark moves past the batch (ids are commit order there, Migration20261207120000).
+  done: { name: 'carly_search_index_done', sql: 'update search_indexed set upto = ?' },
+  left: {
+    name: 'carly_search_index_left',
+    sql: { sqlite: `select 1 as found ${fromPending('sqlite')} limit 1`, postgresql: 'select 1 as found from search_pending limit 1' },
+  },
 };
 
 /** How many new customers wait for an indexer (the metric `carly_search_pending`; a scrape reads it, never a request). */
 export async function countPending(em: EntityManager): Promise<number> {
-  const [row] = await em.execute<{ n: number | string }[]>('select count(*) as n from search_pending');
+  const [row] = await em.execute<{ n: number | string }[]>(`select count(*) as n ${fromPending(isPostgres(em) ? 'postgresql' : 'sqlite')}`);
   return Number(row?.n ?? 0);
 }
 
 /**
  * Indexes one batch of new customers, in one transaction: their words into the typo dictionary
  * (each distinct word of the batch once, with its characters) and, on SQLite, their text into
- * FTS5; then they leave search_pending. Until then searches test them directly (customer-search.ts), so what this
+ * FTS5; then they leave the queue (PostgreSQL: search_pending) or the watermark moves past them
+ * (SQLite: search_indexed). Until then searches test them directly (customer-search.ts), so what this
  * changes is cost, never results: one FTS5 segment and one dictionary statement per batch
  * instead of per create.
  */
@@ -64,15 +69,15 @@ export async function indexPendingBatch(emOf: () => EntityManager, lane: WriteLa
   return em.transactional(async (tx) => {
     const rows = await lane.all<{ id: number | string; search_words: string }>(tx, LANE.take, []);
     if (!rows.length) return 0;
-    const ids = JSON.stringify(rows.map((r) => Number(r.id)));
-    if (!postgres) await lane.run(tx, LANE.fts, [ids]);
+    const ids = rows.map((r) => Number(r.id));
+    if (!postgres) await lane.run(tx, LANE.fts, [JSON.stringify(ids)]);
     // A batch's distinct words, each once (names, companies and mail domains repeat a lot).
     await addWordsOnLane(
       lane,
       tx,
       rows.flatMap((r) => wordsOf(r.search_words)),
     );
-    if (!postgres) await lane.run(tx, LANE.done, [ids]);
+    if (!postgres) await lane.run(tx, LANE.done, [ids[ids.length - 1]]);
     return rows.length;
   });
 }

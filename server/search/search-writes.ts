@@ -78,8 +78,9 @@ const NO_KEYS: SearchKeys = {
 };
 
 /**
- * The folded columns of a customer a writer creates. Nothing else: the new row waits in
- * search_pending (a trigger puts it there) until the search indexer (search-indexer.ts) writes
+ * The folded columns of a customer a writer creates. Nothing else: the new row waits (SQLite:
+ * after the search watermark; PostgreSQL: in search_pending, a trigger puts it there) until the
+ * search indexer (search-indexer.ts) writes
  * its words into the typo dictionary and, on SQLite, its text into FTS5, a batch of creates per
  * transaction. Searches test pending rows directly, so the customer is found at once.
  */

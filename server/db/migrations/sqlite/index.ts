@@ -12,6 +12,7 @@ import { Migration20261206174252 } from './Migration20261206174252.js';
 import { Migration20261207013000 } from './Migration20261207013000.js';
 import { Migration20261207090000 } from './Migration20261207090000.js';
 import { Migration20261207100000 } from './Migration20261207100000.js';
+import { Migration20261207120000 } from './Migration20261207120000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
@@ -26,4 +27,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207013000', class: Migration20261207013000 },
   { name: 'Migration20261207090000', class: Migration20261207090000 },
   { name: 'Migration20261207100000', class: Migration20261207100000 },
+  { name: 'Migration20261207120000', class: Migration20261207120000 },
 ];
