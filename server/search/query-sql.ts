@@ -215,11 +215,16 @@ function mergeDateRanges(items: QueryNode[]): QueryNode[] {
 /**
  * The FROM clause of the new customers the search indexer has not reached yet, as rows `c`: a
  * batch of recent creates at most. SQLite: the customers after the watermark (search_indexed,
- * Migration20261207120000), a range of the primary key; CROSS JOIN keeps the one-row watermark
- * the outer loop. PostgreSQL: the queue (search_pending `p`), planned from statistics.
+ * Migration20261207120000), a range of the primary key `p`, each then read as `c` by its id.
+ * The CROSS JOINs fix that order: with `c` joined on the range itself, a test on one of its
+ * columns (`c.name_fold = ?`) made SQLite build an automatic index over every customer instead
+ * (test/search-plan.test.ts fails on that). PostgreSQL: the queue (search_pending `p`), planned
+ * from statistics.
  */
 export const fromPending = (dialect: SearchDialect) =>
-  dialect === 'sqlite' ? 'from search_indexed w cross join customers c on c.id > w.upto' : 'from search_pending p join customers c on c.id = p.customer_id';
+  dialect === 'sqlite'
+    ? 'from search_indexed w cross join customers p on p.id > w.upto cross join customers c on c.id = p.id'
+    : 'from search_pending p join customers c on c.id = p.customer_id';
 
 /** The new customers FTS5 does not hold yet, as rows `c` to test (SQLite). */
 const PENDING_ROWS = `select c.id ${fromPending('sqlite')}`;

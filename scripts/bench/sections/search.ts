@@ -102,7 +102,10 @@ async function planFacts(em: EntityManager, dialect: Dialect, shape: Shape, walk
       const plan = await em.execute<{ detail: string }[]>(`explain query plan ${text}`, params);
       const own = [...new Set(plan.map((r) => r.detail).filter((d) => /^(SEARCH|SCAN)/.test(d)))];
       steps.push(`${kind}: ${own.join(', ')}`);
-      scans ||= own.some((d) => /^SCAN (c|customers)\b/.test(d) && !d.includes('customers_created_at_id_index'));
+      // An AUTOMATIC index is built for the statement from a scan of every row.
+      scans ||= own.some(
+        (d) => (/^SCAN (c|customers)\b/.test(d) && !d.includes('customers_created_at_id_index')) || /^SEARCH (c|customers) USING AUTOMATIC\b/.test(d),
+      );
       continue;
     }
     const [row] = await em.execute<{ 'QUERY PLAN': unknown }[]>(`explain (analyze, format json) ${text}`, params);
