@@ -4,8 +4,8 @@
  * (same schema, indexes, FTS5 triggers), with Carly's connection pragmas:
  * - a bearer JWT (HS256) verified and its session looked up (the read lane's statement);
  * - one transaction: the customers row with its search columns (Carly's own `searchKeys`; a new
- *   row joins search_pending by trigger, and 100 ms later one transaction per 500 such rows writes
- *   them into FTS5 and their words' dictionary rows, as Carly's search indexer does; on PATCH the
+ *   row waits after the search watermark, and 1 s later (Carly's default SEARCH_INDEX_DELAY_MS)
+ *   one transaction per 500 such rows writes them into FTS5 and their words' dictionary rows, as Carly's search indexer does; on PATCH the
  *   FTS5 index follows by trigger, the typo dictionary's rows are inserted or ignored and
  *   the replaced words no other customer has removed), the change event, and the audit
  *   entry salted and digested (`personalDigest`) and hash-chained (`chainHash`) in place;
@@ -275,7 +275,8 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
 });
 
 /**
- * Carly's search indexer (server/search/search-indexer.ts), the same work: 100 ms after a create,
+ * Carly's search indexer (server/search/search-indexer.ts), the same work: its default delay
+ * (SEARCH_INDEX_DELAY_MS, server/config.ts) after a create,
  * the pending rows' text into FTS5, their distinct words and characters into the dictionary, the watermark past them,
  * one transaction per 500 rows.
  */
@@ -298,13 +299,15 @@ const indexPending = db.transaction((): number => {
   pendingDone.run(rows[rows.length - 1]!.id);
   return rows.length;
 });
+/** Carly's default SEARCH_INDEX_DELAY_MS: the same batches as Carly's indexer. */
+const INDEX_DELAY_MS = 1000;
 let indexTimer: NodeJS.Timeout | null = null;
 const wakeIndexer = () => {
   if (indexTimer) return;
   indexTimer = setTimeout(() => {
     indexTimer = null;
     while (indexPending() === 500);
-  }, 100);
+  }, INDEX_DELAY_MS);
 };
 
 const update = db.transaction((email: string, patch: Record<string, unknown>, caller: Caller): Customer | null => {
