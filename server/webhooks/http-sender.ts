@@ -48,7 +48,13 @@ export class WebhookSender {
 
   constructor(private readonly options: SenderOptions) {
     const lookup = options.allowPrivateNetworks ? undefined : guardedLookup;
-    const common = { keepAlive: true, scheduling: 'lifo' as const, ...(lookup ? { lookup } : {}) };
+    // `timeout` also lets Node's agent honour a receiver's `Keep-Alive: timeout=N` answer (it
+    // closes an idle socket a second before N; without an agent timeout Node 20 ignores the
+    // hint). Otherwise a socket the receiver is closing can be reused, and the POST fails with a
+    // reset the receiver never saw: a 'retrying' first attempt (a CI run saw two, with a Node
+    // receiver's 5 s). The request's own limit is the timer below; nothing listens to the
+    // socket's timeout events (test/webhook-sender.keep-alive.test.ts).
+    const common = { keepAlive: true, timeout: options.timeoutMs, scheduling: 'lifo' as const, ...(lookup ? { lookup } : {}) };
     this.agents = { http: new http.Agent(common), https: new https.Agent(common) };
   }
 
