@@ -8,8 +8,8 @@
  * thread of its own, a passive checkpoint and close inside the timed part). No validation, no upsert: what bare SQLite costs for these
  * rows on this machine now.
  * The same durable work as Carly's importer, as issue 22's write floor does for a create: each
- * row's search columns (Carly's own `searchKeys`; the FTS5 trigram index follows by trigger, over
- * the same text as Carly's rows) and the typo dictionary's entries of its words (`dictionaryEntries`,
+ * row's search columns (Carly's own `searchKeys`; the FTS5 trigram index written before each
+ * commit with the watermark moved past the rows, sqlite-watermark.ts, as Carly's import batches do) and the typo dictionary's entries of its words (`dictionaryEntries`,
  * insert or ignore, each distinct word once per run). Until 2026-12-07 the floor left the search
  * columns empty and wrote no dictionary rows: it did less work than Carly, which flattered it.
  * With `--events N` (issue 20's floor for an import over the API): transactions of N rows, and each
@@ -27,8 +27,8 @@ import { newCustomerId } from '../../server/customers/customer.mapper.js';
 import { openDatabase } from '../../server/db/orm.js';
 import { IMPORT_CACHE_KIB, IMPORT_THREAD_CACHE_KIB } from '../../server/import/customer-writer.js';
 import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../../server/search/dictionary.js';
-import { FTS_COLUMNS } from '../../server/search/fts-columns.js';
 import { dictionaryEntries, SEARCH_COLUMN_NAMES, searchColumnValues, searchKeys, wordsOf } from '../../server/search/search-keys.js';
+import { INDEX_FTS_UP_TO_SQL, MOVE_WATERMARK_SQL } from '../../server/search/sqlite-watermark.js';
 
 const [file, dataDir, flag, batchArg] = process.argv.slice(2);
 const withEvents = flag === '--events';
@@ -69,14 +69,12 @@ const BATCH = withEvents ? Number(batchArg) : 50_000;
 // Like Carly's import batches (server/import/sqlite-batch.ts), the floor writes its rows'
 // dictionary entries itself and its new rows into FTS5 before it commits, then moves the search
 // watermark past them.
-const ftsList = FTS_COLUMNS.join(', ');
-const indexNew = db.prepare(
-  `insert into customers_search (rowid, ${ftsList}) select c.id, ${FTS_COLUMNS.map((col) => `c.${col}`).join(', ')} from search_indexed w cross join customers c on c.id > w.upto`,
-);
-const moveWatermark = db.prepare('update search_indexed set upto = (select max(id) from customers)');
+const indexNew = db.prepare(INDEX_FTS_UP_TO_SQL);
+const moveWatermark = db.prepare(MOVE_WATERMARK_SQL);
 const flush = db.transaction((rows: unknown[][]) => {
+  let lastId: number | bigint = 0;
   for (const r of rows) {
-    insert.run(r);
+    lastId = insert.run(r).lastInsertRowid;
     const fresh = wordsOf(r[SEARCH_WORDS] as string).filter((w) => !written.has(w));
     for (const w of fresh) written.add(w);
     const entries = dictionaryEntries(fresh);
@@ -91,8 +89,8 @@ const flush = db.transaction((rows: unknown[][]) => {
       event.run(r[10], r[11], r[0], JSON.stringify(changed));
     }
   }
-  indexNew.run();
-  moveWatermark.run();
+  indexNew.run(lastId);
+  moveWatermark.run(lastId);
 }).immediate;
 
 const started = performance.now();

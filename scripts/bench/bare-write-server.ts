@@ -25,7 +25,6 @@ import { chainHash, GENESIS_HASH, newSalt, personalDigest } from '../../server/a
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../../server/db/wal-checkpointer.js';
 import { canonicalJson } from '../../server/idempotency/fingerprint.js';
 import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../../server/search/dictionary.js';
-import { FTS_COLUMNS } from '../../server/search/fts-columns.js';
 import {
   customerWords,
   DICTIONARY_MIN_LENGTH,
@@ -35,6 +34,7 @@ import {
   searchKeys,
   wordsOf,
 } from '../../server/search/search-keys.js';
+import { INDEX_FTS_UP_TO_SQL, MOVE_WATERMARK_SQL, unindexedSql } from '../../server/search/sqlite-watermark.js';
 import type { SqliteCustomerRow } from './bare-rows.js';
 
 const file = process.env.BENCH_DB;
@@ -280,23 +280,18 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
  * the pending rows' text into FTS5, their distinct words and characters into the dictionary, the watermark past them,
  * one transaction per 500 rows.
  */
-const takePending = db.prepare<[], { id: number; search_words: string }>(
-  'select c.id, c.search_words from search_indexed w cross join customers c on c.id > w.upto order by c.id limit 500',
-);
-const ftsList = FTS_COLUMNS.join(', ');
-const indexFts = db.prepare(
-  `insert into customers_search (rowid, ${ftsList}) select id, ${ftsList} from customers where id in (select value from json_each(?))`,
-);
-const pendingDone = db.prepare('update search_indexed set upto = ?');
+const takePending = db.prepare<[], { id: number; search_words: string }>(unindexedSql(500));
+const indexFts = db.prepare(INDEX_FTS_UP_TO_SQL);
+const pendingDone = db.prepare(MOVE_WATERMARK_SQL);
 const indexPending = db.transaction((): number => {
   const rows = takePending.all();
   if (!rows.length) return 0;
-  const ids = JSON.stringify(rows.map((r) => r.id));
-  indexFts.run(ids);
+  const lastId = rows[rows.length - 1]!.id;
+  indexFts.run(lastId);
   const entries = dictionaryEntries(rows.flatMap((r) => wordsOf(r.search_words)));
   for (const word of entries.words) addWord.run(word);
   for (const ch of entries.chars) addChar.run(ch);
-  pendingDone.run(rows[rows.length - 1]!.id);
+  pendingDone.run(lastId);
   return rows.length;
 });
 /** Carly's default SEARCH_INDEX_DELAY_MS: the same batches as Carly's indexer. */

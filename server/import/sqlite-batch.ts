@@ -3,9 +3,8 @@ import type { Actor } from '../../client-sdk/src/schemas/common.js';
 import type { EventType } from '../../client-sdk/src/schemas/events.js';
 import { CUSTOMER_INSERT_COLUMNS } from '../customers/customer-writes.js';
 import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../search/dictionary.js';
-import { FTS_COLUMNS } from '../search/fts-columns.js';
-import { fromPending } from '../search/query-sql.js';
 import { dictionaryEntries, SEARCH_COLUMN_NAMES, SEARCH_COLUMNS, searchColumnValues, searchKeys, wordsOf } from '../search/search-keys.js';
+import { INDEX_FTS_UP_TO_SQL, MOVE_WATERMARK_SQL, unindexedSql } from '../search/sqlite-watermark.js';
 import { applySlice, type CustomerState, emailsOf, type ImportEvent, type SliceCounts, type StoredCustomerRow, stateFromRow } from './import-plan.js';
 import { ROW_WIDTH } from './import-row.js';
 
@@ -147,12 +146,10 @@ export class SqliteImportBatches {
       // One writer at a time: id order is commit order, xid stays 0 (events/event-log.ts).
       event: db.prepare(`${EVENT_SQL}(0, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`),
       // Every customer after the search watermark (this batch's and any create's before it) into
-      // the search indexes, then the watermark past them (Migration20261207120000).
-      unindexed: db.prepare<[], { id: number; search_words: string }>(`select c.id, c.search_words ${fromPending('sqlite')} order by c.id`),
-      fts: db.prepare(
-        `insert into customers_search (rowid, ${FTS_COLUMNS.join(', ')}) select c.id, ${FTS_COLUMNS.map((col) => `c.${col}`).join(', ')} ${fromPending('sqlite')}`,
-      ),
-      indexedUpTo: db.prepare('update search_indexed set upto = ?'),
+      // the search indexes, then the watermark past them: the search indexer's statements.
+      unindexed: db.prepare<[], { id: number; search_words: string }>(unindexedSql()),
+      fts: db.prepare(INDEX_FTS_UP_TO_SQL),
+      indexedUpTo: db.prepare(MOVE_WATERMARK_SQL),
     };
   }
 
@@ -231,8 +228,9 @@ export class SqliteImportBatches {
       for (const word of entries.words) statements.addWord.run(word);
       for (const ch of entries.chars) statements.addChar.run(ch);
     }
-    statements.fts.run();
-    statements.indexedUpTo.run(rows[rows.length - 1]!.id);
+    const lastId = rows[rows.length - 1]!.id;
+    statements.fts.run(lastId);
+    statements.indexedUpTo.run(lastId);
   }
 
   /** Rolls back the open transaction, if any (the words it wrote go with it). */

@@ -1,5 +1,6 @@
 import type { Clause, DateClause, QueryNode, TextField } from '../../client-sdk/src/query/index.js';
 import { charLength } from '../../client-sdk/src/query/index.js';
+import { AFTER_WATERMARK } from './sqlite-watermark.js';
 import { ftsPhrase, likeContains, type SearchDialect } from './word-index.js';
 
 /**
@@ -214,17 +215,11 @@ function mergeDateRanges(items: QueryNode[]): QueryNode[] {
 
 /**
  * The FROM clause of the new customers the search indexer has not reached yet, as rows `c`: a
- * batch of recent creates at most. SQLite: the customers after the watermark (search_indexed,
- * Migration20261207120000), a range of the primary key `p`, each then read as `c` by its id.
- * The CROSS JOINs fix that order: with `c` joined on the range itself, a test on one of its
- * columns (`c.name_fold = ?`) made SQLite build an automatic index over every customer instead
- * (test/search-plan.test.ts fails on that). PostgreSQL: the queue (search_pending `p`), planned
- * from statistics.
+ * batch of recent creates at most. SQLite: the customers after the watermark (sqlite-watermark.ts).
+ * PostgreSQL: the queue (search_pending `p`), planned from statistics.
  */
 export const fromPending = (dialect: SearchDialect) =>
-  dialect === 'sqlite'
-    ? 'from search_indexed w cross join customers p on p.id > w.upto cross join customers c on c.id = p.id'
-    : 'from search_pending p join customers c on c.id = p.customer_id';
+  dialect === 'sqlite' ? AFTER_WATERMARK : 'from search_pending p join customers c on c.id = p.customer_id';
 
 /** The new customers FTS5 does not hold yet, as rows `c` to test (SQLite). */
 const PENDING_ROWS = `select c.id ${fromPending('sqlite')}`;

@@ -3,11 +3,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { BackgroundBatches, type BatchOutcome } from '../db/background-batches.js';
 import { isPostgres } from '../db/dialect.js';
 import type { WriteLane } from '../db/write-lane.js';
-import { FTS_COLUMNS } from './fts-columns.js';
 import { fromPending } from './query-sql.js';
 import { wordsOf } from './search-keys.js';
 import type { SearchIndexMetrics } from './search-metrics.js';
 import { addWordsOnLane } from './search-writes.js';
+import { INDEX_FTS_UP_TO_SQL, MOVE_WATERMARK_SQL, unindexedSql } from './sqlite-watermark.js';
 
 /** New customers indexed per transaction. */
 export const INDEX_BATCH = 500;
@@ -16,15 +16,13 @@ const RETRY_MS = 250;
 /** New customers another process created (or a wake-up missed) are indexed by then. */
 const SWEEP_MS = 5_000;
 
-const FTS_LIST = FTS_COLUMNS.join(', ');
-
 /** The indexer's statements, prepared once on the write lane (db/write-lane.ts). */
 const LANE = {
   // SQLite has one writer at a time: the batch is simply the oldest customers after the watermark.
   take: {
     name: 'carly_search_index_take',
     sql: {
-      sqlite: `select c.id, c.search_words ${fromPending('sqlite')} order by c.id limit ${INDEX_BATCH}`,
+      sqlite: unindexedSql(INDEX_BATCH),
       // Several instances: each takes rows no other run holds, and deletes them as it takes them.
       // FOR SHARE: an update or erasure of one of these customers waits for this batch's commit
       // (and one already under way is waited for, then its row read), so the words it replaces
@@ -36,13 +34,9 @@ const LANE = {
         'select c.id, c.search_words from taken join customers c on c.id = taken.customer_id for share of c',
     },
   },
-  // SQLite only: the rows' current text into FTS5 (external content: it reads what it is given).
-  fts: {
-    name: 'carly_search_index_fts',
-    sql: `insert into customers_search (rowid, ${FTS_LIST}) select id, ${FTS_LIST} from customers where id in (select value from json_each(?))`,
-  },
-  // SQLite only: the watermark moves past the batch (ids are commit order there, Migration20261207120000).
-  done: { name: 'carly_search_index_done', sql: 'update search_indexed set upto = ?' },
+  // SQLite only: the batch's current text into FTS5, then the watermark past it (sqlite-watermark.ts).
+  fts: { name: 'carly_search_index_fts', sql: INDEX_FTS_UP_TO_SQL },
+  done: { name: 'carly_search_index_done', sql: MOVE_WATERMARK_SQL },
   left: {
     name: 'carly_search_index_left',
     sql: { sqlite: `select 1 as found ${fromPending('sqlite')} limit 1`, postgresql: 'select 1 as found from search_pending limit 1' },
@@ -69,15 +63,16 @@ export async function indexPendingBatch(emOf: () => EntityManager, lane: WriteLa
   return em.transactional(async (tx) => {
     const rows = await lane.all<{ id: number | string; search_words: string }>(tx, LANE.take, []);
     if (!rows.length) return 0;
-    const ids = rows.map((r) => Number(r.id));
-    if (!postgres) await lane.run(tx, LANE.fts, [JSON.stringify(ids)]);
+    // The batch is the oldest rows after the watermark: on SQLite, every row up to its last id.
+    const lastId = Number(rows[rows.length - 1]!.id);
+    if (!postgres) await lane.run(tx, LANE.fts, [lastId]);
     // A batch's distinct words, each once (names, companies and mail domains repeat a lot).
     await addWordsOnLane(
       lane,
       tx,
       rows.flatMap((r) => wordsOf(r.search_words)),
     );
-    if (!postgres) await lane.run(tx, LANE.done, [ids[ids.length - 1]]);
+    if (!postgres) await lane.run(tx, LANE.done, [lastId]);
     return rows.length;
   });
 }

@@ -80,9 +80,9 @@ const NO_KEYS: SearchKeys = {
 /**
  * The folded columns of a customer a writer creates. Nothing else: the new row waits (SQLite:
  * after the search watermark; PostgreSQL: in search_pending, a trigger puts it there) until the
- * search indexer (search-indexer.ts) writes
- * its words into the typo dictionary and, on SQLite, its text into FTS5, a batch of creates per
- * transaction. Searches test pending rows directly, so the customer is found at once.
+ * search indexer (search-indexer.ts) writes its words into the typo dictionary and, on SQLite,
+ * its text into FTS5, a batch of creates per transaction. Searches test pending rows directly,
+ * so the customer is found at once.
  */
 export const newCustomerSearchKeys = (fields: SearchedFields): SearchKeys => (SEARCH_WRITES_OFF ? NO_KEYS : searchKeys(fields));
 
