@@ -92,7 +92,9 @@ export async function startCarly(options: CarlyOptions): Promise<Target> {
   const name = options.name ?? 'carly';
   const port = await freePort();
   const password = options.adminPassword ?? `Bench-${randomBytes(12).toString('hex')}-9!`;
-  const args = [...CHILD_FLAGS];
+  // BENCH_CARLY_NODE_FLAGS: extra node/V8 flags for Carly's process only (an experiment's switch,
+  // e.g. a GC flag; the driver and the baselines keep their own), space-separated.
+  const args = [...(process.env.BENCH_CARLY_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...CHILD_FLAGS];
   if (options.cpuProfDir) {
     fs.mkdirSync(options.cpuProfDir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
