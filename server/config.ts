@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_WALK_ROWS } from './search/customer-search.js';
+import { DEFAULT_INDEX_DELAY_MS } from './search/search-indexer.js';
 import { type TracingConfig, tracingConfig, tracingEnvSchema } from './tracing/tracing-config.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -76,7 +77,7 @@ const ConfigSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Carly <no-reply@carly.local>'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   SEARCH_WALK_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_WALK_ROWS),
-  SEARCH_INDEX_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(1000),
+  SEARCH_INDEX_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_INDEX_DELAY_MS),
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z
     .string()
@@ -138,9 +139,7 @@ export interface Config {
    * search sorts the match set instead (search/customer-search.ts); 0 never walks.
    * `indexDelayMs` (SEARCH_INDEX_DELAY_MS): how long new customers gather before the search
    * indexer writes them into the search indexes in one transaction (search/search-indexer.ts);
-   * they are found at once either way. FTS5's cost is per transaction (a segment flushed and
-   * merged per commit), so a second's creates per transaction cost less than a tenth's
-   * (docs/performance.md, "The search watermark and the indexer's delay").
+   * they are found at once either way (its default: search/search-indexer.ts).
    */
   search: { walkRows: number; indexDelayMs: number };
   auth: {

@@ -90,10 +90,10 @@ describe.skipIf(!hasChromium)(`the console's search, bulk export and resend in C
       expect(searches.length).toBeGreaterThan(0);
       expect(searches.every((url) => !url.includes(encodeURIComponent('"query"')))).toBe(true);
       await page.getByRole('searchbox', { name: 'Search customers' }).fill('');
-      // Back to the plain list (a full page: 33 customers) once the cleared field has settled. Until
-      // then the "lovelase" search is still the active query, and the live feed's invalidation (an
-      // event of the set-up arriving late) may fairly refetch it: a CI run on PostgreSQL saw that
-      // request land after the count below.
+      // Back to the plain list (a full page: the set-up made more than 25 customers) once the
+      // cleared field has settled (250 ms). Until then the "lovelase" search is still the active
+      // query, and a refetch of it (the live feed marks customer queries stale on any change) is
+      // fair: a CI run on PostgreSQL counted one after the count below.
       await expect.poll(() => rowCount(page)).toBe(25);
 
       // A malformed query: the SDK's parser names the position, and nothing is sent.

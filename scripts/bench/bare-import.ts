@@ -9,8 +9,9 @@
  * rows on this machine now.
  * The same durable work as Carly's importer, as issue 22's write floor does for a create: each
  * row's search columns (Carly's own `searchKeys`; the FTS5 trigram index written before each
- * commit with the watermark moved past the rows, sqlite-watermark.ts, as Carly's import batches do) and the typo dictionary's entries of its words (`dictionaryEntries`,
- * insert or ignore, each distinct word once per run). Until 2026-12-07 the floor left the search
+ * commit and the watermark moved past the rows, sqlite-watermark.ts, as Carly's import batches
+ * do) and the typo dictionary's entries of its words (`dictionaryEntries`, insert or ignore, each
+ * distinct word once per run). Until 2026-12-07 the floor left the search
  * columns empty and wrote no dictionary rows: it did less work than Carly, which flattered it.
  * With `--events N` (issue 20's floor for an import over the API): transactions of N rows, and each
  * row also inserts its `customer.created` event row (the columns the importer writes), in the

@@ -4,10 +4,11 @@
  * (same schema, indexes, FTS5 triggers), with Carly's connection pragmas:
  * - a bearer JWT (HS256) verified and its session looked up (the read lane's statement);
  * - one transaction: the customers row with its search columns (Carly's own `searchKeys`; a new
- *   row waits after the search watermark, and 1 s later (Carly's default SEARCH_INDEX_DELAY_MS)
- *   one transaction per 500 such rows writes them into FTS5 and their words' dictionary rows, as Carly's search indexer does; on PATCH the
- *   FTS5 index follows by trigger, the typo dictionary's rows are inserted or ignored and
- *   the replaced words no other customer has removed), the change event, and the audit
+ *   row waits after the search watermark, and after Carly's default SEARCH_INDEX_DELAY_MS one
+ *   transaction per batch of such rows writes them into FTS5 and their words' dictionary rows, as
+ *   Carly's search indexer does; on PATCH the FTS5 index follows by trigger, the typo
+ *   dictionary's rows are inserted or ignored and the replaced words no other customer has
+ *   removed), the change event, and the audit
  *   entry salted and digested (`personalDigest`) and hash-chained (`chainHash`) in place;
  * - with an `Idempotency-Key`: the key claimed by a unique insert before, its answer stored in
  *   the same transaction;
@@ -25,6 +26,7 @@ import { chainHash, GENESIS_HASH, newSalt, personalDigest } from '../../server/a
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../../server/db/wal-checkpointer.js';
 import { canonicalJson } from '../../server/idempotency/fingerprint.js';
 import { ADD_CHAR_SQL, ADD_WORD_SQL } from '../../server/search/dictionary.js';
+import { DEFAULT_INDEX_DELAY_MS, INDEX_BATCH } from '../../server/search/search-indexer.js';
 import {
   customerWords,
   DICTIONARY_MIN_LENGTH,
@@ -275,12 +277,11 @@ const create = db.transaction((input: Record<string, unknown>, caller: Caller, k
 });
 
 /**
- * Carly's search indexer (server/search/search-indexer.ts), the same work: its default delay
- * (SEARCH_INDEX_DELAY_MS, server/config.ts) after a create,
- * the pending rows' text into FTS5, their distinct words and characters into the dictionary, the watermark past them,
- * one transaction per 500 rows.
+ * Carly's search indexer (server/search/search-indexer.ts), the same work in the same batches:
+ * its default delay after a create, then per transaction of its batch size, the pending rows'
+ * text into FTS5, their distinct words and characters into the dictionary, the watermark past them.
  */
-const takePending = db.prepare<[], { id: number; search_words: string }>(unindexedSql(500));
+const takePending = db.prepare<[], { id: number; search_words: string }>(unindexedSql(INDEX_BATCH));
 const indexFts = db.prepare(INDEX_FTS_UP_TO_SQL);
 const pendingDone = db.prepare(MOVE_WATERMARK_SQL);
 const indexPending = db.transaction((): number => {
@@ -294,15 +295,13 @@ const indexPending = db.transaction((): number => {
   pendingDone.run(lastId);
   return rows.length;
 });
-/** Carly's default SEARCH_INDEX_DELAY_MS: the same batches as Carly's indexer. */
-const INDEX_DELAY_MS = 1000;
 let indexTimer: NodeJS.Timeout | null = null;
 const wakeIndexer = () => {
   if (indexTimer) return;
   indexTimer = setTimeout(() => {
     indexTimer = null;
-    while (indexPending() === 500);
-  }, INDEX_DELAY_MS);
+    while (indexPending() === INDEX_BATCH);
+  }, DEFAULT_INDEX_DELAY_MS);
 };
 
 const update = db.transaction((email: string, patch: Record<string, unknown>, caller: Caller): Customer | null => {

@@ -11,6 +11,12 @@ import { INDEX_FTS_UP_TO_SQL, MOVE_WATERMARK_SQL, unindexedSql } from './sqlite-
 
 /** New customers indexed per transaction. */
 export const INDEX_BATCH = 500;
+/**
+ * SEARCH_INDEX_DELAY_MS's default. FTS5 pays per transaction (a segment flushed and merged per
+ * commit), so a second's creates in one transaction cost less than a tenth's (docs/performance.md,
+ * "The search watermark and the indexer's delay").
+ */
+export const DEFAULT_INDEX_DELAY_MS = 1000;
 /** When pending rows are held by another instance's run (PostgreSQL), or a run failed. */
 const RETRY_MS = 250;
 /** New customers another process created (or a wake-up missed) are indexed by then. */
