@@ -7,6 +7,7 @@ import { openMigrator } from '../server/db/migrate.js';
 import { ormOptions } from '../server/db/orm.js';
 import { WriteLane } from '../server/db/write-lane.js';
 import { indexPendingBatch } from '../server/search/search-indexer.js';
+import { pgTrigramLike } from '../server/search/word-index.js';
 import { tempDir, usingPostgres } from './helpers/server.js';
 
 /** The release before search: its last migration. */
@@ -48,7 +49,7 @@ async function backfilled(database: Parameters<typeof ormOptions>[0]) {
     );
     const words = (await em.execute<{ word: string }[]>('select distinct word from search_words order by word')).map((r) => r.word);
     const viaIndex = postgres
-      ? await em.execute<{ id: unknown }[]>('select id from customers where name_fold like ?', ['%mull%'])
+      ? await em.execute<{ id: unknown }[]>(`select id from customers where ${pgTrigramLike('name_fold', '?')}`, ['%mull%', '%mull%'])
       : await em.execute<{ id: unknown }[]>('select rowid as id from customers_search where customers_search match ?', ['name_fold : "mull"']);
     return { rows, words, viaIndex: viaIndex.length };
   } finally {

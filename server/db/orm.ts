@@ -27,7 +27,7 @@ export const SCHEMA_SKIPPED_TABLES: readonly RegExp[] = [/^customers_search(_|$)
  * entity's index is the same on both dialects). The schema diff proposes dropping them; the
  * migrations test ignores that line and `npm run migration:create` strips it.
  */
-export const SCHEMA_UNDESCRIBED_INDEXES: readonly string[] = ['customers_search_trgm'];
+export const SCHEMA_UNDESCRIBED_INDEXES: readonly string[] = ['customers_search_text_trgm'];
 /** The schema-diff statements that drop one of SCHEMA_UNDESCRIBED_INDEXES. */
 export const dropsUndescribedIndex = (statement: string) => SCHEMA_UNDESCRIBED_INDEXES.some((name) => statement.trim() === `drop index "${name}";`);
 

@@ -9,7 +9,7 @@ import { parseOrReject } from './query-filter.js';
 import { ALL_IDS, fromPending, QuerySql } from './query-sql.js';
 import { wordsOf } from './search-keys.js';
 import { oneEdits, typoLetters } from './typo-candidates.js';
-import { dialectOf, ftsPhrase, likeContains, type SearchDialect } from './word-index.js';
+import { dialectOf, ftsPhrase, type SearchDialect } from './word-index.js';
 
 type Rank = 0 | 1;
 type RankedRow = CustomerRow & { search_rank: number | string };
@@ -225,7 +225,7 @@ export class CustomerSearch {
         where.push(
           a.short
             ? `strpos(search_words, ${sql.bind(a.prefix)}) > 0`
-            : `(${[a.prefix, ...a.typos].map((n) => `search_words like ${sql.bind(likeContains(n))}`).join(' or ')})`,
+            : `(${[a.prefix, ...a.typos].map((n) => sql.trigramContains('search_words', n)).join(' or ')})`,
         );
       }
       if (where.length) sets.push(`select id from customers where ${where.join(' and ')}`);

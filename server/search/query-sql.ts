@@ -1,7 +1,7 @@
 import type { Clause, DateClause, QueryNode, TextField } from '../../client-sdk/src/query/index.js';
 import { charLength } from '../../client-sdk/src/query/index.js';
 import { AFTER_WATERMARK } from './sqlite-watermark.js';
-import { ftsPhrase, likeContains, type SearchDialect } from './word-index.js';
+import { ftsPhrase, likeContains, PG_SEARCH_TEXT, pgTrigramLike, type SearchDialect } from './word-index.js';
 
 /**
  * Compiles a query's syntax tree to one SELECT of customer ids, with `?` parameters only (no
@@ -84,6 +84,20 @@ export class QuerySql {
   }
 
   /**
+   * PostgreSQL: `column` contains `needle`, through the GIN trigram index over every searched
+   * column's text (word-index.ts, pgTrigramLike), then checked on the column.
+   */
+  trigramContains(column: string, needle: string): string {
+    const pattern = likeContains(needle);
+    return pgTrigramLike(column, this.bind(pattern), this.bind(pattern));
+  }
+
+  /** PostgreSQL: `column` equals `value`: the rows whose searched text contains it (the GIN index), then the column compared. */
+  private trigramEquals(column: string, value: string): string {
+    return `(${PG_SEARCH_TEXT} like ${this.bind(likeContains(value))} and ${column} = ${this.bind(value)})`;
+  }
+
+  /**
    * Whether a node is only trigram lookups joined by AND/OR (`~` on trigram columns; on PostgreSQL
    * also `:` on them, 3+ characters): then `ftsQuery` / `trigramWhere` give it as one FTS5 query /
    * one WHERE, which the index answers by merging posting lists (a GIN bitmap AND/OR) instead of
@@ -107,8 +121,7 @@ export class QuerySql {
     if (node.kind === 'and' || node.kind === 'or') return `(${node.items.map((n) => this.trigramWhere(n)).join(` ${node.kind} `)})`;
     if (node.kind !== 'text') throw new Error('trigramWhere: not a trigram-only node');
     const column = COLUMN[node.field];
-    const like = `${column} like ${this.bind(likeContains(node.folded))}`;
-    return node.op === '~' ? like : `(${like} and ${column} = ${this.bind(node.folded)})`;
+    return node.op === '~' ? this.trigramContains(column, node.folded) : this.trigramEquals(column, node.folded);
   }
 
   /**
@@ -132,8 +145,7 @@ export class QuerySql {
     const trigram = TRIGRAM_INDEXED.has(c.field);
     if (c.op === ':') {
       if (!trigram || c.field === 'email') return `select id from customers where ${column} = ${this.bind(c.folded)}`;
-      if (this.dialect === 'postgresql')
-        return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))} and ${column} = ${this.bind(c.folded)}`;
+      if (this.dialect === 'postgresql') return `select id from customers where ${this.trigramEquals(column, c.folded)}`;
       if (charLength(c.folded) < 3) return `select id from customers where ${column} = ${this.bind(c.folded)}`;
       const found = this.fts(`${column} : ${ftsPhrase(c.folded)}`, () => this.rowClause(c));
       return `select c.id from (${found}) as f cross join customers c on c.id = f.id where c.${column} = ${this.bind(c.folded)}`;
@@ -143,7 +155,7 @@ export class QuerySql {
         ? `select id from customers where strpos(${column}, ${this.bind(c.folded)}) > 0`
         : `select id from customers where instr(${column}, ${this.bind(c.folded)}) > 0`;
     }
-    if (this.dialect === 'postgresql') return `select id from customers where ${column} like ${this.bind(likeContains(c.folded))}`;
+    if (this.dialect === 'postgresql') return `select id from customers where ${this.trigramContains(column, c.folded)}`;
     return this.fts(`${column} : ${ftsPhrase(c.folded)}`, () => this.rowClause(c));
   }
 
@@ -172,7 +184,8 @@ export class QuerySql {
     const needles = op === ':' ? [`${keyText}${JSON.stringify(folded)}`] : [keyText, JSON.stringify(folded).slice(1, -1)];
     // Parameters are bound in the order their `?` appear: build the text left to right.
     if (this.dialect === 'postgresql') {
-      let text = `select id from customers where ${needles.map((n) => `metadata_fold like ${this.bind(likeContains(n))}`).join(' and ')}`;
+      // The searched text holds metadata_fold whole; the JSON check below is exact.
+      let text = `select id from customers where ${needles.map((n) => `${PG_SEARCH_TEXT} like ${this.bind(likeContains(n))}`).join(' and ')}`;
       text += ` and ${op === ':' ? '' : 'strpos('}(metadata_fold::jsonb ->> ${this.bind(key)})`;
       return text + (op === ':' ? ` = ${this.bind(folded)}` : `, ${this.bind(folded)}) > 0`);
     }

@@ -3,7 +3,7 @@ import { isPostgres } from '../db/dialect.js';
 import type { WriteLane } from '../db/write-lane.js';
 import { addToDictionary, type Execute, FORGET_WORD_SQL, forgetWords } from './dictionary.js';
 import { customerWords, dictionaryEntries, type SearchedFields, type SearchKeys, searchKeys, wordsOf } from './search-keys.js';
-import { ftsPhrase, likeContains, wordStillUsed } from './word-index.js';
+import { ftsPhrase, likeContains, pgTrigramLike, wordStillUsed } from './word-index.js';
 
 /**
  * The search feature's statements on the write lane (db/write-lane.ts), for the hot customer writes:
@@ -26,7 +26,7 @@ const LANE = {
     name: 'carly_search_word_used',
     sql: {
       sqlite: 'select 1 as found from customers_search where customers_search match ? limit 1',
-      postgresql: 'select 1 as found from customers where search_words like $1 limit 1',
+      postgresql: `select 1 as found from customers where ${pgTrigramLike('search_words', '$1')} limit 1`,
     },
   },
   forget: { name: 'carly_search_word_forget', sql: FORGET_WORD_SQL },

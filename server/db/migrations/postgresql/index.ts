@@ -13,6 +13,7 @@ import { Migration20261206174253 } from './Migration20261206174253.js';
 import { Migration20261207013000 } from './Migration20261207013000.js';
 import { Migration20261207090000 } from './Migration20261207090000.js';
 import { Migration20261207100000 } from './Migration20261207100000.js';
+import { Migration20261207130000 } from './Migration20261207130000.js';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125202735', class: Migration20261125202735 },
@@ -28,4 +29,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207013000', class: Migration20261207013000 },
   { name: 'Migration20261207090000', class: Migration20261207090000 },
   { name: 'Migration20261207100000', class: Migration20261207100000 },
+  { name: 'Migration20261207130000', class: Migration20261207130000 },
 ];

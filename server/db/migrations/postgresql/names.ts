@@ -13,4 +13,5 @@ export const migrationNames: readonly string[] = [
   'Migration20261207013000',
   'Migration20261207090000',
   'Migration20261207100000',
+  'Migration20261207130000',
 ];
