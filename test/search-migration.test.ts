@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
@@ -49,7 +50,7 @@ async function backfilled(database: Parameters<typeof ormOptions>[0]) {
     );
     const words = (await em.execute<{ word: string }[]>('select distinct word from search_words order by word')).map((r) => r.word);
     const viaIndex = postgres
-      ? await em.execute<{ id: unknown }[]>(`select id from customers where ${pgTrigramLike('name_fold', '?')}`, ['%mull%', '%mull%'])
+      ? await em.execute<{ id: unknown }[]>(`select id from customers where ${pgTrigramLike('name_fold', () => '?')}`, ['%mull%', '%mull%'])
       : await em.execute<{ id: unknown }[]>('select rowid as id from customers_search where customers_search match ?', ['name_fold : "mull"']);
     return { rows, words, viaIndex: viaIndex.length };
   } finally {
@@ -174,4 +175,93 @@ describe('SQLite: the search queue becomes a watermark', () => {
       await orm.close(true);
     }
   });
+});
+
+/** PostgreSQL's last migration with the multi-column trigram index. */
+const MULTI_COLUMN_INDEX = 'Migration20261207100000';
+
+/** The trigram index's definition, and whether the old one is gone, in a database migrated to the end. */
+async function trigramIndex(em: EntityManager) {
+  const rows = await em.execute<{ name: string; def: string }[]>(
+    "select indexname as name, indexdef as def from pg_indexes where tablename = 'customers' and indexdef like '%gin_trgm_ops%' order by indexname",
+  );
+  return rows.map((r) => `${r.name}: ${r.def}`);
+}
+
+/** Migrates a scratch database to MULTI_COLUMN_INDEX, inserts one customer, runs `before`, then migrates to the end. */
+async function upgradeTrigramIndex(before: (em: EntityManager) => Promise<void>) {
+  const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL!);
+  const orm = await MikroORM.init(await ormOptions({ kind: 'postgresql', url: scratch.url }));
+  try {
+    const migrator = await openMigrator(orm, 'postgresql');
+    await migrator.up({ to: MULTI_COLUMN_INDEX });
+    const em = orm.em.fork() as unknown as EntityManager;
+    const now = new Date().toISOString();
+    await em.execute(
+      'insert into customers (public_id, email, first_name, last_name, first_name_key, last_name_key, metadata, created_at, updated_at, version, ' +
+        'first_name_fold, last_name_fold, name_fold, company_fold, search_words, metadata_fold) ' +
+        "values ('cus_1', 'ada@example.com', 'Ada', 'Lovelace', 'ada', 'lovelace', '{}', ?, ?, 1, 'ada', 'lovelace', 'ada lovelace', 'engines ltd', ' ada engines example com lovelace ltd ', '{}')",
+      [now, now],
+    );
+    await before(em);
+    await migrator.up();
+    // Through the index only (a scan is refused), the lookups of a words-text column and of a column with its own keys.
+    const found = await em.transactional(async (tx) => {
+      await tx.execute('set local enable_seqscan = off');
+      const lookup = (column: string, needle: string) => {
+        const params: string[] = [];
+        const sql = pgTrigramLike(column, () => {
+          params.push(`%${needle}%`);
+          return '?';
+        });
+        return { sql, params };
+      };
+      const out: Record<string, number> = {};
+      for (const [label, { sql, params }] of Object.entries({
+        'name~lovel': lookup('name_fold', 'lovel'),
+        'company~ngine': lookup('company_fold', 'ngine'),
+        'name~ngine': lookup('name_fold', 'ngine'),
+      })) {
+        const plan = (await tx.execute<{ 'QUERY PLAN': string }[]>(`explain select id from customers where ${sql}`, params))
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+        expect(plan).toContain('customers_search_text_trgm');
+        out[label] = (await tx.execute(`select id from customers where ${sql}`, params)).length;
+      }
+      return out;
+    });
+    return { indexes: await trigramIndex(em), found };
+  } finally {
+    await orm.close(true);
+    await scratch.drop();
+  }
+}
+
+describe('PostgreSQL: the trigram index over the words text replaces the multi-column one', () => {
+  it.skipIf(!usingPostgres())(
+    'a plain upgrade builds it, and the statements docs/operations.md gives for building it beforehand make the same index',
+    async () => {
+      const plain = await upgradeTrigramIndex(async () => {});
+      expect(plain.indexes).toHaveLength(1);
+      expect(plain.indexes[0]).toMatch(
+        /^customers_search_text_trgm: CREATE INDEX customers_search_text_trgm ON public\.customers USING gin \(customer_word_text\(/,
+      );
+      // The words text finds name~ on the name only; company~ has its own keys.
+      expect(plain.found).toEqual({ 'name~lovel': 1, 'company~ngine': 1, 'name~ngine': 0 });
+
+      // The operator's way: the documented statements while the previous release serves, then the upgrade.
+      const doc = fs.readFileSync(path.join(import.meta.dirname, '..', 'docs', 'operations.md'), 'utf8');
+      const block = /```sql\n(CREATE OR REPLACE FUNCTION customer_word_text[\s\S]*?)```/.exec(doc)?.[1];
+      expect(block).toBeDefined();
+      const prebuilt = await upgradeTrigramIndex(async (em) => {
+        for (const statement of block!
+          .split(/;\n/)
+          .map((s) => s.trim())
+          .filter(Boolean))
+          await em.execute(statement);
+        expect(await trigramIndex(em)).toHaveLength(2);
+      });
+      expect(prebuilt).toEqual(plain);
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import type { Clause, DateClause, QueryNode, TextField } from '../../client-sdk/src/query/index.js';
 import { charLength } from '../../client-sdk/src/query/index.js';
 import { AFTER_WATERMARK } from './sqlite-watermark.js';
-import { ftsPhrase, likeContains, PG_SEARCH_TEXT, pgTrigramLike, type SearchDialect } from './word-index.js';
+import { ftsPhrase, likeContains, pgTrigramLike, pgTrigramText, type SearchDialect } from './word-index.js';
 
 /**
  * Compiles a query's syntax tree to one SELECT of customer ids, with `?` parameters only (no
@@ -83,18 +83,15 @@ export class QuerySql {
     return this.dialect === 'postgresql' ? `strpos(${column}, ${this.bind(needle)}) > 0` : `instr(${column}, ${this.bind(needle)}) > 0`;
   }
 
-  /**
-   * PostgreSQL: `column` contains `needle`, through the GIN trigram index over every searched
-   * column's text (word-index.ts, pgTrigramLike), then checked on the column.
-   */
+  /** PostgreSQL: `column` contains `needle`, through the GIN trigram index (word-index.ts, pgTrigramLike). */
   trigramContains(column: string, needle: string): string {
     const pattern = likeContains(needle);
-    return pgTrigramLike(column, this.bind(pattern), this.bind(pattern));
+    return pgTrigramLike(column, () => this.bind(pattern));
   }
 
-  /** PostgreSQL: `column` equals `value`: the rows whose searched text contains it (the GIN index), then the column compared. */
+  /** PostgreSQL: `column` equals `value`: the rows whose indexed text contains it (the GIN index), then the column compared. */
   private trigramEquals(column: string, value: string): string {
-    return `(${PG_SEARCH_TEXT} like ${this.bind(likeContains(value))} and ${column} = ${this.bind(value)})`;
+    return `(${pgTrigramText(column)} like ${this.bind(likeContains(value))} and ${column} = ${this.bind(value)})`;
   }
 
   /**
@@ -184,8 +181,7 @@ export class QuerySql {
     const needles = op === ':' ? [`${keyText}${JSON.stringify(folded)}`] : [keyText, JSON.stringify(folded).slice(1, -1)];
     // Parameters are bound in the order their `?` appear: build the text left to right.
     if (this.dialect === 'postgresql') {
-      // The searched text holds metadata_fold whole; the JSON check below is exact.
-      let text = `select id from customers where ${needles.map((n) => `${PG_SEARCH_TEXT} like ${this.bind(likeContains(n))}`).join(' and ')}`;
+      let text = `select id from customers where ${needles.map((n) => `metadata_fold like ${this.bind(likeContains(n))}`).join(' and ')}`;
       text += ` and ${op === ':' ? '' : 'strpos('}(metadata_fold::jsonb ->> ${this.bind(key)})`;
       return text + (op === ':' ? ` = ${this.bind(folded)}` : `, ${this.bind(folded)}) > 0`);
     }

@@ -26,7 +26,7 @@ const LANE = {
     name: 'carly_search_word_used',
     sql: {
       sqlite: 'select 1 as found from customers_search where customers_search match ? limit 1',
-      postgresql: `select 1 as found from customers where ${pgTrigramLike('search_words', '$1')} limit 1`,
+      postgresql: `select 1 as found from customers where ${pgTrigramLike('search_words', () => '$1')} limit 1`,
     },
   },
   forget: { name: 'carly_search_word_forget', sql: FORGET_WORD_SQL },

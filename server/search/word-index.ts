@@ -12,19 +12,25 @@ export const ftsPhrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
 export const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 
 /**
- * PostgreSQL: the text the GIN trigram index holds, every searched column joined by spaces
- * (Migration20261207130000; SQL, so the planner inlines it into the index's expression). One text
- * holds each distinct trigram of a customer once, where a multi-column index held it per column.
+ * PostgreSQL: the GIN trigram index holds the email, names and search_words as one text, each
+ * distinct trigram once: search_words is those columns' words, so a key per column and trigram
+ * repeated them (Migration20261207130000). An SQL function, so the planner inlines it into the
+ * index's expression. Phone, company, city and metadata keep their own keys.
  */
-export const PG_SEARCH_TEXT =
-  'customer_search_text(email, first_name_fold, last_name_fold, name_fold, phone_fold, company_fold, city_fold, search_words, metadata_fold)';
+const PG_WORD_COLUMNS: ReadonlySet<string> = new Set(['email', 'first_name_fold', 'last_name_fold', 'name_fold', 'search_words']);
+export const PG_WORD_TEXT = 'customer_word_text(email, first_name_fold, last_name_fold, name_fold, search_words)';
 
 /**
- * PostgreSQL: `column like pattern` through the trigram index. The index finds the rows with the
- * pattern anywhere in their searched text; the column's own test keeps those that have it in
- * this column. `pattern` and `again` are one value's placeholders: `$1` twice, or two `?` bound in order.
+ * PostgreSQL: `column like <pattern>` through the trigram index. For a column of the words text
+ * the index finds the rows with the pattern anywhere in that text, and the column's own test keeps
+ * those that have it in this column. `pattern` gives the pattern's placeholder each time it is
+ * written (`$1`, or a `?` bound to the same value again: once or twice, in order).
  */
-export const pgTrigramLike = (column: string, pattern: string, again = pattern) => `(${PG_SEARCH_TEXT} like ${pattern} and ${column} like ${again})`;
+export const pgTrigramLike = (column: string, pattern: () => string) =>
+  PG_WORD_COLUMNS.has(column) ? `(${PG_WORD_TEXT} like ${pattern()} and ${column} like ${pattern()})` : `${column} like ${pattern()}`;
+
+/** PostgreSQL: what the trigram index holds for `column` (the words text, or the column itself). */
+export const pgTrigramText = (column: string) => (PG_WORD_COLUMNS.has(column) ? PG_WORD_TEXT : column);
 
 /**
  * Whether some customer's words include `word` (whole): ` word ` is a substring of search_words,
@@ -32,9 +38,14 @@ export const pgTrigramLike = (column: string, pattern: string, again = pattern) 
  */
 export async function wordStillUsed(em: EntityManager, word: string): Promise<boolean> {
   const pattern = likeContains(` ${word} `);
+  const params: string[] = [];
+  const bind = () => {
+    params.push(pattern);
+    return '?';
+  };
   const rows =
     dialectOf(em) === 'postgresql'
-      ? await em.execute(`select 1 as found from customers where ${pgTrigramLike('search_words', '?')} limit 1`, [pattern, pattern])
+      ? await em.execute(`select 1 as found from customers where ${pgTrigramLike('search_words', bind)} limit 1`, params)
       : await em.execute('select 1 as found from customers_search where customers_search match ? limit 1', [`search_words : ${ftsPhrase(` ${word} `)}`]);
   return rows.length > 0;
 }
