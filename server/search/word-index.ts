@@ -18,7 +18,7 @@ export const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&'
  * index's expression. Phone, company, city and metadata keep their own keys.
  */
 const PG_WORD_COLUMNS: ReadonlySet<string> = new Set(['email', 'first_name_fold', 'last_name_fold', 'name_fold', 'search_words']);
-export const PG_WORD_TEXT = 'customer_word_text(email, first_name_fold, last_name_fold, name_fold, search_words)';
+const PG_WORD_TEXT = 'customer_word_text(email, first_name_fold, last_name_fold, name_fold, search_words)';
 
 /**
  * PostgreSQL: `column like <pattern>` through the trigram index. For a column of the words text
