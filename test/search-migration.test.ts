@@ -180,7 +180,7 @@ describe('SQLite: the search queue becomes a watermark', () => {
 /** PostgreSQL's last migration with the multi-column trigram index. */
 const MULTI_COLUMN_INDEX = 'Migration20261207100000';
 
-/** The trigram index's definition, and whether the old one is gone, in a database migrated to the end. */
+/** Every trigram index on customers, as `name: definition` (the old one, still there, would be a second entry). */
 async function trigramIndex(em: EntityManager) {
   const rows = await em.execute<{ name: string; def: string }[]>(
     "select indexname as name, indexdef as def from pg_indexes where tablename = 'customers' and indexdef like '%gin_trgm_ops%' order by indexname",

@@ -25,7 +25,7 @@ export class Migration20261207130000 extends Migration {
     const params = WORD_COLUMNS.map((c) => `${c} text`).join(', ');
     const body = WORD_COLUMNS.map((c) => `coalesce(${c}, '')`).join(` || ' ' || `);
     // `or replace` / `if not exists`: an operator may have built the index beforehand with CREATE
-    // INDEX CONCURRENTLY, which writes wait for no longer (docs/operations.md, upgrading).
+    // INDEX CONCURRENTLY, so that writes never wait for it (docs/operations.md, upgrading).
     await run(`create or replace function customer_word_text(${params}) returns text language sql immutable parallel safe as $$ select ${body} $$;`);
     const keys = [`customer_word_text(${WORD_COLUMNS.join(', ')}) gin_trgm_ops`, ...OWN_COLUMNS.map((c) => `"${c}" gin_trgm_ops`)];
     await run(`create index if not exists "customers_search_text_trgm" on "customers" using gin (${keys.join(', ')});`);
