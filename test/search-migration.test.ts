@@ -8,7 +8,7 @@ import { openMigrator } from '../server/db/migrate.js';
 import { ormOptions } from '../server/db/orm.js';
 import { WriteLane } from '../server/db/write-lane.js';
 import { indexPendingBatch } from '../server/search/search-indexer.js';
-import { pgTrigramLike } from '../server/search/word-index.js';
+import { pgTrigramLikeBound } from '../server/search/word-index.js';
 import { tempDir, usingPostgres } from './helpers/server.js';
 
 /** The release before search: its last migration. */
@@ -49,8 +49,9 @@ async function backfilled(database: Parameters<typeof ormOptions>[0]) {
       'select public_id, first_name_fold, last_name_fold, name_fold, phone_fold, company_fold, city_fold, country_fold, search_words, metadata_fold from customers order by public_id',
     );
     const words = (await em.execute<{ word: string }[]>('select distinct word from search_words order by word')).map((r) => r.word);
+    const byName = pgTrigramLikeBound('name_fold', '%mull%');
     const viaIndex = postgres
-      ? await em.execute<{ id: unknown }[]>(`select id from customers where ${pgTrigramLike('name_fold', () => '?')}`, ['%mull%', '%mull%'])
+      ? await em.execute<{ id: unknown }[]>(`select id from customers where ${byName.sql}`, byName.params)
       : await em.execute<{ id: unknown }[]>('select rowid as id from customers_search where customers_search match ?', ['name_fold : "mull"']);
     return { rows, words, viaIndex: viaIndex.length };
   } finally {
@@ -208,14 +209,7 @@ async function upgradeTrigramIndex(before: (em: EntityManager) => Promise<void>)
     // Through the index only (a scan is refused), the lookups of a words-text column and of a column with its own keys.
     const found = await em.transactional(async (tx) => {
       await tx.execute('set local enable_seqscan = off');
-      const lookup = (column: string, needle: string) => {
-        const params: string[] = [];
-        const sql = pgTrigramLike(column, () => {
-          params.push(`%${needle}%`);
-          return '?';
-        });
-        return { sql, params };
-      };
+      const lookup = (column: string, needle: string) => pgTrigramLikeBound(column, `%${needle}%`);
       const out: Record<string, number> = {};
       for (const [label, { sql, params }] of Object.entries({
         'name~lovel': lookup('name_fold', 'lovel'),

@@ -29,6 +29,16 @@ const PG_WORD_TEXT = 'customer_word_text(email, first_name_fold, last_name_fold,
 export const pgTrigramLike = (column: string, pattern: () => string) =>
   PG_WORD_COLUMNS.has(column) ? `(${PG_WORD_TEXT} like ${pattern()} and ${column} like ${pattern()})` : `${column} like ${pattern()}`;
 
+/** PostgreSQL: `pgTrigramLike` with `?` placeholders, and its parameters (the pattern as many times as it is written). */
+export function pgTrigramLikeBound(column: string, pattern: string): { sql: string; params: string[] } {
+  const params: string[] = [];
+  const sql = pgTrigramLike(column, () => {
+    params.push(pattern);
+    return '?';
+  });
+  return { sql, params };
+}
+
 /** PostgreSQL: what the trigram index holds for `column` (the words text, or the column itself). */
 export const pgTrigramText = (column: string) => (PG_WORD_COLUMNS.has(column) ? PG_WORD_TEXT : column);
 
@@ -37,15 +47,10 @@ export const pgTrigramText = (column: string) => (PG_WORD_COLUMNS.has(column) ? 
  * found through the trigram index on either database.
  */
 export async function wordStillUsed(em: EntityManager, word: string): Promise<boolean> {
-  const pattern = likeContains(` ${word} `);
-  const params: string[] = [];
-  const bind = () => {
-    params.push(pattern);
-    return '?';
-  };
+  const like = pgTrigramLikeBound('search_words', likeContains(` ${word} `));
   const rows =
     dialectOf(em) === 'postgresql'
-      ? await em.execute(`select 1 as found from customers where ${pgTrigramLike('search_words', bind)} limit 1`, params)
+      ? await em.execute(`select 1 as found from customers where ${like.sql} limit 1`, like.params)
       : await em.execute('select 1 as found from customers_search where customers_search match ? limit 1', [`search_words : ${ftsPhrase(` ${word} `)}`]);
   return rows.length > 0;
 }
